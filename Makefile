@@ -1,0 +1,21 @@
+# The two commands: `make test` and `make demo`. Both set themselves up first (idempotent).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup test demo bench clean
+
+setup:
+	@tools/setup.sh
+
+test: setup
+	brownie test tests/ $(TEST_ARGS)
+
+demo: setup
+	brownie run scripts/demo.py main 
+
+bench: setup
+	brownie run bench/gas.py main 
+
+clean:
+	rm -rf build .tools/stamps reports

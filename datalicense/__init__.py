@@ -1,0 +1,1 @@
+"""datalicense: license data on Rootstock."""

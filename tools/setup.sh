@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Idempotent set-up of everything `make test` and `make demo` need, from the package registries only:
+#   1. .venv with the pinned Python packages (requirements.txt) and this package in editable mode
+#   2. node_modules from package-lock.json (ganache 7.9.2, solc-js 0.8.24, OpenZeppelin 5.0.2)
+#   3. the pinned Solidity compiler for py-solc-x/brownie (native download, else the solc-js stand-in)
+#   4. brownie's network definitions (network-config.yaml)
+#   5. a Kubo (IPFS) daemon: `ipfs` on PATH if recent enough, else built with Go into .tools/bin
+# Each step is skipped when its inputs have not changed since it last succeeded (stamps in .tools/stamps).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+STAMPS="$ROOT/.tools/stamps"
+mkdir -p "$STAMPS" "$ROOT/.tools/bin"
+
+SOLC_VERSION="$(sed -n 's/^ *version: *\([0-9][0-9.]*\) *$/\1/p' brownie-config.yaml | head -n1)"
+KUBO_VERSION="v0.43.1"
+KUBO_MIN_MINOR=28     # oldest Kubo whose RPC this project is tested against (0.28: /object removed)
+
+say() { printf '[setup] %s\n' "$*"; }
+fail() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+fresh() { # fresh NAME INPUT... : true when the stamp NAME matches the hash of the inputs
+  local sum; sum="$(cat "${@:2}" 2>/dev/null | sha256sum | cut -c1-64)"
+  [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$sum" ]]
+}
+stamp() { cat "${@:2}" 2>/dev/null | sha256sum | cut -c1-64 > "$STAMPS/$1"; }
+
+command -v python3.11 >/dev/null || command -v python3 >/dev/null || fail "Python 3.11 is required"
+command -v node >/dev/null || fail "Node.js 20 is required (https://nodejs.org)"
+
+# 1. Python
+if ! fresh venv requirements.txt pyproject.toml || [[ ! -x .venv/bin/python ]]; then
+  say "creating .venv with pinned Python packages"
+  PY="$(command -v python3.11 || command -v python3)"
+  [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+  stamp venv requirements.txt pyproject.toml
+fi
+
+# 2. Node tools
+if ! fresh npm package-lock.json || [[ ! -x node_modules/.bin/ganache ]]; then
+  say "installing node tools (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  stamp npm package-lock.json
+fi
+
+# 3. Solidity compiler
+SOLCX_DIR="${SOLCX_BINARY_PATH:-$HOME/.solcx}"
+SOLC_BIN="$SOLCX_DIR/solc-v$SOLC_VERSION"
+if ! { [[ -x "$SOLC_BIN" ]] && "$SOLC_BIN" --version 2>/dev/null | grep -q "Version: $SOLC_VERSION+commit"; }; then
+  mkdir -p "$SOLCX_DIR"
+  say "installing solc $SOLC_VERSION (trying the native download first)"
+  if timeout 60 .venv/bin/python -c "import solcx,sys; solcx.install_solc('$SOLC_VERSION', show_progress=False)" >/dev/null 2>&1 \
+     && "$SOLC_BIN" --version 2>/dev/null | grep -q "Version: $SOLC_VERSION+commit"; then
+    say "native solc $SOLC_VERSION installed"
+  else
+    node -e "const v=require('solc').version(); if(!v.startsWith('$SOLC_VERSION+')){console.error('npm solc is '+v); process.exit(1)}" \
+      || fail "npm solc does not match the pinned compiler $SOLC_VERSION: fix package.json"
+    say "native download unavailable: using solc-js $SOLC_VERSION as $SOLC_BIN"
+    cat > "$SOLC_BIN" <<SHIM
+#!/bin/sh
+# solc $SOLC_VERSION from npm solc-js, standing in for the native binary (written by $ROOT/tools/setup.sh)
+exec node "$ROOT/tools/solc-shim.js" "\$@"
+SHIM
+    chmod +x "$SOLC_BIN"
+    "$SOLC_BIN" --version | grep -q "Version: $SOLC_VERSION+commit" || fail "solc stand-in does not run"
+  fi
+fi
+
+# 4. Brownie networks
+if ! fresh networks network-config.yaml || ! grep -q "rsk-fork" "$HOME/.brownie/network-config.yaml" 2>/dev/null; then
+  say "importing brownie networks from network-config.yaml"
+  # `brownie networks import FILE True` is refused by brownie 1.22's compiled CLI (it passes the string
+  # "True" to a bool parameter), so call the same function directly.
+  .venv/bin/python -c "from brownie._cli.networks import _import; _import('network-config.yaml', True)"
+  stamp networks network-config.yaml
+fi
+
+# 5. Kubo
+kubo_ok() { # kubo_ok BIN: true when BIN is a Kubo of at least 0.$KUBO_MIN_MINOR
+  local v; v="$("$1" version 2>/dev/null | sed -n 's/^ipfs version 0\.\([0-9]*\)\..*/\1/p')"
+  [[ -n "$v" && "$v" -ge "$KUBO_MIN_MINOR" ]]
+}
+if ! kubo_ok .tools/bin/ipfs; then
+  if command -v ipfs >/dev/null && kubo_ok "$(command -v ipfs)"; then
+    ln -sf "$(command -v ipfs)" .tools/bin/ipfs
+    say "using installed Kubo: $(ipfs version)"
+  elif command -v go >/dev/null; then
+    say "building Kubo $KUBO_VERSION with Go (first time only, a few minutes)"
+    (cd tools/kubo && GOFLAGS=-mod=mod go build -trimpath -o "$ROOT/.tools/bin/ipfs" github.com/ipfs/kubo/cmd/ipfs) \
+      || fail "building Kubo failed; install Kubo >= 0.$KUBO_MIN_MINOR (https://docs.ipfs.tech/install/) and put 'ipfs' on PATH"
+    kubo_ok .tools/bin/ipfs || fail "the built Kubo does not run"
+  else
+    fail "no Kubo found: install Kubo >= 0.$KUBO_MIN_MINOR and put 'ipfs' on PATH, or install Go so setup can build it"
+  fi
+fi
+say "ready"

@@ -15,7 +15,7 @@ demo: setup
 	brownie run scripts/demo.py main 
 
 bench: setup
-	brownie run bench/gas.py main 
+	python bench/gas.py 
 
 clean:
 	rm -rf build .tools/stamps reports

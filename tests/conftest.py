@@ -166,3 +166,13 @@ def reverts(name: str):
 def sleep(seconds: int):
     chain.sleep(seconds)
     chain.mine()
+
+
+@pytest.fixture(scope="session")
+def kubo():
+    """A throwaway Kubo daemon: own repository, loopback ports picked by the OS, offline; stopped after."""
+    from datalicense.localstack import KuboDaemon
+
+    daemon = KuboDaemon().start()
+    yield daemon
+    daemon.stop()

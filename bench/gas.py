@@ -1,0 +1,172 @@
+"""Gas per operation on the local Rootstock look-alike, beside the budgets and the anchors.
+
+Run: make bench   (python bench/gas.py: loads the brownie project and launches the local chain)
+
+"first" is the first time the parties do the operation (counters and balances start at zero);
+"steady" is a repeat by the same parties (balances and counters already non-zero), which is what the
+budgets are for. Ganache runs the berlin schedule; Rootstock's older schedule is cheaper for storage
+reads, so these are upper bounds of the Rootstock figures.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sys
+from pathlib import Path
+
+from brownie import network, project
+from eth_abi import encode
+from eth_utils import keccak
+
+from datalicense import keywrap
+
+ZERO = "0x0000000000000000000000000000000000000000"
+DAY = 86400
+PRICE = 2 * 10**15
+
+ROWS = [
+    # key, label, budget, anchor
+    ("publish", "publish", 120_000, "Ocean 1,427,628"),
+    ("buy_rbtc", "buy with RBTC", 120_000, "Ocean one-transaction 357,216"),
+    ("buy_erc20", "buy with ERC-20 (after approve)", None, "Ocean approve+buyDT+startOrder ~267,548+"),
+    ("buy_677", "buy with ERC-677 transferAndCall", 140_000, "Streamr revenue-in 314,481"),
+    ("deliver", "deliver key", 55_000, ""),
+    ("prove", "prove a delivery in a key dispute", 80_000, "(no peer can)"),
+    ("confirm", "confirm", 45_000, ""),
+    ("settle", "settle after the dispute window", 45_000, ""),
+    ("withdraw", "withdraw RBTC", 40_000, "OZ Escrow 35,130"),
+]
+
+
+def _key():
+    while True:
+        priv = os.urandom(32)
+        x, y = keywrap.public_key(priv)
+        if keywrap.is_usable_key(x, y):
+            return priv, x, y
+
+
+def _terms(asset=ZERO):
+    return (PRICE, asset, 30 * DAY, 0, DAY, 2 * DAY, 0, False)
+
+
+def measure(p) -> dict[str, list[int]]:
+    from brownie import accounts, chain
+
+    DataLicense, TestToken = p.DataLicense, p.TestToken
+    admin, fees, arbiter, seller, buyer, agent = accounts[:6]
+    market = DataLicense.deploy(admin, fees, arbiter, 250, 10**15, {"from": admin})
+    token = TestToken.deploy("Test RIF", "tRIF", {"from": admin})
+    market.setAssetAllowed(token, True, {"from": admin})
+    token.mint(buyer, 10**24, {"from": admin})
+    gas: dict[str, list[int]] = {k: [] for k, *_ in ROWS}
+    cid = b"\x01\x55\x12\x20" + os.urandom(32)
+
+    def publish(asset=ZERO, record=True):
+        k = os.urandom(32)
+        tx = market.publish(cid, keccak(b"p"), keccak(k), keccak(b"t"), _terms(asset), agent, {"from": seller})
+        if record:
+            gas["publish"].append(tx.gas_used)
+        return tx.events["DatasetPublished"]["datasetId"], k
+
+    # publish without an agent is the budgeted figure; with an agent costs one more slot
+    def publish_plain():
+        k = os.urandom(32)
+        tx = market.publish(cid, keccak(b"p"), keccak(k), keccak(b"t"), _terms(), ZERO, {"from": seller})
+        gas["publish"].append(tx.gas_used)
+
+    publish_plain()
+    publish_plain()
+    ds, content_key = publish(record=False)
+    market.setAgent(ds, agent, {"from": seller})
+    ds_tok, tok_key = publish(token.address, record=False)
+
+    licences = []
+    for _ in range(3):
+        priv, x, y = _key()
+        tx = market.buy(ds, ZERO, x, y, PRICE, {"from": buyer, "value": PRICE})
+        gas["buy_rbtc"].append(tx.gas_used)
+        licences.append((tx.events["LicencePurchased"]["licenceId"], priv, x, y))
+    for _ in range(2):
+        priv, x, y = _key()
+        token.approve(market, PRICE, {"from": buyer})
+        tx = market.buyWithToken(ds_tok, ZERO, x, y, PRICE, {"from": buyer})
+        gas["buy_erc20"].append(tx.gas_used)
+    for _ in range(2):
+        priv, x, y = _key()
+        data = encode(["uint256", "address", "bytes32", "bytes32"], [ds_tok, ZERO, x, y])
+        tx = token.transferAndCall(market, PRICE, data, {"from": buyer})
+        gas["buy_677"].append(tx.gas_used)
+
+    wraps = {}
+    for lid, priv, x, y in licences:
+        r = int.from_bytes(os.urandom(31), "big") + 1
+        w = keywrap.wrap_key(content_key, lid, x, y, r)
+        tx = market.deliverKey(lid, *w.as_args(), {"from": agent})
+        gas["deliver"].append(tx.gas_used)
+        wraps[lid] = (r, w)
+
+    # confirm licence 1 and 2 (first credit, then steady), dispute + prove licence 3
+    for lid, *_ in licences[:2]:
+        gas["confirm"].append(market.confirm(lid, {"from": buyer}).gas_used)
+    lid, priv, x, y = licences[2]
+    market.disputeKey(lid, {"from": buyer, "value": 10**15})
+    r, w = wraps[lid]
+    tx = market.proveKey(lid, (r, w.r_x, w.r_y, w.wrapped_key, x, y, keccak(content_key)), {"from": agent})
+    gas["prove"].append(tx.gas_used)
+
+    # settle after the window: two more licences
+    more = []
+    for _ in range(2):
+        priv, x, y = _key()
+        tx = market.buy(ds, ZERO, x, y, PRICE, {"from": buyer, "value": PRICE})
+        lid = tx.events["LicencePurchased"]["licenceId"]
+        w = keywrap.wrap_key(content_key, lid, x, y, 12345)
+        market.deliverKey(lid, *w.as_args(), {"from": agent})
+        more.append(lid)
+    chain.sleep(3 * DAY)
+    chain.mine()
+    for lid in more:
+        gas["settle"].append(market.settle(lid, {"from": admin}).gas_used)
+
+    gas["withdraw"].append(market.withdraw(ZERO, seller, {"from": seller}).gas_used)
+    priv, x, y = _key()
+    tx = market.buy(ds, ZERO, x, y, PRICE, {"from": buyer, "value": PRICE})
+    lid = tx.events["LicencePurchased"]["licenceId"]
+    w = keywrap.wrap_key(content_key, lid, x, y, 777)
+    market.deliverKey(lid, *w.as_args(), {"from": agent})
+    market.confirm(lid, {"from": buyer})
+    gas["withdraw"].append(market.withdraw(ZERO, seller, {"from": seller}).gas_used)
+    return gas
+
+
+def table(gas: dict[str, list[int]]) -> str:
+    lines = [
+        "| operation | first | steady | budget | within | anchor |",
+        "|---|---:|---:|---:|:---:|---|",
+    ]
+    for key, label, budget, anchor in ROWS:
+        values = gas[key]
+        first, steady = values[0], values[-1]
+        ok = "" if budget is None else ("yes" if steady <= budget else "NO")
+        b = "" if budget is None else f"{budget:,}"
+        lines.append(f"| {label} | {first:,} | {steady:,} | {b} | {ok} | {anchor} |")
+    return "\n".join(lines)
+
+
+def main():
+    root = Path(__file__).resolve().parent.parent
+    p = project.load(root, name="DataLicenseProject")
+    p.load_config()
+    network.connect("development")
+    try:
+        gas = measure(p)
+    finally:
+        network.disconnect()
+    print("\nGas per operation (Ganache 7.9.2, berlin schedule, solc 0.8.24, optimizer 200 runs)\n")
+    print(table(gas))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

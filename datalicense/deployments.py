@@ -1,0 +1,70 @@
+"""Addresses of deployed contracts, one JSON file per chain id: deployments/<chain-id>.json.
+
+The one place that knows where the contracts live. Format:
+    {"chainId": 31, "contracts": {"DataLicense": {"address": "0x...", "block": 123, "tx": "0x..."}}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def deployments_dir() -> Path:
+    """$DATALICENSE_DEPLOYMENTS, else the project's deployments/ folder."""
+    return Path(os.environ.get("DATALICENSE_DEPLOYMENTS", PROJECT_ROOT / "deployments"))
+
+
+def path_for(chain_id: int) -> Path:
+    return deployments_dir() / f"{chain_id}.json"
+
+
+def load(chain_id: int) -> dict[str, Any]:
+    path = path_for(chain_id)
+    if not path.exists():
+        known = sorted(p.stem for p in deployments_dir().glob("*.json"))
+        raise ConfigError(
+            f"no deployment for chain id {chain_id} ({path} missing; deployments exist for chain ids "
+            f"{', '.join(known) or 'none'}): deploy with `brownie run scripts/deploy.py` or pick another --network"
+        )
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}; fix or delete the file and deploy again") from exc
+    if int(data.get("chainId", -1)) != chain_id:
+        raise ConfigError(
+            f"{path} is for chain id {data.get('chainId')}, not {chain_id}: the file was copied from another "
+            "network; delete it and deploy again"
+        )
+    return data
+
+
+def address_of(chain_id: int, name: str = "DataLicense") -> str:
+    data = load(chain_id)
+    try:
+        return str(data["contracts"][name]["address"])
+    except KeyError as exc:
+        raise ConfigError(f"{path_for(chain_id)} has no {name} address; deploy it first") from exc
+
+
+def save(chain_id: int, name: str, address: str, block: int, tx: str) -> Path:
+    path = path_for(chain_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {"chainId": chain_id, "contracts": {}}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            pass
+    data["chainId"] = chain_id
+    data.setdefault("contracts", {})[name] = {"address": address, "block": block, "tx": tx}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(path)
+    return path

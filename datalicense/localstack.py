@@ -1,0 +1,115 @@
+"""Throwaway local services: a Kubo (IPFS) daemon with its own repository on loopback ports.
+
+Used by the tests, the demo and `datalicense` users who want a private IPFS node for a session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from .errors import DataLicenseError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_ipfs() -> str:
+    """Path of the Kubo binary: $DATALICENSE_IPFS_BIN, the project's .tools/bin/ipfs, or `ipfs` on PATH."""
+    candidates = [os.environ.get("DATALICENSE_IPFS_BIN"), str(PROJECT_ROOT / ".tools" / "bin" / "ipfs")]
+    for c in candidates:
+        if c and os.access(c, os.X_OK):
+            return c
+    found = shutil.which("ipfs")
+    if found:
+        return found
+    raise DataLicenseError(
+        "no Kubo (ipfs) binary found: run `make setup` (builds it), install Kubo and put `ipfs` on PATH, "
+        "or set DATALICENSE_IPFS_BIN"
+    )
+
+
+def _multiaddr_to_url(addr: str) -> str:
+    parts = addr.strip().split("/")
+    # /ip4/127.0.0.1/tcp/PORT
+    if len(parts) >= 5 and parts[1] in ("ip4", "ip6") and parts[3] == "tcp":
+        host = parts[2] if parts[1] == "ip4" else f"[{parts[2]}]"
+        return f"http://{host}:{parts[4]}"
+    raise DataLicenseError(f"unexpected Kubo API address {addr!r}")
+
+
+class KuboDaemon:
+    """A Kubo daemon in a fresh repository, offline, with RPC API and gateway on free loopback ports.
+
+    Use as a context manager; `api_url` and `api_multiaddr` are set once it is ready.
+    """
+
+    def __init__(self, repo: str | Path | None = None, offline: bool = True, startup_timeout: float = 60.0):
+        self._own_repo = repo is None
+        self.repo = Path(repo) if repo else Path(tempfile.mkdtemp(prefix="datalicense-kubo-"))
+        self.offline = offline
+        self.startup_timeout = startup_timeout
+        self.binary = find_ipfs()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.api_multiaddr = ""
+        self.api_url = ""
+        self._log = self.repo.parent / f"{self.repo.name}.log"
+
+    def _ipfs(self, *args: str) -> None:
+        env = dict(os.environ, IPFS_PATH=str(self.repo))
+        subprocess.run([self.binary, *args], env=env, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> "KuboDaemon":
+        env = dict(os.environ, IPFS_PATH=str(self.repo))
+        if not (self.repo / "config").exists():
+            self._ipfs("init", "--profile", "test", "--empty-repo")
+            self._ipfs("config", "Addresses.API", "/ip4/127.0.0.1/tcp/0")
+            self._ipfs("config", "Addresses.Gateway", "/ip4/127.0.0.1/tcp/0")
+            self._ipfs("config", "--json", "Addresses.Swarm", '["/ip4/127.0.0.1/tcp/0"]')
+        api_file = self.repo / "api"
+        api_file.unlink(missing_ok=True)
+        args = [self.binary, "daemon"] + (["--offline"] if self.offline else [])
+        with open(self._log, "wb") as log:
+            self.proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise DataLicenseError(f"Kubo daemon exited at start: {self._log.read_text()[-2000:]}")
+            if api_file.exists() and "Daemon is ready" in self._log.read_text(errors="replace"):
+                self.api_multiaddr = api_file.read_text().strip()
+                self.api_url = _multiaddr_to_url(self.api_multiaddr)
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise DataLicenseError(f"Kubo daemon not ready after {self.startup_timeout:.0f}s (log: {self._log})")
+
+    def stop(self, remove_repo: bool | None = None) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.proc = None
+        if remove_repo if remove_repo is not None else self._own_repo:
+            shutil.rmtree(self.repo, ignore_errors=True)
+            self._log.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """SIGKILL the daemon (fault tests); the repository is kept so it can be started again."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def __enter__(self) -> "KuboDaemon":
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

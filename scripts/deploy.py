@@ -1,0 +1,41 @@
+"""Deploy the marketplace and record its address in deployments/<chain-id>.json.
+
+    brownie run scripts/deploy.py                          # local chain, accounts[0] as admin
+    brownie run scripts/deploy.py --network rsk-testnet    # needs DATALICENSE_DEPLOYER (a brownie keystore id)
+
+Settings (environment): DATALICENSE_FEE_BPS (default 250), DATALICENSE_DISPUTE_BOND_WEI (default 1e15),
+DATALICENSE_FEE_RECIPIENT and DATALICENSE_ARBITER (default: the deployer).
+"""
+
+import os
+
+from brownie import DataLicense, accounts, chain, network
+
+from datalicense import deployments
+
+
+def deployer():
+    if network.show_active() in ("development", "rsk-fork") or os.environ.get("DATALICENSE_DEPLOYER") is None:
+        if network.show_active() not in ("development", "rsk-fork"):
+            raise SystemExit("set DATALICENSE_DEPLOYER to the brownie keystore id of the deploying account")
+        return accounts[0]
+    return accounts.load(os.environ["DATALICENSE_DEPLOYER"])
+
+
+def deploy(admin=None, quiet=False):
+    admin = admin or deployer()
+    fee_bps = int(os.environ.get("DATALICENSE_FEE_BPS", "250"))
+    bond = int(os.environ.get("DATALICENSE_DISPUTE_BOND_WEI", str(10**15)))
+    fee_recipient = os.environ.get("DATALICENSE_FEE_RECIPIENT", admin.address)
+    arbiter = os.environ.get("DATALICENSE_ARBITER", admin.address)
+    market = DataLicense.deploy(admin, fee_recipient, arbiter, fee_bps, bond, {"from": admin}, silent=quiet)
+    tx = market.tx
+    path = deployments.save(chain.id, "DataLicense", market.address, tx.block_number, tx.txid)
+    if not quiet:
+        print(f"DataLicense deployed at {market.address} (chain id {chain.id}, block {tx.block_number})")
+        print(f"recorded in {path}")
+    return market
+
+
+def main():
+    deploy()

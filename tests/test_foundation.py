@@ -1,0 +1,45 @@
+"""The local stack is what the README promises: a Rootstock look-alike chain and a real Kubo daemon."""
+
+import json
+import urllib.request
+from pathlib import Path
+
+from brownie import chain, web3
+
+ROOT = Path(__file__).resolve().parent.parent
+ROOTSTOCK_CODE_CAP = 24_576
+
+
+def test_chain_is_a_rootstock_regtest_look_alike():
+    assert chain.id == 33
+    block = web3.eth.get_block("latest")
+    assert block["gasLimit"] == 6_800_000
+    # legacy transactions only: no EIP-1559 base fee on blocks
+    assert "baseFeePerGas" not in block
+    assert web3.eth.gas_price == 60_000_000
+
+
+def test_contracts_fit_rootstock_code_size_cap():
+    for name in ["DataLicense"]:
+        build = json.loads((ROOT / "build" / "contracts" / f"{name}.json").read_text())
+        size = len(bytes.fromhex(build["deployedBytecode"]))
+        assert 0 < size <= ROOTSTOCK_CODE_CAP, f"{name} is {size} bytes"
+
+
+def test_exported_abi_matches_the_build():
+    for name in ["DataLicense", "TestToken"]:
+        build = json.loads((ROOT / "build" / "contracts" / f"{name}.json").read_text())
+        shipped = json.loads((ROOT / "datalicense" / "abi" / f"{name}.json").read_text())
+        assert shipped == json.loads(json.dumps(build["abi"], sort_keys=True)), (
+            f"datalicense/abi/{name}.json is stale: run `brownie run scripts/export_abi.py`"
+        )
+
+
+def test_kubo_daemon_serves_its_rpc_api(kubo):
+    req = urllib.request.Request(f"{kubo.api_url}/api/v0/version", method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        version = json.loads(resp.read())["Version"]
+    major, minor = (int(x) for x in version.split(".")[:2])
+    assert (major, minor) >= (0, 28)
+    assert kubo.api_url.startswith("http://127.0.0.1:")
+

@@ -75,6 +75,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     mapping(uint256 assetId => mapping(address account => uint256)) private _owed;
     mapping(uint256 assetId => uint256) private _fees;
+    /// @dev Tokens this contract has accounted for, per token asset: a token cannot credit more than it sent.
+    mapping(uint256 assetId => uint256) private _held;
 
     // ---------------------------------------------------------- constructor
 
@@ -88,7 +90,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     {
         if (feeRecipient_ == address(0) || arbiter_ == address(0)) revert ZeroAddress();
         if (feeBps_ > MAX_FEE_BPS) revert FeeTooHigh(feeBps_, MAX_FEE_BPS);
-        if (disputeBond_ > type(uint96).max) revert InvalidTerms("dispute bond above 2^96-1");
+        if (disputeBond_ > type(uint96).max) revert BondTooHigh(disputeBond_, type(uint96).max);
         _feeRecipient = feeRecipient_;
         _arbiter = arbiter_;
         _feeBps = uint16(feeBps_);
@@ -112,8 +114,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         address agent
     ) external returns (uint256 datasetId) {
         if (_emergencyPaused) revert EmergencyStopped();
-        if (manifestCid.length == 0) revert InvalidTerms("empty manifest CID");
-        if (keyHash == bytes32(0)) revert InvalidTerms("empty key commitment");
+        if (manifestCid.length == 0) revert EmptyManifest();
+        if (keyHash == bytes32(0)) revert EmptyKeyCommitment();
         unchecked {
             datasetId = ++_lastDatasetId;
         }
@@ -131,8 +133,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     {
         Dataset storage d = _ownedDataset(datasetId);
         if (_terms[d.termsId].flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
-        if (manifestCid.length == 0) revert InvalidTerms("empty manifest CID");
-        if (keyHash == bytes32(0)) revert InvalidTerms("empty key commitment");
+        if (manifestCid.length == 0) revert EmptyManifest();
+        if (keyHash == bytes32(0)) revert EmptyKeyCommitment();
         uint32 version = d.version + 1;
         d.version = version;
         _keyHash[datasetId] = keyHash;
@@ -144,7 +146,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         Dataset storage d = _ownedDataset(datasetId);
         uint8 flags = _terms[d.termsId].flags;
         if (flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
-        if (terms.supplyCap != 0 && terms.supplyCap < d.sold) revert InvalidTerms("supply cap below licences sold");
+        if (terms.supplyCap != 0 && terms.supplyCap < d.sold) revert CapBelowSold(terms.supplyCap, d.sold);
         d.termsId = _storeTerms(datasetId, termsRef, terms, flags & FLAG_PAUSED);
     }
 
@@ -232,6 +234,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         uint256 price;
         (licenceId, price) = _purchase(datasetId, msg.sender, licensee, keyX, keyY, slot >> 1, maxPrice);
         IERC20(asset).safeTransferFrom(msg.sender, address(this), price);
+        _accountReceived(asset, slot >> 1, price);
     }
 
     /// @inheritdoc IERC677Receiver
@@ -243,8 +246,9 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     {
         uint256 slot = _assetSlot[msg.sender];
         if (slot & 1 == 0) revert AssetNotAllowed(msg.sender);
+        _accountReceived(msg.sender, slot >> 1, value);
         uint256 price = _purchaseWithData(from, value, data, slot >> 1);
-        if (value > price) IERC20(msg.sender).safeTransfer(from, value - price);
+        if (value > price) _pay(msg.sender, slot >> 1, from, value - price);
         return true;
     }
 
@@ -391,7 +395,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (amount == 0) revert NothingToWithdraw(asset, msg.sender);
         delete _owed[assetId][msg.sender];
         emit Withdrawn(asset, msg.sender, to, amount);
-        _pay(asset, to, amount);
+        _pay(asset, assetId, to, amount);
     }
 
     /// @inheritdoc IDataLicense
@@ -402,7 +406,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         delete _fees[assetId];
         address to = _feeRecipient;
         emit FeesWithdrawn(asset, to, amount);
-        _pay(asset, to, amount);
+        _pay(asset, assetId, to, amount);
     }
 
     // ---------------------------------------------------------------- admin
@@ -430,7 +434,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     /// @notice Set the RBTC bond for disputes opened from now on.
     function setDisputeBond(uint256 bond) external onlyOwner {
-        if (bond > type(uint96).max) revert InvalidTerms("dispute bond above 2^96-1");
+        if (bond > type(uint96).max) revert BondTooHigh(bond, type(uint96).max);
         _disputeBond = uint96(bond);
         emit DisputeBondSet(bond);
     }
@@ -632,7 +636,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         private
         returns (uint256 price)
     {
-        if (data.length != 128) revert InvalidTerms("tokenFallback data must be abi.encode(datasetId, licensee, keyX, keyY)");
+        if (data.length != 128) revert BadTokenData(data.length);
         (uint256 datasetId, address licensee, bytes32 keyX, bytes32 keyY) =
             abi.decode(data, (uint256, address, bytes32, bytes32));
         (, price) = _purchase(datasetId, from, licensee, keyX, keyY, assetId, value);
@@ -642,17 +646,17 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         private
         returns (uint32 termsId)
     {
-        if (i.price > type(uint96).max) revert InvalidTerms("price above 2^96-1");
-        if (i.duration > MAX_DURATION) revert InvalidTerms("duration above 100 years");
-        if (i.supplyCap > type(uint24).max) revert InvalidTerms("supply cap above 16777215");
+        if (i.price > type(uint96).max) revert PriceTooHigh(i.price, type(uint96).max);
+        if (i.duration > MAX_DURATION) revert DurationTooLong(i.duration, MAX_DURATION);
+        if (i.supplyCap > type(uint24).max) revert SupplyCapTooHigh(i.supplyCap, type(uint24).max);
         if (i.deliveryWindow < MIN_WINDOW || i.deliveryWindow > MAX_WINDOW) {
-            revert InvalidTerms("delivery window outside 1 hour .. 30 days");
+            revert DeliveryWindowOutOfRange(i.deliveryWindow, MIN_WINDOW, MAX_WINDOW);
         }
         if (i.disputeWindow < MIN_WINDOW || i.disputeWindow > MAX_WINDOW) {
-            revert InvalidTerms("dispute window outside 1 hour .. 30 days");
+            revert DisputeWindowOutOfRange(i.disputeWindow, MIN_WINDOW, MAX_WINDOW);
         }
-        if (i.royaltyBps > MAX_ROYALTY_BPS) revert InvalidTerms("royalty above 25%");
-        if (i.royaltyBps != 0 && !i.transferable) revert InvalidTerms("royalty on a soulbound licence");
+        if (i.royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(i.royaltyBps, MAX_ROYALTY_BPS);
+        if (i.royaltyBps != 0 && !i.transferable) revert RoyaltyOnSoulbound();
         uint256 assetId;
         if (i.asset != address(0)) {
             uint256 slot = _assetSlot[i.asset];
@@ -733,9 +737,21 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (amount != 0) _owed[assetId][account] += amount;
     }
 
-    function _pay(address asset, address to, uint256 amount) private {
-        if (asset == address(0)) _sendValue(payable(to), amount);
-        else IERC20(asset).safeTransfer(to, amount);
+    function _pay(address asset, uint256 assetId, address to, uint256 amount) private {
+        if (asset == address(0)) {
+            _sendValue(payable(to), amount);
+        } else {
+            _held[assetId] -= amount;
+            IERC20(asset).safeTransfer(to, amount);
+        }
+    }
+
+    /// @dev Revert unless this contract's balance of `token` covers what it already accounts for plus `amount`
+    /// (catches tokens that lie in `tokenFallback` and fee-on-transfer tokens), then account for `amount`.
+    function _accountReceived(address token, uint256 assetId, uint256 amount) private {
+        uint256 held = _held[assetId] + amount;
+        if (IERC20(token).balanceOf(address(this)) < held) revert TokenNotReceived(token, amount);
+        _held[assetId] = held;
     }
 
     function _sendValue(address payable to, uint256 amount) private {

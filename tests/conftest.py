@@ -160,7 +160,7 @@ def reverts(name: str):
     with pytest.raises(brownie.exceptions.VirtualMachineError) as exc:
         yield exc
     msg = exc.value.revert_msg or ""
-    assert msg.startswith(name), f"expected revert {name!r}, got {msg!r}"
+    assert msg.lower().startswith(name.lower()), f"expected revert {name!r}, got {msg!r}"
 
 
 def sleep(seconds: int):

@@ -1,0 +1,206 @@
+"""Datasets: publish, terms for future sales, pause/resume/retire, versions, agent, two-step hand-over."""
+
+import os
+
+import pytest
+from eth_utils import keccak
+
+from conftest import DAY, FEE_BPS, PRICE, ZERO, Published, buy, deliver, publish, reverts, sleep, terms
+from datalicense import keywrap
+
+
+def test_publish_records_dataset_terms_and_commitments(market, seller, agent):
+    key = os.urandom(32)
+    cid = b"\x01\x55\x12\x20" + os.urandom(32)
+    tx = market.publish(cid, keccak(b"plain"), keccak(key), keccak(b"terms"), terms(cap=5), agent, {"from": seller})
+    ds = tx.events["DatasetPublished"]["datasetId"]
+    assert tx.events["DatasetPublished"]["owner"] == seller
+    v = tx.events["VersionPublished"]
+    assert (v["version"], v["manifestCid"], v["plaintextHash"], v["keyHash"]) == (
+        1, "0x" + cid.hex(), "0x" + keccak(b"plain").hex(), "0x" + keccak(key).hex())
+    t = tx.events["TermsSet"]
+    assert (t["price"], t["supplyCap"], t["termsRef"]) == (PRICE, 5, "0x" + keccak(b"terms").hex())
+    d = market.dataset(ds)
+    assert (d[0], d[2], d[3]) == (seller, 0, 1)
+    stored = market.terms(d[1])
+    assert stored[0] == PRICE and stored[1] == ds and stored[7] == 5
+    assert market.keyHashOf(ds) == "0x" + keccak(key).hex()
+    assert market.agentOf(ds) == agent
+
+
+@pytest.mark.parametrize(
+    "kw,error",
+    [
+        ({"price": 2**96}, "PriceTooHigh"),
+        ({"duration": 100 * 365 * DAY + 1}, "DurationTooLong"),
+        ({"cap": 2**24}, "SupplyCapTooHigh"),
+        ({"delivery": 3599}, "DeliveryWindowOutOfRange"),
+        ({"delivery": 30 * DAY + 1}, "DeliveryWindowOutOfRange"),
+        ({"dispute": 3599}, "DisputeWindowOutOfRange"),
+        ({"dispute": 30 * DAY + 1}, "DisputeWindowOutOfRange"),
+        ({"royalty": 2501, "transferable": True}, "RoyaltyTooHigh"),
+        ({"royalty": 100}, "RoyaltyOnSoulbound"),
+        ({"asset": "0x" + "22" * 20}, "AssetNotAllowed"),
+    ],
+)
+def test_publish_rejects_terms_outside_bounds(market, seller, kw, error):
+    with reverts(error):
+        publish(market, seller, **kw)
+
+
+def test_publish_accepts_extremes(market, seller):
+    publish(market, seller, price=2**96 - 1, duration=100 * 365 * DAY, cap=2**24 - 1, delivery=3600, dispute=30 * DAY)
+    publish(market, seller, price=0, duration=0)
+
+
+def test_publish_rejects_missing_commitments(market, seller):
+    with reverts("EmptyManifest"):
+        market.publish(b"", keccak(b"p"), keccak(b"k"), keccak(b"t"), terms(), ZERO, {"from": seller})
+    with reverts("EmptyKeyCommitment"):
+        market.publish(b"\x01", keccak(b"p"), b"\x00" * 32, keccak(b"t"), terms(), ZERO, {"from": seller})
+
+
+def test_new_terms_apply_to_future_sales_only(market, seller, buyer, agent):
+    pub = publish(market, seller, agent=agent)
+    old, _, _ = buy(market, pub.dataset_id, buyer)
+    tx = market.setTerms(pub.dataset_id, keccak(b"v2 terms"), terms(price=3 * PRICE, duration=DAY), {"from": seller})
+    new_terms = tx.events["TermsSet"]["termsId"]
+    assert market.dataset(pub.dataset_id)[1] == new_terms
+    with reverts("PriceAboveMax"):
+        buy(market, pub.dataset_id, buyer)
+    new, _, _ = buy(market, pub.dataset_id, buyer, value=3 * PRICE)
+    assert market.licence(old)[1] != market.licence(new)[1]
+    # the old licence is still refunded at the old price
+    sleep(DAY + 1)
+    market.refund(old, {"from": buyer})
+    assert market.balanceOwed(ZERO, buyer) == PRICE
+
+
+def test_set_terms_cannot_cap_below_sales(market, seller, buyer):
+    pub = publish(market, seller)
+    buy(market, pub.dataset_id, buyer)
+    buy(market, pub.dataset_id, buyer)
+    with reverts("CapBelowSold"):
+        market.setTerms(pub.dataset_id, keccak(b"t"), terms(cap=1), {"from": seller})
+    market.setTerms(pub.dataset_id, keccak(b"t"), terms(cap=2), {"from": seller})
+    with reverts("SoldOut"):
+        buy(market, pub.dataset_id, buyer)
+
+
+def test_pause_resume_and_retire(market, seller, buyer):
+    pub = publish(market, seller)
+    ds = pub.dataset_id
+    market.pauseSales(ds, {"from": seller})
+    with reverts(f"SalesClosed: {ds}"):
+        buy(market, ds, buyer)
+    # new terms keep the pause
+    market.setTerms(ds, keccak(b"t"), terms(), {"from": seller})
+    with reverts("SalesClosed"):
+        buy(market, ds, buyer)
+    market.resumeSales(ds, {"from": seller})
+    buy(market, ds, buyer)
+    tx = market.retire(ds, {"from": seller})
+    assert "DatasetRetired" in tx.events
+    with reverts("SalesClosed"):
+        buy(market, ds, buyer)
+    for call, args in [
+        (market.resumeSales, (ds,)),
+        (market.pauseSales, (ds,)),
+        (market.retire, (ds,)),
+        (market.setTerms, (ds, keccak(b"t"), terms())),
+        (market.publishVersion, (ds, b"\x01", keccak(b"p"), keccak(b"k"))),
+    ]:
+        with reverts("DatasetIsRetired"):
+            call(*args, {"from": seller})
+
+
+@pytest.mark.parametrize("fn", ["pauseSales", "resumeSales", "retire", "setAgent", "transferDataset",
+                                "publishVersion", "setTerms"])
+def test_owner_operations_are_owner_only(market, seller, stranger, fn):
+    pub = publish(market, seller)
+    args = {
+        "pauseSales": (pub.dataset_id,),
+        "resumeSales": (pub.dataset_id,),
+        "retire": (pub.dataset_id,),
+        "setAgent": (pub.dataset_id, stranger),
+        "transferDataset": (pub.dataset_id, stranger),
+        "publishVersion": (pub.dataset_id, b"\x01", keccak(b"p"), keccak(b"k")),
+        "setTerms": (pub.dataset_id, keccak(b"t"), terms()),
+    }[fn]
+    with reverts(f"NotDatasetOwner: {pub.dataset_id}"):
+        getattr(market, fn)(*args, {"from": stranger})
+    unknown = (999,) + args[1:]
+    with reverts("UnknownDataset: 999"):
+        getattr(market, fn)(*unknown, {"from": seller})
+
+
+def test_new_version_binds_later_deliveries_and_redelivery(market, seller, buyer, agent):
+    pub = publish(market, seller, agent=agent)
+    lid, key, _ = buy(market, pub.dataset_id, buyer)
+    deliver(market, lid, pub, key, agent)
+    k2 = os.urandom(32)
+    tx = market.publishVersion(pub.dataset_id, b"\x01\x02", keccak(b"p2"), keccak(k2), {"from": seller})
+    assert tx.events["VersionPublished"]["version"] == 2
+    assert market.dataset(pub.dataset_id)[3] == 2
+    # the existing licence covers version 2: the agent delivers its key without escrow
+    w = keywrap.wrap_key(k2, lid, key.x, key.y, 4242)
+    tx = market.redeliverKey(lid, *w.as_args(), {"from": agent})
+    assert tx.events["KeyRedelivered"]["keyHash"] == "0x" + keccak(k2).hex()
+    assert keywrap.unwrap_key(w, lid, key.private) == k2
+    # a pending licence bought now is delivered against version 2
+    lid2, key2, _ = buy(market, pub.dataset_id, buyer)
+    v2 = Published(pub.dataset_id, k2, keccak(k2))
+    _, _, tx = deliver(market, lid2, v2, key2, agent)
+    assert tx.events["KeyDelivered"]["keyHash"] == "0x" + keccak(k2).hex()
+    # redelivery needs a valid licence and a deliverer
+    with reverts("NotDeliverer"):
+        market.redeliverKey(lid, *w.as_args(), {"from": buyer})
+    lid3, _, _ = buy(market, pub.dataset_id, buyer)
+    with reverts("WrongState"):
+        market.redeliverKey(lid3, *w.as_args(), {"from": agent})
+    with reverts("EmptyManifest"):
+        market.publishVersion(pub.dataset_id, b"", keccak(b"p2"), keccak(k2), {"from": seller})
+    with reverts("EmptyKeyCommitment"):
+        market.publishVersion(pub.dataset_id, b"\x01", keccak(b"p2"), b"\x00" * 32, {"from": seller})
+
+
+def test_agent_delivers_and_nothing_else(market, seller, buyer, agent, stranger):
+    pub = publish(market, seller)
+    lid, key, _ = buy(market, pub.dataset_id, buyer)
+    with reverts("NotDeliverer"):
+        deliver(market, lid, pub, key, agent)
+    tx = market.setAgent(pub.dataset_id, agent, {"from": seller})
+    assert tx.events["AgentSet"]["agent"] == agent
+    deliver(market, lid, pub, key, agent)
+    for call, args in [
+        (market.setTerms, (pub.dataset_id, keccak(b"t"), terms())),
+        (market.pauseSales, (pub.dataset_id,)),
+        (market.setAgent, (pub.dataset_id, stranger)),
+        (market.transferDataset, (pub.dataset_id, agent)),
+    ]:
+        with reverts("NotDatasetOwner"):
+            call(*args, {"from": agent})
+    market.setAgent(pub.dataset_id, ZERO, {"from": seller})
+    lid2, key2, _ = buy(market, pub.dataset_id, buyer)
+    with reverts("NotDeliverer"):
+        deliver(market, lid2, pub, key2, agent)
+
+
+def test_dataset_changes_hands_in_two_steps(market, seller, buyer, stranger, agent):
+    pub = publish(market, seller, agent=agent)
+    lid, key, _ = buy(market, pub.dataset_id, buyer)
+    market.transferDataset(pub.dataset_id, stranger, {"from": seller})
+    assert market.pendingDatasetOwner(pub.dataset_id) == stranger
+    with reverts("NotPendingOwner"):
+        market.acceptDataset(pub.dataset_id, {"from": buyer})
+    tx = market.acceptDataset(pub.dataset_id, {"from": stranger})
+    assert tx.events["DatasetTransferred"]["to"] == stranger
+    assert market.dataset(pub.dataset_id)[0] == stranger
+    assert market.pendingDatasetOwner(pub.dataset_id) == ZERO
+    with reverts("NotDatasetOwner"):
+        market.pauseSales(pub.dataset_id, {"from": seller})
+    # revenue of a sale settled after the hand-over goes to the new owner
+    deliver(market, lid, pub, key, agent)
+    market.confirm(lid, {"from": buyer})
+    assert market.balanceOwed(ZERO, stranger) == PRICE - PRICE * FEE_BPS // 10000
+    assert market.balanceOwed(ZERO, seller) == 0

@@ -1,1 +1,16 @@
-"""datalicense: license data on Rootstock."""
+"""datalicense: license data on Rootstock.
+
+Encrypted datasets on IPFS, licences and escrow on-chain. The Python API:
+
+    from datalicense import Client
+    dl = Client.connect("local", account="dev:3")
+"""
+
+from .client import BuyResult, Client, DatasetInfo, FetchResult, LicenceInfo, PublishResult
+from .errors import ChainError, ConfigError, DataLicenseError, IntegrityError, StorageError
+
+__all__ = [
+    "Client", "PublishResult", "BuyResult", "FetchResult", "LicenceInfo", "DatasetInfo",
+    "DataLicenseError", "ConfigError", "ChainError", "StorageError", "IntegrityError",
+]
+__version__ = "0.1.0"

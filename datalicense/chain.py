@@ -1,0 +1,280 @@
+"""Chain access: networks, accounts, legacy-priced transactions, readable revert reasons.
+
+Rootstock takes legacy (type-0) transactions only, priced from the block's minimum gas price and never
+above its relay cap; addresses may come with EIP-1191 (chain-specific) checksums.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+
+from .contracts import abi
+from .errors import ChainError, ConfigError
+
+# name -> (RPC URL, chain id)
+NETWORKS: dict[str, tuple[str, int]] = {
+    "local": ("http://127.0.0.1:8547", 33),
+    "rsk-regtest": ("http://127.0.0.1:4444", 33),
+    "rsk-testnet": ("https://public-node.testnet.rsk.co", 31),
+    "rsk-mainnet": ("https://public-node.rsk.co", 30),
+}
+CURRENCY = {30: "RBTC", 31: "tRBTC", 33: "RBTC"}
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+RELAY_CAP = 80  # Rootstock does not relay a transaction priced above 80x the block minimum (RSKIP252)
+
+
+def connect(network: str, timeout: float = 30.0) -> Web3:
+    """Connect to a named network or an RPC URL; refuse a node whose chain id is not the network's."""
+    url, expected = NETWORKS.get(network, (network, None))
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"unknown network {network!r}: use one of {', '.join(NETWORKS)} or an http(s):// RPC URL"
+        )
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    try:
+        chain_id = w3.eth.chain_id
+    except Exception as exc:  # noqa: BLE001 - any transport failure means the same to the user
+        raise ConfigError(f"cannot reach the {network} node at {url} ({type(exc).__name__}): is it running?") from exc
+    if expected is not None and chain_id != expected:
+        raise ConfigError(
+            f"the node at {url} is chain id {chain_id}, but {network} is chain id {expected}: wrong node or "
+            "wrong --network"
+        )
+    return w3
+
+
+def normalize_address(address: str) -> str:
+    """Accept EIP-55, EIP-1191 (Rootstock) or lower-case addresses; return EIP-55 for web3."""
+    a = address.strip()
+    if not (a.startswith("0x") and len(a) == 42):
+        raise ConfigError(f"{address!r} is not an address (0x followed by 40 hex characters)")
+    try:
+        int(a[2:], 16)
+    except ValueError as exc:
+        raise ConfigError(f"{address!r} is not an address (0x followed by 40 hex characters)") from exc
+    return to_checksum_address(a.lower())
+
+
+def display_address(address: str, chain_id: int) -> str:
+    """The network's own casing: EIP-1191 on Rootstock mainnet and testnet, EIP-55 elsewhere."""
+    if chain_id not in (30, 31):
+        return to_checksum_address(address)
+    body = address.lower().removeprefix("0x")
+    digest = keccak(text=f"{chain_id}0x{body}").hex()
+    return "0x" + "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(body))
+
+
+def gas_price(w3: Web3) -> int:
+    """Legacy gas price: the node's price, at least the block's minimum, at most the relay cap."""
+    price = int(w3.eth.gas_price)
+    minimum = w3.eth.get_block("latest").get("minimumGasPrice")
+    if minimum:
+        minimum = int(minimum, 16) if isinstance(minimum, str) else int(minimum)
+        price = min(max(price, minimum), minimum * RELAY_CAP)
+    return price
+
+
+# ---------------------------------------------------------------------------------------------- accounts
+
+
+def _password(prompt_for: str) -> str:
+    env = os.environ.get("DATALICENSE_PASSWORD")
+    if env is not None:
+        return env
+    if not os.isatty(0):
+        raise ConfigError(f"{prompt_for} needs a password: set DATALICENSE_PASSWORD or run in a terminal")
+    return getpass.getpass(f"password for {prompt_for}: ")
+
+
+def load_account(spec: str, w3: Web3 | None = None, password: Callable[[str], str] = _password) -> LocalAccount:
+    """An account from `dev:N` (local chain only), a keystore file, or a brownie keystore id."""
+    spec = spec.strip()
+    if spec.startswith("dev:"):
+        if w3 is not None and (w3.eth.chain_id != 33 or "ganache" not in w3.client_version.lower()):
+            raise ConfigError("dev:N accounts exist only on the local chain; use a keystore for this network")
+        try:
+            index = int(spec[4:])
+        except ValueError as exc:
+            raise ConfigError(f"{spec!r}: dev accounts are dev:0 .. dev:9") from exc
+        Account.enable_unaudited_hdwallet_features()
+        return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    path = Path(spec).expanduser()
+    if not path.exists():
+        brownie_path = Path.home() / ".brownie" / "accounts" / f"{spec}.json"
+        if not brownie_path.exists():
+            raise ConfigError(
+                f"no account {spec!r}: give dev:N (local chain), a keystore file, or a brownie keystore id "
+                f"(brownie accounts new {spec})"
+            )
+        path = brownie_path
+    try:
+        keystore = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read the keystore {path}: {exc}") from exc
+    try:
+        key = Account.decrypt(keystore, password(str(path)))
+    except ValueError as exc:
+        raise ConfigError(f"wrong password for {path}") from exc
+    return Account.from_key(key)
+
+
+# ---------------------------------------------------------------------------------------- transactions
+
+HINTS: dict[str, str] = {
+    "UnknownDataset": "dataset {0} does not exist on this network: check the id with `datalicense list`",
+    "UnknownLicence": "licence {0} does not exist on this network: check it with `datalicense licences`",
+    "NotDatasetOwner": "dataset {0} is not owned by {1}: use the owner's account (--account)",
+    "NotDeliverer": "{1} may not deliver keys for dataset {0}: use the owner's or the agent's account",
+    "NotLicenceHolder": "licence {0} is not held by {1}: use the account that holds it (--account)",
+    "NotArbiter": "{0} is not the arbiter",
+    "EmergencyStopped": "the marketplace is paused by its operator: new publishes and purchases are stopped",
+    "SalesClosed": "dataset {0} is not for sale now (paused or retired)",
+    "DatasetIsRetired": "dataset {0} is retired",
+    "SoldOut": "dataset {0} sold all {1} licences it offers",
+    "PriceAboveMax": "the price is {0}, above your maximum {1}: re-run with a higher --max-price if you agree",
+    "WrongPayment": "the price is {0} but {1} was sent",
+    "WrongAsset": "the dataset is sold in {0}, not {1}",
+    "AssetNotAllowed": "{0} is not an accepted payment token",
+    "InvalidDeliveryKey": "the delivery key is not a usable secp256k1 public key",
+    "WrongState": "licence {0} is in state {1}, which does not allow this",
+    "TooLate": "too late for licence {0}: the deadline was {0}",
+    "TooEarly": "too early for licence {0}: possible from time {1}",
+    "WrongBond": "the dispute bond is {0} wei, {1} was sent",
+    "ProofMismatch": "the revealed delivery of licence {0} is not the one that was made",
+    "NothingToWithdraw": "nothing to withdraw in {0} for {1}",
+    "Soulbound": "licence {0} is soulbound: it cannot be transferred",
+    "PriceTooHigh": "price {0} is above the largest allowed, {1}",
+    "DeliveryWindowOutOfRange": "delivery window {0}s is outside {1}s .. {2}s",
+    "DisputeWindowOutOfRange": "dispute window {0}s is outside {1}s .. {2}s",
+    "DurationTooLong": "duration {0}s is above the longest allowed, {1}s",
+    "TokenNotReceived": "token {0} did not transfer the {1} it claimed",
+}
+STATE_NAMES = ["None", "Pending", "Delivered", "Settled", "KeyDisputed", "DataDisputed", "Refunded", "Resolved"]
+
+
+def _error_table() -> dict[bytes, tuple[str, list[str]]]:
+    table = {}
+    for item in abi("DataLicense") + abi("TestToken"):
+        if item["type"] == "error":
+            types = [i["type"] for i in item["inputs"]]
+            table[keccak(text=f"{item['name']}({','.join(types)})")[:4]] = (item["name"], types)
+    return table
+
+
+def decode_revert(data: Any) -> str:
+    """Readable text for revert data of the project's custom errors."""
+    from eth_abi import decode
+
+    if isinstance(data, str):
+        raw = bytes.fromhex(data.removeprefix("0x"))
+    else:
+        raw = bytes(data or b"")
+    if len(raw) < 4:
+        return "the transaction reverted without a reason"
+    if raw[:4] == bytes.fromhex("08c379a0"):
+        return str(decode(["string"], raw[4:])[0])
+    entry = _error_table().get(raw[:4])
+    if entry is None:
+        return f"the transaction reverted (error data 0x{raw.hex()})"
+    name, types = entry
+    args = list(decode(types, raw[4:])) if types else []
+    if name == "WrongState" and len(args) == 2:
+        args[1] = STATE_NAMES[args[1]] if args[1] < len(STATE_NAMES) else args[1]
+    hint = HINTS.get(name)
+    return f"{name}: " + (hint.format(*args) if hint else ", ".join(str(a) for a in args))
+
+
+@dataclass
+class Receipt:
+    tx_hash: str
+    gas_used: int
+    block: int
+    logs: list[Any]
+    raw: Any
+
+
+class Transactor:
+    """Signs and sends legacy transactions from a local account."""
+
+    def __init__(self, w3: Web3, account: LocalAccount, timeout: float = 180.0):
+        self.w3 = w3
+        self.account = account
+        self.timeout = timeout
+
+    def send(self, fn: Any, value: int = 0, what: str = "transaction") -> Receipt:
+        sender = self.account.address
+        try:
+            tx = fn.build_transaction(
+                {
+                    "from": sender,
+                    "value": value,
+                    "gasPrice": gas_price(self.w3),
+                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
+                    "chainId": self.w3.eth.chain_id,
+                }
+            )
+        except ContractCustomError as exc:
+            raise ChainError(f"{what} would fail: {decode_revert(exc.data)}") from exc
+        except ContractLogicError as exc:
+            raise ChainError(f"{what} would fail: {decode_revert(exc.data) if exc.data else exc.message}") from exc
+        except Web3RPCError as exc:
+            raise ChainError(self._rpc_message(what, exc)) from exc
+        tx["gas"] = int(tx["gas"] * 1.2) + 10_000
+        balance = self.w3.eth.get_balance(sender)
+        cost = tx["gas"] * tx["gasPrice"] + value
+        if balance < cost:
+            raise ChainError(
+                f"{what}: account {sender} has {balance} wei, needs up to {cost} wei (value + gas): fund it first"
+            )
+        signed = self.account.sign_transaction(tx)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            rcpt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
+        except Web3RPCError as exc:
+            raise ChainError(self._rpc_message(what, exc)) from exc
+        except TimeExhausted as exc:
+            raise ChainError(f"{what} {tx_hash.hex()} not mined within {self.timeout:.0f}s: check it later") from exc
+        if rcpt["status"] != 1:
+            raise ChainError(f"{what} {tx_hash.to_0x_hex()} reverted on-chain")
+        return Receipt(rcpt["transactionHash"].to_0x_hex(), rcpt["gasUsed"], rcpt["blockNumber"], rcpt["logs"], rcpt)
+
+    def _rpc_message(self, what: str, exc: Web3RPCError) -> str:
+        text = str(exc)
+        if "insufficient funds" in text.lower():
+            return f"{what}: account {self.account.address} does not have enough RBTC for value + gas: fund it first"
+        return f"{what} was refused by the node: {text}"
+
+
+# ------------------------------------------------------------------------------------------------ units
+
+
+def parse_amount(text: str, decimals: int = 18) -> int:
+    """'0.002' -> 2000000000000000 (smallest units); refuses more decimals than the asset has."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation as exc:
+        raise ConfigError(f"{text!r} is not an amount (e.g. 0.002)") from exc
+    if value < 0:
+        raise ConfigError(f"amount {text} is negative")
+    units = value * (Decimal(10) ** decimals)
+    if units != units.to_integral_value():
+        raise ConfigError(f"amount {text} has more than {decimals} decimals")
+    return int(units)
+
+
+def format_amount(units: int, decimals: int = 18, symbol: str = "RBTC") -> str:
+    value = Decimal(units) / (Decimal(10) ** decimals)
+    text = format(value.normalize(), "f") if value else "0"
+    return f"{text} {symbol}"

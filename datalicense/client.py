@@ -1,0 +1,675 @@
+"""The Python API: publish a file, list and show datasets, buy, deliver, fetch, confirm.
+
+    from datalicense import Client
+    dl = Client.connect("local", account="dev:3", ipfs="/ip4/127.0.0.1/tcp/5001")
+    ds = dl.publish("data.csv", title="Clinic visits 2025", price="0.002")
+    lic = Client.connect("local", account="dev:4").buy(ds.dataset_id)
+
+Runs on web3.py only (no brownie), so it is usable from a notebook, a script or an AI pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import secrets
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+from web3.logs import DISCARD
+
+from . import agecrypt, keywrap
+from . import deployments as deployments_mod
+from .chain import (
+    CURRENCY,
+    STATE_NAMES,
+    Receipt,
+    Transactor,
+    connect,
+    format_amount,
+    load_account,
+    normalize_address,
+    parse_amount,
+)
+from .contracts import abi
+from .errors import ChainError, ConfigError, IntegrityError, StorageError
+from .index import EventIndex
+from .manifest import Manifest, parse
+from .storage import Storage, cid_from_bytes, cid_to_bytes
+
+ZERO = "0x0000000000000000000000000000000000000000"
+DAY = 86400
+
+Progress = Callable[[str, int | None], Callable[[int], None]]
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("DATALICENSE_HOME", Path.home() / ".datalicense"))
+
+
+def _no_progress(label: str, total: int | None) -> Callable[[int], None]:
+    return lambda n: None
+
+
+@dataclass
+class PublishResult:
+    dataset_id: int
+    version: int
+    manifest_cid: str
+    ciphertext_cid: str
+    plaintext_sha256: str
+    plaintext_size: int
+    key_hash: str
+    tx_hash: str | None
+    gas_used: int | None
+    reused: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BuyResult:
+    licence_id: int
+    dataset_id: int
+    price: int
+    price_text: str
+    tx_hash: str
+    gas_used: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FetchResult:
+    licence_id: int
+    path: str
+    size: int
+    sha256: str
+    confirmed_tx: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class LicenceInfo:
+    licence_id: int
+    dataset_id: int
+    holder: str
+    state: str
+    price: int
+    price_text: str
+    purchased_block: int
+    expires_at: int
+    valid: bool
+    key_x: str = ""
+    key_y: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DatasetInfo:
+    dataset_id: int
+    owner: str
+    version: int
+    manifest_cid: str
+    plaintext_sha256: str
+    key_hash: str
+    terms_id: int
+    price: int
+    price_text: str
+    asset: str
+    duration: int
+    supply_cap: int
+    sold: int
+    delivery_window: int
+    dispute_window: int
+    transferable: bool
+    status: str
+    terms_ref: str
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Client:
+    """One account on one deployment, with an IPFS endpoint."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount | None = None,
+        storage: Storage | None = None,
+        address: str | None = None,
+        home: Path | None = None,
+        progress: Progress = _no_progress,
+    ):
+        self.w3 = w3
+        self.chain_id = w3.eth.chain_id
+        self.account = account
+        self.storage = storage or Storage()
+        dep = deployments_mod.load(self.chain_id) if address is None else None
+        self.address = normalize_address(address or dep["contracts"]["DataLicense"]["address"])
+        self.deploy_block = 0 if dep is None else int(dep["contracts"]["DataLicense"].get("block", 0))
+        if not w3.eth.get_code(self.address):
+            raise ConfigError(
+                f"no contract at {self.address} on chain id {self.chain_id}: the deployments file does not match "
+                "this network (redeploy, or pick the right --network)"
+            )
+        self.contract = w3.eth.contract(address=self.address, abi=abi("DataLicense"))
+        self.home = home or default_home()
+        self.progress = progress
+        self.currency = CURRENCY.get(self.chain_id, "RBTC")
+        self.index = EventIndex(self, self.home / "cache" / f"{self.chain_id}-{self.address.lower()}.json")
+
+    @classmethod
+    def connect(
+        cls,
+        network: str = "local",
+        account: str | LocalAccount | None = None,
+        ipfs: str | None = None,
+        address: str | None = None,
+        home: Path | None = None,
+        progress: Progress = _no_progress,
+    ) -> "Client":
+        w3 = connect(network)
+        acct = load_account(account, w3) if isinstance(account, str) else account
+        return cls(w3, acct, Storage(ipfs), address, home, progress)
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    @property
+    def tx(self) -> Transactor:
+        if self.account is None:
+            raise ConfigError("this needs an account: pass --account (dev:N, a keystore file or a brownie id)")
+        return Transactor(self.w3, self.account)
+
+    def asset_info(self, asset: str) -> tuple[int, str]:
+        """(decimals, symbol) of a payment asset."""
+        if int(asset, 16) == 0:
+            return 18, self.currency
+        erc20 = self.w3.eth.contract(address=asset, abi=abi("TestToken"))
+        try:
+            return int(erc20.functions.decimals().call()), str(erc20.functions.symbol().call())
+        except Exception:  # noqa: BLE001 - a token without metadata is shown in raw units
+            return 0, asset
+
+    def amount_text(self, units: int, asset: str) -> str:
+        decimals, symbol = self.asset_info(asset)
+        return format_amount(units, decimals, symbol)
+
+    def _keys_dir(self) -> Path:
+        return self.home / "keys" / str(self.chain_id) / self.address.lower()
+
+    def _save_content_key(self, dataset_id: int, content_key: bytes) -> Path:
+        path = self._keys_dir() / str(dataset_id) / f"{keccak(content_key).hex()}.age"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_private(path, f"# dataset {dataset_id} content key\n{agecrypt.identity_string(content_key)}\n")
+        return path
+
+    def content_key(self, dataset_id: int, key_hash: bytes) -> bytes:
+        """The seller's stored content key for a dataset version (by its commitment)."""
+        path = self._keys_dir() / str(dataset_id) / f"{key_hash.hex()}.age"
+        if not path.exists():
+            raise ConfigError(
+                f"no content key for dataset {dataset_id} version {key_hash.hex()[:12]}… in {path.parent}: "
+                "deliveries must run where the dataset was published (or copy that folder)"
+            )
+        lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+        return agecrypt.content_key_from_identity(lines[0])
+
+    def seller_secret(self) -> bytes:
+        """Secret from which per-licence wrap scalars are derived (created once, kept in the home folder)."""
+        path = self.home / "seller.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_private(path, secrets.token_hex(32) + "\n")
+        return bytes.fromhex(path.read_text().strip())
+
+    # ----------------------------------------------------------------------------------------- publish
+
+    def publish(
+        self,
+        path: str | Path,
+        title: str,
+        price: str | int,
+        description: str = "",
+        media_type: str | None = None,
+        asset: str = ZERO,
+        duration_days: float = 30,
+        supply_cap: int = 0,
+        delivery_window_hours: float = 24,
+        dispute_window_hours: float = 48,
+        transferable: bool = False,
+        royalty_bps: int = 0,
+        terms_ref: bytes | None = None,
+        agent: str = ZERO,
+    ) -> PublishResult:
+        """Encrypt a file, add it and its manifest to IPFS, and publish the dataset in one transaction.
+
+        Re-running after a failed transaction reuses the upload (same CIDs) and never publishes twice.
+        """
+        account = self.tx.account
+        src = Path(path)
+        if not src.is_file():
+            raise ConfigError(f"{src} is not a readable file")
+        try:
+            size = src.stat().st_size
+            with open(src, "rb"):
+                pass
+        except OSError as exc:
+            raise ConfigError(f"cannot read {src}: {exc.strerror}") from exc
+        asset = normalize_address(asset)
+        decimals, _ = self.asset_info(asset)
+        price_units = price if isinstance(price, int) else parse_amount(price, decimals)
+        terms_ref = terms_ref or keccak(b"datalicense standard licence v1")
+        terms = (
+            price_units,
+            asset,
+            int(duration_days * DAY),
+            supply_cap,
+            int(delivery_window_hours * 3600),
+            int(dispute_window_hours * 3600),
+            royalty_bps,
+            transferable,
+        )
+        # validate the terms on-chain (a dry run) before spending time on encryption and upload
+        upload = self._upload(src, size, title, description, media_type, terms_ref, account.address)
+        existing = self.index.find_version(upload["manifestCid"])
+        if existing is not None:
+            return PublishResult(
+                existing["datasetId"], existing["version"], upload["manifestCid"], upload["ciphertextCid"],
+                upload["sha256"], upload["size"], upload["keyHash"], None, None, reused=True,
+            )
+        content_key = agecrypt.content_key_from_identity(upload["identity"])
+        fn = self.contract.functions.publish(
+            cid_to_bytes(upload["manifestCid"]),
+            bytes.fromhex(upload["sha256"]),
+            keccak(content_key),
+            terms_ref,
+            terms,
+            normalize_address(agent),
+        )
+        rcpt = self.tx.send(fn, what="publish")
+        ev = self.contract.events.DatasetPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
+        dataset_id = int(ev["datasetId"])
+        self._save_content_key(dataset_id, content_key)
+        return PublishResult(
+            dataset_id, 1, upload["manifestCid"], upload["ciphertextCid"], upload["sha256"], upload["size"],
+            "0x" + keccak(content_key).hex(), rcpt.tx_hash, rcpt.gas_used,
+        )
+
+    def _upload(
+        self, src: Path, size: int, title: str, description: str, media_type: str | None, terms_ref: bytes,
+        publisher: str,
+    ) -> dict[str, Any]:
+        """Encrypt and add to IPFS once per (file content, publisher, title, terms); remembered in the home."""
+        uploads = self.home / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        sha = _sha256_file(src, self.progress("hash", size))
+        record_key = keccak(text=f"{sha}|{publisher}|{title}|{description}|{terms_ref.hex()}|{self.chain_id}").hex()
+        record_path = uploads / f"{record_key}.json"
+        if record_path.exists():
+            record = json.loads(record_path.read_text())
+            try:
+                if self.storage.stat(record["ciphertextCid"]) and self.storage.stat(record["manifestCid"]):
+                    return record
+            except StorageError:
+                pass  # the earlier upload is gone from IPFS: upload again
+        content_key = agecrypt.new_content_key()
+        with _temp_in(uploads, ".ciphertext") as tmp:
+            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                plain_size, digest = agecrypt.encrypt_stream(fin, fout, content_key, self.progress("encrypt", size))
+            if digest.hex() != sha:
+                raise IntegrityError(f"{src} changed while it was being published: try again")
+            cipher_size = tmp.stat().st_size
+            tick = self.progress("upload", cipher_size)
+            cipher_cid = self.storage.add_file(tmp)
+            tick(cipher_size)
+        manifest = Manifest(
+            title=title,
+            description=description,
+            media_type=media_type or mimetypes.guess_type(src.name)[0] or "application/octet-stream",
+            plaintext_size=plain_size,
+            plaintext_sha256=sha,
+            ciphertext_cid=cipher_cid,
+            ciphertext_size=cipher_size,
+            recipient=agecrypt.recipient_of(content_key),
+            licence_terms="0x" + terms_ref.hex(),
+            publisher=publisher,
+            created_at=__import__("datalicense.manifest", fromlist=["now"]).now(),
+        )
+        manifest_cid = self.storage.add_bytes(manifest.to_json())
+        record = {
+            "sha256": sha,
+            "size": plain_size,
+            "ciphertextCid": cipher_cid,
+            "manifestCid": manifest_cid,
+            "identity": agecrypt.identity_string(content_key),
+            "keyHash": "0x" + keccak(content_key).hex(),
+        }
+        _write_private(record_path, json.dumps(record, indent=2))
+        return record
+
+    def publish_version(self, dataset_id: int, path: str | Path, title: str, description: str = "",
+                        media_type: str | None = None) -> PublishResult:
+        """Publish a new version of a dataset: new key, new ciphertext, new manifest."""
+        account = self.tx.account
+        src = Path(path)
+        if not src.is_file():
+            raise ConfigError(f"{src} is not a readable file")
+        info = self.dataset(dataset_id, with_manifest=False)
+        upload = self._upload(src, src.stat().st_size, title, description, media_type,
+                              bytes.fromhex(info.terms_ref[2:]), account.address)
+        content_key = agecrypt.content_key_from_identity(upload["identity"])
+        fn = self.contract.functions.publishVersion(
+            dataset_id, cid_to_bytes(upload["manifestCid"]), bytes.fromhex(upload["sha256"]), keccak(content_key)
+        )
+        rcpt = self.tx.send(fn, what="publish version")
+        ev = self.contract.events.VersionPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
+        self._save_content_key(dataset_id, content_key)
+        return PublishResult(dataset_id, int(ev["version"]), upload["manifestCid"], upload["ciphertextCid"],
+                             upload["sha256"], upload["size"], "0x" + keccak(content_key).hex(), rcpt.tx_hash,
+                             rcpt.gas_used)
+
+    # ----------------------------------------------------------------------------------------- reading
+
+    def datasets(self, with_manifest: bool = False) -> list[DatasetInfo]:
+        """All datasets, from the event index (incremental: only new blocks are read)."""
+        self.index.update()
+        return [self._dataset_info(int(i), with_manifest) for i in sorted(self.index.datasets, key=int)]
+
+    def dataset(self, dataset_id: int, with_manifest: bool = True) -> DatasetInfo:
+        self.index.update()
+        if str(dataset_id) not in self.index.datasets:
+            raise ConfigError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}: see `datalicense list`")
+        return self._dataset_info(dataset_id, with_manifest)
+
+    def _dataset_info(self, dataset_id: int, with_manifest: bool) -> DatasetInfo:
+        rec = self.index.datasets[str(dataset_id)]
+        owner, terms_id, sold, version = self.contract.functions.dataset(dataset_id).call()
+        price, _, asset_id, duration, delivery, dispute, flags, cap = self.contract.functions.terms(terms_id).call()
+        asset = self.contract.functions.assetAddress(asset_id).call()
+        latest = rec["versions"][str(version)]
+        terms_rec = self.index.terms.get(str(terms_id), {})
+        status = "retired" if flags & 4 else ("paused" if flags & 2 else "on sale")
+        manifest: dict[str, Any] = {}
+        if with_manifest:
+            try:
+                manifest = parse(self.storage.cat_bytes(latest["manifestCid"])).as_dict()
+            except (StorageError, IntegrityError) as exc:
+                manifest = {"error": str(exc)}
+        return DatasetInfo(
+            dataset_id=dataset_id, owner=owner, version=version, manifest_cid=latest["manifestCid"],
+            plaintext_sha256=latest["plaintextHash"], key_hash=latest["keyHash"], terms_id=terms_id, price=price,
+            price_text=self.amount_text(price, asset), asset=asset, duration=duration, supply_cap=cap, sold=sold,
+            delivery_window=delivery, dispute_window=dispute, transferable=bool(flags & 1), status=status,
+            terms_ref=terms_rec.get("termsRef", ""), manifest=manifest,
+        )
+
+    def licence(self, licence_id: int) -> LicenceInfo:
+        holder, terms_id, stamp, state, _fee = self.contract.functions.licence(licence_id).call()
+        if state == 0:
+            raise ConfigError(f"licence {licence_id} does not exist on chain id {self.chain_id}: see `datalicense licences`")
+        price, dataset_id, asset_id, *_ = self.contract.functions.terms(terms_id).call()
+        asset = self.contract.functions.assetAddress(asset_id).call()
+        purchase = self._purchase_event(licence_id)
+        return LicenceInfo(
+            licence_id=licence_id, dataset_id=dataset_id, holder=holder, state=STATE_NAMES[state], price=price,
+            price_text=self.amount_text(price, asset), purchased_block=purchase["blockNumber"],
+            expires_at=self.contract.functions.expiresAt(licence_id).call(),
+            valid=self.contract.functions.isValid(licence_id).call(),
+            key_x="0x" + bytes(purchase["args"]["keyX"]).hex(), key_y="0x" + bytes(purchase["args"]["keyY"]).hex(),
+        )
+
+    def licences(self, holder: str | None = None) -> list[LicenceInfo]:
+        """Licences bought for `holder` (default: this account), with state and expiry."""
+        who = normalize_address(holder or self.tx.account.address)
+        logs = self.contract.events.LicencePurchased().get_logs(
+            from_block=self.deploy_block, argument_filters={"licensee": who}
+        )
+        return [self.licence(int(log["args"]["licenceId"])) for log in logs]
+
+    def _purchase_event(self, licence_id: int) -> Any:
+        logs = self.contract.events.LicencePurchased().get_logs(
+            from_block=self.deploy_block, argument_filters={"licenceId": licence_id}
+        )
+        if not logs:
+            raise ConfigError(f"licence {licence_id} does not exist on chain id {self.chain_id}")
+        return logs[0]
+
+    def deliveries(self, licence_id: int) -> list[dict[str, Any]]:
+        """Key deliveries of a licence, oldest first (the escrowed one, then re-deliveries of new versions)."""
+        out = []
+        for ev in (self.contract.events.KeyDelivered(), self.contract.events.KeyRedelivered()):
+            for log in ev.get_logs(from_block=self.deploy_block, argument_filters={"licenceId": licence_id}):
+                a = log["args"]
+                out.append({
+                    "block": log["blockNumber"], "logIndex": log["logIndex"], "escrowed": ev.event_name == "KeyDelivered",
+                    "wrap": keywrap.Wrap(bytes(a["rX"]), bytes(a["rY"]), bytes(a["wrappedKey"])),
+                    "keyHash": bytes(a["keyHash"]),
+                })
+        return sorted(out, key=lambda d: (d["block"], d["logIndex"]))
+
+    # ---------------------------------------------------------------------------------------------- buy
+
+    def buy(
+        self,
+        dataset_id: int,
+        max_price: str | int | None = None,
+        licensee: str | None = None,
+        delivery_key: tuple[bytes, bytes] | None = None,
+        erc677: bool = False,
+    ) -> BuyResult:
+        """Pay into escrow and receive a licence. The delivery key defaults to this account's own key."""
+        account = self.tx.account
+        owner, terms_id, _sold, _version = self.contract.functions.dataset(dataset_id).call()
+        if int(owner, 16) == 0:
+            raise ConfigError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}: see `datalicense list`")
+        price, _, asset_id, *_ = self.contract.functions.terms(terms_id).call()
+        asset = self.contract.functions.assetAddress(asset_id).call()
+        decimals, _ = self.asset_info(asset)
+        if max_price is None:
+            limit = price
+        else:
+            limit = max_price if isinstance(max_price, int) else parse_amount(max_price, decimals)
+        key_x, key_y = delivery_key or keywrap.public_key(bytes(account.key))
+        to = normalize_address(licensee) if licensee else ZERO
+        if int(asset, 16) == 0:
+            rcpt = self.tx.send(self.contract.functions.buy(dataset_id, to, key_x, key_y, limit), value=price,
+                                what="buy")
+        else:
+            token = self.w3.eth.contract(address=asset, abi=abi("TestToken"))
+            if erc677:
+                data = __import__("eth_abi").encode(["uint256", "address", "bytes32", "bytes32"],
+                                                    [dataset_id, to, key_x, key_y])
+                rcpt = self.tx.send(token.functions.transferAndCall(self.address, limit, data), what="buy")
+            else:
+                self.tx.send(token.functions.approve(self.address, price), what="approve")
+                rcpt = self.tx.send(self.contract.functions.buyWithToken(dataset_id, to, key_x, key_y, limit),
+                                    what="buy")
+        ev = self.contract.events.LicencePurchased().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
+        return BuyResult(int(ev["licenceId"]), dataset_id, int(ev["price"]), self.amount_text(int(ev["price"]), asset),
+                         rcpt.tx_hash, rcpt.gas_used)
+
+    # ------------------------------------------------------------------------------------------ deliver
+
+    def deliver(self, licence_id: int, redeliver: bool = False) -> Receipt:
+        """Wrap the current content key to the licence's delivery key and post it (owner or agent)."""
+        purchase = self._purchase_event(licence_id)
+        dataset_id = int(purchase["args"]["datasetId"])
+        key_x, key_y = bytes(purchase["args"]["keyX"]), bytes(purchase["args"]["keyY"])
+        key_hash = bytes(self.contract.functions.keyHashOf(dataset_id).call())
+        content_key = self.content_key(dataset_id, key_hash)
+        r = keywrap.derive_r(self.seller_secret(), self.chain_id, self.address, licence_id, key_hash)
+        wrap = keywrap.wrap_key(content_key, licence_id, key_x, key_y, r)
+        fn = (self.contract.functions.redeliverKey if redeliver else self.contract.functions.deliverKey)(
+            licence_id, *wrap.as_args()
+        )
+        return self.tx.send(fn, what="deliver key")
+
+    def prove(self, licence_id: int) -> Receipt:
+        """Answer a key dispute by revealing the wrap's scalar r (recomputed from the seller secret)."""
+        purchase = self._purchase_event(licence_id)
+        key_x, key_y = bytes(purchase["args"]["keyX"]), bytes(purchase["args"]["keyY"])
+        escrowed = [d for d in self.deliveries(licence_id) if d["escrowed"]]
+        if not escrowed:
+            raise ChainError(f"licence {licence_id} has no key delivery to prove")
+        d = escrowed[-1]
+        r = keywrap.derive_r(self.seller_secret(), self.chain_id, self.address, licence_id, d["keyHash"])
+        w = d["wrap"]
+        proof = (r, w.r_x, w.r_y, w.wrapped_key, key_x, key_y, d["keyHash"])
+        return self.tx.send(self.contract.functions.proveKey(licence_id, proof), what="prove key")
+
+    # -------------------------------------------------------------------------------------------- fetch
+
+    def unwrap(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes]:
+        """(content key, key commitment) of the newest delivery for a licence; checks the commitment."""
+        deliveries = self.deliveries(licence_id)
+        if not deliveries:
+            info = self.licence(licence_id)
+            raise ChainError(
+                f"licence {licence_id} has no key delivery yet (state {info.state}): wait for the seller's agent, "
+                "or claim a refund with `datalicense refund` after the delivery deadline"
+            )
+        d = deliveries[-1]
+        key = private_key or bytes(self.tx.account.key)
+        content_key = keywrap.unwrap_key(d["wrap"], licence_id, key)
+        if keccak(content_key) != d["keyHash"]:
+            raise IntegrityError(
+                f"the key delivered for licence {licence_id} does not match the dataset's commitment: "
+                f"open a key dispute with `datalicense dispute {licence_id}` (the seller must prove it or refund you)"
+            )
+        return content_key, d["keyHash"]
+
+    def fetch(
+        self,
+        licence_id: int,
+        out: str | Path,
+        confirm: bool = True,
+        private_key: bytes | None = None,
+    ) -> FetchResult:
+        """Download, decrypt and verify a licensed dataset; the output appears only when it matches."""
+        info = self.licence(licence_id)
+        account = self.tx.account
+        if info.holder != account.address and private_key is None:
+            raise ConfigError(
+                f"licence {licence_id} is held by {info.holder}, not {account.address}: use that account (--account)"
+            )
+        if info.state in ("Refunded", "Resolved", "KeyDisputed", "DataDisputed"):
+            raise ChainError(f"licence {licence_id} is {info.state}: it gives no access to the data")
+        if info.state in ("Delivered", "Settled") and not info.valid:
+            raise ChainError(f"licence {licence_id} expired at {info.expires_at} (unix time): buy a new one")
+        content_key, key_hash = self.unwrap(licence_id, private_key)
+        version = self.index.version_by_key_hash("0x" + key_hash.hex())
+        if version is None:
+            raise IntegrityError(f"no dataset version has key commitment 0x{key_hash.hex()}")
+        manifest = parse(self.storage.cat_bytes(version["manifestCid"]))
+        if manifest.plaintext_sha256 != version["plaintextHash"][2:]:
+            raise IntegrityError("the manifest's plaintext hash differs from the on-chain commitment")
+        dest = Path(out)
+        if dest.is_dir():
+            raise ConfigError(f"{dest} is a folder: give a file name with -o")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with _temp_in(dest.parent, f".{dest.name}.partial") as tmp:
+            with self.storage.open_stream(manifest.ciphertext_cid) as stream, open(tmp, "wb") as fout:
+                size, digest = agecrypt.decrypt_stream(
+                    _Counting(stream, self.progress("download+decrypt", manifest.ciphertext_size)), fout, content_key
+                )
+                fout.flush()
+                os.fsync(fout.fileno())
+            if digest.hex() != version["plaintextHash"][2:] or size != manifest.plaintext_size:
+                raise IntegrityError(
+                    f"the decrypted data does not match the on-chain plaintext hash (got {digest.hex()[:16]}…): "
+                    "nothing was written; open a data dispute with `datalicense dispute --data`"
+                )
+            os.replace(tmp, dest)
+        confirmed = None
+        if confirm and info.state == "Delivered" and info.holder == account.address:
+            confirmed = self.tx.send(self.contract.functions.confirm(licence_id), what="confirm").tx_hash
+        return FetchResult(licence_id, str(dest), size, digest.hex(), confirmed)
+
+    # -------------------------------------------------------------------------------- buyer / seller acts
+
+    def confirm(self, licence_id: int) -> Receipt:
+        return self.tx.send(self.contract.functions.confirm(licence_id), what="confirm")
+
+    def settle(self, licence_id: int) -> Receipt:
+        return self.tx.send(self.contract.functions.settle(licence_id), what="settle")
+
+    def dispute(self, licence_id: int, data: bool = False) -> Receipt:
+        bond = self.contract.functions.settings().call()[3]
+        fn = self.contract.functions.disputeData if data else self.contract.functions.disputeKey
+        return self.tx.send(fn(licence_id), value=bond, what="dispute")
+
+    def refund(self, licence_id: int) -> Receipt:
+        return self.tx.send(self.contract.functions.refund(licence_id), what="refund")
+
+    def owed(self, asset: str = ZERO) -> int:
+        return int(self.contract.functions.balanceOwed(normalize_address(asset), self.tx.account.address).call())
+
+    def withdraw(self, asset: str = ZERO, to: str | None = None) -> Receipt:
+        account = self.tx.account
+        target = normalize_address(to or account.address)
+        return self.tx.send(self.contract.functions.withdraw(normalize_address(asset), target), what="withdraw")
+
+
+# -------------------------------------------------------------------------------------------- internals
+
+
+class _Counting:
+    def __init__(self, src: Any, tick: Callable[[int], None]):
+        self.src = src
+        self.tick = tick
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self.src.read(n)
+        self.tick(len(chunk))
+        return chunk
+
+
+def _sha256_file(path: Path, tick: Callable[[int], None]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            tick(len(chunk))
+    return h.hexdigest()
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_suffix(path.suffix + ".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(path.with_suffix(path.suffix + ".tmp"), path)
+
+
+@contextmanager
+def _temp_in(folder: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file in `folder` (same file system as the destination), removed unless moved away."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".datalicense-", suffix=suffix, dir=folder)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+__all__ = ["Client", "PublishResult", "BuyResult", "FetchResult", "LicenceInfo", "DatasetInfo", "cid_from_bytes"]

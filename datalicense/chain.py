@@ -177,8 +177,13 @@ def decode_revert(data: Any) -> str:
     """Readable text for revert data of the project's custom errors."""
     from eth_abi import decode
 
+    if isinstance(data, dict):  # Ganache puts the revert data under "result" or "data"
+        data = data.get("result") or data.get("data") or ""
     if isinstance(data, str):
-        raw = bytes.fromhex(data.removeprefix("0x"))
+        try:
+            raw = bytes.fromhex(data.removeprefix("0x"))
+        except ValueError:
+            return data
     else:
         raw = bytes(data or b"")
     if len(raw) < 4:

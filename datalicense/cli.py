@@ -1,0 +1,285 @@
+"""`datalicense`: the command line.
+
+Every command takes the global options (or their environment variables):
+  --network   local | rsk-testnet | rsk-mainnet | rsk-regtest | <RPC URL>   (DATALICENSE_NETWORK, default local)
+  --account   dev:N (local chain) | keystore file | brownie keystore id       (DATALICENSE_ACCOUNT)
+  --ipfs      Kubo RPC endpoint, multiaddr or URL                             (DATALICENSE_IPFS_API)
+  --json      machine-readable output
+Errors are one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .chain import display_address
+from .client import Client
+from .errors import DataLicenseError
+
+EXIT_ERROR = 1
+
+
+class Ctx:
+    def __init__(self, network: str, account: str | None, ipfs: str | None, address: str | None,
+                 home: str | None, as_json: bool, progress: bool):
+        self.network = network
+        self.account = account
+        self.ipfs = ipfs
+        self.address = address
+        self.home = Path(home) if home else None
+        self.as_json = as_json
+        self.show_progress = progress
+        self._client: Client | None = None
+
+    def progress(self, label: str, total: int | None) -> Callable[[int], None]:
+        if not self.show_progress or self.as_json:
+            return lambda n: None
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
+                   leave=False)
+
+        def tick(n: int) -> None:
+            bar.update(n)
+            if total is not None and bar.n >= total:
+                bar.close()
+
+        return tick
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client.connect(self.network, self.account, self.ipfs, self.address, self.home,
+                                          progress=self.progress)
+        return self._client
+
+    def out(self, data: dict[str, Any] | list[Any], human: str) -> None:
+        if self.as_json:
+            click.echo(json.dumps(data, indent=2, default=str))
+        else:
+            click.echo(human)
+
+    def addr(self, a: str) -> str:
+        return display_address(a, self.client.chain_id)
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--network", default=lambda: os.environ.get("DATALICENSE_NETWORK", "local"), show_default="local",
+              help="local, rsk-testnet, rsk-mainnet, rsk-regtest, or an RPC URL.")
+@click.option("--account", default=lambda: os.environ.get("DATALICENSE_ACCOUNT"),
+              help="dev:N on the local chain, a keystore file, or a brownie keystore id.")
+@click.option("--ipfs", default=lambda: os.environ.get("DATALICENSE_IPFS_API"), help="Kubo RPC endpoint.")
+@click.option("--address", default=None, help="Marketplace address (default: deployments/<chain-id>.json).")
+@click.option("--home", default=lambda: os.environ.get("DATALICENSE_HOME"), help="Data folder (~/.datalicense).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--progress/--no-progress", default=lambda: sys.stderr.isatty(), help="Progress bars on stderr.")
+@click.version_option(package_name="datalicense")
+@click.pass_context
+def cli(ctx: click.Context, network: str, account: str | None, ipfs: str | None, address: str | None,
+        home: str | None, as_json: bool, progress: bool) -> None:
+    """License data on Rootstock: publish, buy and fetch encrypted datasets."""
+    ctx.obj = Ctx(network, account, ipfs, address, home, as_json, progress)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", required=True)
+@click.option("--description", default="")
+@click.option("--media-type", default=None, help="e.g. text/csv (guessed from the file name).")
+@click.option("--price", required=True, help="Price of one licence in human units, e.g. 0.002.")
+@click.option("--asset", default="0x0000000000000000000000000000000000000000",
+              help="Payment token address (default RBTC).")
+@click.option("--duration-days", default=30.0, show_default=True, help="Licence term from key delivery.")
+@click.option("--perpetual", is_flag=True, help="Licences never expire.")
+@click.option("--cap", default=0, show_default=True, help="Most licences ever sold (0: unlimited).")
+@click.option("--delivery-hours", default=24.0, show_default=True)
+@click.option("--dispute-hours", default=48.0, show_default=True)
+@click.option("--transferable", is_flag=True, help="Settled licences may be resold.")
+@click.option("--royalty-bps", default=0, show_default=True, help="ERC-2981 royalty on resales.")
+@click.option("--terms-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Licence text; its keccak256 is the on-chain terms reference.")
+@click.option("--agent", default="0x0000000000000000000000000000000000000000", help="Delivery agent address.")
+@pass_ctx
+def publish(c: Ctx, file: Path, title: str, description: str, media_type: str | None, price: str, asset: str,
+            duration_days: float, perpetual: bool, cap: int, delivery_hours: float, dispute_hours: float,
+            transferable: bool, royalty_bps: int, terms_file: Path | None, agent: str) -> None:
+    """Encrypt FILE, add it to IPFS and publish it for sale."""
+    from eth_utils import keccak
+
+    ref = keccak(terms_file.read_bytes()) if terms_file else None
+    r = c.client.publish(file, title=title, price=price, description=description, media_type=media_type,
+                         asset=asset, duration_days=0 if perpetual else duration_days, supply_cap=cap,
+                         delivery_window_hours=delivery_hours, dispute_window_hours=dispute_hours,
+                         transferable=transferable, royalty_bps=royalty_bps, terms_ref=ref, agent=agent)
+    verb = "already published as" if r.reused else "published as"
+    human = (f"{file.name} {verb} dataset {r.dataset_id} (version {r.version})\n"
+             f"  manifest   {r.manifest_cid}\n  ciphertext {r.ciphertext_cid}\n"
+             f"  plaintext  {r.plaintext_size} bytes, sha256 {r.plaintext_sha256}")
+    if r.tx_hash:
+        human += f"\n  tx         {r.tx_hash} (gas {r.gas_used:,})"
+    c.out(r.as_dict(), human)
+
+
+@cli.command(name="list")
+@pass_ctx
+def list_(c: Ctx) -> None:
+    """List datasets for sale."""
+    items = c.client.datasets()
+    rows = [f"{d.dataset_id:>5}  {d.price_text:>16}  {d.status:<8} v{d.version}  sold {d.sold}"
+            f"{'/' + str(d.supply_cap) if d.supply_cap else ''}  {c.addr(d.owner)}  {d.manifest_cid}" for d in items]
+    c.out([d.as_dict() for d in items], "\n".join(rows) if rows else "no datasets yet")
+
+
+@cli.command()
+@click.argument("dataset_id", type=int)
+@pass_ctx
+def show(c: Ctx, dataset_id: int) -> None:
+    """Show one dataset: terms, commitments and manifest."""
+    d = c.client.dataset(dataset_id)
+    m = d.manifest
+    term = "perpetual" if d.duration == 0 else f"{d.duration / 86400:g} days from delivery"
+    human = "\n".join([
+        f"dataset {d.dataset_id}: {m.get('title', '?')}",
+        f"  {m.get('description', '')}" if m.get("description") else "",
+        f"  owner        {c.addr(d.owner)}",
+        f"  price        {d.price_text} ({d.status})",
+        f"  licence      {term}, {'transferable' if d.transferable else 'soulbound'}",
+        f"  sold         {d.sold}{' of ' + str(d.supply_cap) if d.supply_cap else ''}",
+        f"  windows      delivery {d.delivery_window / 3600:g} h, dispute {d.dispute_window / 3600:g} h",
+        f"  version      {d.version}, manifest {d.manifest_cid}",
+        f"  plaintext    {m.get('plaintext_size', '?')} bytes, sha256 {d.plaintext_sha256[2:]}",
+        f"  media type   {m.get('media_type', '?')}",
+    ])
+    c.out(d.as_dict(), "\n".join(line for line in human.splitlines() if line))
+
+
+@cli.command()
+@click.argument("dataset_id", type=int)
+@click.option("--max-price", default=None, help="Most you will pay (default: the current price).")
+@click.option("--for", "licensee", default=None, help="Buy for another address (a gift, an agent's wallet).")
+@click.option("--erc677", is_flag=True, help="Pay a token with one transferAndCall instead of approve + buy.")
+@pass_ctx
+def buy(c: Ctx, dataset_id: int, max_price: str | None, licensee: str | None, erc677: bool) -> None:
+    """Buy a licence: pay into escrow; the seller's agent delivers the key."""
+    r = c.client.buy(dataset_id, max_price=max_price, licensee=licensee, erc677=erc677)
+    c.out(r.as_dict(), f"licence {r.licence_id} bought for {r.price_text}\n  tx {r.tx_hash} (gas {r.gas_used:,})")
+
+
+@cli.command()
+@click.argument("licence_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the data.")
+@click.option("--no-confirm", is_flag=True, help="Do not confirm the licence after a verified download.")
+@pass_ctx
+def fetch(c: Ctx, licence_id: int, output: Path, no_confirm: bool) -> None:
+    """Download, decrypt and verify a licensed dataset, then confirm the licence."""
+    r = c.client.fetch(licence_id, output, confirm=not no_confirm)
+    human = f"wrote {r.path} ({r.size} bytes, sha256 {r.sha256}, matches the on-chain commitment)"
+    if r.confirmed_tx:
+        human += f"\nlicence {licence_id} confirmed: tx {r.confirmed_tx}"
+    c.out(r.as_dict(), human)
+
+
+@cli.command()
+@click.argument("licence_id", type=int)
+@click.option("--redeliver", is_flag=True, help="Deliver the key of the current version to a valid licence.")
+@pass_ctx
+def deliver(c: Ctx, licence_id: int, redeliver: bool) -> None:
+    """Deliver the content key of a sold licence by hand (the agent does this automatically)."""
+    r = c.client.deliver(licence_id, redeliver=redeliver)
+    c.out({"licenceId": licence_id, "tx": r.tx_hash, "gasUsed": r.gas_used},
+          f"key delivered for licence {licence_id}: tx {r.tx_hash} (gas {r.gas_used:,})")
+
+
+def _simple(name: str, method: str, done: str, help_text: str) -> None:
+    @cli.command(name=name, help=help_text)
+    @click.argument("licence_id", type=int)
+    @pass_ctx
+    def command(c: Ctx, licence_id: int) -> None:
+        r = getattr(c.client, method)(licence_id)
+        c.out({"licenceId": licence_id, "tx": r.tx_hash, "gasUsed": r.gas_used},
+              f"licence {licence_id} {done}: tx {r.tx_hash} (gas {r.gas_used:,})")
+
+
+_simple("confirm", "confirm", "confirmed", "Confirm a good delivery: the seller is paid.")
+_simple("settle", "settle", "settled", "Settle a delivered licence after its dispute window.")
+_simple("refund", "refund", "refunded", "Refund a licence whose key was not delivered or not proved in time.")
+_simple("prove", "prove", "proved", "Answer a key dispute by revealing the delivery's secret (sellers).")
+
+
+@cli.command()
+@click.argument("licence_id", type=int)
+@click.option("--data", is_flag=True, help="The key works but the data is not as described (goes to the arbiter).")
+@pass_ctx
+def dispute(c: Ctx, licence_id: int, data: bool) -> None:
+    """Dispute a delivery, posting the dispute bond."""
+    r = c.client.dispute(licence_id, data=data)
+    kind = "data" if data else "key"
+    c.out({"licenceId": licence_id, "kind": kind, "tx": r.tx_hash},
+          f"{kind} dispute opened for licence {licence_id}: tx {r.tx_hash}")
+
+
+@cli.command()
+@click.option("--asset", default="0x0000000000000000000000000000000000000000", help="Token address (default RBTC).")
+@click.option("--to", default=None, help="Pay to another address.")
+@pass_ctx
+def withdraw(c: Ctx, asset: str, to: str | None) -> None:
+    """Withdraw everything you are owed in one asset."""
+    owed = c.client.owed(asset)
+    r = c.client.withdraw(asset, to)
+    text = c.client.amount_text(owed, asset)
+    c.out({"amount": owed, "amountText": text, "tx": r.tx_hash}, f"withdrew {text}: tx {r.tx_hash}")
+
+
+@cli.command()
+@click.option("--holder", default=None, help="Another holder's address (default: your account).")
+@pass_ctx
+def licences(c: Ctx, holder: str | None) -> None:
+    """Your licences, with state and expiry."""
+    import datetime
+
+    items = c.client.licences(holder)
+
+    def expiry(i: Any) -> str:
+        if i.expires_at == 0:
+            return "perpetual" if i.state in ("Delivered", "Settled") else "-"
+        return datetime.datetime.fromtimestamp(i.expires_at, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    rows = [f"{i.licence_id:>5}  dataset {i.dataset_id:<5} {i.state:<12} {'valid' if i.valid else 'not valid':<9} "
+            f"expires {expiry(i):<22} {i.price_text}" for i in items]
+    c.out([i.as_dict() for i in items], "\n".join(rows) if rows else "no licences")
+
+
+def main() -> None:
+    """Entry point: one-line errors, non-zero exit codes, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except DataLicenseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the user gets a line, developers set DATALICENSE_DEBUG
+        if os.environ.get("DATALICENSE_DEBUG"):
+            raise
+        click.echo(f"error: unexpected {type(exc).__name__}: {exc} (set DATALICENSE_DEBUG=1 for details)", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

@@ -218,7 +218,15 @@ class Transactor:
         self.account = account
         self.timeout = timeout
 
-    def send(self, fn: Any, value: int = 0, what: str = "transaction") -> Receipt:
+    def sign(self, fn: Any, value: int = 0, what: str = "transaction", nonce: int | None = None) -> tuple[bytes, str]:
+        """Build and sign a transaction without sending it: (raw transaction, transaction hash)."""
+        signed = self.account.sign_transaction(self._build(fn, value, what, nonce))
+        return bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex()
+
+    def broadcast(self, raw: bytes) -> str:
+        return "0x" + bytes(self.w3.eth.send_raw_transaction(raw)).hex()
+
+    def _build(self, fn: Any, value: int, what: str, nonce: int | None = None) -> dict[str, Any]:
         sender = self.account.address
         try:
             tx = fn.build_transaction(
@@ -226,7 +234,7 @@ class Transactor:
                     "from": sender,
                     "value": value,
                     "gasPrice": gas_price(self.w3),
-                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
+                    "nonce": self.w3.eth.get_transaction_count(sender, "pending") if nonce is None else nonce,
                     "chainId": self.w3.eth.chain_id,
                 }
             )
@@ -237,6 +245,11 @@ class Transactor:
         except Web3RPCError as exc:
             raise ChainError(self._rpc_message(what, exc)) from exc
         tx["gas"] = int(tx["gas"] * 1.2) + 10_000
+        return tx
+
+    def send(self, fn: Any, value: int = 0, what: str = "transaction") -> Receipt:
+        sender = self.account.address
+        tx = self._build(fn, value, what)
         balance = self.w3.eth.get_balance(sender)
         cost = tx["gas"] * tx["gasPrice"] + value
         if balance < cost:

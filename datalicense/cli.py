@@ -258,6 +258,27 @@ def licences(c: Ctx, holder: str | None) -> None:
     c.out([i.as_dict() for i in items], "\n".join(rows) if rows else "no licences")
 
 
+@cli.command()
+@click.option("--once", is_flag=True, help="Do what is due now and exit (for cron).")
+@click.option("--confirmations", default=0, show_default=True, help="Blocks to wait before acting on an event.")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between polls of the chain.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite state (default: <home>/agent-<chain>-<contract>.sqlite).")
+@pass_ctx
+def agent(c: Ctx, once: bool, confirmations: int, poll: float, db: Path | None) -> None:
+    """Run the seller's delivery agent: deliver keys for every purchase, exactly once."""
+    import logging
+
+    from .agent import Agent
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    client = c.client
+    path = db or client.home / f"agent-{client.chain_id}-{client.address.lower()}.sqlite"
+    stats = Agent(client, path, confirmations=confirmations, poll_interval=poll).run(once=once)
+    c.out(stats.__dict__, f"delivered {stats.delivered}, re-delivered {stats.redelivered}, proved {stats.proved}, "
+                          f"skipped {stats.skipped}")
+
+
 def main() -> None:
     """Entry point: one-line errors, non-zero exit codes, never a traceback."""
     try:

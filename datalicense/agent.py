@@ -1,0 +1,297 @@
+"""The seller's delivery agent: follows purchases and delivers keys, exactly once per licence.
+
+State lives in SQLite (the cursor, every licence seen, every transaction it signed). A delivery is signed,
+recorded with its raw bytes and hash, committed, and only then broadcast; after a crash (SIGKILL at any
+moment) the agent finds the recorded transaction, checks whether it was mined, and re-broadcasts the *same*
+signed bytes if not, so it never sends a second, different delivery. The cursor moves only in the same
+database transaction that records the purchases it covers, so no purchase is missed.
+
+It also re-delivers new dataset versions to the licences they cover and answers key disputes with its proof
+(the wrap scalar r is derived from the seller secret, so a restarted agent can always prove).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from web3.exceptions import TransactionNotFound, Web3RPCError
+
+from . import keywrap
+from .client import Client
+from .errors import ChainError, ConfigError, DataLicenseError
+
+log = logging.getLogger("datalicense.agent")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cursor (name TEXT PRIMARY KEY, block INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    kind TEXT NOT NULL,              -- deliver | redeliver | prove
+    licence_id INTEGER NOT NULL,
+    key_hash TEXT NOT NULL,          -- version the job is for ('' for deliver/prove until signed)
+    dataset_id INTEGER NOT NULL,
+    state TEXT NOT NULL,             -- todo | signed | done | skipped
+    raw_tx BLOB,
+    tx_hash TEXT,
+    note TEXT,
+    updated REAL NOT NULL,
+    PRIMARY KEY (kind, licence_id, key_hash)
+);
+"""
+
+PENDING, DELIVERED, SETTLED, KEY_DISPUTED = 1, 2, 3, 4
+
+
+@dataclass
+class AgentStats:
+    delivered: int = 0
+    redelivered: int = 0
+    proved: int = 0
+    skipped: int = 0
+
+
+class Agent:
+    def __init__(
+        self,
+        client: Client,
+        db_path: Path,
+        confirmations: int = 0,
+        poll_interval: float = 2.0,
+        max_backoff: float = 60.0,
+        chunk_blocks: int = 2000,
+    ):
+        if client.account is None:
+            raise ConfigError("the agent needs its own account (--account): the hot key named as the dataset agent")
+        self.c = client
+        self.me = client.account.address
+        self.db_path = db_path
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+        self.confirmations = confirmations
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.chunk_blocks = chunk_blocks
+        self.stopping = False
+        self.stats = AgentStats()
+        self._served: dict[int, bool] = {}
+
+    # ---------------------------------------------------------------------------------------- control
+
+    def stop(self, *_: Any) -> None:
+        self.stopping = True
+
+    def run(self, once: bool = False) -> AgentStats:
+        """Follow the chain until SIGTERM (or, with once, until nothing is left to do)."""
+        if not once:
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        log.info("agent %s watching %s on chain %s", self.me, self.c.address, self.c.chain_id)
+        backoff = self.poll_interval
+        while not self.stopping:
+            try:
+                self.step()
+                backoff = self.poll_interval
+                if once:
+                    break
+            except (DataLicenseError, Web3RPCError, OSError, ConnectionError) as exc:
+                if isinstance(exc, ConfigError):
+                    raise
+                log.warning("error, retrying in %.1fs: %s", backoff, exc)
+                if once:
+                    raise
+                self._sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            self._sleep(self.poll_interval)
+        log.info("agent stopped: %s", self.stats)
+        return self.stats
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(min(0.2, end - time.monotonic()))
+
+    def step(self) -> None:
+        self.resume_signed()
+        self.scan()
+        self.work()
+
+    # ------------------------------------------------------------------------------------------- scan
+
+    def _cursor(self) -> int:
+        row = self.db.execute("SELECT block FROM cursor WHERE name='events'").fetchone()
+        return row[0] if row else self.c.deploy_block - 1
+
+    def serves(self, dataset_id: int) -> bool:
+        if dataset_id not in self._served:
+            owner = self.c.contract.functions.dataset(dataset_id).call()[0]
+            agent = self.c.contract.functions.agentOf(dataset_id).call()
+            self._served[dataset_id] = self.me in (owner, agent)
+        return self._served[dataset_id]
+
+    def scan(self) -> None:
+        """Record purchases, new versions and key disputes up to head - confirmations, then move the cursor."""
+        head = self.c.w3.eth.block_number - self.confirmations
+        start = self._cursor() + 1
+        ev = self.c.contract.events
+        while start <= head and not self.stopping:
+            end = min(head, start + self.chunk_blocks - 1)
+            purchases = ev.LicencePurchased().get_logs(from_block=start, to_block=end)
+            versions = ev.VersionPublished().get_logs(from_block=start, to_block=end)
+            disputes = ev.KeyDisputed().get_logs(from_block=start, to_block=end)
+            agents = ev.AgentSet().get_logs(from_block=start, to_block=end)
+            owners = ev.DatasetTransferred().get_logs(from_block=start, to_block=end)
+            for a in agents + owners:
+                self._served.pop(int(a["args"]["datasetId"]), None)
+            now = time.time()
+            rows: list[tuple[Any, ...]] = []
+            for p in purchases:
+                ds = int(p["args"]["datasetId"])
+                if self.serves(ds):
+                    rows.append(("deliver", int(p["args"]["licenceId"]), "", ds, "todo", now))
+            for v in versions:
+                if int(v["args"]["version"]) > 1 and self.serves(int(v["args"]["datasetId"])):
+                    rows += self._redelivery_jobs(int(v["args"]["datasetId"]), "0x" + bytes(v["args"]["keyHash"]).hex(), now)
+            for d in disputes:
+                lid = int(d["args"]["licenceId"])
+                ds = int(self.c.contract.functions.terms(self.c.contract.functions.licence(lid).call()[1]).call()[1])
+                if self.serves(ds):
+                    rows.append(("prove", lid, "", ds, "todo", now))
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO jobs (kind, licence_id, key_hash, dataset_id, state, updated) VALUES (?,?,?,?,?,?)",
+                rows,
+            )
+            self.db.execute("INSERT OR REPLACE INTO cursor (name, block) VALUES ('events', ?)", (end,))
+            self.db.execute("COMMIT")
+            start = end + 1
+
+    def _redelivery_jobs(self, dataset_id: int, key_hash: str, now: float) -> list[tuple[Any, ...]]:
+        """Licences of a dataset that are valid now and so cover its new version."""
+        jobs = []
+        for (lid,) in self.db.execute(
+            "SELECT licence_id FROM jobs WHERE kind='deliver' AND dataset_id=? AND state='done'", (dataset_id,)
+        ).fetchall():
+            if self.c.contract.functions.isValid(lid).call():
+                jobs.append(("redeliver", lid, key_hash, dataset_id, "todo", now))
+        return jobs
+
+    # ------------------------------------------------------------------------------------------- work
+
+    def resume_signed(self) -> None:
+        """Transactions signed before a crash: done if mined, else broadcast the same bytes again."""
+        for kind, lid, key_hash, raw, tx_hash in self.db.execute(
+            "SELECT kind, licence_id, key_hash, raw_tx, tx_hash FROM jobs WHERE state='signed'"
+        ).fetchall():
+            try:
+                rcpt = self.c.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                rcpt = None
+            if rcpt is not None:
+                self._finish(kind, lid, key_hash, tx_hash, rcpt)
+                continue
+            if not self._still_needed(kind, lid):
+                self._mark(kind, lid, key_hash, "skipped", note="no longer needed after restart")
+                continue
+            try:
+                self.c.tx.broadcast(raw)
+                log.info("re-broadcast %s for licence %d: %s", kind, lid, tx_hash)
+            except Web3RPCError as exc:
+                if "nonce" in str(exc).lower():  # that nonce was used by another transaction: sign anew
+                    self._mark(kind, lid, key_hash, "todo", note=f"re-sign: {exc}")
+                else:
+                    raise
+        self._await_signed()
+
+    def _await_signed(self, timeout: float = 120.0) -> None:
+        end = time.monotonic() + timeout
+        for kind, lid, key_hash, tx_hash in self.db.execute(
+            "SELECT kind, licence_id, key_hash, tx_hash FROM jobs WHERE state='signed'"
+        ).fetchall():
+            try:
+                rcpt = self.c.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(1.0, end - time.monotonic()))
+            except Exception as exc:  # noqa: BLE001 - left 'signed'; the next step retries
+                log.warning("licence %d: %s %s not mined yet (%s)", lid, kind, tx_hash, type(exc).__name__)
+                continue
+            self._finish(kind, lid, key_hash, tx_hash, rcpt)
+
+    def _finish(self, kind: str, lid: int, key_hash: str, tx_hash: str, rcpt: Any) -> None:
+        if rcpt["status"] == 1:
+            self._mark(kind, lid, key_hash, "done")
+            setattr(self.stats, {"deliver": "delivered", "redeliver": "redelivered", "prove": "proved"}[kind],
+                    getattr(self.stats, {"deliver": "delivered", "redeliver": "redelivered", "prove": "proved"}[kind]) + 1)
+            log.info("%s licence %d: tx %s gas %s", {"deliver": "delivered", "redeliver": "re-delivered",
+                                                      "prove": "proved"}[kind], lid, tx_hash, rcpt["gasUsed"])
+        else:
+            self._mark(kind, lid, key_hash, "skipped", note=f"reverted: {tx_hash}")
+            self.stats.skipped += 1
+            log.warning("%s licence %d: tx %s reverted", kind, lid, tx_hash)
+
+    def _still_needed(self, kind: str, lid: int) -> bool:
+        state = self.c.contract.functions.licence(lid).call()[3]
+        if kind == "deliver":
+            return state == PENDING
+        if kind == "prove":
+            return state == KEY_DISPUTED
+        return bool(self.c.contract.functions.isValid(lid).call())
+
+    def _mark(self, kind: str, lid: int, key_hash: str, state: str, raw: bytes | None = None,
+              tx_hash: str | None = None, note: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE jobs SET state=?, raw_tx=COALESCE(?, raw_tx), tx_hash=COALESCE(?, tx_hash), note=?, updated=? "
+            "WHERE kind=? AND licence_id=? AND key_hash=?",
+            (state, raw, tx_hash, note, time.time(), kind, lid, key_hash),
+        )
+
+    def work(self) -> None:
+        """Sign, record, then broadcast every job that is still to do."""
+        todo = self.db.execute(
+            "SELECT kind, licence_id, key_hash, dataset_id FROM jobs WHERE state='todo' ORDER BY licence_id"
+        ).fetchall()
+        nonce = self.c.w3.eth.get_transaction_count(self.me, "pending")
+        for kind, lid, key_hash, ds in todo:
+            if self.stopping:
+                break
+            if not self._still_needed(kind, lid):
+                self._mark(kind, lid, key_hash, "skipped", note="not needed (state changed)")
+                self.stats.skipped += 1
+                continue
+            try:
+                fn = self._call_for(kind, lid, ds)
+                raw, tx_hash = self.c.tx.sign(fn, what=f"{kind} licence {lid}", nonce=nonce)
+            except ChainError as exc:
+                log.warning("licence %d: cannot %s: %s", lid, kind, exc)
+                self._mark(kind, lid, key_hash, "skipped", note=str(exc))
+                self.stats.skipped += 1
+                continue
+            self._mark(kind, lid, key_hash, "signed", raw=raw, tx_hash=tx_hash)  # committed before sending
+            self.c.tx.broadcast(raw)
+            nonce += 1
+        self._await_signed()
+
+    def _call_for(self, kind: str, lid: int, dataset_id: int) -> Any:
+        f = self.c.contract.functions
+        if kind == "prove":
+            d = [x for x in self.c.deliveries(lid) if x["escrowed"]][-1]
+            purchase = self.c._purchase_event(lid)["args"]
+            r = keywrap.derive_r(self.c.seller_secret(), self.c.chain_id, self.c.address, lid, d["keyHash"])
+            w = d["wrap"]
+            return f.proveKey(lid, (r, w.r_x, w.r_y, w.wrapped_key, bytes(purchase["keyX"]), bytes(purchase["keyY"]),
+                                    d["keyHash"]))
+        purchase = self.c._purchase_event(lid)["args"]
+        key_hash = bytes(f.keyHashOf(dataset_id).call())
+        content_key = self.c.content_key(dataset_id, key_hash)
+        r = keywrap.derive_r(self.c.seller_secret(), self.c.chain_id, self.c.address, lid, key_hash)
+        wrap = keywrap.wrap_key(content_key, lid, bytes(purchase["keyX"]), bytes(purchase["keyY"]), r)
+        return (f.redeliverKey if kind == "redeliver" else f.deliverKey)(lid, *wrap.as_args())
+
+    def counts(self) -> dict[str, int]:
+        return {f"{k}:{s}": n for k, s, n in self.db.execute(
+            "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state").fetchall()}

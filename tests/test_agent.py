@@ -1,0 +1,123 @@
+"""The delivery agent on the real local stack: exactly once, even when killed with SIGKILL."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from web3 import Web3
+
+from datalicense import Client
+from datalicense.agent import Agent
+from datalicense.chain import connect, load_account
+from datalicense.storage import Storage
+
+
+@pytest.fixture
+def make(kubo, market, tmp_path):
+    w3 = connect("local")
+
+    def make(n, home="seller"):
+        return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / home)
+
+    return make
+
+
+def _dataset(seller, tmp_path, agent_address):
+    src = tmp_path / "d.csv"
+    src.write_text("a,b\n1,2\n")
+    return seller.publish(src, title="Agent test", price="0.001", agent=agent_address).dataset_id
+
+
+def test_agent_delivers_with_its_own_key_and_buyer_fetches(make, tmp_path):
+    seller, buyer = make(3), make(4, "buyer")
+    agent_client = make(5)  # same home as the seller: content keys and seller secret
+    ds = _dataset(seller, tmp_path, agent_client.account.address)
+    lids = [buyer.buy(ds).licence_id for _ in range(3)]
+    stats = Agent(agent_client, tmp_path / "agent.sqlite").run(once=True)
+    assert stats.delivered == 3
+    for lid in lids:
+        deliveries = buyer.deliveries(lid)
+        assert len(deliveries) == 1
+        tx = buyer.w3.eth.get_transaction(buyer.contract.events.KeyDelivered().get_logs(
+            from_block=0, argument_filters={"licenceId": lid})[0]["transactionHash"])
+        assert tx["from"] == agent_client.account.address  # the agent's key, not the owner's
+        out = tmp_path / f"out{lid}.csv"
+        buyer.fetch(lid, out)
+        assert out.read_text() == "a,b\n1,2\n"
+    # a second pass does nothing
+    assert Agent(agent_client, tmp_path / "agent.sqlite").run(once=True).delivered == 0
+
+
+def test_agent_redelivers_new_versions_and_proves_disputes(make, tmp_path, market):
+    seller, buyer = make(3), make(4, "buyer")
+    agent_client = make(5)
+    ds = _dataset(seller, tmp_path, agent_client.account.address)
+    lid = buyer.buy(ds).licence_id
+    db = tmp_path / "agent.sqlite"
+    Agent(agent_client, db).run(once=True)
+    v2 = tmp_path / "v2.csv"
+    v2.write_text("a,b\n1,2\n3,4\n")
+    seller.publish_version(ds, v2, title="Agent test v2")
+    stats = Agent(agent_client, db).run(once=True)
+    assert stats.redelivered == 1
+    out = tmp_path / "v2.out"
+    buyer.fetch(lid, out, confirm=False)
+    assert out.read_text() == v2.read_text()
+    # a frivolous key dispute: the agent answers with its proof by itself and takes the bond
+    buyer.dispute(lid)
+    stats = Agent(agent_client, db).run(once=True)
+    assert stats.proved == 1
+    assert buyer.licence(lid).state == "Settled"
+
+
+def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
+    """Kill the agent process with SIGKILL repeatedly while it delivers; every licence is delivered once and
+    the agent account sends exactly one transaction per licence."""
+    seller, agent_client = make(3), make(5)
+    buyers = [make(n, f"b{n}") for n in (4, 6, 7)]
+    ds = _dataset(seller, tmp_path, agent_client.account.address)
+    lids = [buyers[i % 3].buy(ds).licence_id for i in range(24)]
+    w3 = seller.w3
+    nonce_before = w3.eth.get_transaction_count(agent_client.account.address)
+    env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / "seller"), DATALICENSE_IPFS_API=kubo.api_multiaddr)
+    cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account", "dev:5", "agent",
+           "--poll", "0.2", "--db", str(tmp_path / "agent.sqlite")]
+
+    def start():
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        for line in proc.stderr:
+            if "watching" in line:
+                return proc
+        raise AssertionError("agent did not start")
+
+    def delivered():
+        return sum(seller.contract.functions.licence(lid).call()[3] == 2 for lid in lids)
+
+    kills, progress = 0, []
+    for delay in (0.0, 0.15, 0.3, 0.45, 0.6, 0.75):
+        p = start()
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        kills += 1
+        progress.append(delivered())
+    # a final run to completion, then a clean SIGTERM stop
+    p = start()
+    deadline = time.time() + 120
+    while time.time() < deadline and delivered() < len(lids):
+        time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    assert "agent stopped" in err
+    print("licences delivered after each kill:", progress)
+    assert progress[0] < len(lids), "the kills came too late to test anything"
+    for lid in lids:
+        logs = seller.contract.events.KeyDelivered().get_logs(from_block=0, argument_filters={"licenceId": lid})
+        assert len(logs) == 1, f"licence {lid} delivered {len(logs)} times"
+    sent = w3.eth.get_transaction_count(agent_client.account.address) - nonce_before
+    assert sent == len(lids), f"agent sent {sent} transactions for {len(lids)} licences"
+    assert kills == 6

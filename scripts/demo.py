@@ -1,20 +1,104 @@
 """The main job on the local stack: `make demo`.
 
-Brownie launches the local chain (Ganache as a Rootstock regtest look-alike); this script starts a
-throwaway Kubo daemon, deploys the marketplace, and stops everything it started when it ends.
+Brownie launches the local chain (Ganache as a Rootstock regtest look-alike); this script starts a throwaway
+Kubo daemon, deploys the marketplace, and then tells the whole licensing story with the `datalicense` client:
+a data owner publishes a generated dataset, a buyer pays into escrow, the owner's agent delivers the key,
+the buyer fetches, verifies and confirms, and the owner withdraws. Everything it started is stopped at the end.
 """
+
+import csv
+import random
+import tempfile
+import time
+from pathlib import Path
 
 from brownie import chain, web3
 
+from datalicense import Client
+from datalicense.agent import Agent
+from datalicense.chain import connect, format_amount, load_account
 from datalicense.localstack import KuboDaemon
+from datalicense.storage import Storage
 from scripts.deploy import deploy
 
 
+def say(text=""):
+    print(text, flush=True)
+
+
+def sample_dataset(path: Path, rows: int = 20_000) -> None:
+    rnd = random.Random(7)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["visit_id", "age_band", "region", "diagnosis_code", "length_of_stay_days"])
+        for i in range(rows):
+            w.writerow([i, rnd.choice(["18-29", "30-44", "45-64", "65+"]), rnd.choice(["north", "south", "east", "west"]),
+                        rnd.choice(["J45", "E11", "I10", "M54", "F32"]), rnd.randint(0, 14)])
+
+
 def main():
-    print(f"chain id {chain.id}, block gas limit {web3.eth.get_block('latest')['gasLimit']:,}, "
-          f"gas price {web3.eth.gas_price / 1e9:.2f} gwei")
-    with KuboDaemon() as kubo:
-        print(f"Kubo RPC API at {kubo.api_url} (repository {kubo.repo})")
-        market = deploy()
-        print(f"DataLicense: {market.address}")
-    print("Kubo stopped; brownie stops the chain.")
+    started = time.monotonic()
+    block = web3.eth.get_block("latest")
+    say(f"== local chain: chain id {chain.id}, block gas limit {block['gasLimit']:,}, "
+        f"gas price {web3.eth.gas_price / 1e9:.2f} gwei (legacy transactions)")
+    with tempfile.TemporaryDirectory(prefix="datalicense-demo-") as tmp, KuboDaemon() as kubo:
+        tmp = Path(tmp)
+        say(f"== Kubo {Storage(kubo.api_multiaddr).version()} RPC API at {kubo.api_url}")
+        market = deploy(quiet=True)
+        say(f"== DataLicense deployed at {market.address} (gas {market.tx.gas_used:,})")
+
+        w3 = connect("local")
+        storage = Storage(kubo.api_multiaddr)
+        seller = Client(w3, load_account("dev:3", w3), storage, market.address, tmp / "seller")
+        agent = Client(w3, load_account("dev:5", w3), storage, market.address, tmp / "seller")
+        buyer = Client(w3, load_account("dev:4", w3), storage, market.address, tmp / "buyer")
+        say(f"   data owner {seller.account.address}\n   agent      {agent.account.address}\n"
+            f"   buyer      {buyer.account.address}")
+
+        def balances(label):
+            s, b = w3.eth.get_balance(seller.account.address), w3.eth.get_balance(buyer.account.address)
+            say(f"   balances {label}: owner {format_amount(s)}, buyer {format_amount(b)}, "
+                f"marketplace holds {format_amount(w3.eth.get_balance(market.address))}")
+            return s, b
+
+        src = tmp / "clinic-visits.csv"
+        sample_dataset(src)
+        say(f"\n1. The owner publishes {src.name} ({src.stat().st_size:,} bytes): encrypt (age), add to IPFS, "
+            "one transaction")
+        pub = seller.publish(src, title="Clinic visits 2025 (synthetic)", price="0.002", media_type="text/csv",
+                             description="Anonymised visit records", agent=agent.account.address)
+        say(f"   dataset {pub.dataset_id}: manifest {pub.manifest_cid}\n   ciphertext {pub.ciphertext_cid}\n"
+            f"   plaintext sha256 {pub.plaintext_sha256}\n   tx {pub.tx_hash}, gas {pub.gas_used:,}")
+
+        info = buyer.dataset(pub.dataset_id)
+        say(f"\n2. The buyer finds it: \"{info.manifest['title']}\" for {info.price_text}, "
+            f"{info.duration // 86400}-day licence")
+        s0, b0 = balances("before")
+        bought = buyer.buy(pub.dataset_id)
+        say(f"   licence {bought.licence_id} bought: tx {bought.tx_hash}, gas {bought.gas_used:,}")
+        balances("after purchase")
+
+        say("\n3. The owner's agent sees the purchase and delivers the key wrapped to the buyer's key")
+        stats = Agent(agent, tmp / "agent.sqlite").run(once=True)
+        d = buyer.contract.events.KeyDelivered().get_logs(from_block=0, argument_filters={"licenceId": bought.licence_id})[0]
+        rcpt = w3.eth.get_transaction_receipt(d["transactionHash"])
+        say(f"   delivered {stats.delivered}: tx {d['transactionHash'].to_0x_hex()}, gas {rcpt['gasUsed']:,}")
+
+        out = tmp / "download" / "clinic-visits.csv"
+        say("\n4. The buyer fetches: unwrap the key, check its commitment, download, decrypt, check the hash")
+        res = buyer.fetch(bought.licence_id, out)
+        same = out.read_bytes() == src.read_bytes()
+        say(f"   {res.size:,} bytes, sha256 {res.sha256} = on-chain commitment; identical to the original: {same}")
+        say(f"   confirmed: tx {res.confirmed_tx}")
+        lic = buyer.licence(bought.licence_id)
+        say(f"   licence {lic.licence_id}: {lic.state}, valid {lic.valid}, expires at unix time {lic.expires_at}")
+
+        say("\n5. The owner withdraws the revenue (price less the 2.5% platform fee)")
+        owed = seller.owed()
+        r = seller.withdraw()
+        say(f"   withdrew {format_amount(owed)}: tx {r.tx_hash}, gas {r.gas_used:,}")
+        s1, b1 = balances("after")
+        say(f"   owner +{format_amount(s1 - s0)} (after gas), buyer -{format_amount(b0 - b1)} (price + gas)")
+        if not same:
+            raise SystemExit("the fetched data differs from the original")
+    say(f"\n== done in {time.monotonic() - started:.1f}s; Kubo stopped, brownie stops the chain")

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test demo bench clean
+.PHONY: setup test demo bench bench-data bench-agent clean
 
 setup:
 	@tools/setup.sh
@@ -19,3 +19,6 @@ bench: setup
 
 clean:
 	rm -rf build .tools/stamps reports
+
+bench-data: setup
+	python bench/data_path.py $${SIZE_MIB:-1024}

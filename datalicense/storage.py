@@ -77,7 +77,7 @@ class Storage:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = ipfshttpclient.Client(self.api, timeout=self.timeout)
+            self._client = ipfshttpclient.Client(self.api, timeout=self.timeout, chunk_size=CHUNK)
         return self._client
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
@@ -177,26 +177,34 @@ class CatStream:
     def __init__(self, cid: str, chunks: Iterator[bytes]):
         self.cid = cid
         self._chunks = iter(chunks)
-        self._buf = bytearray()
-        self._done = False
+        self._chunk = b""
+        self._pos = 0
 
-    def _fill(self, n: int) -> None:
-        while not self._done and (n < 0 or len(self._buf) < n):
-            try:
-                self._buf += next(self._chunks)
-            except StopIteration:
-                self._done = True
-            except (ipfs_exc.Error, OSError) as exc:
-                raise StorageError(
-                    f"download of {self.cid} broke off ({exc}): check the IPFS daemon and run the command again"
-                ) from exc
+    def _next(self) -> bool:
+        try:
+            self._chunk = next(self._chunks)
+        except StopIteration:
+            return False
+        except (ipfs_exc.Error, OSError) as exc:
+            raise StorageError(
+                f"download of {self.cid} broke off ({exc}): check the IPFS daemon and run the command again"
+            ) from exc
+        self._pos = 0
+        return True
 
     def read(self, n: int = -1) -> bytes:
-        self._fill(n)
+        """Up to n bytes (all that is left for n < 0); b"" only at the end of the content."""
         if n < 0:
-            out, self._buf = bytes(self._buf), bytearray()
-        else:
-            out, self._buf = bytes(self._buf[:n]), self._buf[n:]
+            parts = [self._chunk[self._pos:]]
+            while self._next():
+                parts.append(self._chunk)
+            self._chunk, self._pos = b"", 0
+            return b"".join(parts)
+        while self._pos >= len(self._chunk):
+            if not self._next():
+                return b""
+        out = self._chunk[self._pos:self._pos + n]
+        self._pos += len(out)
         return out
 
     def close(self) -> None:

@@ -22,3 +22,6 @@ clean:
 
 bench-data: setup
 	python bench/data_path.py $${SIZE_MIB:-1024}
+
+bench-agent: setup
+	python bench/agent.py $${PURCHASES:-1000}

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     licence_id INTEGER NOT NULL,
     key_hash TEXT NOT NULL,          -- version the job is for ('' for deliver/prove until signed)
     dataset_id INTEGER NOT NULL,
+    key_x BLOB,                      -- the licence's delivery key, from its purchase event
+    key_y BLOB,
     state TEXT NOT NULL,             -- todo | signed | done | skipped
     raw_tx BLOB,
     tx_hash TEXT,
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 """
 
 PENDING, DELIVERED, SETTLED, KEY_DISPUTED = 1, 2, 3, 4
+DELIVERY_GAS = 120_000
 
 
 @dataclass
@@ -155,7 +158,8 @@ class Agent:
             for p in purchases:
                 ds = int(p["args"]["datasetId"])
                 if self.serves(ds):
-                    rows.append(("deliver", int(p["args"]["licenceId"]), "", ds, "todo", now))
+                    rows.append(("deliver", int(p["args"]["licenceId"]), "", ds, bytes(p["args"]["keyX"]),
+                                 bytes(p["args"]["keyY"]), "todo", now))
             for v in versions:
                 if int(v["args"]["version"]) > 1 and self.serves(int(v["args"]["datasetId"])):
                     rows += self._redelivery_jobs(int(v["args"]["datasetId"]), "0x" + bytes(v["args"]["keyHash"]).hex(), now)
@@ -163,10 +167,11 @@ class Agent:
                 lid = int(d["args"]["licenceId"])
                 ds = int(self.c.contract.functions.terms(self.c.contract.functions.licence(lid).call()[1]).call()[1])
                 if self.serves(ds):
-                    rows.append(("prove", lid, "", ds, "todo", now))
+                    rows.append(("prove", lid, "", ds, None, None, "todo", now))
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany(
-                "INSERT OR IGNORE INTO jobs (kind, licence_id, key_hash, dataset_id, state, updated) VALUES (?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO jobs (kind, licence_id, key_hash, dataset_id, key_x, key_y, state, updated) "
+                "VALUES (?,?,?,?,?,?,?,?)",
                 rows,
             )
             self.db.execute("INSERT OR REPLACE INTO cursor (name, block) VALUES ('events', ?)", (end,))
@@ -176,11 +181,12 @@ class Agent:
     def _redelivery_jobs(self, dataset_id: int, key_hash: str, now: float) -> list[tuple[Any, ...]]:
         """Licences of a dataset that are valid now and so cover its new version."""
         jobs = []
-        for (lid,) in self.db.execute(
-            "SELECT licence_id FROM jobs WHERE kind='deliver' AND dataset_id=? AND state='done'", (dataset_id,)
+        for lid, kx, ky in self.db.execute(
+            "SELECT licence_id, key_x, key_y FROM jobs WHERE kind='deliver' AND dataset_id=? AND state='done'",
+            (dataset_id,),
         ).fetchall():
             if self.c.contract.functions.isValid(lid).call():
-                jobs.append(("redeliver", lid, key_hash, dataset_id, "todo", now))
+                jobs.append(("redeliver", lid, key_hash, dataset_id, kx, ky, "todo", now))
         return jobs
 
     # ------------------------------------------------------------------------------------------- work
@@ -212,15 +218,22 @@ class Agent:
 
     def _await_signed(self, timeout: float = 120.0) -> None:
         end = time.monotonic() + timeout
+        mined = []
         for kind, lid, key_hash, tx_hash in self.db.execute(
             "SELECT kind, licence_id, key_hash, tx_hash FROM jobs WHERE state='signed'"
         ).fetchall():
             try:
-                rcpt = self.c.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(1.0, end - time.monotonic()))
+                rcpt = self.c.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(1.0, end - time.monotonic()),
+                                                                  poll_latency=0.05)
             except Exception as exc:  # noqa: BLE001 - left 'signed'; the next step retries
                 log.warning("licence %d: %s %s not mined yet (%s)", lid, kind, tx_hash, type(exc).__name__)
                 continue
-            self._finish(kind, lid, key_hash, tx_hash, rcpt)
+            mined.append((kind, lid, key_hash, tx_hash, rcpt))
+        if mined:
+            self.db.execute("BEGIN IMMEDIATE")
+            for m in mined:
+                self._finish(*m)
+            self.db.execute("COMMIT")
 
     def _finish(self, kind: str, lid: int, key_hash: str, tx_hash: str, rcpt: Any) -> None:
         if rcpt["status"] == 1:
@@ -250,33 +263,49 @@ class Agent:
             (state, raw, tx_hash, note, time.time(), kind, lid, key_hash),
         )
 
-    def work(self) -> None:
-        """Sign, record, then broadcast every job that is still to do."""
+    def work(self, batch_size: int = 50) -> None:
+        """Sign every job still to do, record a batch of signed transactions in one commit, then broadcast it."""
         todo = self.db.execute(
-            "SELECT kind, licence_id, key_hash, dataset_id FROM jobs WHERE state='todo' ORDER BY licence_id"
+            "SELECT kind, licence_id, key_hash, dataset_id, key_x, key_y FROM jobs WHERE state='todo' "
+            "ORDER BY licence_id"
         ).fetchall()
+        if not todo:
+            return
         nonce = self.c.w3.eth.get_transaction_count(self.me, "pending")
-        for kind, lid, key_hash, ds in todo:
+        tx = self.c.tx
+        self._batch: dict[Any, Any] = {}  # per-run caches: key commitments and content keys
+        for start in range(0, len(todo), batch_size):
             if self.stopping:
                 break
-            if not self._still_needed(kind, lid):
-                self._mark(kind, lid, key_hash, "skipped", note="not needed (state changed)")
-                self.stats.skipped += 1
-                continue
-            try:
-                fn = self._call_for(kind, lid, ds)
-                raw, tx_hash = self.c.tx.sign(fn, what=f"{kind} licence {lid}", nonce=nonce)
-            except ChainError as exc:
-                log.warning("licence %d: cannot %s: %s", lid, kind, exc)
-                self._mark(kind, lid, key_hash, "skipped", note=str(exc))
-                self.stats.skipped += 1
-                continue
-            self._mark(kind, lid, key_hash, "signed", raw=raw, tx_hash=tx_hash)  # committed before sending
-            self.c.tx.broadcast(raw)
-            nonce += 1
+            signed: list[tuple[str, int, str, bytes, str]] = []
+            for kind, lid, key_hash, ds, kx, ky in todo[start:start + batch_size]:
+                # a fresh purchase is pending by construction; other jobs are checked first
+                if kind != "deliver" and not self._still_needed(kind, lid):
+                    self._mark(kind, lid, key_hash, "skipped", note="not needed (state changed)")
+                    self.stats.skipped += 1
+                    continue
+                try:
+                    fn = self._call_for(kind, lid, ds, kx, ky)
+                    # deliveries have a known cost (about 44k gas): a fixed limit saves the estimate round trip
+                    gas = DELIVERY_GAS if kind in ("deliver", "redeliver") else None
+                    raw, tx_hash = tx.sign(fn, what=f"{kind} licence {lid}", nonce=nonce, gas=gas)
+                except ChainError as exc:
+                    log.warning("licence %d: cannot %s: %s", lid, kind, exc)
+                    self._mark(kind, lid, key_hash, "skipped", note=str(exc))
+                    self.stats.skipped += 1
+                    continue
+                signed.append((kind, lid, key_hash, raw, tx_hash))
+                nonce += 1
+            # recorded (one commit) before any of them is sent: a crash after this point re-sends the same bytes
+            self.db.execute("BEGIN IMMEDIATE")
+            for kind, lid, key_hash, raw, tx_hash in signed:
+                self._mark(kind, lid, key_hash, "signed", raw=raw, tx_hash=tx_hash)
+            self.db.execute("COMMIT")
+            for *_, raw, _h in signed:
+                tx.broadcast(raw)
         self._await_signed()
 
-    def _call_for(self, kind: str, lid: int, dataset_id: int) -> Any:
+    def _call_for(self, kind: str, lid: int, dataset_id: int, kx: bytes | None, ky: bytes | None) -> Any:
         f = self.c.contract.functions
         if kind == "prove":
             d = [x for x in self.c.deliveries(lid) if x["escrowed"]][-1]
@@ -285,11 +314,20 @@ class Agent:
             w = d["wrap"]
             return f.proveKey(lid, (r, w.r_x, w.r_y, w.wrapped_key, bytes(purchase["keyX"]), bytes(purchase["keyY"]),
                                     d["keyHash"]))
-        purchase = self.c._purchase_event(lid)["args"]
-        key_hash = bytes(f.keyHashOf(dataset_id).call())
-        content_key = self.c.content_key(dataset_id, key_hash)
-        r = keywrap.derive_r(self.c.seller_secret(), self.c.chain_id, self.c.address, lid, key_hash)
-        wrap = keywrap.wrap_key(content_key, lid, bytes(purchase["keyX"]), bytes(purchase["keyY"]), r)
+        if kx is None or ky is None:
+            purchase = self.c._purchase_event(lid)["args"]
+            kx, ky = bytes(purchase["keyX"]), bytes(purchase["keyY"])
+        batch = getattr(self, "_batch", {})
+        if ("hash", dataset_id) not in batch:
+            batch[("hash", dataset_id)] = bytes(f.keyHashOf(dataset_id).call())
+        key_hash = batch[("hash", dataset_id)]
+        if ("key", dataset_id, key_hash) not in batch:
+            batch[("key", dataset_id, key_hash)] = self.c.content_key(dataset_id, key_hash)
+        if "secret" not in batch:
+            batch["secret"] = self.c.seller_secret()
+        content_key = batch[("key", dataset_id, key_hash)]
+        r = keywrap.derive_r(batch["secret"], self.c.chain_id, self.c.address, lid, key_hash)
+        wrap = keywrap.wrap_key(content_key, lid, kx, ky, r)
         return (f.redeliverKey if kind == "redeliver" else f.deliverKey)(lid, *wrap.as_args())
 
     def counts(self) -> dict[str, int]:

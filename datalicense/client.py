@@ -194,7 +194,9 @@ class Client:
     def tx(self) -> Transactor:
         if self.account is None:
             raise ConfigError("this needs an account: pass --account (dev:N, a keystore file or a brownie id)")
-        return Transactor(self.w3, self.account)
+        if getattr(self, "_tx", None) is None:
+            self._tx = Transactor(self.w3, self.account)
+        return self._tx
 
     def asset_info(self, asset: str) -> tuple[int, str]:
         """(decimals, symbol) of a payment asset."""

@@ -86,12 +86,16 @@ def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
     cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account", "dev:5", "agent",
            "--poll", "0.2", "--db", str(tmp_path / "agent.sqlite")]
 
+    log_path = tmp_path / "agent.log"
+
     def start():
-        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        for line in proc.stderr:
-            if "watching" in line:
-                return proc
-        raise AssertionError("agent did not start")
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(cmd, env=env, stderr=log, stdout=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while "watching" not in log_path.read_text():
+            assert time.time() < deadline and proc.poll() is None, "agent did not start"
+            time.sleep(0.05)
+        return proc
 
     def delivered():
         return sum(seller.contract.functions.licence(lid).call()[3] == 2 for lid in lids)
@@ -110,7 +114,8 @@ def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
     while time.time() < deadline and delivered() < len(lids):
         time.sleep(0.3)
     p.send_signal(signal.SIGTERM)
-    _, err = p.communicate(timeout=30)
+    p.wait(timeout=30)
+    err = log_path.read_text()
     assert p.returncode == 0, err
     assert "agent stopped" in err
     print("licences delivered after each kill:", progress)

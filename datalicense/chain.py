@@ -102,8 +102,8 @@ def load_account(spec: str, w3: Web3 | None = None, password: Callable[[str], st
     """An account from `dev:N` (local chain only), a keystore file, or a brownie keystore id."""
     spec = spec.strip()
     if spec.startswith("dev:"):
-        if w3 is not None and (w3.eth.chain_id != 33 or "ganache" not in w3.client_version.lower()):
-            raise ConfigError("dev:N accounts exist only on the local chain; use a keystore for this network")
+        if w3 is not None and "ganache" not in w3.client_version.lower():
+            raise ConfigError("dev:N accounts exist only on the local chain or a --fork; use a keystore here")
         try:
             index = int(spec[4:])
         except ValueError as exc:

@@ -80,13 +80,23 @@ pass_ctx = click.make_pass_decorator(Ctx)
 @click.option("--ipfs", default=lambda: os.environ.get("DATALICENSE_IPFS_API"), help="Kubo RPC endpoint.")
 @click.option("--address", default=None, help="Marketplace address (default: deployments/<chain-id>.json).")
 @click.option("--home", default=lambda: os.environ.get("DATALICENSE_HOME"), help="Data folder (~/.datalicense).")
+@click.option("--fork", default=lambda: os.environ.get("DATALICENSE_FORK"),
+              help="Run on a throwaway Ganache fork of this RPC URL (writes never reach it).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--progress/--no-progress", default=lambda: sys.stderr.isatty(), help="Progress bars on stderr.")
 @click.version_option(package_name="datalicense")
 @click.pass_context
 def cli(ctx: click.Context, network: str, account: str | None, ipfs: str | None, address: str | None,
-        home: str | None, as_json: bool, progress: bool) -> None:
+        home: str | None, fork: str | None, as_json: bool, progress: bool) -> None:
     """License data on Rootstock: publish, buy and fetch encrypted datasets."""
+    if fork:
+        from .chain import NETWORKS
+        from .localstack import GanacheFork
+
+        upstream = NETWORKS.get(fork, (fork, None))[0]
+        forked = GanacheFork(upstream).start()
+        ctx.call_on_close(forked.stop)
+        network = forked.url
     ctx.obj = Ctx(network, account, ipfs, address, home, as_json, progress)
 
 

@@ -113,3 +113,84 @@ class KuboDaemon:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def find_ganache() -> str:
+    """The Ganache CLI: $DATALICENSE_GANACHE_BIN, the project's node_modules, or `ganache` on PATH."""
+    for c in (os.environ.get("DATALICENSE_GANACHE_BIN"), str(PROJECT_ROOT / "node_modules" / ".bin" / "ganache")):
+        if c and os.access(c, os.X_OK):
+            return c
+    found = shutil.which("ganache")
+    if found:
+        return found
+    raise DataLicenseError("--fork needs Ganache: run `make setup` or `npm install -g ganache@7.9.2`")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class GanacheFork:
+    """A Ganache fork of another node on a free loopback port: reads see the upstream state, writes stay local.
+
+    Legacy transactions only (berlin), the upstream's chain id, the deterministic dev accounts funded.
+    """
+
+    def __init__(self, upstream: str, startup_timeout: float = 60.0):
+        self.upstream = upstream
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "GanacheFork":
+        import json
+        import urllib.request
+
+        def rpc(url: str, method: str) -> object:
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
+            req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())["result"]
+
+        try:
+            chain_id = int(str(rpc(self.upstream, "eth_chainId")), 16)
+        except OSError as exc:
+            raise DataLicenseError(f"cannot reach {self.upstream} to fork it ({exc}): is the node running?") from exc
+        args = [find_ganache(), "--fork.url", self.upstream, "--chain.chainId", str(chain_id),
+                "--server.port", str(self.port), "--server.host", "127.0.0.1", "--hardfork", "berlin",
+                "--logging.quiet", "true", "--wallet.mnemonic",
+                "test test test test test test test test test test test junk", "--miner.defaultGasPrice", "60000000"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise DataLicenseError(f"Ganache fork of {self.upstream} exited: {err.strip()[-500:]}")
+            try:
+                rpc(self.url, "eth_blockNumber")
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise DataLicenseError(f"Ganache fork of {self.upstream} not ready after {self.startup_timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def __enter__(self) -> "GanacheFork":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

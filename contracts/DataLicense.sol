@@ -110,7 +110,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         bytes32 plaintextHash,
         bytes32 keyHash,
         bytes32 termsRef,
-        TermsInput calldata terms,
+        TermsInput calldata termsInput,
         address agent
     ) external returns (uint256 datasetId) {
         if (_emergencyPaused) revert EmergencyStopped();
@@ -119,7 +119,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         unchecked {
             datasetId = ++_lastDatasetId;
         }
-        uint32 termsId = _storeTerms(datasetId, termsRef, terms, 0);
+        uint32 termsId = _storeTerms(datasetId, termsRef, termsInput, 0);
         _datasets[datasetId] = Dataset({owner: msg.sender, termsId: termsId, sold: 0, version: 1});
         _keyHash[datasetId] = keyHash;
         if (agent != address(0)) _agents[datasetId] = agent;
@@ -142,12 +142,14 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     }
 
     /// @inheritdoc IDataLicense
-    function setTerms(uint256 datasetId, bytes32 termsRef, TermsInput calldata terms) external {
+    function setTerms(uint256 datasetId, bytes32 termsRef, TermsInput calldata termsInput) external {
         Dataset storage d = _ownedDataset(datasetId);
         uint8 flags = _terms[d.termsId].flags;
         if (flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
-        if (terms.supplyCap != 0 && terms.supplyCap < d.sold) revert CapBelowSold(terms.supplyCap, d.sold);
-        d.termsId = _storeTerms(datasetId, termsRef, terms, flags & FLAG_PAUSED);
+        if (termsInput.supplyCap != 0 && termsInput.supplyCap < d.sold) {
+            revert CapBelowSold(termsInput.supplyCap, d.sold);
+        }
+        d.termsId = _storeTerms(datasetId, termsRef, termsInput, flags & FLAG_PAUSED);
     }
 
     /// @inheritdoc IDataLicense
@@ -370,7 +372,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     function refund(uint256 licenceId) external {
         Licence storage l = _licences[licenceId];
         State state = l.state;
-        uint256 notBefore;
+        uint256 notBefore = 0;
         if (state == State.Pending) {
             notBefore = uint256(l.stamp) + _terms[l.termsId].deliveryWindow;
         } else if (state == State.KeyDisputed) {
@@ -657,7 +659,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         }
         if (i.royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(i.royaltyBps, MAX_ROYALTY_BPS);
         if (i.royaltyBps != 0 && !i.transferable) revert RoyaltyOnSoulbound();
-        uint256 assetId;
+        uint256 assetId = 0;
         if (i.asset != address(0)) {
             uint256 slot = _assetSlot[i.asset];
             if (slot & 1 == 0) revert AssetNotAllowed(i.asset);

@@ -191,7 +191,7 @@ interface IDataLicense {
     /// @param plaintextHash SHA-256 of the plaintext.
     /// @param keyHash keccak256 of the 32-byte content key K.
     /// @param termsRef Hash or CID digest of the licence text.
-    /// @param terms Sale terms.
+    /// @param termsInput Sale terms.
     /// @param agent Optional delivery agent (hot key that may deliver keys and nothing else).
     /// @return datasetId The new dataset's id.
     function publish(
@@ -199,7 +199,7 @@ interface IDataLicense {
         bytes32 plaintextHash,
         bytes32 keyHash,
         bytes32 termsRef,
-        TermsInput calldata terms,
+        TermsInput calldata termsInput,
         address agent
     ) external returns (uint256 datasetId);
 
@@ -208,7 +208,7 @@ interface IDataLicense {
         external;
 
     /// @notice Set new terms for future sales; sold licences keep theirs.
-    function setTerms(uint256 datasetId, bytes32 termsRef, TermsInput calldata terms) external;
+    function setTerms(uint256 datasetId, bytes32 termsRef, TermsInput calldata termsInput) external;
 
     /// @notice Pause new sales of a dataset.
     function pauseSales(uint256 datasetId) external;

@@ -4,7 +4,8 @@
 #   2. node_modules from package-lock.json (ganache 7.9.2, solc-js 0.8.24, OpenZeppelin 5.0.2)
 #   3. the pinned Solidity compiler for py-solc-x/brownie (native download, else the solc-js stand-in)
 #   4. brownie's network definitions (network-config.yaml)
-#   5. a Kubo (IPFS) daemon: `ipfs` on PATH if recent enough, else built with Go into .tools/bin
+#   5. slither (static analysis) in .venv-slither
+#   6. a Kubo (IPFS) daemon: `ipfs` on PATH if recent enough, else built with Go into .tools/bin
 # Each step is skipped when its inputs have not changed since it last succeeded (stamps in .tools/stamps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +77,16 @@ if ! fresh networks network-config.yaml || ! grep -q "rsk-fork" "$HOME/.brownie/
   stamp networks network-config.yaml
 fi
 
-# 5. Kubo
+# 5. Slither, in its own virtualenv (its dependencies differ from brownie's pins)
+if ! fresh slither requirements-slither.txt || [[ ! -x .venv-slither/bin/slither ]]; then
+  say "installing slither (static analysis)"
+  PY="$(command -v python3.11 || command -v python3)"
+  [[ -x .venv-slither/bin/python ]] || "$PY" -m venv .venv-slither
+  .venv-slither/bin/python -m pip install -q --disable-pip-version-check -r requirements-slither.txt
+  stamp slither requirements-slither.txt
+fi
+
+# 6. Kubo
 kubo_ok() { # kubo_ok BIN: true when BIN is a Kubo of at least 0.$KUBO_MIN_MINOR
   local v; v="$("$1" version 2>/dev/null | sed -n 's/^ipfs version 0\.\([0-9]*\)\..*/\1/p')"
   [[ -n "$v" && "$v" -ge "$KUBO_MIN_MINOR" ]]

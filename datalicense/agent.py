@@ -74,7 +74,7 @@ class Agent:
         self.me = client.account.address
         self.db_path = db_path
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
+        self.db = sqlite3.connect(str(db_path), isolation_level=None, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
         self.confirmations = confirmations
@@ -92,7 +92,9 @@ class Agent:
 
     def run(self, once: bool = False) -> AgentStats:
         """Follow the chain until SIGTERM (or, with once, until nothing is left to do)."""
-        if not once:
+        import threading
+
+        if not once and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
         log.info("agent %s watching %s on chain %s", self.me, self.c.address, self.c.chain_id)

@@ -1,0 +1,170 @@
+"""Faults: Kubo dying during upload and download, the RPC node restarting under the agent, and a publish
+transaction failing after its upload."""
+
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from datalicense import ChainError, Client, StorageError
+from datalicense.agent import Agent
+from datalicense.chain import connect, load_account
+from datalicense.localstack import KuboDaemon, find_ganache, _free_port
+from datalicense.storage import Storage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _big(path, mib):
+    with open(path, "wb") as f:
+        for _ in range(mib):
+            f.write(os.urandom(1 << 20))
+    return path
+
+
+def _kill_later(daemon, seconds):
+    t = threading.Timer(seconds, daemon.kill)
+    t.start()
+    return t
+
+
+@pytest.fixture
+def own_kubo(tmp_path):
+    d = KuboDaemon(repo=tmp_path / "kubo-repo").start()
+    yield d
+    d.stop(remove_repo=True)
+
+
+def _clients(market, kubo, tmp_path):
+    w3 = connect("local")
+    storage = Storage(kubo.api_multiaddr, retries=1, backoff=0.1)
+    seller = Client(w3, load_account("dev:3", w3), storage, market.address, tmp_path / "seller")
+    buyer = Client(w3, load_account("dev:4", w3), Storage(kubo.api_multiaddr, retries=1, backoff=0.1),
+                   market.address, tmp_path / "buyer")
+    return seller, buyer
+
+
+def _restart(kubo, seller, buyer):
+    kubo.start()
+    for c in (seller, buyer):
+        c.storage.api = kubo.api_multiaddr
+        c.storage._client = None
+
+
+def test_kubo_killed_during_upload(own_kubo, market, tmp_path):
+    seller, buyer = _clients(market, own_kubo, tmp_path)
+    src = _big(tmp_path / "big.bin", 400)
+    before = market.counters()
+    timer = _kill_later(own_kubo, 1.5)
+    with pytest.raises(StorageError, match="IPFS"):
+        seller.publish(src, title="Interrupted", price="0.001")
+    timer.join()
+    assert market.counters() == before  # no dataset was created
+    _restart(own_kubo, seller, buyer)
+    pub = seller.publish(src, title="Interrupted", price="0.001")
+    assert market.counters()[1] == before[1] + 1
+    assert seller.storage.stat(pub.ciphertext_cid)["size"] > 400 << 20
+
+
+def test_kubo_killed_during_download(own_kubo, market, tmp_path):
+    seller, buyer = _clients(market, own_kubo, tmp_path)
+    src = _big(tmp_path / "big.bin", 400)
+    pub = seller.publish(src, title="Download", price="0.001")
+    lid = buyer.buy(pub.dataset_id).licence_id
+    seller.deliver(lid)
+    out = tmp_path / "out" / "big.bin"
+    timer = _kill_later(own_kubo, 1.0)
+    with pytest.raises(StorageError):
+        buyer.fetch(lid, out)
+    timer.join()
+    assert not out.exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no partial file left behind
+    _restart(own_kubo, seller, buyer)
+    buyer.fetch(lid, out)
+    assert out.stat().st_size == src.stat().st_size
+
+
+def test_publish_transaction_failing_after_upload_is_rerun_without_duplicates(kubo, market, admin, tmp_path):
+    w3 = connect("local")
+    seller = Client(w3, load_account("dev:3", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / "s")
+    src = tmp_path / "d.csv"
+    src.write_text("a,b\n1,2\n")
+    market.setEmergencyPause(True, {"from": admin})
+    with pytest.raises(ChainError, match="EmergencyStopped"):
+        seller.publish(src, title="Retry", price="0.001")
+    market.setEmergencyPause(False, {"from": admin})
+    uploads = list((tmp_path / "s" / "uploads").glob("*.json"))
+    assert len(uploads) == 1
+    first_cid = json.loads(uploads[0].read_text())["manifestCid"]
+    pub = seller.publish(src, title="Retry", price="0.001")
+    assert pub.manifest_cid == first_cid and not pub.reused
+    again = seller.publish(src, title="Retry", price="0.001")
+    assert again.reused and again.dataset_id == pub.dataset_id and again.tx_hash is None
+    assert market.counters()[1] == pub.dataset_id  # exactly one dataset
+
+
+def test_rpc_node_restarted_while_the_agent_runs(kubo, tmp_path):
+    """A Ganache with a persistent database is stopped and started again under a running agent."""
+    port = _free_port()
+    db = tmp_path / "chain-db"
+    args = [find_ganache(), "--server.port", str(port), "--chain.chainId", "33", "--hardfork", "berlin",
+            "--logging.quiet", "true", "--database.dbPath", str(db), "--miner.defaultGasPrice", "60000000",
+            "--wallet.mnemonic", "test test test test test test test test test test test junk"]
+
+    def start_chain():
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
+        for _ in range(150):
+            try:
+                w3.eth.block_number
+                return proc, w3
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.2)
+        raise AssertionError("ganache did not start")
+
+    chain_proc, w3 = start_chain()
+    try:
+        build = json.loads((ROOT / "build" / "contracts" / "DataLicense.json").read_text())
+        admin = load_account("dev:0", w3)
+        factory = w3.eth.contract(abi=build["abi"], bytecode=build["bytecode"])
+        from datalicense.chain import Transactor
+
+        rcpt = Transactor(w3, admin).send(factory.constructor(admin.address, admin.address, admin.address, 250, 10**15))
+        address = rcpt.raw["contractAddress"]
+        storage = Storage(kubo.api_multiaddr)
+        seller = Client(w3, load_account("dev:3", w3), storage, address, tmp_path / "seller")
+        agent_c = Client(w3, load_account("dev:5", w3), storage, address, tmp_path / "seller")
+        buyer = Client(w3, load_account("dev:4", w3), storage, address, tmp_path / "buyer")
+        (tmp_path / "d.txt").write_text("persistent")
+        ds = seller.publish(tmp_path / "d.txt", title="Restart", price="0.001", agent=agent_c.account.address).dataset_id
+        first = buyer.buy(ds).licence_id
+
+        agent = Agent(agent_c, tmp_path / "agent.sqlite", poll_interval=0.2, max_backoff=1.0)
+        thread = threading.Thread(target=agent.run, daemon=True)
+        thread.start()
+        deadline = time.time() + 60
+        while agent.stats.delivered < 1 and time.time() < deadline:
+            time.sleep(0.1)
+        assert agent.stats.delivered == 1
+        chain_proc.terminate()
+        chain_proc.wait(timeout=30)
+        time.sleep(1.5)  # the agent sees the node gone and backs off
+        chain_proc, _ = start_chain()
+        second = buyer.buy(ds).licence_id
+        deadline = time.time() + 60
+        while agent.stats.delivered < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        agent.stop()
+        thread.join(timeout=30)
+        assert agent.stats.delivered == 2
+        for lid in (first, second):
+            assert buyer.licence(lid).state == "Delivered"
+            assert len(buyer.deliveries(lid)) == 1
+    finally:
+        chain_proc.terminate()
+        chain_proc.wait(timeout=30)

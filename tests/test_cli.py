@@ -67,3 +67,80 @@ def test_bad_input_gives_one_line_and_non_zero_exit(run, args, account, message)
     assert len(lines) == 1, p.stderr
     assert message in lines[0]
     assert lines[0].startswith("error:")
+
+
+def _published_and_bought(run, tmp_path, **publish_args):
+    src = tmp_path / "d.csv"
+    src.write_text("a\n1\n")
+    extra = []
+    for k, v in publish_args.items():
+        extra += [f"--{k.replace('_', '-')}", str(v)]
+    ds = json.loads(run("--json", "publish", str(src), "--title", "t", "--price", "0.001", *extra).stdout)["dataset_id"]
+    lid = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)["licence_id"]
+    run("deliver", str(lid))
+    return ds, lid
+
+
+def _one_line_error(p, message):
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], p.stderr
+
+
+def test_expired_licence(run, tmp_path):
+    from brownie import chain
+
+    _, lid = _published_and_bought(run, tmp_path, duration_days=1)
+    chain.sleep(2 * 86400)
+    chain.mine()
+    p = run("fetch", str(lid), "-o", str(tmp_path / "x"), account="dev:4", home="buyer", check=False)
+    _one_line_error(p, f"licence {lid} expired at")
+    assert not (tmp_path / "x").exists()
+
+
+def test_wrong_account(run, tmp_path):
+    _, lid = _published_and_bought(run, tmp_path)
+    p = run("fetch", str(lid), "-o", str(tmp_path / "x"), account="dev:6", home="other", check=False)
+    _one_line_error(p, f"licence {lid} is held by")
+
+
+def test_insufficient_funds(run, tmp_path):
+    from eth_account import Account
+
+    src = tmp_path / "d.csv"
+    src.write_text("a\n1\n")
+    ds = json.loads(run("--json", "publish", str(src), "--title", "t", "--price", "0.001").stdout)["dataset_id"]
+    ks = tmp_path / "poor.json"
+    ks.write_text(json.dumps(Account.encrypt(Account.create().key, "pw")))
+    os.environ["DATALICENSE_PASSWORD"] = "pw"
+    try:
+        p = run("buy", str(ds), account=str(ks), check=False)
+    finally:
+        del os.environ["DATALICENSE_PASSWORD"]
+    _one_line_error(p, "fund it first")
+
+
+def test_malformed_cid_in_a_manifest(run, kubo, market, tmp_path):
+    from eth_utils import keccak
+
+    from datalicense.chain import connect, load_account
+    from datalicense.client import Client
+    from datalicense.storage import Storage, cid_to_bytes
+
+    w3 = connect("local")
+    seller = Client(w3, load_account("dev:3", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / "home")
+    key = os.urandom(32)
+    doc = {"schema": "datalicense/manifest", "version": 1, "title": "t", "mediaType": "text/csv",
+           "plaintext": {"size": 1, "sha256": "ab" * 32}, "ciphertext": {"cid": "not-a-cid", "size": 10},
+           "encryption": {"scheme": "age-x25519", "recipient": "age1x"}, "licenceTerms": "0x" + "11" * 32,
+           "publisher": seller.account.address, "createdAt": "2026-11-28T09:00:00Z"}
+    cid = seller.storage.add_bytes(json.dumps(doc).encode())
+    terms = (10**15, "0x" + "00" * 20, 86400, 0, 86400, 86400, 0, False)
+    rcpt = seller.tx.send(seller.contract.functions.publish(cid_to_bytes(cid), b"\xab" * 32, keccak(key),
+                                                            b"\x11" * 32, terms, "0x" + "00" * 20))
+    ds = int(rcpt.logs[0]["topics"][1].hex(), 16)
+    seller._save_content_key(ds, key)
+    lid = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)["licence_id"]
+    run("deliver", str(lid))
+    p = run("fetch", str(lid), "-o", str(tmp_path / "x"), account="dev:4", home="buyer", check=False)
+    _one_line_error(p, "not a valid IPFS CID")

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test demo bench bench-data bench-agent clean
+.PHONY: setup test demo bench bench-data bench-agent coverage clean
 
 setup:
 	@tools/setup.sh
@@ -25,3 +25,6 @@ bench-data: setup
 
 bench-agent: setup
 	python bench/agent.py $${PURCHASES:-1000}
+
+coverage: setup
+	tools/coverage.sh

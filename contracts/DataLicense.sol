@@ -195,9 +195,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     /// @inheritdoc IDataLicense
     function acceptDataset(uint256 datasetId) external {
-        if (_pendingOwners[datasetId] != msg.sender || msg.sender == address(0)) {
-            revert NotPendingOwner(datasetId, msg.sender);
-        }
+        if (_pendingOwners[datasetId] != msg.sender) revert NotPendingOwner(datasetId, msg.sender);
         Dataset storage d = _datasets[datasetId];
         address previous = d.owner;
         d.owner = msg.sender;

@@ -89,18 +89,18 @@ class EventIndex:
         tmp.write_text(json.dumps({"lastBlock": self.last_block, "datasets": self.datasets, "terms": self.terms}))
         os.replace(tmp, self.path)
 
-    def find_version(self, manifest_cid: str) -> dict[str, Any] | None:
+    def _find(self, field: str, value: str) -> dict[str, Any] | None:
         self.update()
         for ds_id, ds in self.datasets.items():
             for v, rec in ds.get("versions", {}).items():
-                if rec["manifestCid"] == manifest_cid:
+                if rec[field] == value:
                     return {"datasetId": int(ds_id), "version": int(v), **rec}
         return None
 
+    def find_version(self, manifest_cid: str) -> dict[str, Any] | None:
+        """The dataset version published with this manifest, if any."""
+        return self._find("manifestCid", manifest_cid)
+
     def version_by_key_hash(self, key_hash: str) -> dict[str, Any] | None:
-        self.update()
-        for ds_id, ds in self.datasets.items():
-            for v, rec in ds.get("versions", {}).items():
-                if rec["keyHash"] == key_hash:
-                    return {"datasetId": int(ds_id), "version": int(v), **rec}
-        return None
+        """The dataset version whose content key has this commitment, if any."""
+        return self._find("keyHash", key_hash)

@@ -43,6 +43,17 @@ def _multiaddr_to_url(addr: str) -> str:
     raise DataLicenseError(f"unexpected Kubo API address {addr!r}")
 
 
+def _terminate(proc: "subprocess.Popen[bytes] | None") -> None:
+    """SIGTERM a process group started with start_new_session, SIGKILL it if it does not go."""
+    if proc and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
 class KuboDaemon:
     """A Kubo daemon in a fresh repository, offline, with RPC API and gateway on free loopback ports.
 
@@ -89,13 +100,7 @@ class KuboDaemon:
         raise DataLicenseError(f"Kubo daemon not ready after {self.startup_timeout:.0f}s (log: {self._log})")
 
     def stop(self, remove_repo: bool | None = None) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        _terminate(self.proc)
         self.proc = None
         if remove_repo if remove_repo is not None else self._own_repo:
             shutil.rmtree(self.repo, ignore_errors=True)
@@ -180,13 +185,7 @@ class GanacheFork:
         raise DataLicenseError(f"Ganache fork of {self.upstream} not ready after {self.startup_timeout:.0f}s")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        _terminate(self.proc)
         self.proc = None
 
     def __enter__(self) -> "GanacheFork":

@@ -281,3 +281,26 @@ def test_proof_against_shared_vectors(market, seller, buyer, agent):
         market.disputeKey(lid, {"from": buyer, "value": BOND})
         tx = market.proveKey(lid, proof(int(v["r"], 16), wrap, key, pub.key_hash), {"from": agent})
         assert tx.events["KeyProved"]["keyCorrect"] is v["keyCorrect"]
+
+
+def test_zero_fee_and_zero_bond(market, seller, buyer, agent, admin):
+    market.setFee(0, {"from": admin})
+    market.setDisputeBond(0, {"from": admin})
+    pub = publish(market, seller, agent=agent)
+    lid, key, _ = buy(market, pub.dataset_id, buyer)
+    r, wrap, _ = deliver(market, lid, pub, key, agent)
+    market.disputeKey(lid, {"from": buyer, "value": 0})
+    assert market.bondOf(lid) == 0
+    market.proveKey(lid, proof(r, wrap, key, pub.key_hash), {"from": agent})
+    assert market.balanceOwed(ZERO, seller) == PRICE
+    assert market.feesAccrued(ZERO) == 0
+
+
+def test_payout_to_an_address_that_refuses_rbtc_fails_and_keeps_the_balance(market, sold, agent, buyer, seller,
+                                                                            token):
+    pub, lid, key = sold
+    deliver(market, lid, pub, key, agent)
+    market.confirm(lid, {"from": buyer})
+    with reverts("TransferFailed"):
+        market.withdraw(ZERO, token, {"from": seller})  # a token contract has no receive()
+    assert market.balanceOwed(ZERO, seller) == PRICE - FEE

@@ -121,3 +121,19 @@ def test_perpetual_licence(market, settled):
     sleep(3650 * DAY)
     assert market.isValid(lid)
     assert market.expiresAt(lid) == 0
+
+
+def test_safe_transfer_to_receivers(market, settled, buyer, admin):
+    from brownie import NftReceiver
+
+    receiver = NftReceiver.deploy({"from": admin})
+    lid = settled(transferable=True)
+    receiver.setMode(1, {"from": admin})
+    with reverts("ERC721InvalidReceiver"):
+        market.safeTransferFrom(buyer, receiver, lid, {"from": buyer})
+    receiver.setMode(2, {"from": admin})
+    with reverts("NftReceiver: not today"):
+        market.safeTransferFrom(buyer, receiver, lid, {"from": buyer})
+    receiver.setMode(0, {"from": admin})
+    market.safeTransferFrom(buyer, receiver, lid, {"from": buyer})
+    assert market.ownerOf(lid) == receiver

@@ -184,3 +184,15 @@ def test_free_dataset(market, seller, buyer):
     pub = publish(market, seller, price=0)
     lid, _, _ = buy(market, pub.dataset_id, buyer, value=0)
     assert market.ownerOf(lid) == buyer
+
+
+def test_erc677_exact_amount_and_y_out_of_field(market, seller, buyer, token):
+    pub = publish(market, seller, asset=token.address)
+    key = DeliveryKey.random()
+    data = encode(["uint256", "address", "bytes32", "bytes32"], [pub.dataset_id, ZERO, key.x, key.y])
+    before = token.balanceOf(buyer)
+    token.transferAndCall(market, PRICE, data, {"from": buyer})
+    assert token.balanceOf(buyer) == before - PRICE
+    rbtc = publish(market, seller)
+    with reverts("InvalidDeliveryKey"):
+        buy(market, rbtc.dataset_id, buyer, key=DeliveryKey(b"", (1).to_bytes(32, "big"), P.to_bytes(32, "big")))

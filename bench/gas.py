@@ -36,6 +36,10 @@ ROWS = [
     ("confirm", "confirm", 45_000, ""),
     ("settle", "settle after the dispute window", 45_000, ""),
     ("withdraw", "withdraw RBTC", 40_000, "OZ Escrow 35,130"),
+    ("pool_create", "publish a pool (one root, any number of contributors)", 150_000, "Streamr 5,788,869 / 100 members"),
+    ("pool_buy", "buy a pooled dataset (1 or 1,000,000 contributors)", None, "plain buy + 15,000 budget"),
+    ("pool_claim", "claim with a proof for 2^20 contributors", 80_000, "Streamr withdrawAll 128,155"),
+    ("pool_claim_sync", "claim that also pulls new revenue into the pool", None, ""),
 ]
 
 
@@ -138,7 +142,59 @@ def measure(p) -> dict[str, list[int]]:
     market.deliverKey(lid, *w.as_args(), {"from": agent})
     market.confirm(lid, {"from": buyer})
     gas["withdraw"].append(market.withdraw(ZERO, seller, {"from": seller}).gas_used)
+    measure_pools(p, market, gas)
     return gas
+
+
+def _deep_root(leaf: bytes, depth: int) -> tuple[bytes, list[bytes]]:
+    """A root in which `leaf` sits at `depth` (the proof a tree of 2^depth contributors gives)."""
+    node, proof = leaf, []
+    for _ in range(depth):
+        sibling = os.urandom(32)
+        proof.append(sibling)
+        node = keccak(min(node, sibling) + max(node, sibling))
+    return node, proof
+
+
+def measure_pools(p, market, gas):
+    from brownie import accounts, chain
+
+    from datalicense.pool import leaf_hash
+
+    curator, buyer, agent = accounts[3], accounts[4], accounts[5]
+    members = [accounts[7], accounts[8]]
+    impl = p.RevenuePool.deploy(market, {"from": accounts[0]})
+    leaves = {}
+    roots = []
+    for size, m in ((1, members[0]), (1_000_000, members[1])):
+        root, proof = _deep_root(leaf_hash(m.address, 1), 20) if size > 1 else (leaf_hash(m.address, 1), [])
+        tx = impl.create(curator, root, size, b"bafy-tree", {"from": curator})
+        gas["pool_create"].append(tx.gas_used)
+        pool = p.RevenuePool.at(tx.events["PoolCreated"]["pool"])
+        k = os.urandom(32)
+        pool.publishDataset(b"\x01\x55" + os.urandom(8), keccak(b"p"), keccak(k), keccak(b"t"), _terms(), agent,
+                            {"from": curator})
+        leaves[size] = (pool, m, proof, k)
+    for size in (1, 1_000_000):
+        pool, m, proof, k = leaves[size]
+        for _ in range(2):
+            priv, x, y = _key()
+            tx = market.buy(pool.datasetId(), ZERO, x, y, PRICE, {"from": buyer, "value": PRICE})
+            gas["pool_buy"].append(tx.gas_used)
+            lid = tx.events["LicencePurchased"]["licenceId"]
+            w = keywrap.wrap_key(k, lid, x, y, 4242)
+            market.deliverKey(lid, *w.as_args(), {"from": agent})
+            market.confirm(lid, {"from": buyer})
+    pool, m, proof, k = leaves[1_000_000]
+    gas["pool_claim_sync"].append(pool.claim(1, 1, proof, {"from": m}).gas_used)  # pulls the revenue in
+    pool.sync({"from": curator})
+    priv, x, y = _key()
+    tx = market.buy(pool.datasetId(), ZERO, x, y, PRICE, {"from": buyer, "value": PRICE})
+    lid = tx.events["LicencePurchased"]["licenceId"]
+    market.deliverKey(lid, *keywrap.wrap_key(k, lid, x, y, 99).as_args(), {"from": agent})
+    market.confirm(lid, {"from": buyer})
+    pool.sync({"from": curator})
+    gas["pool_claim"].append(pool.claim(1, 1, proof, {"from": m}).gas_used)
 
 
 def table(gas: dict[str, list[int]]) -> str:

@@ -118,10 +118,12 @@ def cli(ctx: click.Context, network: str, account: str | None, ipfs: str | None,
 @click.option("--terms-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Licence text; its keccak256 is the on-chain terms reference.")
 @click.option("--agent", default="0x0000000000000000000000000000000000000000", help="Delivery agent address.")
+@click.option("--pool", "pool_address", default=None, help="Publish through this RevenuePool (you are its curator).")
 @pass_ctx
 def publish(c: Ctx, file: Path, title: str, description: str, media_type: str | None, price: str, asset: str,
             duration_days: float, perpetual: bool, cap: int, delivery_hours: float, dispute_hours: float,
-            transferable: bool, royalty_bps: int, terms_file: Path | None, agent: str) -> None:
+            transferable: bool, royalty_bps: int, terms_file: Path | None, agent: str,
+            pool_address: str | None) -> None:
     """Encrypt FILE, add it to IPFS and publish it for sale."""
     from eth_utils import keccak
 
@@ -129,7 +131,8 @@ def publish(c: Ctx, file: Path, title: str, description: str, media_type: str | 
     r = c.client.publish(file, title=title, price=price, description=description, media_type=media_type,
                          asset=asset, duration_days=0 if perpetual else duration_days, supply_cap=cap,
                          delivery_window_hours=delivery_hours, dispute_window_hours=dispute_hours,
-                         transferable=transferable, royalty_bps=royalty_bps, terms_ref=ref, agent=agent)
+                         transferable=transferable, royalty_bps=royalty_bps, terms_ref=ref, agent=agent,
+                         pool=pool_address)
     verb = "already published as" if r.reused else "published as"
     human = (f"{file.name} {verb} dataset {r.dataset_id} (version {r.version})\n"
              f"  manifest   {r.manifest_cid}\n  ciphertext {r.ciphertext_cid}\n"
@@ -266,6 +269,71 @@ def licences(c: Ctx, holder: str | None) -> None:
     rows = [f"{i.licence_id:>5}  dataset {i.dataset_id:<5} {i.state:<12} {'valid' if i.valid else 'not valid':<9} "
             f"expires {expiry(i):<22} {i.price_text}" for i in items]
     c.out([i.as_dict() for i in items], "\n".join(rows) if rows else "no licences")
+
+
+@cli.group()
+def pool() -> None:
+    """Data pools: many people's data, one licence, everyone paid."""
+
+
+@pool.command(name="build")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--create", "create_pool", is_flag=True, help="Also create the pool on-chain (you are its curator).")
+@pass_ctx
+def pool_build(c: Ctx, csv_file: Path, create_pool: bool) -> None:
+    """Make the contributors' Merkle tree from CSV_FILE (account,weight), store it on IPFS."""
+    from .pool import PoolClient
+
+    tree, cid = PoolClient.build_and_store(c.client, csv_file)
+    out: dict[str, Any] = {"root": "0x" + tree.root.hex(), "totalWeight": tree.total_weight,
+                           "contributors": len(tree.values), "treeCid": cid}
+    human = f"tree of {len(tree.values)} contributors, total weight {tree.total_weight}\n  root 0x{tree.root.hex()}\n  tree {cid}"
+    if create_pool:
+        out["pool"] = PoolClient.create(c.client, tree, cid)
+        human += f"\n  pool {out['pool']} (publish its dataset with: datalicense publish FILE --pool {out['pool']} ...)"
+    c.out(out, human)
+
+
+@pool.command(name="show")
+@click.argument("address")
+@pass_ctx
+def pool_show(c: Ctx, address: str) -> None:
+    """Accrued and claimed per epoch for your account; consent revocations to act on."""
+    from .pool import PoolClient
+
+    p = PoolClient(c.client, address)
+    rows = p.standing()
+    revoked = p.revoked()
+    lines = [f"epoch {r.epoch}: weight {r.weight}, claimed {c.client.amount_text(r.claimed, '0x' + '00' * 20)}, "
+             f"claimable {c.client.amount_text(r.claimable, '0x' + '00' * 20)}{' (consent revoked)' if r.revoked else ''}"
+             for r in rows] or ["you are not a contributor of this pool"]
+    if revoked:
+        lines.append(f"{len(revoked)} contributor(s) revoked consent: the next version must drop their records: "
+                     + ", ".join(c.addr(a) for a in revoked))
+    c.out({"standing": [r.as_dict() for r in rows], "revoked": revoked}, "\n".join(lines))
+
+
+@pool.command(name="claim")
+@click.argument("address")
+@pass_ctx
+def pool_claim(c: Ctx, address: str) -> None:
+    """Find your proofs in the pool's trees and claim everything accrued."""
+    from .pool import PoolClient
+
+    done = PoolClient(c.client, address).claim()
+    c.out([{"epoch": e, "amount": a, "tx": t} for e, a, t in done],
+          "\n".join(f"epoch {e}: claimed {c.client.amount_text(a, '0x' + '00' * 20)}: tx {t}" for e, a, t in done))
+
+
+@pool.command(name="revoke")
+@click.argument("address")
+@pass_ctx
+def pool_revoke(c: Ctx, address: str) -> None:
+    """Revoke your consent: you keep what you earned and earn nothing more from this dataset."""
+    from .pool import PoolClient
+
+    tx = PoolClient(c.client, address).revoke()
+    c.out({"tx": tx}, f"consent revoked: tx {tx}")
 
 
 @cli.command()

@@ -258,10 +258,13 @@ class Client:
         royalty_bps: int = 0,
         terms_ref: bytes | None = None,
         agent: str = ZERO,
+        pool: str | None = None,
     ) -> PublishResult:
         """Encrypt a file, add it and its manifest to IPFS, and publish the dataset in one transaction.
 
         Re-running after a failed transaction reuses the upload (same CIDs) and never publishes twice.
+        With `pool` (a RevenuePool address whose curator is this account) the pool owns the dataset and
+        shares its revenue among the pool's contributors.
         """
         account = self.tx.account
         src = Path(path)
@@ -296,7 +299,8 @@ class Client:
                 upload["sha256"], upload["size"], upload["keyHash"], None, None, reused=True,
             )
         content_key = agecrypt.content_key_from_identity(upload["identity"])
-        fn = self.contract.functions.publish(
+        target = self.contract if pool is None else self.pool_contract(pool)
+        fn = getattr(target.functions, "publish" if pool is None else "publishDataset")(
             cid_to_bytes(upload["manifestCid"]),
             bytes.fromhex(upload["sha256"]),
             keccak(content_key),
@@ -385,6 +389,9 @@ class Client:
         return PublishResult(dataset_id, int(ev["version"]), upload["manifestCid"], upload["ciphertextCid"],
                              upload["sha256"], upload["size"], "0x" + keccak(content_key).hex(), rcpt.tx_hash,
                              rcpt.gas_used)
+
+    def pool_contract(self, address: str) -> Any:
+        return self.w3.eth.contract(address=normalize_address(address), abi=abi("RevenuePool"))
 
     # ----------------------------------------------------------------------------------------- reading
 

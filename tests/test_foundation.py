@@ -20,14 +20,14 @@ def test_chain_is_a_rootstock_regtest_look_alike():
 
 
 def test_contracts_fit_rootstock_code_size_cap():
-    for name in ["DataLicense"]:
+    for name in ["DataLicense", "RevenuePool"]:
         build = json.loads((ROOT / "build" / "contracts" / f"{name}.json").read_text())
         size = len(bytes.fromhex(build["deployedBytecode"]))
         assert 0 < size <= ROOTSTOCK_CODE_CAP, f"{name} is {size} bytes"
 
 
 def test_exported_abi_matches_the_build():
-    for name in ["DataLicense", "TestToken"]:
+    for name in ["DataLicense", "TestToken", "RevenuePool"]:
         build = json.loads((ROOT / "build" / "contracts" / f"{name}.json").read_text())
         shipped = json.loads((ROOT / "datalicense" / "abi" / f"{name}.json").read_text())
         assert shipped == json.loads(json.dumps(build["abi"], sort_keys=True)), (

@@ -10,6 +10,11 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IDataLicense} from "../interfaces/IDataLicense.sol";
 
+/// @dev The marketplace's counters view (not part of IDataLicense).
+interface IDataLicenseCounters {
+    function counters() external view returns (uint256 lastLicenceId, uint256 lastDatasetId, uint256 lastTermsId);
+}
+
 /// @title RevenuePool
 /// @notice Shares a dataset's revenue among many contributors, committed as a Merkle root of
 /// (account, weight): a pool of a million contributors is one root. The pool owns its dataset in the
@@ -55,6 +60,7 @@ contract RevenuePool is ReentrancyGuard {
     event ConsentRevoked(uint256 indexed epoch, address indexed account, uint256 weight, uint256 entitlement);
     event CuratorTransferStarted(address indexed from, address indexed to);
     event CuratorTransferred(address indexed from, address indexed to);
+    event DatasetAttached(uint256 indexed datasetId, address asset);
 
     error NotCurator(address caller);
     error AlreadyInitialized();
@@ -94,6 +100,7 @@ contract RevenuePool is ReentrancyGuard {
     /// @notice One-time set-up of a clone (called by `create`).
     function initialize(address curator_, bytes32 root, uint256 totalWeight, bytes calldata treeCid) external {
         if (curator != address(0)) revert AlreadyInitialized();
+        if (curator_ == address(0)) revert NotCurator(address(0));
         if (totalWeight == 0 || totalWeight > type(uint128).max) revert ZeroWeight();
         curator = curator_;
         epoch = 1;
@@ -111,11 +118,14 @@ contract RevenuePool is ReentrancyGuard {
         bytes32 termsRef,
         IDataLicense.TermsInput calldata terms,
         address agent
-    ) external onlyCurator returns (uint256 id) {
+    ) external onlyCurator nonReentrant returns (uint256 id) {
         if (datasetId != 0) revert DatasetExists(datasetId);
-        id = market.publish(manifestCid, plaintextHash, keyHash, termsRef, terms, agent);
+        (, uint256 lastDatasetId,) = _counters();
+        id = lastDatasetId + 1; // the id the marketplace will assign
         datasetId = uint32(id);
         asset = terms.asset;
+        emit DatasetAttached(id, terms.asset);
+        if (market.publish(manifestCid, plaintextHash, keyHash, termsRef, terms, agent) != id) revert NoDataset();
     }
 
     /// @notice A new dataset version with a new contributor tree: a new epoch starts.
@@ -126,20 +136,21 @@ contract RevenuePool is ReentrancyGuard {
         bytes32 root,
         uint256 totalWeight,
         bytes calldata treeCid
-    ) external onlyCurator {
+    ) external onlyCurator nonReentrant {
         if (totalWeight == 0 || totalWeight > type(uint128).max) revert ZeroWeight();
-        _sync();
+        uint256 owed = _accrue();
         uint64 next = epoch + 1;
         epoch = next;
         _epochs[next] = Epoch(root, uint128(totalWeight), uint128(totalWeight), 0);
-        market.publishVersion(datasetId, manifestCid, plaintextHash, keyHash);
         emit EpochStarted(next, root, totalWeight, treeCid);
+        _pull(owed);
+        market.publishVersion(datasetId, manifestCid, plaintextHash, keyHash);
     }
 
     /// @notice New terms for future sales, in the pool's payment asset.
-    function setTerms(bytes32 termsRef, IDataLicense.TermsInput calldata terms) external onlyCurator {
+    function setTerms(bytes32 termsRef, IDataLicense.TermsInput calldata terms) external onlyCurator nonReentrant {
         if (terms.asset != asset) revert AssetChange(asset, terms.asset);
-        _sync();
+        _pull(_accrue());
         market.setTerms(datasetId, termsRef, terms);
     }
 
@@ -162,6 +173,7 @@ contract RevenuePool is ReentrancyGuard {
 
     /// @notice Hand the pool to another curator in two steps.
     function transferCurator(address to) external onlyCurator {
+        if (to == address(0)) revert NotCurator(address(0));
         pendingCurator = to;
         emit CuratorTransferStarted(msg.sender, to);
     }
@@ -177,18 +189,24 @@ contract RevenuePool is ReentrancyGuard {
 
     /// @notice Pull the revenue the marketplace owes the pool and spread it over the active weight.
     function sync() external nonReentrant {
-        _sync();
+        _pull(_accrue());
     }
 
     /// @notice Claim everything accrued to `weight` in `epoch_` since the last claim, paid to the caller.
     function claim(uint256 epoch_, uint256 weight, bytes32[] calldata proof) external nonReentrant {
         _verify(epoch_, msg.sender, weight, proof);
-        if (epoch_ == epoch) _sync();
+        uint256 owed = epoch_ == epoch ? _accrue() : 0;
         uint256 amount = _entitlement(epoch_, msg.sender, weight) - claimed[epoch_][msg.sender];
         if (amount == 0) revert NothingToClaim(msg.sender);
         claimed[epoch_][msg.sender] += amount;
         emit Claimed(epoch_, msg.sender, amount);
-        _pay(msg.sender, amount);
+        _pull(owed);
+        if (asset == address(0)) {
+            (bool ok,) = msg.sender.call{value: amount}("");
+            if (!ok) revert PaymentFailed(msg.sender, amount);
+        } else {
+            IERC20(asset).safeTransfer(msg.sender, amount);
+        }
     }
 
     /// @notice Revoke consent: keep what was earned so far in the current epoch, earn nothing after.
@@ -251,7 +269,12 @@ contract RevenuePool is ReentrancyGuard {
         uint256 amount = unallocated;
         if (amount == 0) revert NothingToClaim(msg.sender);
         unallocated = 0;
-        _pay(msg.sender, amount);
+        if (asset == address(0)) {
+            (bool ok,) = msg.sender.call{value: amount}("");
+            if (!ok) revert PaymentFailed(msg.sender, amount);
+        } else {
+            IERC20(asset).safeTransfer(msg.sender, amount);
+        }
     }
 
     receive() external payable {}
@@ -274,35 +297,36 @@ contract RevenuePool is ReentrancyGuard {
         uint256 e = epoch;
         _verify(e, account, weight, proof);
         if (frozenEntitlement[e][account] != 0) revert AlreadyRevoked(account);
-        _sync();
+        uint256 owed = _accrue();
         uint256 entitlement = weight * _epochs[e].accPerWeight / ACC;
         frozenEntitlement[e][account] = entitlement + 1;
         _epochs[e].activeWeight -= uint128(weight);
         emit ConsentRevoked(e, account, weight, entitlement);
+        _pull(owed);
     }
 
-    function _sync() private {
-        if (datasetId == 0) return;
-        address a = asset;
-        uint256 owed = market.balanceOwed(a, address(this));
-        if (owed == 0) return;
-        market.withdraw(a, address(this));
+    /// @dev Spread what the marketplace owes the pool over the current epoch's active weight (effects only;
+    /// the owed amount is read with a view call). Returns the amount `_pull` must then withdraw.
+    function _accrue() private returns (uint256 owed) {
+        if (datasetId == 0) return 0;
+        owed = market.balanceOwed(asset, address(this));
+        if (owed == 0) return 0;
         Epoch storage e = _epochs[epoch];
         if (e.activeWeight == 0) {
             unallocated += owed;
-            return;
+            return owed;
         }
         uint256 acc = e.accPerWeight + owed * ACC / e.activeWeight;
         e.accPerWeight = acc;
         emit RevenueIn(epoch, owed, acc);
     }
 
-    function _pay(address to, uint256 amount) private {
-        if (asset == address(0)) {
-            (bool ok,) = payable(to).call{value: amount}("");
-            if (!ok) revert PaymentFailed(to, amount);
-        } else {
-            IERC20(asset).safeTransfer(to, amount);
-        }
+    /// @dev Withdraw from the marketplace what `_accrue` accounted for (interaction, last).
+    function _pull(uint256 owed) private {
+        if (owed != 0) market.withdraw(asset, address(this));
+    }
+
+    function _counters() private view returns (uint256, uint256, uint256) {
+        return IDataLicenseCounters(address(market)).counters();
     }
 }

@@ -17,21 +17,27 @@ def _solc() -> str:
     return str(folder / "solc-v0.8.24")
 
 
+CONTRACTS = ["contracts/DataLicense.sol", "contracts/RevenuePool.sol"]
+
+
 @pytest.fixture(scope="module")
 def findings(tmp_path_factory):
     if not SLITHER.exists():
         pytest.fail("slither is not installed: run `make setup`")
-    out = tmp_path_factory.mktemp("slither") / "slither.json"
     env = dict(os.environ, PATH=f"{ROOT / 'node_modules' / '.bin'}:{os.environ['PATH']}")
-    subprocess.run(
-        [str(SLITHER), "contracts/DataLicense.sol", "--compile-force-framework", "solc", "--solc", _solc(),
-         "--solc-remaps", "@openzeppelin=node_modules/@openzeppelin", "--solc-args", "--evm-version paris --optimize",
-         "--filter-paths", "node_modules", "--json", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    data = json.loads(out.read_text())
-    assert data["success"], data.get("error")
-    return data["results"].get("detectors", [])
+    results = []
+    for contract in CONTRACTS:
+        out = tmp_path_factory.mktemp("slither") / "slither.json"
+        subprocess.run(
+            [str(SLITHER), contract, "--compile-force-framework", "solc", "--solc", _solc(),
+             "--solc-remaps", "@openzeppelin=node_modules/@openzeppelin", "--solc-args",
+             "--evm-version paris --optimize", "--filter-paths", "node_modules", "--json", str(out)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        )
+        data = json.loads(out.read_text())
+        assert data["success"], data.get("error")
+        results += data["results"].get("detectors", [])
+    return results
 
 
 def _function(result) -> str:

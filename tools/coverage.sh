@@ -40,7 +40,10 @@ print("\n| contract | statements | branches (each direction) |\n|---|---:|---:|"
 for name in OURS:
     s_hit, s_all = stmts[name]
     b_hit, b_all = branches[name]
-    s_pct = f"{100 * s_hit / s_all:.1f}% ({s_hit}/{s_all})" if s_all else "-"
+    if not s_all:
+        print(f"| {name} | not measured: it runs behind EIP-1167 clones, which brownie does not map to source | |")
+        continue
+    s_pct = f"{100 * s_hit / s_all:.1f}% ({s_hit}/{s_all})"
     b_pct = f"{100 * b_hit / b_all:.1f}% ({b_hit}/{b_all})" if b_all else "-"
     print(f"| {name} | {s_pct} | {b_pct} |")
 PY

@@ -169,31 +169,34 @@ class PoolClient:
                 self.c.storage.cat_bytes(lg["args"]["treeCid"].decode(), 1 << 30))
         return out
 
-    def standing(self, account: str | None = None) -> list[PoolStanding]:
-        who = normalize_address(account or self.c.tx.account.address)
-        rows = []
-        for epoch, tree in sorted(self.trees().items()):
-            try:
-                weight, _ = tree.proof(who)
-            except ConfigError:
-                continue
-            rows.append(PoolStanding(
-                epoch=epoch, weight=weight,
-                claimed=int(self.contract.functions.claimed(epoch, who).call()),
-                claimable=int(self.contract.functions.claimable(epoch, who, weight).call()),
-                revoked=int(self.contract.functions.frozenEntitlement(epoch, who).call()) != 0,
-            ))
-        return rows
-
-    def claim(self) -> list[tuple[int, int, str]]:
-        """Claim every epoch with something claimable: [(epoch, amount, tx hash)]."""
-        who = self.c.tx.account.address
-        done = []
+    def _leaves(self, who: str) -> list[tuple[int, int, list[bytes]]]:
+        """(epoch, weight, proof) for every epoch whose tree holds `who`."""
+        out = []
         for epoch, tree in sorted(self.trees().items()):
             try:
                 weight, proof = tree.proof(who)
             except ConfigError:
                 continue
+            out.append((epoch, weight, proof))
+        return out
+
+    def standing(self, account: str | None = None) -> list[PoolStanding]:
+        who = normalize_address(account or self.c.tx.account.address)
+        f = self.contract.functions
+        return [
+            PoolStanding(
+                epoch=epoch, weight=weight, claimed=int(f.claimed(epoch, who).call()),
+                claimable=int(f.claimable(epoch, who, weight).call()),
+                revoked=int(f.frozenEntitlement(epoch, who).call()) != 0,
+            )
+            for epoch, weight, _ in self._leaves(who)
+        ]
+
+    def claim(self) -> list[tuple[int, int, str]]:
+        """Claim every epoch with something claimable: [(epoch, amount, tx hash)]."""
+        who = self.c.tx.account.address
+        done = []
+        for epoch, weight, proof in self._leaves(who):
             amount = int(self.contract.functions.claimable(epoch, who, weight).call())
             if amount:
                 rcpt = self.c.tx.send(self.contract.functions.claim(epoch, weight, proof), what="claim")

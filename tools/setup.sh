@@ -5,7 +5,8 @@
 #   3. the pinned Solidity compiler for py-solc-x/brownie (native download, else the solc-js stand-in)
 #   4. brownie's network definitions (network-config.yaml)
 #   5. slither (static analysis) in .venv-slither
-#   6. a Kubo (IPFS) daemon: `ipfs` on PATH if recent enough, else built with Go into .tools/bin
+#   6. the reference age CLI (Debian package), used by the interoperability tests
+#   7. a Kubo (IPFS) daemon: `ipfs` on PATH if recent enough, else built with Go into .tools/bin
 # Each step is skipped when its inputs have not changed since it last succeeded (stamps in .tools/stamps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,7 +87,18 @@ if ! fresh slither requirements-slither.txt || [[ ! -x .venv-slither/bin/slither
   stamp slither requirements-slither.txt
 fi
 
-# 6. Kubo
+# 6. The reference age CLI (tests check that it decrypts what the project encrypts)
+if ! command -v age >/dev/null; then
+  say "installing the age CLI (Debian package age)"
+  if command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
+    (apt-get install -y -qq age >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq age >/dev/null 2>&1; }) \
+      || fail "could not install the age CLI with apt-get: install it (https://age-encryption.org) and re-run"
+  else
+    fail "the age CLI is needed by the tests: install it (apt install age, brew install age) and re-run"
+  fi
+fi
+
+# 7. Kubo
 kubo_ok() { # kubo_ok BIN: true when BIN is a Kubo of at least 0.$KUBO_MIN_MINOR
   local v; v="$("$1" version 2>/dev/null | sed -n 's/^ipfs version 0\.\([0-9]*\)\..*/\1/p')"
   [[ -n "$v" && "$v" -ge "$KUBO_MIN_MINOR" ]]

@@ -179,11 +179,31 @@ def show(c: Ctx, dataset_id: int) -> None:
 @click.argument("dataset_id", type=int)
 @click.option("--max-price", default=None, help="Most you will pay (default: the current price).")
 @click.option("--for", "licensee", default=None, help="Buy for another address (a gift, an agent's wallet).")
+@click.option("--delivery-key", default=None,
+              help="Public key (hex, 64 or 65 bytes) the content key is wrapped to; default: your account's. "
+                   "Required with --for: the recipient's key, so the recipient can decrypt.")
 @click.option("--erc677", is_flag=True, help="Pay a token with one transferAndCall instead of approve + buy.")
 @pass_ctx
-def buy(c: Ctx, dataset_id: int, max_price: str | None, licensee: str | None, erc677: bool) -> None:
+def buy(c: Ctx, dataset_id: int, max_price: str | None, licensee: str | None, delivery_key: str | None,
+        erc677: bool) -> None:
     """Buy a licence: pay into escrow; the seller's agent delivers the key."""
-    r = c.client.buy(dataset_id, max_price=max_price, licensee=licensee, erc677=erc677)
+    from .errors import ConfigError
+    from .keywrap import is_usable_key
+
+    key = None
+    if delivery_key:
+        try:
+            raw = bytes.fromhex(delivery_key.strip().removeprefix("0x"))
+        except ValueError as exc:
+            raise ConfigError("--delivery-key is not hex") from exc
+        if len(raw) == 65 and raw[0] == 4:
+            raw = raw[1:]
+        if len(raw) != 64 or not is_usable_key(raw[:32], raw[32:]):
+            raise ConfigError("--delivery-key is not an uncompressed secp256k1 public key (64 bytes, or 65 from 04)")
+        key = (raw[:32], raw[32:])
+    elif licensee:
+        raise ConfigError("--for needs --delivery-key: the recipient's public key, so that the recipient can decrypt")
+    r = c.client.buy(dataset_id, max_price=max_price, licensee=licensee, delivery_key=key, erc677=erc677)
     c.out(r.as_dict(), f"licence {r.licence_id} bought for {r.price_text}\n  tx {r.tx_hash} (gas {r.gas_used:,})")
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 
 from datalicense import agecrypt  # noqa: E402
 from datalicense.localstack import KuboDaemon  # noqa: E402
-from datalicense.storage import Storage  # noqa: E402
 
 CHILD = r"""
 import hashlib, json, os, resource, sys, time

@@ -157,7 +157,7 @@ def _deep_root(leaf: bytes, depth: int) -> tuple[bytes, list[bytes]]:
 
 
 def measure_pools(p, market, gas):
-    from brownie import accounts, chain
+    from brownie import accounts
 
     from datalicense.pool import leaf_hash
 
@@ -165,7 +165,6 @@ def measure_pools(p, market, gas):
     members = [accounts[7], accounts[8]]
     impl = p.RevenuePool.deploy(market, {"from": accounts[0]})
     leaves = {}
-    roots = []
     for size, m in ((1, members[0]), (1_000_000, members[1])):
         root, proof = _deep_root(leaf_hash(m.address, 1), 20) if size > 1 else (leaf_hash(m.address, 1), [])
         tx = impl.create(curator, root, size, b"bafy-tree", {"from": curator})

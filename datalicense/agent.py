@@ -22,7 +22,6 @@ from typing import Any
 
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from . import keywrap
 from .client import Client
 from .errors import ChainError, ConfigError, DataLicenseError
 
@@ -48,6 +47,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 PENDING, DELIVERED, SETTLED, KEY_DISPUTED = 1, 2, 3, 4
 DELIVERY_GAS = 120_000
+DONE = {"deliver": "delivered", "redeliver": "redelivered", "prove": "proved"}  # job kind -> AgentStats field
 
 
 @dataclass
@@ -84,6 +84,7 @@ class Agent:
         self.stopping = False
         self.stats = AgentStats()
         self._served: dict[int, bool] = {}
+        self._key_hashes: dict[int, bytes] = {}
 
     # ---------------------------------------------------------------------------------------- control
 
@@ -240,10 +241,9 @@ class Agent:
     def _finish(self, kind: str, lid: int, key_hash: str, tx_hash: str, rcpt: Any) -> None:
         if rcpt["status"] == 1:
             self._mark(kind, lid, key_hash, "done")
-            setattr(self.stats, {"deliver": "delivered", "redeliver": "redelivered", "prove": "proved"}[kind],
-                    getattr(self.stats, {"deliver": "delivered", "redeliver": "redelivered", "prove": "proved"}[kind]) + 1)
-            log.info("%s licence %d: tx %s gas %s", {"deliver": "delivered", "redeliver": "re-delivered",
-                                                      "prove": "proved"}[kind], lid, tx_hash, rcpt["gasUsed"])
+            counter = DONE[kind]
+            setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+            log.info("%s licence %d: tx %s gas %s", counter, lid, tx_hash, rcpt["gasUsed"])
         else:
             self._mark(kind, lid, key_hash, "skipped", note=f"reverted: {tx_hash}")
             self.stats.skipped += 1
@@ -275,7 +275,7 @@ class Agent:
             return
         nonce = self.c.w3.eth.get_transaction_count(self.me, "pending")
         tx = self.c.tx
-        self._batch: dict[Any, Any] = {}  # per-run caches: key commitments and content keys
+        self._key_hashes: dict[int, bytes] = {}  # current key commitment per dataset, for this run
         for start in range(0, len(todo), batch_size):
             if self.stopping:
                 break
@@ -308,29 +308,12 @@ class Agent:
         self._await_signed()
 
     def _call_for(self, kind: str, lid: int, dataset_id: int, kx: bytes | None, ky: bytes | None) -> Any:
-        f = self.c.contract.functions
         if kind == "prove":
-            d = [x for x in self.c.deliveries(lid) if x["escrowed"]][-1]
-            purchase = self.c._purchase_event(lid)["args"]
-            r = keywrap.derive_r(self.c.seller_secret(), self.c.chain_id, self.c.address, lid, d["keyHash"])
-            w = d["wrap"]
-            return f.proveKey(lid, (r, w.r_x, w.r_y, w.wrapped_key, bytes(purchase["keyX"]), bytes(purchase["keyY"]),
-                                    d["keyHash"]))
-        if kx is None or ky is None:
-            purchase = self.c._purchase_event(lid)["args"]
-            kx, ky = bytes(purchase["keyX"]), bytes(purchase["keyY"])
-        batch = getattr(self, "_batch", {})
-        if ("hash", dataset_id) not in batch:
-            batch[("hash", dataset_id)] = bytes(f.keyHashOf(dataset_id).call())
-        key_hash = batch[("hash", dataset_id)]
-        if ("key", dataset_id, key_hash) not in batch:
-            batch[("key", dataset_id, key_hash)] = self.c.content_key(dataset_id, key_hash)
-        if "secret" not in batch:
-            batch["secret"] = self.c.seller_secret()
-        content_key = batch[("key", dataset_id, key_hash)]
-        r = keywrap.derive_r(batch["secret"], self.c.chain_id, self.c.address, lid, key_hash)
-        wrap = keywrap.wrap_key(content_key, lid, kx, ky, r)
-        return (f.redeliverKey if kind == "redeliver" else f.deliverKey)(lid, *wrap.as_args())
+            return self.c.proof_call(lid)
+        if dataset_id not in self._key_hashes:  # one look-up per dataset and run
+            self._key_hashes[dataset_id] = bytes(self.c.contract.functions.keyHashOf(dataset_id).call())
+        key = (kx, ky) if kx is not None and ky is not None else None
+        return self.c.delivery_call(lid, kind == "redeliver", dataset_id, key, self._key_hashes[dataset_id])
 
     def counts(self) -> dict[str, int]:
         return {f"{k}:{s}": n for k, s, n in self.db.execute(

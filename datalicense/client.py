@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
@@ -42,6 +43,7 @@ from .contracts import abi
 from .errors import ChainError, ConfigError, IntegrityError, StorageError
 from .index import EventIndex
 from .manifest import Manifest, parse
+from .manifest import now as manifest_now
 from .storage import Storage, cid_from_bytes, cid_to_bytes
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -173,6 +175,9 @@ class Client:
         self.progress = progress
         self.currency = CURRENCY.get(self.chain_id, "RBTC")
         self.index = EventIndex(self, self.home / "cache" / f"{self.chain_id}-{self.address.lower()}.json")
+        self._content_keys: dict[tuple[int, bytes], bytes] = {}
+        self._seller_secret: bytes | None = None
+        self._tx: Transactor | None = None
 
     @classmethod
     def connect(
@@ -194,7 +199,7 @@ class Client:
     def tx(self) -> Transactor:
         if self.account is None:
             raise ConfigError("this needs an account: pass --account (dev:N, a keystore file or a brownie id)")
-        if getattr(self, "_tx", None) is None:
+        if self._tx is None:
             self._tx = Transactor(self.w3, self.account)
         return self._tx
 
@@ -223,6 +228,11 @@ class Client:
 
     def content_key(self, dataset_id: int, key_hash: bytes) -> bytes:
         """The seller's stored content key for a dataset version (by its commitment)."""
+        if (dataset_id, key_hash) not in self._content_keys:
+            self._content_keys[(dataset_id, key_hash)] = self._read_content_key(dataset_id, key_hash)
+        return self._content_keys[(dataset_id, key_hash)]
+
+    def _read_content_key(self, dataset_id: int, key_hash: bytes) -> bytes:
         path = self._keys_dir() / str(dataset_id) / f"{key_hash.hex()}.age"
         if not path.exists():
             raise ConfigError(
@@ -234,11 +244,14 @@ class Client:
 
     def seller_secret(self) -> bytes:
         """Secret from which per-licence wrap scalars are derived (created once, kept in the home folder)."""
+        if self._seller_secret is not None:
+            return self._seller_secret
         path = self.home / "seller.secret"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_private(path, secrets.token_hex(32) + "\n")
-        return bytes.fromhex(path.read_text().strip())
+        self._seller_secret = bytes.fromhex(path.read_text().strip())
+        return self._seller_secret
 
     # ----------------------------------------------------------------------------------------- publish
 
@@ -355,7 +368,7 @@ class Client:
             recipient=agecrypt.recipient_of(content_key),
             licence_terms="0x" + terms_ref.hex(),
             publisher=publisher,
-            created_at=__import__("datalicense.manifest", fromlist=["now"]).now(),
+            created_at=manifest_now(),
         )
         manifest_cid = self.storage.add_bytes(manifest.to_json())
         record = {
@@ -502,8 +515,7 @@ class Client:
         else:
             token = self.w3.eth.contract(address=asset, abi=abi("TestToken"))
             if erc677:
-                data = __import__("eth_abi").encode(["uint256", "address", "bytes32", "bytes32"],
-                                                    [dataset_id, to, key_x, key_y])
+                data = encode(["uint256", "address", "bytes32", "bytes32"], [dataset_id, to, key_x, key_y])
                 rcpt = self.tx.send(token.functions.transferAndCall(self.address, limit, data), what="buy")
             else:
                 self.tx.send(token.functions.approve(self.address, price), what="approve")
@@ -515,32 +527,48 @@ class Client:
 
     # ------------------------------------------------------------------------------------------ deliver
 
-    def deliver(self, licence_id: int, redeliver: bool = False) -> Receipt:
-        """Wrap the current content key to the licence's delivery key and post it (owner or agent)."""
-        purchase = self._purchase_event(licence_id)
-        dataset_id = int(purchase["args"]["datasetId"])
-        key_x, key_y = bytes(purchase["args"]["keyX"]), bytes(purchase["args"]["keyY"])
-        key_hash = bytes(self.contract.functions.keyHashOf(dataset_id).call())
-        content_key = self.content_key(dataset_id, key_hash)
-        r = keywrap.derive_r(self.seller_secret(), self.chain_id, self.address, licence_id, key_hash)
-        wrap = keywrap.wrap_key(content_key, licence_id, key_x, key_y, r)
-        fn = (self.contract.functions.redeliverKey if redeliver else self.contract.functions.deliverKey)(
-            licence_id, *wrap.as_args()
-        )
-        return self.tx.send(fn, what="deliver key")
+    def delivery_call(
+        self,
+        licence_id: int,
+        redeliver: bool = False,
+        dataset_id: int | None = None,
+        key: tuple[bytes, bytes] | None = None,
+        key_hash: bytes | None = None,
+    ) -> Any:
+        """The deliverKey (or redeliverKey) call wrapping the current content key to the licence's delivery key.
 
-    def prove(self, licence_id: int) -> Receipt:
-        """Answer a key dispute by revealing the wrap's scalar r (recomputed from the seller secret)."""
-        purchase = self._purchase_event(licence_id)
-        key_x, key_y = bytes(purchase["args"]["keyX"]), bytes(purchase["args"]["keyY"])
+        Callers that already know the dataset, the delivery key or the current key commitment (the agent)
+        pass them to save the look-ups."""
+        if dataset_id is None or key is None:
+            purchase = self._purchase_event(licence_id)["args"]
+            dataset_id = int(purchase["datasetId"])
+            key = (bytes(purchase["keyX"]), bytes(purchase["keyY"]))
+        if key_hash is None:
+            key_hash = bytes(self.contract.functions.keyHashOf(dataset_id).call())
+        r = keywrap.derive_r(self.seller_secret(), self.chain_id, self.address, licence_id, key_hash)
+        wrap = keywrap.wrap_key(self.content_key(dataset_id, key_hash), licence_id, key[0], key[1], r)
+        fn = self.contract.functions.redeliverKey if redeliver else self.contract.functions.deliverKey
+        return fn(licence_id, *wrap.as_args())
+
+    def proof_call(self, licence_id: int) -> Any:
+        """The proveKey call answering a key dispute: reveals the wrap's scalar r (re-derived, never stored)."""
+        purchase = self._purchase_event(licence_id)["args"]
         escrowed = [d for d in self.deliveries(licence_id) if d["escrowed"]]
         if not escrowed:
             raise ChainError(f"licence {licence_id} has no key delivery to prove")
         d = escrowed[-1]
         r = keywrap.derive_r(self.seller_secret(), self.chain_id, self.address, licence_id, d["keyHash"])
         w = d["wrap"]
-        proof = (r, w.r_x, w.r_y, w.wrapped_key, key_x, key_y, d["keyHash"])
-        return self.tx.send(self.contract.functions.proveKey(licence_id, proof), what="prove key")
+        proof = (r, w.r_x, w.r_y, w.wrapped_key, bytes(purchase["keyX"]), bytes(purchase["keyY"]), d["keyHash"])
+        return self.contract.functions.proveKey(licence_id, proof)
+
+    def deliver(self, licence_id: int, redeliver: bool = False) -> Receipt:
+        """Wrap the current content key to the licence's delivery key and post it (owner or agent)."""
+        return self.tx.send(self.delivery_call(licence_id, redeliver), what="deliver key")
+
+    def prove(self, licence_id: int) -> Receipt:
+        """Answer a key dispute by revealing the wrap's scalar r (recomputed from the seller secret)."""
+        return self.tx.send(self.proof_call(licence_id), what="prove key")
 
     # -------------------------------------------------------------------------------------------- fetch
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
+from web3.logs import DISCARD
 
 from .chain import normalize_address
 from .errors import ConfigError
@@ -153,7 +154,7 @@ class PoolClient:
         impl = client.pool_contract(deployments.address_of(client.chain_id, "RevenuePool"))
         rcpt = client.tx.send(impl.functions.create(client.tx.account.address, tree.root, tree.total_weight,
                                                     tree_cid.encode()), what="create pool")
-        logs = impl.events.PoolCreated().process_receipt(rcpt.raw, errors=__import__("web3").logs.DISCARD)
+        logs = impl.events.PoolCreated().process_receipt(rcpt.raw, errors=DISCARD)
         return str(logs[0]["args"]["pool"])
 
     def trees(self) -> dict[int, "PoolTree"]:

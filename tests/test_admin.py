@@ -1,6 +1,5 @@
 """Platform administration: two-step ownership, fee, recipient, arbiter, bond, allow-list, emergency pause."""
 
-import brownie
 import pytest
 from brownie import DataLicense, TestToken
 

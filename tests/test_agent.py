@@ -7,7 +7,6 @@ import sys
 import time
 
 import pytest
-from web3 import Web3
 
 from datalicense import Client
 from datalicense.agent import Agent

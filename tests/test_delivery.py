@@ -3,7 +3,6 @@
 import os
 
 import pytest
-from brownie import chain
 
 from conftest import BOND, DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, buy, deliver, proof, publish, reverts, sleep
 from datalicense import keywrap

@@ -3,7 +3,7 @@
 import pytest
 from brownie import ReentrantToken
 
-from conftest import DAY, PRICE, ZERO, buy, deliver, publish, reverts, sleep
+from conftest import DAY, ZERO, buy, deliver, publish, reverts, sleep
 
 
 @pytest.fixture

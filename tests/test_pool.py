@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from conftest import DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, reverts, terms
+from conftest import FEE_BPS, PRICE, ZERO, DeliveryKey, reverts, terms
 from datalicense import keywrap
 from datalicense.pool import PoolTree
 

@@ -1,9 +1,7 @@
 """Purchases: RBTC, ERC-20, ERC-677; maximum price; gifts; caps; bad keys; wrong assets."""
 
-import os
-
 import pytest
-from brownie import TestToken, accounts
+from brownie import TestToken
 from eth_abi import encode
 from eth_utils import keccak
 

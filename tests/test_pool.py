@@ -218,6 +218,8 @@ class PoolMachine(RuleBasedStateMachine):
         for m in self.members:
             weight, _ = self.tree.proof(m.address)
             outstanding += self.pool.claimable(1, m.address, weight)
+        if self.pool.epochInfo(1)[2] == 0:  # nobody active: what the pool is owed becomes the curator's on sync
+            outstanding += self.market.balanceOwed(ZERO, self.pool)
         total = sum(self.received.values()) + outstanding + self.pool.unallocated()
         # rounding dust: at most one wei per claim and per contributor of each revenue pull
         assert self.credited - (self.claims + len(self.members) * (self.credited // SELLER_SHARE + 1)) <= total

@@ -12,14 +12,26 @@ import {IERC677Receiver} from "../interfaces/IERC677Receiver.sol";
 import {LicenceToken} from "./LicenceToken.sol";
 import {KeyProof} from "./KeyProof.sol";
 
-/// @title DataLicense
+/// @title DataLicense (v2)
 /// @notice Datasets, licences and escrow for data licensing on Rootstock.
 /// A data owner publishes a dataset (IPFS manifest, commitments, terms) in one transaction; a buyer pays into
-/// escrow and receives an ERC-721 licence; the owner (or its agent) delivers the content key wrapped to the
-/// buyer's secp256k1 key in a form this contract can check; payment is released on confirmation or after the
-/// dispute window, refunded on a missed delivery or an unproven key, and split by an arbiter only when the key
-/// is right but the content is disputed. Every amount is pulled with `withdraw`.
+/// escrow for the terms and version it saw and receives an ERC-721 licence; the owner (or its agent) delivers
+/// the content key wrapped to the buyer's one-time delivery key, bound to the key commitment it carries. The
+/// payment is released on confirmation or after the dispute window; refunded on a missed delivery or when the
+/// buyer proves the delivered key wrong by revealing its one-time key (one transaction, no seller needed); and
+/// split by the arbiter only when the key is right but the content is disputed. Every amount is pulled with
+/// `withdraw`. All money accounting lives here: balance = escrow + owed + fees + bonds, per asset.
 /// @dev Storage is packed for Rootstock's gas schedule: a dataset, its terms and a licence are one slot each.
+/// Read-only views beyond what other contracts need live in `DataLicenseLens` (through `extsload`).
+///
+/// The delivery slot `_delivery[licenceId]` by licence state:
+/// | state          | meaning                                                                 |
+/// |----------------|-------------------------------------------------------------------------|
+/// | Pending        | address of the current delivery key (rotation overwrites it)            |
+/// | Delivered      | keccak256(rX, rY, W, keyHash, delivery key address): the escrowed delivery |
+/// | DataDisputed   | the same commitment                                                     |
+/// | Settled, Refunded, Resolved | cleared                                                    |
+/// `_bonds[licenceId]` is non-zero only in DataDisputed (the bond posted).
 contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -34,8 +46,6 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     uint256 public constant MAX_WINDOW = 30 days;
     /// @notice Longest licence term (perpetual is 0).
     uint256 public constant MAX_DURATION = 100 * 365 days;
-    /// @notice Time the seller has to answer a key dispute with its proof.
-    uint256 public constant PROOF_WINDOW = 3 days;
     /// @notice Time the arbiter has to rule on a data dispute before the default applies.
     uint256 public constant ARBITER_WINDOW = 14 days;
 
@@ -45,14 +55,14 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     uint256 internal constant BPS = 10_000;
 
     // ---------------------------------------------------------------- state
+    // The slot numbers are read by DataLicenseLens: append only.
 
     // One slot, read by every publish and purchase.
     uint64 private _lastLicenceId;
     uint32 private _lastDatasetId;
     uint32 private _lastTermsId;
-    uint16 private _feeBps;
+    uint16 private _settingsId;
     bool private _emergencyPaused;
-    uint96 private _disputeBond;
 
     address private _feeRecipient;
     address private _arbiter;
@@ -65,8 +75,9 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     mapping(uint256 datasetId => bytes32) private _keyHash;
     mapping(uint256 datasetId => address) private _agents;
     mapping(uint256 datasetId => address) private _pendingOwners;
+    mapping(uint256 settingsId => Settings) private _settings;
 
-    /// @dev Before delivery: the delivery key's address. After: keccak256(R, W, key address, key hash).
+    /// @dev See the state table above.
     mapping(uint256 licenceId => bytes32) private _delivery;
     mapping(uint256 licenceId => uint256) private _bonds;
 
@@ -84,21 +95,16 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     /// @param feeRecipient_ Receiver of platform fees.
     /// @param arbiter_ Arbiter of data disputes.
     /// @param feeBps_ Platform fee in basis points (at most MAX_FEE_BPS).
-    /// @param disputeBond_ RBTC bond a buyer posts to open a dispute.
+    /// @param disputeBond_ RBTC bond a buyer posts to open a data dispute.
     constructor(address admin, address feeRecipient_, address arbiter_, uint256 feeBps_, uint256 disputeBond_)
         Ownable(admin)
     {
         if (feeRecipient_ == address(0) || arbiter_ == address(0)) revert ZeroAddress();
-        if (feeBps_ > MAX_FEE_BPS) revert FeeTooHigh(feeBps_, MAX_FEE_BPS);
-        if (disputeBond_ > type(uint96).max) revert BondTooHigh(disputeBond_, type(uint96).max);
         _feeRecipient = feeRecipient_;
         _arbiter = arbiter_;
-        _feeBps = uint16(feeBps_);
-        _disputeBond = uint96(disputeBond_);
+        _setSettings(feeBps_, disputeBond_);
         emit FeeRecipientSet(feeRecipient_);
         emit ArbiterSet(arbiter_);
-        emit FeeSet(feeBps_);
-        emit DisputeBondSet(disputeBond_);
         emit AssetAllowed(address(0), 0, true);
     }
 
@@ -114,8 +120,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         address agent
     ) external returns (uint256 datasetId) {
         if (_emergencyPaused) revert EmergencyStopped();
-        if (manifestCid.length == 0) revert EmptyManifest();
-        if (keyHash == bytes32(0)) revert EmptyKeyCommitment();
+        _checkVersion(manifestCid, keyHash);
         unchecked {
             datasetId = ++_lastDatasetId;
         }
@@ -131,10 +136,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     function publishVersion(uint256 datasetId, bytes calldata manifestCid, bytes32 plaintextHash, bytes32 keyHash)
         external
     {
-        Dataset storage d = _ownedDataset(datasetId);
-        if (_terms[d.termsId].flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
-        if (manifestCid.length == 0) revert EmptyManifest();
-        if (keyHash == bytes32(0)) revert EmptyKeyCommitment();
+        Dataset storage d = _openDataset(datasetId);
+        _checkVersion(manifestCid, keyHash);
         uint32 version = d.version + 1;
         d.version = version;
         _keyHash[datasetId] = keyHash;
@@ -143,39 +146,30 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     /// @inheritdoc IDataLicense
     function setTerms(uint256 datasetId, bytes32 termsRef, TermsInput calldata termsInput) external {
-        Dataset storage d = _ownedDataset(datasetId);
-        uint8 flags = _terms[d.termsId].flags;
-        if (flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
+        Dataset storage d = _openDataset(datasetId);
         if (termsInput.supplyCap != 0 && termsInput.supplyCap < d.sold) {
             revert CapBelowSold(termsInput.supplyCap, d.sold);
         }
-        d.termsId = _storeTerms(datasetId, termsRef, termsInput, flags & FLAG_PAUSED);
+        d.termsId = _storeTerms(datasetId, termsRef, termsInput, _terms[d.termsId].flags & FLAG_PAUSED);
     }
 
     /// @inheritdoc IDataLicense
     function pauseSales(uint256 datasetId) external {
-        Dataset storage d = _ownedDataset(datasetId);
-        Terms storage t = _terms[d.termsId];
-        if (t.flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
-        t.flags |= FLAG_PAUSED;
-        emit SalesPaused(datasetId, d.termsId);
+        uint32 termsId = _openDataset(datasetId).termsId;
+        _terms[termsId].flags |= FLAG_PAUSED;
+        emit SalesPaused(datasetId, termsId);
     }
 
     /// @inheritdoc IDataLicense
     function resumeSales(uint256 datasetId) external {
-        Dataset storage d = _ownedDataset(datasetId);
-        Terms storage t = _terms[d.termsId];
-        if (t.flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
-        t.flags &= ~FLAG_PAUSED;
-        emit SalesResumed(datasetId, d.termsId);
+        uint32 termsId = _openDataset(datasetId).termsId;
+        _terms[termsId].flags &= ~FLAG_PAUSED;
+        emit SalesResumed(datasetId, termsId);
     }
 
     /// @inheritdoc IDataLicense
     function retire(uint256 datasetId) external {
-        Dataset storage d = _ownedDataset(datasetId);
-        Terms storage t = _terms[d.termsId];
-        if (t.flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
-        t.flags |= FLAG_RETIRED | FLAG_PAUSED;
+        _terms[_openDataset(datasetId).termsId].flags |= FLAG_RETIRED | FLAG_PAUSED;
         emit DatasetRetired(datasetId);
     }
 
@@ -200,39 +194,33 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         address previous = d.owner;
         d.owner = msg.sender;
         delete _pendingOwners[datasetId];
+        if (_agents[datasetId] != address(0)) {
+            delete _agents[datasetId];
+            emit AgentSet(datasetId, address(0));
+        }
         emit DatasetTransferred(datasetId, previous, msg.sender);
     }
 
     // ------------------------------------------------------------ purchases
 
     /// @inheritdoc IDataLicense
-    function buy(uint256 datasetId, address licensee, bytes32 keyX, bytes32 keyY, uint256 maxPrice)
-        external
-        payable
-        nonReentrant
-        returns (uint256 licenceId)
-    {
+    function buy(Purchase calldata p) external payable nonReentrant returns (uint256 licenceId) {
         uint256 price;
-        (licenceId, price) = _purchase(datasetId, msg.sender, licensee, keyX, keyY, 0, maxPrice);
-        if (msg.value < price) revert WrongPayment(price, msg.value);
-        if (msg.value > price) _sendValue(payable(msg.sender), msg.value - price);
+        (licenceId, price) = _purchase(p, msg.sender, 0);
+        if (msg.value != price) revert WrongPayment(price, msg.value);
     }
 
     /// @inheritdoc IDataLicense
-    function buyWithToken(uint256 datasetId, address licensee, bytes32 keyX, bytes32 keyY, uint256 maxPrice)
-        external
-        nonReentrant
-        returns (uint256 licenceId)
-    {
-        address asset = _assetAddress[_terms[_datasets[datasetId].termsId].assetId];
+    function buyWithToken(Purchase calldata p) external nonReentrant returns (uint256 licenceId) {
+        address asset = _assetAddress[_terms[_datasets[p.datasetId].termsId].assetId];
         if (asset == address(0)) {
-            if (_datasets[datasetId].owner == address(0)) revert UnknownDataset(datasetId);
-            revert NotSoldInToken(datasetId);
+            if (_datasets[p.datasetId].owner == address(0)) revert UnknownDataset(p.datasetId);
+            revert NotSoldInToken(p.datasetId);
         }
         uint256 slot = _assetSlot[asset];
         if (slot & 1 == 0) revert AssetNotAllowed(asset);
         uint256 price;
-        (licenceId, price) = _purchase(datasetId, msg.sender, licensee, keyX, keyY, slot >> 1, maxPrice);
+        (licenceId, price) = _purchase(p, msg.sender, slot >> 1);
         IERC20(asset).safeTransferFrom(msg.sender, address(this), price);
         _accountReceived(asset, slot >> 1, price);
     }
@@ -247,35 +235,65 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         uint256 slot = _assetSlot[msg.sender];
         if (slot & 1 == 0) revert AssetNotAllowed(msg.sender);
         _accountReceived(msg.sender, slot >> 1, value);
-        uint256 price = _purchaseWithData(from, value, data, slot >> 1);
-        if (value > price) _pay(msg.sender, slot >> 1, from, value - price);
+        if (data.length != 192) revert BadTokenData(data.length);
+        Purchase calldata p;
+        assembly ("memory-safe") {
+            p := data.offset // a static struct of six words, checked above
+        }
+        (, uint256 price) = _purchase(p, from, slot >> 1);
+        if (value != price) revert WrongPayment(price, value);
         return true;
+    }
+
+    /// @inheritdoc IDataLicense
+    function rotateDeliveryKey(uint256 licenceId, bytes32 keyX, bytes32 keyY) external {
+        Licence storage l = _licences[licenceId];
+        if (l.holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
+        State state = l.state;
+        if (state == State.Refunded || state == State.Resolved) revert WrongState(licenceId, state);
+        address keyAddress = _checkDeliveryKey(keyX, keyY, msg.sender, msg.sender);
+        if (state == State.Pending) _delivery[licenceId] = bytes32(uint256(uint160(keyAddress)));
+        emit DeliveryKeyRotated(licenceId, keyX, keyY);
     }
 
     // ------------------------------------------------------------- delivery
 
     /// @inheritdoc IDataLicense
-    function deliverKey(uint256 licenceId, bytes32 rX, bytes32 rY, bytes32 wrappedKey) external {
+    function deliverKey(
+        uint256 licenceId,
+        address deliveryKey,
+        bytes32 keyHash,
+        bytes32 rX,
+        bytes32 rY,
+        bytes32 wrappedKey
+    ) external {
         Licence storage l = _licences[licenceId];
         _requireState(licenceId, l.state, State.Pending);
         Terms memory t = _terms[l.termsId];
         uint256 deadline = uint256(l.stamp) + t.deliveryWindow;
         if (block.timestamp > deadline) revert TooLate(licenceId, deadline);
         _requireDeliverer(t.datasetId);
-        bytes32 keyHash = _keyHash[t.datasetId];
+        bytes32 current = _keyHash[t.datasetId];
+        if (keyHash != current) revert KeyCommitmentChanged(licenceId, current, keyHash);
         address keyAddress = address(uint160(uint256(_delivery[licenceId])));
-        _delivery[licenceId] = _deliveryCommitment(rX, rY, wrappedKey, keyAddress, keyHash);
+        if (deliveryKey != keyAddress) revert DeliveryKeyChanged(licenceId, keyAddress, deliveryKey);
+        if (!KeyProof.isUsableKey(uint256(rX), uint256(rY))) revert InvalidPoint();
+        _delivery[licenceId] = _deliveryCommitment(rX, rY, wrappedKey, keyHash, keyAddress);
         l.state = State.Delivered;
         l.stamp = uint40(block.timestamp);
         emit KeyDelivered(licenceId, rX, rY, wrappedKey, keyHash);
     }
 
     /// @inheritdoc IDataLicense
-    function redeliverKey(uint256 licenceId, bytes32 rX, bytes32 rY, bytes32 wrappedKey) external {
-        if (!isValid(licenceId)) revert WrongState(licenceId, _licences[licenceId].state);
+    function redeliverKey(uint256 licenceId, bytes32 keyHash, bytes32 rX, bytes32 rY, bytes32 wrappedKey) external {
+        State state = _licences[licenceId].state;
+        if (state != State.Settled || !isValid(licenceId)) revert WrongState(licenceId, state);
         uint256 datasetId = _terms[_licences[licenceId].termsId].datasetId;
         _requireDeliverer(datasetId);
-        emit KeyRedelivered(licenceId, rX, rY, wrappedKey, _keyHash[datasetId]);
+        bytes32 current = _keyHash[datasetId];
+        if (keyHash != current) revert KeyCommitmentChanged(licenceId, current, keyHash);
+        if (!KeyProof.isUsableKey(uint256(rX), uint256(rY))) revert InvalidPoint();
+        emit KeyRedelivered(licenceId, rX, rY, wrappedKey, keyHash);
     }
 
     /// @inheritdoc IDataLicense
@@ -283,7 +301,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         Licence storage l = _licences[licenceId];
         if (l.holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
         _requireState(licenceId, l.state, State.Delivered);
-        _settle(licenceId, l, 0, false);
+        _settle(licenceId, l, false);
     }
 
     /// @inheritdoc IDataLicense
@@ -292,38 +310,40 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         _requireState(licenceId, l.state, State.Delivered);
         uint256 notBefore = uint256(l.stamp) + _terms[l.termsId].disputeWindow;
         if (block.timestamp <= notBefore) revert TooEarly(licenceId, notBefore + 1);
-        _settle(licenceId, l, 0, false);
+        _settle(licenceId, l, false);
     }
 
     /// @inheritdoc IDataLicense
-    function disputeKey(uint256 licenceId) external payable {
+    function disputeKey(uint256 licenceId, uint256 deliveryPrivateKey, Delivery calldata delivery) external {
         Licence storage l = _openDispute(licenceId);
-        l.state = State.KeyDisputed;
-        emit KeyDisputed(licenceId, msg.value);
-    }
-
-    /// @inheritdoc IDataLicense
-    function proveKey(uint256 licenceId, DeliveryProof calldata proof) external {
-        Licence storage l = _licences[licenceId];
-        _requireState(licenceId, l.state, State.KeyDisputed);
-        uint256 deadline = uint256(l.stamp) + PROOF_WINDOW;
-        if (block.timestamp > deadline) revert TooLate(licenceId, deadline);
-        bool keyCorrect = _verifyProof(licenceId, proof);
-        emit KeyProved(licenceId, keyCorrect);
-        uint256 bond = _bonds[licenceId];
-        delete _bonds[licenceId];
+        if (deliveryPrivateKey == 0 || deliveryPrivateKey >= KeyProof.N) revert InvalidScalar();
+        // The revealed p must be the key the escrowed delivery was made to, and the delivery the one made.
+        address keyAddress = KeyProof.mulAddress(deliveryPrivateKey, KeyProof.GX, KeyProof.GY);
+        if (
+            _deliveryCommitment(delivery.rX, delivery.rY, delivery.wrappedKey, delivery.keyHash, keyAddress)
+                != _delivery[licenceId]
+        ) revert ProofMismatch(licenceId);
+        // s = address(p*R) = address(r*P); R was checked to be a usable curve point when it was delivered.
+        address s = KeyProof.mulAddress(deliveryPrivateKey, uint256(delivery.rX), uint256(delivery.rY));
+        bool keyCorrect =
+            keccak256(abi.encodePacked(KeyProof.unwrap(delivery.wrappedKey, s, licenceId))) == delivery.keyHash;
+        emit KeyDisputeDecided(licenceId, keyCorrect);
         if (keyCorrect) {
-            _settle(licenceId, l, bond, true);
+            _settle(licenceId, l, false);
         } else {
-            _refund(licenceId, l, bond);
+            _refund(licenceId, l, 0);
         }
     }
 
     /// @inheritdoc IDataLicense
     function disputeData(uint256 licenceId) external payable {
         Licence storage l = _openDispute(licenceId);
+        uint256 bond = _settings[l.settingsId].disputeBond;
+        if (msg.value != bond) revert WrongBond(bond, msg.value);
+        if (bond != 0) _bonds[licenceId] = bond;
         l.state = State.DataDisputed;
-        emit DataDisputed(licenceId, msg.value);
+        l.stamp = uint40(block.timestamp);
+        emit DataDisputed(licenceId, bond);
     }
 
     /// @inheritdoc IDataLicense
@@ -332,25 +352,28 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (buyerBps > BPS) revert InvalidSplit(buyerBps);
         Licence storage l = _licences[licenceId];
         _requireState(licenceId, l.state, State.DataDisputed);
-        Terms memory t = _terms[l.termsId];
-        address holder = l.holder;
         uint256 bond = _bonds[licenceId];
         delete _bonds[licenceId];
+        emit DataDisputeResolved(licenceId, buyerBps, false);
+        if (buyerBps == 0) {
+            // The ruling is for the seller: the sale stands, the licence stays valid, the bond is forfeit.
+            _settle(licenceId, l, true);
+            _credit(0, _datasets[_terms[l.termsId].datasetId].owner, bond);
+            return;
+        }
+        Terms memory t = _terms[l.termsId];
+        address holder = l.holder;
         delete _delivery[licenceId];
         l.state = State.Resolved;
         l.stamp = uint40(block.timestamp);
-
         uint256 buyerPart = uint256(t.price) * buyerBps / BPS;
         uint256 sellerGross = t.price - buyerPart;
-        uint256 fee = sellerGross * l.feeBps / BPS;
-        address payee = _datasets[t.datasetId].owner;
-        // The bond goes back to the buyer when the arbiter found anything in its favour.
-        if (buyerBps > 0) _credit(0, holder, bond);
-        else _credit(0, payee, bond);
+        uint256 fee = sellerGross * _settings[l.settingsId].feeBps / BPS;
+        // The bond goes back to the buyer: the arbiter found something in its favour.
+        _credit(0, holder, bond);
         _credit(t.assetId, holder, buyerPart);
-        _credit(t.assetId, payee, sellerGross - fee);
+        _credit(t.assetId, _datasets[t.datasetId].owner, sellerGross - fee);
         _fees[t.assetId] += fee;
-        emit DataDisputeResolved(licenceId, buyerBps, false);
     }
 
     /// @inheritdoc IDataLicense
@@ -363,26 +386,16 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         delete _bonds[licenceId];
         _credit(0, l.holder, bond);
         emit DataDisputeResolved(licenceId, 0, true);
-        _settle(licenceId, l, 0, true);
+        _settle(licenceId, l, true);
     }
 
     /// @inheritdoc IDataLicense
     function refund(uint256 licenceId) external {
         Licence storage l = _licences[licenceId];
-        State state = l.state;
-        uint256 notBefore = 0;
-        if (state == State.Pending) {
-            notBefore = uint256(l.stamp) + _terms[l.termsId].deliveryWindow;
-        } else if (state == State.KeyDisputed) {
-            notBefore = uint256(l.stamp) + PROOF_WINDOW;
-        } else {
-            if (state == State.None) revert UnknownLicence(licenceId);
-            revert WrongState(licenceId, state);
-        }
+        _requireState(licenceId, l.state, State.Pending);
+        uint256 notBefore = uint256(l.stamp) + _terms[l.termsId].deliveryWindow;
         if (block.timestamp <= notBefore) revert TooEarly(licenceId, notBefore + 1);
-        uint256 bond = _bonds[licenceId];
-        delete _bonds[licenceId];
-        _refund(licenceId, l, bond);
+        _refund(licenceId, l, 0);
     }
 
     // -------------------------------------------------------------- payouts
@@ -411,11 +424,10 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     // ---------------------------------------------------------------- admin
 
-    /// @notice Set the platform fee for future purchases (basis points, at most MAX_FEE_BPS).
-    function setFee(uint256 feeBps) external onlyOwner {
-        if (feeBps > MAX_FEE_BPS) revert FeeTooHigh(feeBps, MAX_FEE_BPS);
-        _feeBps = uint16(feeBps);
-        emit FeeSet(feeBps);
+    /// @notice Set the platform fee (basis points, at most MAX_FEE_BPS) and the data-dispute bond for licences
+    /// bought from now on; licences already bought keep the settings they were bought under.
+    function setSettings(uint256 feeBps, uint256 disputeBond) external onlyOwner {
+        _setSettings(feeBps, disputeBond);
     }
 
     /// @notice Set the receiver of platform fees.
@@ -432,21 +444,13 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         emit ArbiterSet(arbiter_);
     }
 
-    /// @notice Set the RBTC bond for disputes opened from now on.
-    function setDisputeBond(uint256 bond) external onlyOwner {
-        if (bond > type(uint96).max) revert BondTooHigh(bond, type(uint96).max);
-        _disputeBond = uint96(bond);
-        emit DisputeBondSet(bond);
-    }
-
     /// @notice Allow or disallow a token as a payment asset for new sales. Balances stay withdrawable.
     /// @dev Only plain ERC-20 / ERC-677 tokens: fee-on-transfer or rebasing tokens break escrow accounting.
     function setAssetAllowed(address asset, bool allowed) external onlyOwner {
         if (asset == address(0)) revert ZeroAddress();
-        uint256 slot = _assetSlot[asset];
-        uint256 assetId = slot >> 1;
+        uint256 assetId = _assetSlot[asset] >> 1;
         if (assetId == 0) {
-            if (_assetCount == type(uint16).max) revert TooManyTokens();
+            if (_assetCount == type(uint16).max) revert RegistryFull();
             assetId = ++_assetCount;
             _assetAddress[assetId] = asset;
         }
@@ -454,7 +458,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         emit AssetAllowed(asset, assetId, allowed);
     }
 
-    /// @notice Emergency stop of new publishes and purchases. Refunds, settlements, proofs and
+    /// @notice Emergency stop of new publishes and purchases. Deliveries, refunds, settlements, disputes and
     /// withdrawals always go on.
     function setEmergencyPause(bool paused) external onlyOwner {
         _emergencyPaused = paused;
@@ -478,100 +482,23 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     }
 
     /// @inheritdoc IDataLicense
-    function hasValidLicence(address account, uint256 datasetId, uint256 licenceId) external view returns (bool) {
-        Licence memory l = _licences[licenceId];
-        return l.holder == account && account != address(0) && _terms[l.termsId].datasetId == datasetId
-            && isValid(licenceId);
-    }
-
-    /// @inheritdoc IDataLicense
-    function expiresAt(uint256 licenceId) external view returns (uint256) {
-        Licence memory l = _licences[licenceId];
-        uint256 duration = _terms[l.termsId].duration;
-        if (duration == 0) return 0;
-        if (l.state != State.Delivered && l.state != State.Settled) return 0;
-        return uint256(l.stamp) + duration;
-    }
-
-    /// @inheritdoc IDataLicense
     function balanceOwed(address asset, address account) external view returns (uint256) {
         return _owed[_assetIdOf(asset)][account];
     }
 
-    /// @notice Licence record (holder, terms id, timestamp, state, fee).
-    function licence(uint256 licenceId) external view returns (Licence memory) {
-        return _licences[licenceId];
-    }
-
-    /// @notice Dataset record (owner, current terms id, licences sold, version).
-    function dataset(uint256 datasetId) external view returns (Dataset memory) {
-        return _datasets[datasetId];
-    }
-
-    /// @notice Stored terms.
-    function terms(uint256 termsId) external view returns (Terms memory) {
-        return _terms[termsId];
-    }
-
-    /// @notice Payment asset address of an asset id (0 is RBTC).
-    function assetAddress(uint256 assetId) external view returns (address) {
-        return _assetAddress[assetId];
-    }
-
-    /// @notice Whether a token is allowed for new sales (RBTC always is).
-    function isAssetAllowed(address asset) external view returns (bool) {
-        return asset == address(0) || _assetSlot[asset] & 1 == 1;
-    }
-
-    /// @notice Current key commitment keccak256(K) of a dataset.
-    function keyHashOf(uint256 datasetId) external view returns (bytes32) {
-        return _keyHash[datasetId];
-    }
-
-    /// @notice Delivery agent of a dataset (address(0): none).
-    function agentOf(uint256 datasetId) external view returns (address) {
-        return _agents[datasetId];
-    }
-
-    /// @notice Pending new owner of a dataset (address(0): none).
-    function pendingDatasetOwner(uint256 datasetId) external view returns (address) {
-        return _pendingOwners[datasetId];
-    }
-
-    /// @notice Delivery slot of a licence: the delivery key's address before delivery, the commitment after.
-    function deliveryRecord(uint256 licenceId) external view returns (bytes32) {
-        return _delivery[licenceId];
-    }
-
-    /// @notice Dispute bond held for a licence.
-    function bondOf(uint256 licenceId) external view returns (uint256) {
-        return _bonds[licenceId];
-    }
-
-    /// @notice Platform settings: fee (bps), fee recipient, arbiter, dispute bond, emergency pause.
-    function settings()
-        external
-        view
-        returns (uint256 feeBps, address feeRecipient, address arbiter, uint256 disputeBond, bool emergencyPaused)
-    {
-        return (_feeBps, _feeRecipient, _arbiter, _disputeBond, _emergencyPaused);
-    }
-
-    /// @notice Accrued platform fees in an asset.
-    function feesAccrued(address asset) external view returns (uint256) {
-        return _fees[_assetIdOf(asset)];
-    }
-
-    /// @notice Counters: last licence id, last dataset id, last terms id.
-    function counters() external view returns (uint256 lastLicenceId, uint256 lastDatasetId, uint256 lastTermsId) {
-        return (_lastLicenceId, _lastDatasetId, _lastTermsId);
+    /// @inheritdoc IDataLicense
+    function extsload(bytes32 slot) external view returns (bytes32 value) {
+        assembly ("memory-safe") {
+            value := sload(slot)
+        }
     }
 
     /// @inheritdoc IERC2981
     function royaltyInfo(uint256 licenceId, uint256 salePrice) external view returns (address, uint256) {
-        Terms memory t = _terms[_licences[licenceId].termsId];
+        uint32 termsId = _licences[licenceId].termsId;
+        Terms memory t = _terms[termsId];
         if (t.flags & FLAG_TRANSFERABLE == 0) return (address(0), 0);
-        return (_datasets[t.datasetId].owner, salePrice * _royaltyBps[_licences[licenceId].termsId] / BPS);
+        return (_datasets[t.datasetId].owner, salePrice * _royaltyBps[termsId] / BPS);
     }
 
     /// @inheritdoc LicenceToken
@@ -582,64 +509,64 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     // ------------------------------------------------------------- internal
 
     /// @dev Check the sale, record the licence and return its id and the price to collect.
-    function _purchase(
-        uint256 datasetId,
-        address payer,
-        address licensee,
-        bytes32 keyX,
-        bytes32 keyY,
-        uint256 assetId,
-        uint256 maxPrice
-    ) private returns (uint256 licenceId, uint256 price) {
-        uint32 termsId;
-        (termsId, price) = _checkSale(datasetId, assetId, maxPrice);
-        if (!KeyProof.isUsableKey(uint256(keyX), uint256(keyY))) revert InvalidDeliveryKey();
-        if (licensee == address(0)) licensee = payer;
-        licenceId = _issue(termsId, licensee, keyX, keyY);
-        emit LicencePurchased(licenceId, datasetId, licensee, termsId, price, _feeBps, keyX, keyY);
-    }
-
-    /// @dev Revert unless dataset `datasetId` sells now in `assetId` for at most `maxPrice`; count the sale.
-    function _checkSale(uint256 datasetId, uint256 assetId, uint256 maxPrice)
+    function _purchase(Purchase calldata p, address payer, uint256 assetId)
         private
-        returns (uint32 termsId, uint256 price)
+        returns (uint256 licenceId, uint256 price)
     {
         if (_emergencyPaused) revert EmergencyStopped();
+        uint256 datasetId = p.datasetId;
         Dataset memory d = _datasets[datasetId];
         if (d.owner == address(0)) revert UnknownDataset(datasetId);
+        if (d.termsId != p.termsId) revert TermsChanged(datasetId, d.termsId, p.termsId);
+        if (d.version != p.version) revert VersionChanged(datasetId, d.version, p.version);
         Terms memory t = _terms[d.termsId];
         if (t.flags & FLAG_PAUSED != 0) revert SalesClosed(datasetId);
         if (t.assetId != assetId) revert WrongAsset(_assetAddress[t.assetId], _assetAddress[assetId]);
-        price = t.price;
-        if (price > maxPrice) revert PriceAboveMax(price, maxPrice);
         if (t.supplyCap != 0 && d.sold >= t.supplyCap) revert SoldOut(datasetId, t.supplyCap);
         unchecked {
             _datasets[datasetId].sold = d.sold + 1;
         }
-        termsId = d.termsId;
-    }
-
-    /// @dev Mint licence to `licensee` and remember the address of its delivery key.
-    function _issue(uint32 termsId, address licensee, bytes32 keyX, bytes32 keyY)
-        private
-        returns (uint256 licenceId)
-    {
+        price = t.price;
+        address licensee = p.licensee == address(0) ? payer : p.licensee;
+        address keyAddress = _checkDeliveryKey(p.keyX, p.keyY, payer, licensee);
         unchecked {
             licenceId = ++_lastLicenceId;
         }
-        _mint(licensee, licenceId, termsId, _feeBps);
-        _delivery[licenceId] = bytes32(uint256(uint160(KeyProof.pointAddress(uint256(keyX), uint256(keyY)))));
+        _mint(licensee, licenceId, d.termsId, _settingsId);
+        _delivery[licenceId] = bytes32(uint256(uint160(keyAddress)));
+        _emitPurchase(licenceId, p, licensee, payer, price);
     }
 
-    /// @dev ERC-677 purchase: `data` is abi.encode(datasetId, licensee, keyX, keyY); `value` is the maximum.
-    function _purchaseWithData(address from, uint256 value, bytes calldata data, uint256 assetId)
+    /// @dev The purchase event (its own frame: the named terms and version are the current ones by now).
+    function _emitPurchase(uint256 licenceId, Purchase calldata p, address licensee, address payer, uint256 price)
         private
-        returns (uint256 price)
     {
-        if (data.length != 128) revert BadTokenData(data.length);
-        (uint256 datasetId, address licensee, bytes32 keyX, bytes32 keyY) =
-            abi.decode(data, (uint256, address, bytes32, bytes32));
-        (, price) = _purchase(datasetId, from, licensee, keyX, keyY, assetId, value);
+        emit LicencePurchased(licenceId, p.datasetId, licensee, payer, p.termsId, p.version, price, p.keyX, p.keyY);
+    }
+
+    /// @dev Revert unless (x, y) is a usable one-time delivery key, not the key of `a` or `b`; return its address.
+    function _checkDeliveryKey(bytes32 x, bytes32 y, address a, address b) private pure returns (address key) {
+        if (!KeyProof.isUsableKey(uint256(x), uint256(y))) revert InvalidDeliveryKey();
+        key = KeyProof.pointAddress(uint256(x), uint256(y));
+        if (key == a || key == b) revert DeliveryKeyIsAccount(key);
+    }
+
+    function _checkVersion(bytes calldata manifestCid, bytes32 keyHash) private pure {
+        if (manifestCid.length == 0) revert EmptyManifest();
+        if (keyHash == bytes32(0)) revert EmptyKeyCommitment();
+    }
+
+    function _setSettings(uint256 feeBps, uint256 disputeBond) private {
+        if (feeBps > MAX_FEE_BPS) revert FeeTooHigh(feeBps, MAX_FEE_BPS);
+        if (disputeBond > type(uint96).max) revert BondTooHigh(disputeBond, type(uint96).max);
+        uint16 id = _settingsId;
+        if (id == type(uint16).max) revert RegistryFull();
+        unchecked {
+            ++id;
+        }
+        _settingsId = id;
+        _settings[id] = Settings(uint16(feeBps), uint96(disputeBond));
+        emit SettingsSet(id, feeBps, disputeBond);
     }
 
     function _storeTerms(uint256 datasetId, bytes32 termsRef, TermsInput calldata i, uint8 keepFlags)
@@ -692,24 +619,21 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         );
     }
 
-    function _openDispute(uint256 licenceId) private returns (Licence storage l) {
+    /// @dev A dispute of a delivered licence by its holder, inside the dispute window.
+    function _openDispute(uint256 licenceId) private view returns (Licence storage l) {
         l = _licences[licenceId];
         if (l.holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
         _requireState(licenceId, l.state, State.Delivered);
         uint256 deadline = uint256(l.stamp) + _terms[l.termsId].disputeWindow;
         if (block.timestamp > deadline) revert TooLate(licenceId, deadline);
-        uint256 bond = _disputeBond;
-        if (msg.value != bond) revert WrongBond(bond, msg.value);
-        if (bond != 0) _bonds[licenceId] = bond;
-        l.stamp = uint40(block.timestamp);
     }
 
-    /// @dev Pay the seller (less the fee fixed at purchase) and `bond` RBTC to the seller.
-    /// With `restartTerm` (after a proof or a defaulted data dispute) the licence term starts now.
-    function _settle(uint256 licenceId, Licence storage l, uint256 bond, bool restartTerm) private {
+    /// @dev Pay the seller (less the fee fixed at purchase). With `restartTerm` (after a ruling) the licence
+    /// term starts now.
+    function _settle(uint256 licenceId, Licence storage l, bool restartTerm) private {
         Terms memory t = _terms[l.termsId];
         address payee = _datasets[t.datasetId].owner;
-        uint256 fee = uint256(t.price) * l.feeBps / BPS;
+        uint256 fee = uint256(t.price) * _settings[l.settingsId].feeBps / BPS;
         l.state = State.Settled;
         if (restartTerm) l.stamp = uint40(block.timestamp);
         delete _delivery[licenceId];
@@ -717,7 +641,6 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
             _owed[t.assetId][payee] += t.price - fee;
             if (fee != 0) _fees[t.assetId] += fee;
         }
-        if (bond != 0) _credit(0, payee, bond);
         emit LicenceSettled(licenceId, payee, t.price - fee, fee);
     }
 
@@ -739,7 +662,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     function _pay(address asset, uint256 assetId, address to, uint256 amount) private {
         if (asset == address(0)) {
-            _sendValue(payable(to), amount);
+            (bool ok,) = payable(to).call{value: amount}("");
+            if (!ok) revert TransferFailed(to, amount);
         } else {
             _held[assetId] -= amount;
             IERC20(asset).safeTransfer(to, amount);
@@ -752,11 +676,6 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         uint256 held = _held[assetId] + amount;
         if (IERC20(token).balanceOf(address(this)) < held) revert TokenNotReceived(token, amount);
         _held[assetId] = held;
-    }
-
-    function _sendValue(address payable to, uint256 amount) private {
-        (bool ok,) = to.call{value: amount}("");
-        if (!ok) revert TransferFailed(to, amount);
     }
 
     function _assetIdOf(address asset) private view returns (uint256) {
@@ -773,6 +692,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (owner_ != msg.sender) revert NotDatasetOwner(datasetId, msg.sender);
     }
 
+    /// @dev An owned dataset that is not retired.
+    function _openDataset(uint256 datasetId) private view returns (Dataset storage d) {
+        d = _ownedDataset(datasetId);
+        if (_terms[d.termsId].flags & FLAG_RETIRED != 0) revert DatasetIsRetired(datasetId);
+    }
+
     function _requireDeliverer(uint256 datasetId) private view {
         if (msg.sender != _agents[datasetId] && msg.sender != _datasets[datasetId].owner) {
             revert NotDeliverer(datasetId, msg.sender);
@@ -786,30 +711,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         }
     }
 
-    /// @dev Check a revealed delivery against the stored commitment and return whether the key it wrapped
-    /// matches the commitment. Reverts when the reveal is not the delivery that was made.
-    function _verifyProof(uint256 licenceId, DeliveryProof calldata p) private view returns (bool) {
-        address keyAddress = KeyProof.pointAddress(uint256(p.keyX), uint256(p.keyY));
-        if (_deliveryCommitment(p.rX, p.rY, p.wrappedKey, keyAddress, p.keyHash) != _delivery[licenceId]) {
-            revert ProofMismatch(licenceId);
-        }
-        if (p.r == 0 || p.r >= KeyProof.N) revert InvalidScalar();
-        // r*G must be the R that was delivered.
-        if (KeyProof.mulAddress(p.r, KeyProof.GX, KeyProof.GY) != KeyProof.pointAddress(uint256(p.rX), uint256(p.rY)))
-        {
-            revert ProofMismatch(licenceId);
-        }
-        // s = address(r*P); P was checked to be a usable curve point when the licence was bought.
-        address s = KeyProof.mulAddress(p.r, uint256(p.keyX), uint256(p.keyY));
-        return keccak256(abi.encodePacked(KeyProof.unwrap(p.wrappedKey, s, licenceId))) == p.keyHash;
-    }
-
-    function _deliveryCommitment(bytes32 rX, bytes32 rY, bytes32 w, address keyAddress, bytes32 keyHash)
+    function _deliveryCommitment(bytes32 rX, bytes32 rY, bytes32 w, bytes32 keyHash, address keyAddress)
         private
         pure
         returns (bytes32)
     {
-        return keccak256(abi.encode(rX, rY, w, keyAddress, keyHash));
+        return keccak256(abi.encode(rX, rY, w, keyHash, keyAddress));
     }
 
     function _checkTransferable(uint256 licenceId, Licence storage l) internal view override {

@@ -125,13 +125,13 @@ abstract contract LicenceToken is IERC721, IERC721Metadata, IERC721Errors {
     }
 
     /// @dev Mint a licence record to `to` (never address(0)); the caller has checked the id is new.
-    function _mint(address to, uint256 licenceId, uint32 termsId, uint16 feeBps) internal {
+    function _mint(address to, uint256 licenceId, uint32 termsId, uint16 settingsId) internal {
         _licences[licenceId] = IDataLicense.Licence({
             holder: to,
             termsId: termsId,
             stamp: uint40(block.timestamp),
             state: IDataLicense.State.Pending,
-            feeBps: feeBps
+            settingsId: settingsId
         });
         unchecked {
             _balances[to] += 1;

@@ -7,9 +7,12 @@ buyer whose delivery key is the point P, the seller picks a fresh secret scalar 
     W = K xor keccak256(s || id)  (s: the 20-byte Ethereum-style address of the point r*P; id: uint256 licence id)
 
 The buyer, holding p with P = p*G, computes p*R = r*P, hence s, hence K, and checks keccak256(K).
-If the check fails the buyer disputes; the seller reveals r and the contract recomputes s with the
-`ecrecover` precompile (see contracts/KeyProof.sol). One implementation, used by the seller's agent, the
-buyer's client and the tests.
+If the check fails the buyer proves it alone: it reveals the one-time p, and the contract recomputes p*G (the
+delivery key's address), s = address(p*R) and K' with the `ecrecover` precompile (see contracts/KeyProof.sol)
+and refunds it when keccak256(K') is not the commitment. P is therefore never an account key: it is derived
+per purchase from the wallet (`delivery_seed`, `delivery_key`), the same way in the Python client and in the
+browser, and recoverable from the wallet and the chain alone. One implementation, used by the seller's agent,
+the buyer's client and the tests.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def derive_r(seller_secret: bytes, chain_id: int, contract: str, licence_id: int
     while True:
         digest = hmac.new(seller_secret, msg + bytes([counter]), hashlib.sha256).digest()
         k = int.from_bytes(digest, "big")
-        if 0 < k < N:
+        if 0 < k < N and is_usable_key(*public_key(digest)):
             return k
         counter += 1
 
@@ -118,6 +121,8 @@ def wrap_key(content_key: bytes, licence_id: int, key_x: bytes, key_y: bytes, r:
     if not is_usable_key(key_x, key_y):
         raise KeyWrapError("the delivery key is not a usable secp256k1 point")
     r_raw = PrivateKey(_scalar_bytes(r)).public_key.format(compressed=False)
+    if not is_usable_key(r_raw[1:33], r_raw[33:65]):
+        raise KeyWrapError("R = r*G has x >= n, which the contract refuses: derive another r")
     s = shared_address(r, key_x, key_y)
     return Wrap(r_raw[1:33], r_raw[33:65], _xor(content_key, _mask(s, licence_id)))
 
@@ -127,6 +132,49 @@ def unwrap_key(wrap: Wrap, licence_id: int, private_key: bytes) -> bytes:
     p = int.from_bytes(private_key, "big")
     s = shared_address(p, wrap.r_x, wrap.r_y)
     return _xor(wrap.wrapped_key, _mask(s, licence_id))
+
+
+DELIVERY_KEY_MESSAGE = (
+    "DataLicense delivery keys\n"
+    "chain: {chain_id}\n"
+    "contract: {contract}\n"
+    "Signing this derives the one-time keys your data licences are delivered to. "
+    "Sign it only in DataLicense software you trust."
+)
+#: Indices at or above this are keys handed to someone else's purchase (`datalicense delivery-key`); below it, the
+#: index is the nonce of the buyer's own transaction that named the key (the purchase or a rotation).
+GIFT_INDEX_BASE = 1 << 64
+
+
+def delivery_key_message(chain_id: int, contract: str) -> str:
+    """The fixed message a wallet signs (EIP-191 personal_sign) to derive its delivery keys on one marketplace."""
+    return DELIVERY_KEY_MESSAGE.format(chain_id=int(chain_id), contract=contract.lower())
+
+
+def delivery_seed(signature: bytes) -> bytes:
+    """The seed of all delivery keys of a wallet on one marketplace: keccak256 of its 65-byte signature of
+    `delivery_key_message` (deterministic RFC 6979 signatures make it the same in every wallet)."""
+    if len(signature) != 65:
+        raise KeyWrapError("a wallet signature is 65 bytes")
+    return keccak(b"datalicense/delivery-seed/v1" + signature)
+
+
+def delivery_key(seed: bytes, index: int) -> tuple[int, bytes, bytes]:
+    """The one-time delivery key number `index`: (p, Px, Py). p = keccak256(tag | seed | index | counter) for the
+    first counter giving a scalar in 1..n-1 whose point the contract accepts (counter 0 but for odds of 2^-127)."""
+    if len(seed) != 32:
+        raise KeyWrapError("a delivery seed is 32 bytes")
+    if not 0 <= index < 2**256:
+        raise KeyWrapError("a delivery key index is a uint256")
+    counter = 0
+    while True:
+        digest = keccak(b"datalicense/delivery-key/v1" + seed + index.to_bytes(32, "big") + bytes([counter]))
+        p = int.from_bytes(digest, "big")
+        if 0 < p < N:
+            x, y = public_key(digest)
+            if is_usable_key(x, y):
+                return p, x, y
+        counter += 1
 
 
 def key_commitment(content_key: bytes) -> bytes:

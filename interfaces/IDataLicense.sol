@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-/// @title IDataLicense
+/// @title IDataLicense (v2)
 /// @notice Datasets, licences (ERC-721), escrow and pull payouts for data licensing on Rootstock.
-/// @dev Every state change emits an event; an indexer can rebuild all state from the logs.
+/// @dev Every state change emits an event; an indexer can rebuild all state from the logs. Views that hold no
+/// money live in the periphery (`DataLicenseLens`, reading storage through `extsload`); this interface is what
+/// moves money and what other contracts build on.
 interface IDataLicense {
     // ------------------------------------------------------------------ types
 
@@ -12,11 +14,10 @@ interface IDataLicense {
         None, // no such licence
         Pending, // paid, waiting for key delivery
         Delivered, // key delivered, dispute window open
-        Settled, // seller paid (confirmed, window passed, key proved, or data dispute defaulted)
-        KeyDisputed, // buyer says the delivered key does not open the data; seller must prove
+        Settled, // seller paid (confirmed, window passed, key proved good, data dispute ruled for the seller)
         DataDisputed, // buyer says the data is not as described; the arbiter splits
-        Refunded, // buyer refunded (missed delivery, failed or absent proof)
-        Resolved // data dispute resolved by the arbiter's split
+        Refunded, // buyer refunded (missed delivery, or the buyer proved the delivered key wrong)
+        Resolved // data dispute ruled with a refund share for the buyer; the licence gives no access
     }
 
     /// @notice Sale terms as given by a dataset owner (validated and packed on-chain).
@@ -39,7 +40,7 @@ interface IDataLicense {
         bool transferable;
     }
 
-    /// @notice Terms of sale as stored (one storage slot).
+    /// @notice Terms of sale as stored (one storage slot). A terms id never changes meaning: new terms get a new id.
     struct Terms {
         uint96 price;
         uint32 datasetId;
@@ -47,45 +48,67 @@ interface IDataLicense {
         uint32 duration;
         uint24 deliveryWindow;
         uint24 disputeWindow;
-        uint8 flags;
+        uint8 flags; // 1 transferable, 2 sales paused, 4 retired
         uint24 supplyCap;
     }
 
     /// @notice A dataset (one storage slot).
     struct Dataset {
         address owner;
-        uint32 termsId;
+        uint32 termsId; // current terms
         uint32 sold;
-        uint32 version;
-    }
-
-    /// @notice What a seller reveals to answer a key dispute: the delivery (R, W), the secret r with R = r*G,
-    /// the buyer's delivery key P and the key commitment the delivery was bound to.
-    struct DeliveryProof {
-        uint256 r;
-        bytes32 rX;
-        bytes32 rY;
-        bytes32 wrappedKey;
-        bytes32 keyX;
-        bytes32 keyY;
-        bytes32 keyHash;
+        uint32 version; // current version (1 at publish)
     }
 
     /// @notice A licence (one storage slot; the ERC-721 holder is its first field).
+    /// @dev `stamp` is the purchase time (Pending), the delivery time (Delivered, and Settled by confirmation or
+    /// after the window), the dispute time (DataDisputed), the ruling time (Settled by a ruling, Resolved) or the
+    /// refund time (Refunded). The licence term runs from `stamp` in the Delivered and Settled states.
     struct Licence {
         address holder;
         uint32 termsId;
-        uint40 stamp; // purchase, delivery, dispute or settlement time, by state
+        uint40 stamp;
         State state;
+        uint16 settingsId; // platform settings (fee, dispute bond) in force when it was bought
+    }
+
+    /// @notice Platform settings, fixed for a licence when it is bought (one slot per change).
+    struct Settings {
         uint16 feeBps;
+        uint96 disputeBond;
+    }
+
+    /// @notice What a buyer names when it buys: the dataset, the terms and version it accepts (the purchase reverts
+    /// if either is no longer current), who receives the licence (address(0): the payer) and the one-time
+    /// secp256k1 delivery key (x, y) the content key is to be wrapped to.
+    struct Purchase {
+        uint256 datasetId;
+        uint256 termsId;
+        uint256 version;
+        address licensee;
+        bytes32 keyX;
+        bytes32 keyY;
+    }
+
+    /// @notice The escrowed delivery a buyer's key dispute opens: the delivered point R and wrap W (from the
+    /// `KeyDelivered` event) and the key commitment the delivery was bound to.
+    struct Delivery {
+        bytes32 rX;
+        bytes32 rY;
+        bytes32 wrappedKey;
+        bytes32 keyHash;
     }
 
     // ----------------------------------------------------------------- events
 
+    /// @notice A dataset was published; `agent` may deliver keys for it.
     event DatasetPublished(uint256 indexed datasetId, address indexed owner, address agent);
+    /// @notice A version (1 at publish) with its manifest CID and commitments: SHA-256 of the plaintext and
+    /// keccak256 of the content key.
     event VersionPublished(
         uint256 indexed datasetId, uint256 indexed version, bytes manifestCid, bytes32 plaintextHash, bytes32 keyHash
     );
+    /// @notice New terms for future sales; buyers name `termsId` when they buy.
     event TermsSet(
         uint256 indexed datasetId,
         uint256 indexed termsId,
@@ -99,90 +122,167 @@ interface IDataLicense {
         uint256 royaltyBps,
         bool transferable
     );
+    /// @notice New sales of a dataset stopped (its terms are kept).
     event SalesPaused(uint256 indexed datasetId, uint256 indexed termsId);
+    /// @notice New sales of a dataset resumed.
     event SalesResumed(uint256 indexed datasetId, uint256 indexed termsId);
+    /// @notice A dataset will never be sold again.
     event DatasetRetired(uint256 indexed datasetId);
+    /// @notice The delivery agent of a dataset changed (address(0): none).
     event AgentSet(uint256 indexed datasetId, address indexed agent);
+    /// @notice First step of a dataset transfer.
     event DatasetTransferStarted(uint256 indexed datasetId, address indexed from, address indexed to);
+    /// @notice A dataset changed owner; its agent was removed.
     event DatasetTransferred(uint256 indexed datasetId, address indexed from, address indexed to);
 
+    /// @notice A licence was bought: `payer` paid `price` into escrow under `termsId` for `version`; the key is
+    /// to be delivered to the one-time delivery key (keyX, keyY).
     event LicencePurchased(
         uint256 indexed licenceId,
         uint256 indexed datasetId,
         address indexed licensee,
+        address payer,
         uint256 termsId,
+        uint256 version,
         uint256 price,
-        uint256 feeBps,
         bytes32 keyX,
         bytes32 keyY
     );
+    /// @notice The holder named a new delivery key; later deliveries go to it.
+    event DeliveryKeyRotated(uint256 indexed licenceId, bytes32 keyX, bytes32 keyY);
+    /// @notice The escrowed delivery: R = r*G and W = K xor keccak256(address(r*P), licenceId), bound to `keyHash`.
     event KeyDelivered(uint256 indexed licenceId, bytes32 rX, bytes32 rY, bytes32 wrappedKey, bytes32 keyHash);
+    /// @notice A newer version's key for a settled licence (no escrow involved; the escrowed delivery is unchanged).
     event KeyRedelivered(uint256 indexed licenceId, bytes32 rX, bytes32 rY, bytes32 wrappedKey, bytes32 keyHash);
+    /// @notice The sale went through: the seller is owed `sellerAmount`, the platform `fee`.
     event LicenceSettled(uint256 indexed licenceId, address indexed payee, uint256 sellerAmount, uint256 fee);
-    event KeyDisputed(uint256 indexed licenceId, uint256 bond);
-    event KeyProved(uint256 indexed licenceId, bool keyCorrect);
+    /// @notice A buyer's key dispute was decided by its proof: `keyCorrect` settles, otherwise the buyer is refunded.
+    event KeyDisputeDecided(uint256 indexed licenceId, bool keyCorrect);
+    /// @notice The buyer disputed the data, posting `bond`.
     event DataDisputed(uint256 indexed licenceId, uint256 bond);
+    /// @notice The arbiter (or, after its window, the default) ruled on a data dispute.
     event DataDisputeResolved(uint256 indexed licenceId, uint256 buyerBps, bool byDefault);
+    /// @notice The buyer is owed `amount` of the price and `bond` RBTC back.
     event LicenceRefunded(uint256 indexed licenceId, address indexed to, uint256 amount, uint256 bond);
 
-    event Credited(address indexed asset, address indexed account, uint256 amount);
+    /// @notice `account` withdrew `amount` of `asset` (address(0): RBTC) to `to`.
     event Withdrawn(address indexed asset, address indexed account, address to, uint256 amount);
+    /// @notice Platform fees were sent to the fee recipient.
     event FeesWithdrawn(address indexed asset, address indexed to, uint256 amount);
 
-    event FeeSet(uint256 feeBps);
+    /// @notice New platform settings (`settingsId`) for licences bought from now on.
+    event SettingsSet(uint256 indexed settingsId, uint256 feeBps, uint256 disputeBond);
+    /// @notice The receiver of platform fees changed.
     event FeeRecipientSet(address indexed recipient);
+    /// @notice The arbiter of data disputes changed.
     event ArbiterSet(address indexed arbiter);
-    event DisputeBondSet(uint256 bond);
+    /// @notice A token was allowed or disallowed for new sales.
     event AssetAllowed(address indexed asset, uint256 indexed assetId, bool allowed);
+    /// @notice New publishes and purchases were stopped or resumed.
     event EmergencyPaused(bool paused);
+    /// @notice The prefix of licence token URIs changed.
     event BaseURISet(string baseURI);
 
     // ----------------------------------------------------------------- errors
 
+    /// @notice No dataset has this id.
     error UnknownDataset(uint256 datasetId);
+    /// @notice No licence has this id.
     error UnknownLicence(uint256 licenceId);
+    /// @notice Only the dataset's owner may do this.
     error NotDatasetOwner(uint256 datasetId, address caller);
+    /// @notice Only the dataset's owner or its agent may deliver keys.
     error NotDeliverer(uint256 datasetId, address caller);
+    /// @notice Only the licence's holder may do this.
     error NotLicenceHolder(uint256 licenceId, address caller);
+    /// @notice Only the arbiter may rule.
     error NotArbiter(address caller);
+    /// @notice Only the named new owner may accept the dataset.
     error NotPendingOwner(uint256 datasetId, address caller);
+    /// @notice An address that must be set was zero.
     error ZeroAddress();
+    /// @notice New publishes and purchases are stopped by the platform.
     error EmergencyStopped();
+    /// @notice The dataset's sales are paused or it is retired.
     error SalesClosed(uint256 datasetId);
+    /// @notice The dataset is retired: it cannot change any more.
     error DatasetIsRetired(uint256 datasetId);
+    /// @notice Every licence the terms allow is sold.
     error SoldOut(uint256 datasetId, uint256 supplyCap);
-    error PriceAboveMax(uint256 price, uint256 maxPrice);
+    /// @notice The buyer named terms that are no longer the dataset's current terms.
+    error TermsChanged(uint256 datasetId, uint256 currentTermsId, uint256 namedTermsId);
+    /// @notice The buyer named a version that is no longer the dataset's current version.
+    error VersionChanged(uint256 datasetId, uint256 currentVersion, uint256 namedVersion);
+    /// @notice The payment was not exactly the price.
     error WrongPayment(uint256 expected, uint256 sent);
+    /// @notice The dataset is sold in another asset.
     error WrongAsset(address expected, address given);
+    /// @notice The token is not allowed for sales.
     error AssetNotAllowed(address asset);
-    error PriceTooHigh(uint256 price, uint256 max);
-    error DurationTooLong(uint256 duration, uint256 max);
-    error SupplyCapTooHigh(uint256 supplyCap, uint256 max);
-    error DeliveryWindowOutOfRange(uint256 window, uint256 min, uint256 max);
-    error DisputeWindowOutOfRange(uint256 window, uint256 min, uint256 max);
-    error RoyaltyTooHigh(uint256 royaltyBps, uint256 max);
-    error RoyaltyOnSoulbound();
-    error CapBelowSold(uint256 supplyCap, uint256 sold);
-    error EmptyManifest();
-    error EmptyKeyCommitment();
-    error BondTooHigh(uint256 bond, uint256 max);
-    error BadTokenData(uint256 length);
-    error TokenNotReceived(address token, uint256 expected);
-    error InvalidDeliveryKey();
-    error WrongState(uint256 licenceId, State state);
-    error TooLate(uint256 licenceId, uint256 deadline);
-    error TooEarly(uint256 licenceId, uint256 notBefore);
-    error WrongBond(uint256 expected, uint256 sent);
-    error ProofMismatch(uint256 licenceId);
-    error InvalidScalar();
-    error FeeTooHigh(uint256 feeBps, uint256 maxBps);
-    error InvalidSplit(uint256 buyerBps);
-    error NothingToWithdraw(address asset, address account);
-    error TransferFailed(address to, uint256 amount);
-    error Soulbound(uint256 licenceId);
-    error NotTransferableNow(uint256 licenceId, State state);
-    error TooManyTokens();
+    /// @notice The dataset is sold in RBTC, not in a token.
     error NotSoldInToken(uint256 datasetId);
+    /// @notice A term is out of its bounds.
+    error PriceTooHigh(uint256 price, uint256 max);
+    /// @notice The licence term is longer than MAX_DURATION.
+    error DurationTooLong(uint256 duration, uint256 max);
+    /// @notice The supply cap does not fit 24 bits.
+    error SupplyCapTooHigh(uint256 supplyCap, uint256 max);
+    /// @notice The delivery window is outside [min, max].
+    error DeliveryWindowOutOfRange(uint256 window, uint256 min, uint256 max);
+    /// @notice The dispute window is outside [min, max].
+    error DisputeWindowOutOfRange(uint256 window, uint256 min, uint256 max);
+    /// @notice The royalty is above MAX_ROYALTY_BPS.
+    error RoyaltyTooHigh(uint256 royaltyBps, uint256 max);
+    /// @notice Only transferable licences may carry a royalty.
+    error RoyaltyOnSoulbound();
+    /// @notice A supply cap below what is already sold.
+    error CapBelowSold(uint256 supplyCap, uint256 sold);
+    /// @notice A manifest CID is required.
+    error EmptyManifest();
+    /// @notice A key commitment is required.
+    error EmptyKeyCommitment();
+    /// @notice The dispute bond does not fit 96 bits.
+    error BondTooHigh(uint256 bond, uint256 max);
+    /// @notice ERC-677 purchase data is an ABI-encoded `Purchase`: 192 bytes.
+    error BadTokenData(uint256 length);
+    /// @notice The token did not credit this contract with what it claimed to send.
+    error TokenNotReceived(address token, uint256 expected);
+    /// @notice The delivery key is not a usable secp256k1 point (0 < x < n, on the curve).
+    error InvalidDeliveryKey();
+    /// @notice The delivery key is the payer's or the licensee's account key: it must be a one-time key.
+    error DeliveryKeyIsAccount(address account);
+    /// @notice The delivered point R is not a usable secp256k1 point.
+    error InvalidPoint();
+    /// @notice The delivery names a key commitment other than the dataset's current one.
+    error KeyCommitmentChanged(uint256 licenceId, bytes32 currentKeyHash, bytes32 namedKeyHash);
+    /// @notice The delivery names a delivery key other than the licence's current one.
+    error DeliveryKeyChanged(uint256 licenceId, address currentKey, address namedKey);
+    /// @notice The licence is not in a state that allows this.
+    error WrongState(uint256 licenceId, State state);
+    /// @notice The deadline for this has passed.
+    error TooLate(uint256 licenceId, uint256 deadline);
+    /// @notice This is possible from `notBefore` on.
+    error TooEarly(uint256 licenceId, uint256 notBefore);
+    /// @notice The bond sent is not the licence's dispute bond.
+    error WrongBond(uint256 expected, uint256 sent);
+    /// @notice The revealed key or delivery does not match what the licence is bound to.
+    error ProofMismatch(uint256 licenceId);
+    /// @notice A scalar must be in 1..n-1.
+    error InvalidScalar();
+    /// @notice The platform fee is above MAX_FEE_BPS.
+    error FeeTooHigh(uint256 feeBps, uint256 maxBps);
+    /// @notice A split above 10,000 basis points.
+    error InvalidSplit(uint256 buyerBps);
+    /// @notice Nothing is owed to `account` in `asset`.
+    error NothingToWithdraw(address asset, address account);
+    /// @notice An RBTC payment was refused by its receiver.
+    error TransferFailed(address to, uint256 amount);
+    /// @notice The licence may never change hands.
+    error Soulbound(uint256 licenceId);
+    /// @notice The licence may change hands only once settled.
+    error NotTransferableNow(uint256 licenceId, State state);
+    /// @notice The asset or settings registry is full.
+    error RegistryFull();
 
     // -------------------------------------------------------------- datasets
 
@@ -207,7 +307,7 @@ interface IDataLicense {
     function publishVersion(uint256 datasetId, bytes calldata manifestCid, bytes32 plaintextHash, bytes32 keyHash)
         external;
 
-    /// @notice Set new terms for future sales; sold licences keep theirs.
+    /// @notice Set new terms (a new terms id) for future sales; sold licences keep theirs.
     function setTerms(uint256 datasetId, bytes32 termsRef, TermsInput calldata termsInput) external;
 
     /// @notice Pause new sales of a dataset.
@@ -225,39 +325,36 @@ interface IDataLicense {
     /// @notice First step of handing a dataset to a new owner.
     function transferDataset(uint256 datasetId, address newOwner) external;
 
-    /// @notice Second step: the new owner accepts the dataset.
+    /// @notice Second step: the new owner accepts the dataset; the previous owner's agent is removed.
     function acceptDataset(uint256 datasetId) external;
 
     // ------------------------------------------------------------- purchases
 
-    /// @notice Buy a licence with RBTC. Send at least the price; any excess is returned at once.
-    /// @param datasetId Dataset to license.
-    /// @param licensee Who receives the licence (address(0): the caller).
-    /// @param keyX X coordinate of the secp256k1 delivery key.
-    /// @param keyY Y coordinate of the secp256k1 delivery key.
-    /// @param maxPrice The most the buyer will pay; a higher current price reverts.
+    /// @notice Buy a licence with RBTC: send exactly the price of the named terms.
     /// @return licenceId The new licence's id (an ERC-721 token id).
-    function buy(uint256 datasetId, address licensee, bytes32 keyX, bytes32 keyY, uint256 maxPrice)
-        external
-        payable
-        returns (uint256 licenceId);
+    function buy(Purchase calldata purchase) external payable returns (uint256 licenceId);
 
     /// @notice Buy a licence with an ERC-20 token after approving this contract for the price.
-    function buyWithToken(uint256 datasetId, address licensee, bytes32 keyX, bytes32 keyY, uint256 maxPrice)
-        external
-        returns (uint256 licenceId);
+    function buyWithToken(Purchase calldata purchase) external returns (uint256 licenceId);
 
-    /// @notice ERC-677 receiver (RIF `transferAndCall`): `data` is abi.encode(datasetId, licensee, keyX, keyY).
-    /// The transferred value is the most the buyer will pay; any excess is returned in the same token.
+    /// @notice ERC-677 receiver (RIF `transferAndCall`): `data` is the ABI encoding of a
+    /// `Purchase` (192 bytes); the value must be exactly the price.
     function tokenFallback(address from, uint256 value, bytes calldata data) external returns (bool);
+
+    /// @notice The holder names a new one-time delivery key (after a transfer, or a lost key). Before delivery
+    /// the escrowed delivery will go to it; after, later deliveries do. The escrowed delivery never changes.
+    function rotateDeliveryKey(uint256 licenceId, bytes32 keyX, bytes32 keyY) external;
 
     // -------------------------------------------------------------- delivery
 
-    /// @notice Deliver the content key wrapped to the buyer's delivery key: R = r*G and W = K xor keccak256(s, id).
-    function deliverKey(uint256 licenceId, bytes32 rX, bytes32 rY, bytes32 wrappedKey) external;
+    /// @notice Deliver the content key wrapped to the licence's delivery key: R = r*G and
+    /// W = K xor keccak256(address(r*P), licenceId). Names the delivery key's address and the key commitment
+    /// it carries; reverts if either is no longer current.
+    function deliverKey(uint256 licenceId, address deliveryKey, bytes32 keyHash, bytes32 rX, bytes32 rY, bytes32 wrappedKey)
+        external;
 
-    /// @notice Deliver the key of a newer dataset version to a licence that covers it (no escrow involved).
-    function redeliverKey(uint256 licenceId, bytes32 rX, bytes32 rY, bytes32 wrappedKey) external;
+    /// @notice Deliver the current version's key to a settled, valid licence (no escrow involved).
+    function redeliverKey(uint256 licenceId, bytes32 keyHash, bytes32 rX, bytes32 rY, bytes32 wrappedKey) external;
 
     /// @notice The licence holder confirms a good delivery; the seller is paid.
     function confirm(uint256 licenceId) external;
@@ -265,22 +362,22 @@ interface IDataLicense {
     /// @notice Settle a delivered licence whose dispute window has passed.
     function settle(uint256 licenceId) external;
 
-    /// @notice Dispute the delivered key, posting the dispute bond in RBTC.
-    function disputeKey(uint256 licenceId) external payable;
+    /// @notice The holder proves the delivered key wrong by revealing the licence's one-time delivery key p.
+    /// The contract recomputes K' from p and the escrowed delivery: if keccak256(K') is not the commitment the
+    /// buyer is refunded at once; if it is, the sale settles to the seller.
+    function disputeKey(uint256 licenceId, uint256 deliveryPrivateKey, Delivery calldata delivery) external;
 
-    /// @notice Answer a key dispute by revealing r. Anyone may submit; the outcome is decided by the proof.
-    function proveKey(uint256 licenceId, DeliveryProof calldata proof) external;
-
-    /// @notice Dispute the content (key right, data not as described), posting the dispute bond in RBTC.
+    /// @notice Dispute the content (key right, data not as described), posting the licence's dispute bond in RBTC.
     function disputeData(uint256 licenceId) external payable;
 
     /// @notice The arbiter splits a data-disputed payment: buyerBps of the price goes back to the buyer.
+    /// A ruling of 0 settles the sale (the licence stays valid); any other share ends the licence.
     function resolveData(uint256 licenceId, uint256 buyerBps) external;
 
     /// @notice After the arbiter window without a ruling, the sale stands and the buyer's bond is returned.
     function resolveDataByDefault(uint256 licenceId) external;
 
-    /// @notice Refund a licence whose key was not delivered in time or whose key dispute was not answered.
+    /// @notice Refund a licence whose key was not delivered in time.
     function refund(uint256 licenceId) external;
 
     // --------------------------------------------------------------- payouts
@@ -296,12 +393,9 @@ interface IDataLicense {
     /// @notice Whether a licence is valid now (delivered or settled, and not expired).
     function isValid(uint256 licenceId) external view returns (bool);
 
-    /// @notice Whether `account` holds the given licence and it is valid for `datasetId` now.
-    function hasValidLicence(address account, uint256 datasetId, uint256 licenceId) external view returns (bool);
-
-    /// @notice Expiry timestamp of a licence (0: perpetual or not yet delivered).
-    function expiresAt(uint256 licenceId) external view returns (uint256);
-
     /// @notice Amount `account` can withdraw in `asset`.
     function balanceOwed(address asset, address account) external view returns (uint256);
+
+    /// @notice Raw storage words, for the periphery lens (Uniswap v4's `extsload`).
+    function extsload(bytes32 slot) external view returns (bytes32);
 }

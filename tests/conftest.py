@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import brownie
 import pytest
-from brownie import DataLicense, ReentrantToken, TestToken, accounts, chain
+from brownie import DataLicense, DataLicenseLens, ReentrantToken, TestToken, accounts, chain
 from eth_utils import keccak
 
 from datalicense import keywrap
@@ -60,9 +60,26 @@ def stranger():
     return accounts[6]
 
 
+#: The lens of each marketplace deployed by the fixtures (the buy helper reads current terms and version there).
+LENSES: dict[str, object] = {}
+
+
 @pytest.fixture(scope="module")
 def market(admin, fee_recipient, arbiter):
-    return DataLicense.deploy(admin, fee_recipient, arbiter, FEE_BPS, BOND, {"from": admin})
+    m = DataLicense.deploy(admin, fee_recipient, arbiter, FEE_BPS, BOND, {"from": admin})
+    LENSES[m.address] = DataLicenseLens.deploy(m, {"from": admin})
+    return m
+
+
+@pytest.fixture(scope="module")
+def lens(market):
+    return LENSES[market.address]
+
+
+def lens_of(market):
+    if market.address not in LENSES:
+        LENSES[market.address] = DataLicenseLens.deploy(market, {"from": accounts[0]})
+    return LENSES[market.address]
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +114,15 @@ class DeliveryKey:
                 x, y = keywrap.public_key(priv)
                 if keywrap.is_usable_key(x, y):
                     return cls(priv, x, y)
+
+    @property
+    def address(self) -> str:
+        """The delivery key's Ethereum-style address (what the contract stores while a licence is pending)."""
+        return "0x" + keywrap.point_address(self.x, self.y).hex()
+
+    @property
+    def scalar(self) -> int:
+        return int.from_bytes(self.private, "big")
 
 
 @dataclass
@@ -135,23 +161,47 @@ def publish(market, owner, agent=ZERO, **kw) -> Published:
     return Published(tx.events["DatasetPublished"]["datasetId"], content_key, key_hash)
 
 
-def buy(market, dataset_id, buyer, key: DeliveryKey | None = None, value=PRICE, licensee=ZERO, max_price=None):
+def offer(market, dataset_id):
+    """(termsId, version) a buyer names to buy `dataset_id` now."""
+    terms_id, version, *_ = lens_of(market).offer(dataset_id)
+    return terms_id, version
+
+
+def purchase(dataset_id, key: "DeliveryKey", licensee=ZERO, terms_id=0, version=0):
+    """A Purchase tuple in ABI order."""
+    return (dataset_id, terms_id, version, licensee, key.x, key.y)
+
+
+def buy(market, dataset_id, buyer, key: DeliveryKey | None = None, value=PRICE, licensee=ZERO, terms_id=None,
+        version=None):
+    """Buy with RBTC naming the current terms and version (or the ones given)."""
     key = key or DeliveryKey.random()
-    tx = market.buy(
-        dataset_id, licensee, key.x, key.y, value if max_price is None else max_price, {"from": buyer, "value": value}
-    )
+    cur_terms, cur_version = offer(market, dataset_id)
+    p = purchase(dataset_id, key, licensee, cur_terms if terms_id is None else terms_id,
+                 cur_version if version is None else version)
+    tx = market.buy(p, {"from": buyer, "value": value})
     return tx.events["LicencePurchased"]["licenceId"], key, tx
 
 
-def deliver(market, licence_id, pub: Published, key: DeliveryKey, sender, r=None, content_key=None):
+def deliver(market, licence_id, pub: Published, key: DeliveryKey, sender, r=None, content_key=None, key_hash=None,
+            key_address=None):
+    """Post a delivery of `content_key` (default: the dataset's) wrapped to `key`, naming `key_hash` (default:
+    the dataset's current commitment) and `key_address` (default: `key`'s address)."""
     r = r or int.from_bytes(os.urandom(31), "big") + 1
     wrap = keywrap.wrap_key(content_key or pub.content_key, licence_id, key.x, key.y, r)
-    tx = market.deliverKey(licence_id, *wrap.as_args(), {"from": sender})
+    tx = market.deliverKey(licence_id, key_address or key.address, key_hash or pub.key_hash, *wrap.as_args(),
+                           {"from": sender})
     return r, wrap, tx
 
 
-def proof(r, wrap: keywrap.Wrap, key: DeliveryKey, key_hash: bytes):
-    return (r, wrap.r_x, wrap.r_y, wrap.wrapped_key, key.x, key.y, key_hash)
+def escrowed(wrap: keywrap.Wrap, key_hash: bytes):
+    """The Delivery tuple a key dispute opens."""
+    return (wrap.r_x, wrap.r_y, wrap.wrapped_key, key_hash)
+
+
+def dispute_key(market, licence_id, key: DeliveryKey, wrap: keywrap.Wrap, key_hash: bytes, sender):
+    """The buyer's one-transaction key dispute: reveal the one-time key and the escrowed delivery."""
+    return market.disputeKey(licence_id, key.scalar, escrowed(wrap, key_hash), {"from": sender})
 
 
 @contextlib.contextmanager

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.24;
+
+import {IDataLicense} from "../interfaces/IDataLicense.sol";
+
+/// @title DataLicenseLens
+/// @notice Read-only periphery of the marketplace: decodes its storage through `extsload` (the way Uniswap v4's
+/// StateView reads the PoolManager), so the core keeps its bytes for what moves money. Holds nothing, changes
+/// nothing; any number of lenses may read one marketplace.
+/// @dev The slot numbers below are DataLicense's storage layout (solc `storageLayout`); `tests/test_lens.py`
+/// checks them against the compiler's layout, so a layout change that forgets the lens fails the tests.
+contract DataLicenseLens {
+    IDataLicense public immutable market;
+
+    uint256 internal constant SLOT_LICENCES = 0;
+    uint256 internal constant SLOT_OWNER = 4;
+    uint256 internal constant SLOT_COUNTERS = 7;
+    uint256 internal constant SLOT_FEE_RECIPIENT = 8;
+    uint256 internal constant SLOT_ARBITER = 9;
+    uint256 internal constant SLOT_DATASETS = 11;
+    uint256 internal constant SLOT_TERMS = 12;
+    uint256 internal constant SLOT_ROYALTY = 13;
+    uint256 internal constant SLOT_KEY_HASH = 14;
+    uint256 internal constant SLOT_AGENTS = 15;
+    uint256 internal constant SLOT_PENDING_OWNERS = 16;
+    uint256 internal constant SLOT_SETTINGS = 17;
+    uint256 internal constant SLOT_DELIVERY = 18;
+    uint256 internal constant SLOT_BONDS = 19;
+    uint256 internal constant SLOT_ASSET_ADDRESS = 20;
+    uint256 internal constant SLOT_ASSET_SLOT = 21;
+    uint256 internal constant SLOT_OWED = 22;
+    uint256 internal constant SLOT_FEES = 23;
+    uint256 internal constant SLOT_HELD = 24;
+
+    /// @notice Platform settings as they stand now.
+    struct Platform {
+        uint256 settingsId;
+        uint256 feeBps;
+        uint256 disputeBond;
+        address feeRecipient;
+        address arbiter;
+        bool emergencyPaused;
+        uint256 assetCount;
+    }
+
+    constructor(IDataLicense market_) {
+        market = market_;
+    }
+
+    /// @notice The licence record (holder, terms id, time stamp, state, settings id).
+    function licence(uint256 licenceId) public view returns (IDataLicense.Licence memory l) {
+        uint256 w = _load(_at(SLOT_LICENCES, licenceId));
+        l.holder = address(uint160(w));
+        l.termsId = uint32(w >> 160);
+        l.stamp = uint40(w >> 192);
+        l.state = IDataLicense.State(uint8(w >> 232));
+        l.settingsId = uint16(w >> 240);
+    }
+
+    /// @notice The dataset record (owner, current terms id, licences sold, current version).
+    function dataset(uint256 datasetId) public view returns (IDataLicense.Dataset memory d) {
+        uint256 w = _load(_at(SLOT_DATASETS, datasetId));
+        d.owner = address(uint160(w));
+        d.termsId = uint32(w >> 160);
+        d.sold = uint32(w >> 192);
+        d.version = uint32(w >> 224);
+    }
+
+    /// @notice Stored terms.
+    function terms(uint256 termsId) public view returns (IDataLicense.Terms memory t) {
+        uint256 w = _load(_at(SLOT_TERMS, termsId));
+        t.price = uint96(w);
+        t.datasetId = uint32(w >> 96);
+        t.assetId = uint16(w >> 128);
+        t.duration = uint32(w >> 144);
+        t.deliveryWindow = uint24(w >> 176);
+        t.disputeWindow = uint24(w >> 200);
+        t.flags = uint8(w >> 224);
+        t.supplyCap = uint24(w >> 232);
+    }
+
+    /// @notice ERC-2981 royalty of a terms id, in basis points.
+    function royaltyBps(uint256 termsId) external view returns (uint256) {
+        return _load(_at(SLOT_ROYALTY, termsId));
+    }
+
+    /// @notice Current key commitment keccak256(K) of a dataset.
+    function keyHashOf(uint256 datasetId) external view returns (bytes32) {
+        return bytes32(_load(_at(SLOT_KEY_HASH, datasetId)));
+    }
+
+    /// @notice Delivery agent of a dataset (address(0): none).
+    function agentOf(uint256 datasetId) external view returns (address) {
+        return address(uint160(_load(_at(SLOT_AGENTS, datasetId))));
+    }
+
+    /// @notice Pending new owner of a dataset (address(0): none).
+    function pendingDatasetOwner(uint256 datasetId) external view returns (address) {
+        return address(uint160(_load(_at(SLOT_PENDING_OWNERS, datasetId))));
+    }
+
+    /// @notice Delivery slot of a licence: the delivery key's address while Pending, the escrowed delivery's
+    /// commitment while Delivered or DataDisputed, zero after.
+    function deliveryRecord(uint256 licenceId) external view returns (bytes32) {
+        return bytes32(_load(_at(SLOT_DELIVERY, licenceId)));
+    }
+
+    /// @notice Address of the current delivery key of a pending licence (address(0) in other states).
+    function pendingDeliveryKey(uint256 licenceId) external view returns (address) {
+        if (licence(licenceId).state != IDataLicense.State.Pending) return address(0);
+        return address(uint160(_load(_at(SLOT_DELIVERY, licenceId))));
+    }
+
+    /// @notice Data-dispute bond held for a licence.
+    function bondOf(uint256 licenceId) external view returns (uint256) {
+        return _load(_at(SLOT_BONDS, licenceId));
+    }
+
+    /// @notice Platform settings number `settingsId` (fee and dispute bond).
+    function settingsOf(uint256 settingsId) public view returns (IDataLicense.Settings memory s) {
+        uint256 w = _load(_at(SLOT_SETTINGS, settingsId));
+        s.feeBps = uint16(w);
+        s.disputeBond = uint96(w >> 16);
+    }
+
+    /// @notice Fee and dispute bond a licence was bought under.
+    function licenceSettings(uint256 licenceId) external view returns (IDataLicense.Settings memory) {
+        return settingsOf(licence(licenceId).settingsId);
+    }
+
+    /// @notice Platform settings now.
+    function platform() external view returns (Platform memory p) {
+        uint256 w = _load(SLOT_COUNTERS);
+        p.settingsId = uint16(w >> 128);
+        p.emergencyPaused = uint8(w >> 144) != 0;
+        IDataLicense.Settings memory s = settingsOf(p.settingsId);
+        p.feeBps = s.feeBps;
+        p.disputeBond = s.disputeBond;
+        p.feeRecipient = address(uint160(_load(SLOT_FEE_RECIPIENT)));
+        uint256 a = _load(SLOT_ARBITER);
+        p.arbiter = address(uint160(a));
+        p.assetCount = uint16(a >> 160);
+    }
+
+    /// @notice Counters: last licence id, last dataset id, last terms id.
+    function counters() external view returns (uint256 lastLicenceId, uint256 lastDatasetId, uint256 lastTermsId) {
+        uint256 w = _load(SLOT_COUNTERS);
+        return (uint64(w), uint32(w >> 64), uint32(w >> 96));
+    }
+
+    /// @notice Owner (admin) of the marketplace.
+    function admin() external view returns (address) {
+        return address(uint160(_load(SLOT_OWNER)));
+    }
+
+    /// @notice Payment asset address of an asset id (0 is RBTC).
+    function assetAddress(uint256 assetId) external view returns (address) {
+        return address(uint160(_load(_at(SLOT_ASSET_ADDRESS, assetId))));
+    }
+
+    /// @notice Asset id of a token (0 for RBTC and for unknown tokens) and whether it is allowed for new sales.
+    function assetOf(address asset) public view returns (uint256 assetId, bool allowed) {
+        if (asset == address(0)) return (0, true);
+        uint256 w = _load(_atAddress(SLOT_ASSET_SLOT, asset));
+        return (w >> 1, w & 1 == 1);
+    }
+
+    /// @notice Whether a token is allowed for new sales (RBTC always is).
+    function isAssetAllowed(address asset) external view returns (bool allowed) {
+        (, allowed) = assetOf(asset);
+    }
+
+    /// @notice Accrued platform fees in an asset.
+    function feesAccrued(address asset) external view returns (uint256) {
+        (uint256 assetId,) = assetOf(asset);
+        return _load(_at(SLOT_FEES, assetId));
+    }
+
+    /// @notice Token units the marketplace accounts for (escrow + owed + fees) in a token asset.
+    function tokenHeld(address asset) external view returns (uint256) {
+        (uint256 assetId,) = assetOf(asset);
+        return asset == address(0) ? 0 : _load(_at(SLOT_HELD, assetId));
+    }
+
+    /// @notice Amount `account` can withdraw in `asset` (0 for an unknown token).
+    function owed(address asset, address account) external view returns (uint256) {
+        (uint256 assetId,) = assetOf(asset);
+        if (asset != address(0) && assetId == 0) return 0;
+        return _load(_atAddress(uint256(_at(SLOT_OWED, assetId)), account));
+    }
+
+    /// @notice Expiry timestamp of a licence (0: perpetual or not delivered or settled).
+    function expiresAt(uint256 licenceId) external view returns (uint256) {
+        IDataLicense.Licence memory l = licence(licenceId);
+        uint256 duration = terms(l.termsId).duration;
+        if (duration == 0) return 0;
+        if (l.state != IDataLicense.State.Delivered && l.state != IDataLicense.State.Settled) return 0;
+        return uint256(l.stamp) + duration;
+    }
+
+    /// @notice Whether `account` holds the given licence and it is valid for `datasetId` now.
+    function hasValidLicence(address account, uint256 datasetId, uint256 licenceId) external view returns (bool) {
+        IDataLicense.Licence memory l = licence(licenceId);
+        return account != address(0) && l.holder == account && terms(l.termsId).datasetId == datasetId
+            && market.isValid(licenceId);
+    }
+
+    /// @notice What a buyer names to buy a dataset now: its current terms id and version, the price and asset.
+    function offer(uint256 datasetId)
+        external
+        view
+        returns (uint256 termsId, uint256 version, uint256 price, address asset, bool onSale)
+    {
+        IDataLicense.Dataset memory d = dataset(datasetId);
+        IDataLicense.Terms memory t = terms(d.termsId);
+        asset = address(uint160(_load(_at(SLOT_ASSET_ADDRESS, t.assetId))));
+        bool paused = uint8(_load(SLOT_COUNTERS) >> 144) != 0;
+        onSale = d.owner != address(0) && t.flags & 2 == 0 && !paused
+            && (t.supplyCap == 0 || d.sold < t.supplyCap);
+        return (d.termsId, d.version, t.price, asset, onSale);
+    }
+
+    function _load(uint256 slot) private view returns (uint256) {
+        return uint256(market.extsload(bytes32(slot)));
+    }
+
+    function _at(uint256 base, uint256 key) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(key, base)));
+    }
+
+    function _atAddress(uint256 base, address key) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(key, base)));
+    }
+}

@@ -6,7 +6,7 @@ Run: brownie run scripts/export_abi.py   (a test fails when the exported ABI is 
 import json
 from pathlib import Path
 
-EXPORTED = ["DataLicense", "TestToken", "RevenuePool"]
+EXPORTED = ["DataLicense", "DataLicenseLens", "TestToken", "RevenuePool"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -8,6 +8,8 @@ from brownie import chain, web3
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOTSTOCK_CODE_CAP = 24_576
+#: Our own cap: 2 KB of headroom below Rootstock's, so fixes and new capabilities still fit.
+SIZE_BUDGET = 22_500
 
 
 def test_chain_is_a_rootstock_regtest_look_alike():
@@ -20,14 +22,14 @@ def test_chain_is_a_rootstock_regtest_look_alike():
 
 
 def test_contracts_fit_rootstock_code_size_cap():
-    for name in ["DataLicense", "RevenuePool"]:
+    for name in ["DataLicense", "DataLicenseLens", "RevenuePool"]:
         build = json.loads((ROOT / "build" / "contracts" / f"{name}.json").read_text())
         size = len(bytes.fromhex(build["deployedBytecode"]))
-        assert 0 < size <= ROOTSTOCK_CODE_CAP, f"{name} is {size} bytes"
+        assert 0 < size <= SIZE_BUDGET <= ROOTSTOCK_CODE_CAP, f"{name} is {size} bytes (budget {SIZE_BUDGET})"
 
 
 def test_exported_abi_matches_the_build():
-    for name in ["DataLicense", "TestToken", "RevenuePool"]:
+    for name in ["DataLicense", "DataLicenseLens", "TestToken", "RevenuePool"]:
         build = json.loads((ROOT / "build" / "contracts" / f"{name}.json").read_text())
         shipped = json.loads((ROOT / "datalicense" / "abi" / f"{name}.json").read_text())
         assert shipped == json.loads(json.dumps(build["abi"], sort_keys=True)), (

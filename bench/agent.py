@@ -29,6 +29,7 @@ from datalicense import Client  # noqa: E402
 from datalicense.chain import connect, gas_price, load_account  # noqa: E402
 from datalicense.keywrap import public_key  # noqa: E402
 from datalicense.localstack import KuboDaemon  # noqa: E402
+from datalicense.market import State  # noqa: E402
 from datalicense.storage import Storage  # noqa: E402
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -73,8 +74,8 @@ def main() -> None:
                 out = []
                 for i in range(purchases):
                     b = buyers[i % 10]
-                    x, y = public_key(bytes(b.key))
-                    tx = fn.buy(ds, ZERO, x, y, price).build_transaction({
+                    x, y = public_key(os.urandom(31) + bytes([i % 251 + 1]))  # a one-time delivery key
+                    tx = fn.buy((ds, 1, 1, ZERO, x, y)).build_transaction({
                         "from": b.address, "value": price, "gas": 200_000, "gasPrice": gp, "chainId": chain_id,
                         "nonce": round_ * (purchases // 10) + i // 10})
                     out.append(bytes(b.sign_transaction(tx).raw_transaction))
@@ -100,7 +101,7 @@ def main() -> None:
             t_buy = send_all(w3, signed)
             t0 = time.perf_counter() - t_buy
             delivered_event = seller.contract.events.KeyDelivered()
-            while seller.contract.functions.licence(purchases).call()[3] != 2:  # the last licence id
+            while seller.market.licence(purchases).state != State.DELIVERED:  # the last licence id
                 time.sleep(0.1)
             while len(delivered_event.get_logs(from_block=0)) < purchases:
                 time.sleep(0.2)
@@ -112,7 +113,7 @@ def main() -> None:
             send_all(w3, sign_purchases(1))
             t_start = time.perf_counter()
             agent = start_agent()
-            while seller.contract.functions.licence(2 * purchases).call()[3] != 2:
+            while seller.market.licence(2 * purchases).state != State.DELIVERED:
                 time.sleep(0.05)
             t_drain = time.perf_counter() - t_start
             agent.send_signal(signal.SIGTERM)

@@ -6,8 +6,11 @@ moment) the agent finds the recorded transaction, checks whether it was mined, a
 signed bytes if not, so it never sends a second, different delivery. The cursor moves only in the same
 database transaction that records the purchases it covers, so no purchase is missed.
 
-It also re-delivers new dataset versions to the licences they cover and answers key disputes with its proof
-(the wrap scalar r is derived from the seller secret, so a restarted agent can always prove).
+It also delivers new dataset versions to the settled licences they cover, always to the licence's current
+delivery key. Nothing needs it after a delivery: a buyer who receives a wrong key proves it alone.
+
+Whatever strangers publish, one job's failure (a dataset naming this agent whose key it does not hold, a licence
+whose state changed) marks that job failed with its reason, and the agent goes on with the others.
 """
 
 from __future__ import annotations
@@ -22,21 +25,23 @@ from typing import Any
 
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
+from . import keywrap
 from .client import Client
 from .errors import ChainError, ConfigError, DataLicenseError
+from .market import State
 
 log = logging.getLogger("datalicense.agent")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursor (name TEXT PRIMARY KEY, block INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
-    kind TEXT NOT NULL,              -- deliver | redeliver | prove
+    kind TEXT NOT NULL,              -- deliver | redeliver
     licence_id INTEGER NOT NULL,
-    key_hash TEXT NOT NULL,          -- version the job is for ('' for deliver/prove until signed)
+    key_hash TEXT NOT NULL,          -- version the job is for ('' for deliver)
     dataset_id INTEGER NOT NULL,
     key_x BLOB,                      -- the licence's delivery key, from its purchase event
     key_y BLOB,
-    state TEXT NOT NULL,             -- todo | signed | done | skipped
+    state TEXT NOT NULL,             -- todo | signed | done | skipped | failed
     raw_tx BLOB,
     tx_hash TEXT,
     note TEXT,
@@ -45,17 +50,16 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 """
 
-PENDING, DELIVERED, SETTLED, KEY_DISPUTED = 1, 2, 3, 4
 DELIVERY_GAS = 120_000
-DONE = {"deliver": "delivered", "redeliver": "redelivered", "prove": "proved"}  # job kind -> AgentStats field
+DONE = {"deliver": "delivered", "redeliver": "redelivered"}  # job kind -> AgentStats field
 
 
 @dataclass
 class AgentStats:
     delivered: int = 0
     redelivered: int = 0
-    proved: int = 0
     skipped: int = 0
+    failed: int = 0
 
 
 class Agent:
@@ -136,10 +140,19 @@ class Agent:
         return row[0] if row else self.c.deploy_block - 1
 
     def serves(self, dataset_id: int) -> bool:
+        """Whether this agent delivers for a dataset: it is the owner or the named agent, and it holds the
+        dataset's content keys (a stranger can name any agent; only datasets published from this home are ours)."""
         if dataset_id not in self._served:
-            owner = self.c.contract.functions.dataset(dataset_id).call()[0]
-            agent = self.c.contract.functions.agentOf(dataset_id).call()
-            self._served[dataset_id] = self.me in (owner, agent)
+            owner = self.c.market.dataset(dataset_id).owner
+            agent = self.c.market.agent_of(dataset_id)
+            reason = ""
+            if self.me not in (owner, agent):
+                reason = "this agent is neither its owner nor its agent"
+            elif not self.c.holds_keys_for(dataset_id):
+                reason = f"no content key for it in {self.c.home} (published elsewhere, or by a stranger naming this agent)"
+            if reason:
+                log.info("not serving dataset %d: %s", dataset_id, reason)
+            self._served[dataset_id] = not reason
         return self._served[dataset_id]
 
     def scan(self) -> None:
@@ -151,7 +164,7 @@ class Agent:
             end = min(head, start + self.chunk_blocks - 1)
             purchases = ev.LicencePurchased().get_logs(from_block=start, to_block=end)
             versions = ev.VersionPublished().get_logs(from_block=start, to_block=end)
-            disputes = ev.KeyDisputed().get_logs(from_block=start, to_block=end)
+            settled = ev.LicenceSettled().get_logs(from_block=start, to_block=end)
             agents = ev.AgentSet().get_logs(from_block=start, to_block=end)
             owners = ev.DatasetTransferred().get_logs(from_block=start, to_block=end)
             for a in agents + owners:
@@ -166,11 +179,11 @@ class Agent:
             for v in versions:
                 if int(v["args"]["version"]) > 1 and self.serves(int(v["args"]["datasetId"])):
                     rows += self._redelivery_jobs(int(v["args"]["datasetId"]), "0x" + bytes(v["args"]["keyHash"]).hex(), now)
-            for d in disputes:
-                lid = int(d["args"]["licenceId"])
-                ds = int(self.c.contract.functions.terms(self.c.contract.functions.licence(lid).call()[1]).call()[1])
+            for st in settled:  # a licence settled after a newer version appeared gets that version now
+                lid = int(st["args"]["licenceId"])
+                ds = self.c.market.dataset_of(lid)
                 if self.serves(ds):
-                    rows.append(("prove", lid, "", ds, None, None, "todo", now))
+                    rows += self._catch_up_job(lid, ds, now)
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany(
                 "INSERT OR IGNORE INTO jobs (kind, licence_id, key_hash, dataset_id, key_x, key_y, state, updated) "
@@ -182,15 +195,22 @@ class Agent:
             start = end + 1
 
     def _redelivery_jobs(self, dataset_id: int, key_hash: str, now: float) -> list[tuple[Any, ...]]:
-        """Licences of a dataset that are valid now and so cover its new version."""
+        """Settled licences of a dataset that are valid now and so cover its new version (licences still in
+        escrow get it when they settle: see `_catch_up_job`)."""
         jobs = []
-        for lid, kx, ky in self.db.execute(
-            "SELECT licence_id, key_x, key_y FROM jobs WHERE kind='deliver' AND dataset_id=? AND state='done'",
-            (dataset_id,),
+        for (lid,) in self.db.execute(
+            "SELECT licence_id FROM jobs WHERE kind='deliver' AND dataset_id=? AND state='done'", (dataset_id,)
         ).fetchall():
-            if self.c.contract.functions.isValid(lid).call():
-                jobs.append(("redeliver", lid, key_hash, dataset_id, kx, ky, "todo", now))
+            if self.c.market.licence(lid).state == State.SETTLED and self.c.market.is_valid(lid):
+                jobs.append(("redeliver", lid, key_hash, dataset_id, None, None, "todo", now))
         return jobs
+
+    def _catch_up_job(self, lid: int, dataset_id: int, now: float) -> list[tuple[Any, ...]]:
+        escrowed = [d for d in self.c.deliveries(lid) if d["escrowed"]]
+        current = self.c.market.key_hash(dataset_id)
+        if not escrowed or escrowed[0]["keyHash"] == current or not self.c.market.is_valid(lid):
+            return []
+        return [("redeliver", lid, "0x" + current.hex(), dataset_id, None, None, "todo", now)]
 
     # ------------------------------------------------------------------------------------------- work
 
@@ -250,12 +270,10 @@ class Agent:
             log.warning("%s licence %d: tx %s reverted", kind, lid, tx_hash)
 
     def _still_needed(self, kind: str, lid: int) -> bool:
-        state = self.c.contract.functions.licence(lid).call()[3]
+        state = self.c.market.licence(lid).state
         if kind == "deliver":
-            return state == PENDING
-        if kind == "prove":
-            return state == KEY_DISPUTED
-        return bool(self.c.contract.functions.isValid(lid).call())
+            return state == State.PENDING
+        return state == State.SETTLED and self.c.market.is_valid(lid)
 
     def _mark(self, kind: str, lid: int, key_hash: str, state: str, raw: bytes | None = None,
               tx_hash: str | None = None, note: str | None = None) -> None:
@@ -281,20 +299,19 @@ class Agent:
                 break
             signed: list[tuple[str, int, str, bytes, str]] = []
             for kind, lid, key_hash, ds, kx, ky in todo[start:start + batch_size]:
-                # a fresh purchase is pending by construction; other jobs are checked first
-                if kind != "deliver" and not self._still_needed(kind, lid):
-                    self._mark(kind, lid, key_hash, "skipped", note="not needed (state changed)")
-                    self.stats.skipped += 1
-                    continue
                 try:
+                    if not self._still_needed(kind, lid):
+                        self._mark(kind, lid, key_hash, "skipped", note="not needed (state changed)")
+                        self.stats.skipped += 1
+                        continue
                     fn = self._call_for(kind, lid, ds, kx, ky)
-                    # deliveries have a known cost (about 44k gas): a fixed limit saves the estimate round trip
-                    gas = DELIVERY_GAS if kind in ("deliver", "redeliver") else None
-                    raw, tx_hash = tx.sign(fn, what=f"{kind} licence {lid}", nonce=nonce, gas=gas)
-                except ChainError as exc:
+                    # deliveries have a known cost (about 45k gas): a fixed limit saves the estimate round trip
+                    raw, tx_hash = tx.sign(fn, what=f"{kind} licence {lid}", nonce=nonce, gas=DELIVERY_GAS)
+                except (DataLicenseError, keywrap.KeyWrapError) as exc:
+                    # one job's failure never stops the others
                     log.warning("licence %d: cannot %s: %s", lid, kind, exc)
-                    self._mark(kind, lid, key_hash, "skipped", note=str(exc))
-                    self.stats.skipped += 1
+                    self._mark(kind, lid, key_hash, "failed", note=str(exc))
+                    self.stats.failed += 1
                     continue
                 signed.append((kind, lid, key_hash, raw, tx_hash))
                 nonce += 1
@@ -308,11 +325,20 @@ class Agent:
         self._await_signed()
 
     def _call_for(self, kind: str, lid: int, dataset_id: int, kx: bytes | None, ky: bytes | None) -> Any:
-        if kind == "prove":
-            return self.c.proof_call(lid)
+        """The delivery, wrapped to the key the licence names now (checked on chain before signing)."""
         if dataset_id not in self._key_hashes:  # one look-up per dataset and run
-            self._key_hashes[dataset_id] = bytes(self.c.contract.functions.keyHashOf(dataset_id).call())
+            self._key_hashes[dataset_id] = self.c.market.key_hash(dataset_id)
         key = (kx, ky) if kx is not None and ky is not None else None
+        if kind == "deliver":
+            named = self.c.market.pending_delivery_key(lid)
+            if key is None or named is None or named.lower() != "0x" + keywrap.point_address(*key).hex():
+                latest = self.c.delivery_keys(lid)[-1]  # rotated since the purchase
+                key = (latest["x"], latest["y"])
+                if named is None or named.lower() != "0x" + keywrap.point_address(*key).hex():
+                    raise ChainError(f"licence {lid}: the delivery key on chain is {named}, not one it named")
+        else:
+            latest = self.c.delivery_keys(lid)[-1]
+            key = (latest["x"], latest["y"])
         return self.c.delivery_call(lid, kind == "redeliver", dataset_id, key, self._key_hashes[dataset_id])
 
     def counts(self) -> dict[str, int]:

@@ -22,6 +22,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 
 from .contracts import abi
 from .errors import ChainError, ConfigError
+from .market import State
 
 # name -> (RPC URL, chain id)
 NETWORKS: dict[str, tuple[str, int]] = {
@@ -143,16 +144,24 @@ HINTS: dict[str, str] = {
     "SalesClosed": "dataset {0} is not for sale now (paused or retired)",
     "DatasetIsRetired": "dataset {0} is retired",
     "SoldOut": "dataset {0} sold all {1} licences it offers",
-    "PriceAboveMax": "the price is {0}, above your maximum {1}: re-run with a higher --max-price if you agree",
+    "TermsChanged": "the terms of dataset {0} changed (now terms {1}, you accepted {2}): look again with "
+                    "`datalicense show {0}` and buy if you agree",
+    "VersionChanged": "dataset {0} has a new version {1} (you accepted {2}): look again with `datalicense show {0}`",
+    "DeliveryKeyIsAccount": "the delivery key {0} is an account key: delivery keys are one-time keys "
+                            "(let the client derive one)",
+    "InvalidPoint": "the delivered point R is not a usable secp256k1 point",
+    "KeyCommitmentChanged": "licence {0}: the dataset's key commitment is now {1}, not {2}: rebuild the delivery",
+    "DeliveryKeyChanged": "licence {0}: the holder's delivery key is now {1}, not {2}: rebuild the delivery",
+    "InvalidScalar": "the revealed key is not a secp256k1 scalar (1 .. n-1)",
     "WrongPayment": "the price is {0} but {1} was sent",
     "WrongAsset": "the dataset is sold in {0}, not {1}",
     "AssetNotAllowed": "{0} is not an accepted payment token",
     "InvalidDeliveryKey": "the delivery key is not a usable secp256k1 public key",
     "WrongState": "licence {0} is in state {1}, which does not allow this",
-    "TooLate": "too late for licence {0}: the deadline was {0}",
+    "TooLate": "too late for licence {0}: the deadline was time {1}",
     "TooEarly": "too early for licence {0}: possible from time {1}",
     "WrongBond": "the dispute bond is {0} wei, {1} was sent",
-    "ProofMismatch": "the revealed delivery of licence {0} is not the one that was made",
+    "ProofMismatch": "licence {0}: the revealed key or delivery is not the one the escrowed delivery was made to",
     "NothingToWithdraw": "nothing to withdraw in {0} for {1}",
     "Soulbound": "licence {0} is soulbound: it cannot be transferred",
     "PriceTooHigh": "price {0} is above the largest allowed, {1}",
@@ -161,12 +170,12 @@ HINTS: dict[str, str] = {
     "DurationTooLong": "duration {0}s is above the longest allowed, {1}s",
     "TokenNotReceived": "token {0} did not transfer the {1} it claimed",
 }
-STATE_NAMES = ["None", "Pending", "Delivered", "Settled", "KeyDisputed", "DataDisputed", "Refunded", "Resolved"]
+STATE_NAMES = [s.label for s in State]
 
 
 def _error_table() -> dict[bytes, tuple[str, list[str]]]:
     table = {}
-    for item in abi("DataLicense") + abi("TestToken"):
+    for item in abi("DataLicense") + abi("TestToken") + abi("RevenuePool"):
         if item["type"] == "error":
             types = [i["type"] for i in item["inputs"]]
             table[keccak(text=f"{item['name']}({','.join(types)})")[:4]] = (item["name"], types)
@@ -269,9 +278,9 @@ class Transactor:
         tx["gas"] = int(tx["gas"] * 1.2) + 10_000
         return tx
 
-    def send(self, fn: Any, value: int = 0, what: str = "transaction") -> Receipt:
+    def send(self, fn: Any, value: int = 0, what: str = "transaction", nonce: int | None = None) -> Receipt:
         sender = self.account.address
-        tx = self._build(fn, value, what)
+        tx = self._build(fn, value, what, nonce)
         balance = self.w3.eth.get_balance(sender)
         cost = tx["gas"] * tx["gasPrice"] + value
         if balance < cost:

@@ -168,6 +168,7 @@ def show(c: Ctx, dataset_id: int) -> None:
         f"  licence      {term}, {'transferable' if d.transferable else 'soulbound'}",
         f"  sold         {d.sold}{' of ' + str(d.supply_cap) if d.supply_cap else ''}",
         f"  windows      delivery {d.delivery_window / 3600:g} h, dispute {d.dispute_window / 3600:g} h",
+        f"  to buy       datalicense buy {d.dataset_id} --terms {d.terms_id} --version {d.version}",
         f"  version      {d.version}, manifest {d.manifest_cid}",
         f"  plaintext    {m.get('plaintext_size', '?')} bytes, sha256 {d.plaintext_sha256[2:]}",
         f"  media type   {m.get('media_type', '?')}",
@@ -178,15 +179,19 @@ def show(c: Ctx, dataset_id: int) -> None:
 @cli.command()
 @click.argument("dataset_id", type=int)
 @click.option("--max-price", default=None, help="Most you will pay (default: the current price).")
+@click.option("--terms", "terms_id", type=int, default=None,
+              help="The terms id you accept, as `show` prints it (default: the current terms).")
+@click.option("--version", "version", type=int, default=None,
+              help="The dataset version you accept, as `show` prints it (default: the current version).")
 @click.option("--for", "licensee", default=None, help="Buy for another address (a gift, an agent's wallet).")
 @click.option("--delivery-key", default=None,
-              help="Public key (hex, 64 or 65 bytes) the content key is wrapped to; default: your account's. "
-                   "Required with --for: the recipient's key, so the recipient can decrypt.")
+              help="One-time public key (hex, 64 or 65 bytes) the content key is wrapped to; default: one derived "
+                   "from your wallet. Required with --for: the recipient's `datalicense delivery-key`.")
 @click.option("--erc677", is_flag=True, help="Pay a token with one transferAndCall instead of approve + buy.")
 @pass_ctx
-def buy(c: Ctx, dataset_id: int, max_price: str | None, licensee: str | None, delivery_key: str | None,
-        erc677: bool) -> None:
-    """Buy a licence: pay into escrow; the seller's agent delivers the key."""
+def buy(c: Ctx, dataset_id: int, max_price: str | None, terms_id: int | None, version: int | None,
+        licensee: str | None, delivery_key: str | None, erc677: bool) -> None:
+    """Buy a licence: pay into escrow for the terms and version you saw; the seller's agent delivers the key."""
     from .errors import ConfigError
     from .keywrap import is_usable_key
 
@@ -203,8 +208,30 @@ def buy(c: Ctx, dataset_id: int, max_price: str | None, licensee: str | None, de
         key = (raw[:32], raw[32:])
     elif licensee:
         raise ConfigError("--for needs --delivery-key: the recipient's public key, so that the recipient can decrypt")
-    r = c.client.buy(dataset_id, max_price=max_price, licensee=licensee, delivery_key=key, erc677=erc677)
-    c.out(r.as_dict(), f"licence {r.licence_id} bought for {r.price_text}\n  tx {r.tx_hash} (gas {r.gas_used:,})")
+    r = c.client.buy(dataset_id, max_price=max_price, licensee=licensee, delivery_key=key, erc677=erc677,
+                     terms_id=terms_id, version=version)
+    c.out(r.as_dict(), f"licence {r.licence_id} bought for {r.price_text} (terms {r.terms_id}, version {r.version})"
+                       f"\n  tx {r.tx_hash} (gas {r.gas_used:,})")
+
+
+@cli.command(name="delivery-key")
+@pass_ctx
+def delivery_key_cmd(c: Ctx) -> None:
+    """Print a fresh one-time delivery key to give someone who buys a licence for you (`buy --for`)."""
+    _p, x, y, index = c.client.gift_delivery_key()
+    key = "04" + x.hex() + y.hex()
+    c.out({"deliveryKey": key, "index": index},
+          f"{key}\n(give this to the buyer: `datalicense buy DATASET --for {c.client.tx.account.address} "
+          f"--delivery-key {key}`; it is derived from your wallet, nothing to keep)")
+
+
+@cli.command(name="rotate-key")
+@click.argument("licence_id", type=int)
+@pass_ctx
+def rotate_key(c: Ctx, licence_id: int) -> None:
+    """Name a new one-time delivery key for a licence you hold (after a transfer, or a lost key)."""
+    r = c.client.rotate_key(licence_id)
+    c.out({"licenceId": licence_id, "tx": r.tx_hash}, f"licence {licence_id}: new delivery key named, tx {r.tx_hash}")
 
 
 @cli.command()
@@ -244,8 +271,7 @@ def _simple(name: str, method: str, done: str, help_text: str) -> None:
 
 _simple("confirm", "confirm", "confirmed", "Confirm a good delivery: the seller is paid.")
 _simple("settle", "settle", "settled", "Settle a delivered licence after its dispute window.")
-_simple("refund", "refund", "refunded", "Refund a licence whose key was not delivered or not proved in time.")
-_simple("prove", "prove", "proved", "Answer a key dispute by revealing the delivery's secret (sellers).")
+_simple("refund", "refund", "refunded", "Refund a licence whose key was not delivered in time.")
 
 
 @cli.command()
@@ -253,11 +279,16 @@ _simple("prove", "prove", "proved", "Answer a key dispute by revealing the deliv
 @click.option("--data", is_flag=True, help="The key works but the data is not as described (goes to the arbiter).")
 @pass_ctx
 def dispute(c: Ctx, licence_id: int, data: bool) -> None:
-    """Dispute a delivery, posting the dispute bond."""
+    """Dispute a delivery. A wrong key is proved in one transaction (you are refunded at once; refused when the
+    key is right). A data dispute posts the licence's bond and goes to the arbiter."""
     r = c.client.dispute(licence_id, data=data)
-    kind = "data" if data else "key"
-    c.out({"licenceId": licence_id, "kind": kind, "tx": r.tx_hash},
-          f"{kind} dispute opened for licence {licence_id}: tx {r.tx_hash}")
+    if data:
+        c.out({"licenceId": licence_id, "kind": "data", "tx": r.tx_hash},
+              f"data dispute opened for licence {licence_id}: tx {r.tx_hash}")
+    else:
+        c.out({"licenceId": licence_id, "kind": "key", "outcome": "refunded", "tx": r.tx_hash},
+              f"licence {licence_id}: the wrong key is proved and you are refunded (`datalicense withdraw`): "
+              f"tx {r.tx_hash}")
 
 
 @cli.command()
@@ -373,8 +404,8 @@ def agent(c: Ctx, once: bool, confirmations: int, poll: float, db: Path | None) 
     client = c.client
     path = db or client.home / f"agent-{client.chain_id}-{client.address.lower()}.sqlite"
     stats = Agent(client, path, confirmations=confirmations, poll_interval=poll).run(once=once)
-    c.out(stats.__dict__, f"delivered {stats.delivered}, re-delivered {stats.redelivered}, proved {stats.proved}, "
-                          f"skipped {stats.skipped}")
+    c.out(stats.__dict__, f"delivered {stats.delivered}, re-delivered {stats.redelivered}, "
+                          f"skipped {stats.skipped}, failed {stats.failed}")
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from eth_abi import encode
+from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
@@ -30,7 +30,6 @@ from . import agecrypt, keywrap
 from . import deployments as deployments_mod
 from .chain import (
     CURRENCY,
-    STATE_NAMES,
     Receipt,
     Transactor,
     connect,
@@ -43,11 +42,13 @@ from .contracts import abi
 from .errors import ChainError, ConfigError, IntegrityError, StorageError
 from .index import EventIndex
 from .manifest import Manifest, parse
+from .market import Market, State, TermsFlag, purchase_args, purchase_data
 from .manifest import now as manifest_now
 from .storage import Storage, cid_from_bytes, cid_to_bytes
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DAY = 86400
+GIFT_SCAN = 256  # gift delivery-key numbers tried when recovering a key without the home folder
 
 Progress = Callable[[str, int | None], Callable[[int], None]]
 
@@ -85,6 +86,9 @@ class BuyResult:
     price_text: str
     tx_hash: str
     gas_used: int
+    terms_id: int = 0
+    version: int = 0
+    delivery_key: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,6 +119,8 @@ class LicenceInfo:
     valid: bool
     key_x: str = ""
     key_y: str = ""
+    terms_id: int = 0
+    version: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,13 +176,15 @@ class Client:
                 f"no contract at {self.address} on chain id {self.chain_id}: the deployments file does not match "
                 "this network (redeploy, or pick the right --network)"
             )
-        self.contract = w3.eth.contract(address=self.address, abi=abi("DataLicense"))
+        self.market = Market(w3, self.address)
+        self.contract = self.market.contract
         self.home = home or default_home()
         self.progress = progress
         self.currency = CURRENCY.get(self.chain_id, "RBTC")
         self.index = EventIndex(self, self.home / "cache" / f"{self.chain_id}-{self.address.lower()}.json")
         self._content_keys: dict[tuple[int, bytes], bytes] = {}
         self._seller_secret: bytes | None = None
+        self._delivery_seed: bytes | None = None
         self._tx: Transactor | None = None
 
     @classmethod
@@ -226,6 +234,11 @@ class Client:
         _write_private(path, f"# dataset {dataset_id} content key\n{agecrypt.identity_string(content_key)}\n")
         return path
 
+    def holds_keys_for(self, dataset_id: int) -> bool:
+        """Whether this home folder holds content keys of a dataset (it was published from here)."""
+        folder = self._keys_dir() / str(dataset_id)
+        return folder.is_dir() and any(folder.glob("*.age"))
+
     def content_key(self, dataset_id: int, key_hash: bytes) -> bytes:
         """The seller's stored content key for a dataset version (by its commitment)."""
         if (dataset_id, key_hash) not in self._content_keys:
@@ -252,6 +265,53 @@ class Client:
             _write_private(path, secrets.token_hex(32) + "\n")
         self._seller_secret = bytes.fromhex(path.read_text().strip())
         return self._seller_secret
+
+    def delivery_seed(self) -> bytes:
+        """Seed of this wallet's one-time delivery keys on this marketplace: derived from the wallet's signature
+        of a fixed message (the same derivation a browser wallet uses), so nothing needs to be stored."""
+        if self._delivery_seed is None:
+            msg = keywrap.delivery_key_message(self.chain_id, self.address)
+            sig = self.tx.account.sign_message(encode_defunct(text=msg)).signature
+            self._delivery_seed = keywrap.delivery_seed(bytes(sig))
+        return self._delivery_seed
+
+    def delivery_key(self, index: int) -> tuple[int, bytes, bytes]:
+        """This wallet's one-time delivery key number `index`: (p, Px, Py)."""
+        return keywrap.delivery_key(self.delivery_seed(), index)
+
+    def gift_delivery_key(self) -> tuple[int, bytes, bytes, int]:
+        """A fresh one-time delivery key to hand to someone who buys a licence for this wallet: (p, Px, Py, index).
+
+        Gift keys are numbered from GIFT_INDEX_BASE; the next number is kept in the home folder, and a lost
+        folder costs nothing: `recover_delivery_key` scans the first GIFT_SCAN numbers."""
+        counter = self._keys_dir() / f"gift-index-{self.tx.account.address.lower()}"
+        n = int(counter.read_text()) if counter.exists() else 0
+        counter.parent.mkdir(parents=True, exist_ok=True)
+        _write_private(counter, str(n + 1))
+        index = keywrap.GIFT_INDEX_BASE + n
+        return (*self.delivery_key(index), index)
+
+    def recover_delivery_key(self, key_x: bytes, key_y: bytes, named_by_tx: str | None = None) -> int:
+        """The private scalar of one of this wallet's delivery keys, from the wallet and the chain alone.
+
+        A key the wallet named itself (in a purchase or a rotation) has the index of that transaction's nonce;
+        a gift key has one of the first GIFT_SCAN gift numbers."""
+        target = keywrap.point_address(key_x, key_y)
+        me = self.tx.account.address
+        candidates: list[int] = []
+        if named_by_tx:
+            tx = self.w3.eth.get_transaction(named_by_tx)
+            if normalize_address(tx["from"]) == me:
+                candidates.append(int(tx["nonce"]))
+        candidates += [keywrap.GIFT_INDEX_BASE + i for i in range(GIFT_SCAN)]
+        for index in candidates:
+            p, x, y = self.delivery_key(index)
+            if keywrap.point_address(x, y) == target:
+                return p
+        raise ConfigError(
+            f"the delivery key 0x{target.hex()} is not one of {me}'s delivery keys: use the account that bought "
+            "the licence or named the key (--account)"
+        )
 
     # ----------------------------------------------------------------------------------------- publish
 
@@ -306,7 +366,8 @@ class Client:
         # validate the terms on-chain (a dry run) before spending time on encryption and upload
         upload = self._upload(src, size, title, description, media_type, terms_ref, account.address)
         existing = self.index.find_version(upload["manifestCid"])
-        if existing is not None:
+        owner = account.address if pool is None else normalize_address(pool)
+        if existing is not None and self.market.dataset(existing["datasetId"]).owner == owner:
             return PublishResult(
                 existing["datasetId"], existing["version"], upload["manifestCid"], upload["ciphertextCid"],
                 upload["sha256"], upload["size"], upload["keyHash"], None, None, reused=True,
@@ -421,12 +482,10 @@ class Client:
 
     def _dataset_info(self, dataset_id: int, with_manifest: bool) -> DatasetInfo:
         rec = self.index.datasets[str(dataset_id)]
-        owner, terms_id, sold, version = self.contract.functions.dataset(dataset_id).call()
-        price, _, asset_id, duration, delivery, dispute, flags, cap = self.contract.functions.terms(terms_id).call()
-        asset = self.contract.functions.assetAddress(asset_id).call()
-        latest = rec["versions"][str(version)]
-        terms_rec = self.index.terms.get(str(terms_id), {})
-        status = "retired" if flags & 4 else ("paused" if flags & 2 else "on sale")
+        offer = self.market.offer(dataset_id)
+        t = offer.terms
+        latest = rec["versions"][str(offer.version)]
+        terms_rec = self.index.terms.get(str(offer.terms_id), {})
         manifest: dict[str, Any] = {}
         if with_manifest:
             try:
@@ -434,26 +493,28 @@ class Client:
             except (StorageError, IntegrityError) as exc:
                 manifest = {"error": str(exc)}
         return DatasetInfo(
-            dataset_id=dataset_id, owner=owner, version=version, manifest_cid=latest["manifestCid"],
-            plaintext_sha256=latest["plaintextHash"], key_hash=latest["keyHash"], terms_id=terms_id, price=price,
-            price_text=self.amount_text(price, asset), asset=asset, duration=duration, supply_cap=cap, sold=sold,
-            delivery_window=delivery, dispute_window=dispute, transferable=bool(flags & 1), status=status,
+            dataset_id=dataset_id, owner=offer.dataset.owner, version=offer.version,
+            manifest_cid=latest["manifestCid"], plaintext_sha256=latest["plaintextHash"], key_hash=latest["keyHash"],
+            terms_id=offer.terms_id, price=t.price, price_text=self.amount_text(t.price, offer.asset),
+            asset=offer.asset, duration=t.duration, supply_cap=t.supply_cap, sold=offer.dataset.sold,
+            delivery_window=t.delivery_window, dispute_window=t.dispute_window,
+            transferable=bool(t.flags & TermsFlag.TRANSFERABLE), status=t.status,
             terms_ref=terms_rec.get("termsRef", ""), manifest=manifest,
         )
 
     def licence(self, licence_id: int) -> LicenceInfo:
-        holder, terms_id, stamp, state, _fee = self.contract.functions.licence(licence_id).call()
-        if state == 0:
+        lic = self.market.licence(licence_id)
+        if lic.state == State.NONE:
             raise ConfigError(f"licence {licence_id} does not exist on chain id {self.chain_id}: see `datalicense licences`")
-        price, dataset_id, asset_id, *_ = self.contract.functions.terms(terms_id).call()
-        asset = self.contract.functions.assetAddress(asset_id).call()
+        t = self.market.terms(lic.terms_id)
+        asset = self.market.asset_address(t.asset_id)
         purchase = self._purchase_event(licence_id)
         return LicenceInfo(
-            licence_id=licence_id, dataset_id=dataset_id, holder=holder, state=STATE_NAMES[state], price=price,
-            price_text=self.amount_text(price, asset), purchased_block=purchase["blockNumber"],
-            expires_at=self.contract.functions.expiresAt(licence_id).call(),
-            valid=self.contract.functions.isValid(licence_id).call(),
+            licence_id=licence_id, dataset_id=t.dataset_id, holder=lic.holder, state=lic.state.label, price=t.price,
+            price_text=self.amount_text(t.price, asset), purchased_block=purchase["blockNumber"],
+            expires_at=self.market.expires_at(licence_id), valid=self.market.is_valid(licence_id),
             key_x="0x" + bytes(purchase["args"]["keyX"]).hex(), key_y="0x" + bytes(purchase["args"]["keyY"]).hex(),
+            terms_id=lic.terms_id, version=int(purchase["args"]["version"]),
         )
 
     def licences(self, holder: str | None = None) -> list[LicenceInfo]:
@@ -472,8 +533,16 @@ class Client:
             raise ConfigError(f"licence {licence_id} does not exist on chain id {self.chain_id}")
         return logs[0]
 
+    def delivery_keys(self, licence_id: int) -> list[dict[str, Any]]:
+        """The delivery keys a licence has named, oldest first: the purchase's, then each rotation's."""
+        purchase = self._purchase_event(licence_id)
+        logs = [purchase] + list(self.contract.events.DeliveryKeyRotated().get_logs(
+            from_block=purchase["blockNumber"], argument_filters={"licenceId": licence_id}))
+        return [{"block": lg["blockNumber"], "logIndex": lg["logIndex"], "tx": lg["transactionHash"].to_0x_hex(),
+                 "x": bytes(lg["args"]["keyX"]), "y": bytes(lg["args"]["keyY"])} for lg in logs]
+
     def deliveries(self, licence_id: int) -> list[dict[str, Any]]:
-        """Key deliveries of a licence, oldest first (the escrowed one, then re-deliveries of new versions)."""
+        """Key deliveries of a licence, oldest first: the escrowed one, then deliveries of newer versions."""
         out = []
         for ev in (self.contract.events.KeyDelivered(), self.contract.events.KeyRedelivered()):
             for log in ev.get_logs(from_block=self.deploy_block, argument_filters={"licenceId": licence_id}):
@@ -485,6 +554,11 @@ class Client:
                 })
         return sorted(out, key=lambda d: (d["block"], d["logIndex"]))
 
+    def _key_at(self, keys: list[dict[str, Any]], block: int, log_index: int) -> dict[str, Any]:
+        """The delivery key in force at a log position (the last one named before it)."""
+        named = [k for k in keys if (k["block"], k["logIndex"]) < (block, log_index)]
+        return named[-1] if named else keys[0]
+
     # ---------------------------------------------------------------------------------------------- buy
 
     def buy(
@@ -494,36 +568,59 @@ class Client:
         licensee: str | None = None,
         delivery_key: tuple[bytes, bytes] | None = None,
         erc677: bool = False,
+        terms_id: int | None = None,
+        version: int | None = None,
     ) -> BuyResult:
-        """Pay into escrow and receive a licence. The delivery key defaults to this account's own key."""
+        """Pay into escrow for the terms and version named (default: the current ones, as `show` prints them)
+        and receive a licence. The content key is delivered to a one-time key derived from this wallet (index:
+        the purchase transaction's nonce), or to `delivery_key` (the recipient's, for a gift)."""
         account = self.tx.account
-        owner, terms_id, _sold, _version = self.contract.functions.dataset(dataset_id).call()
-        if int(owner, 16) == 0:
+        offer = self.market.offer(dataset_id)
+        if not offer.dataset.exists:
             raise ConfigError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}: see `datalicense list`")
-        price, _, asset_id, *_ = self.contract.functions.terms(terms_id).call()
-        asset = self.contract.functions.assetAddress(asset_id).call()
-        decimals, _ = self.asset_info(asset)
-        if max_price is None:
-            limit = price
-        else:
+        terms_id = offer.terms_id if terms_id is None else terms_id
+        version = offer.version if version is None else version
+        price, asset = offer.price, offer.asset
+        if max_price is not None:
+            decimals, _ = self.asset_info(asset)
             limit = max_price if isinstance(max_price, int) else parse_amount(max_price, decimals)
-        key_x, key_y = delivery_key or keywrap.public_key(bytes(account.key))
+            if price > limit:
+                raise ChainError(
+                    f"the price of dataset {dataset_id} is {self.amount_text(price, asset)}, above your maximum "
+                    f"{self.amount_text(limit, asset)}: raise --max-price if you agree"
+                )
         to = normalize_address(licensee) if licensee else ZERO
-        if int(asset, 16) == 0:
-            rcpt = self.tx.send(self.contract.functions.buy(dataset_id, to, key_x, key_y, limit), value=price,
-                                what="buy")
+        token = None if int(asset, 16) == 0 else self.w3.eth.contract(address=asset, abi=abi("TestToken"))
+        if token is not None and not erc677:
+            self.tx.send(token.functions.approve(self.address, price), what="approve")
+        nonce = self.w3.eth.get_transaction_count(account.address, "pending")
+        if delivery_key is None:
+            _, key_x, key_y = self.delivery_key(nonce)
         else:
-            token = self.w3.eth.contract(address=asset, abi=abi("TestToken"))
-            if erc677:
-                data = encode(["uint256", "address", "bytes32", "bytes32"], [dataset_id, to, key_x, key_y])
-                rcpt = self.tx.send(token.functions.transferAndCall(self.address, limit, data), what="buy")
-            else:
-                self.tx.send(token.functions.approve(self.address, price), what="approve")
-                rcpt = self.tx.send(self.contract.functions.buyWithToken(dataset_id, to, key_x, key_y, limit),
-                                    what="buy")
+            key_x, key_y = delivery_key
+        args = purchase_args(dataset_id, terms_id, version, to, key_x, key_y)
+        if token is None:
+            rcpt = self.tx.send(self.contract.functions.buy(args), value=price, what="buy", nonce=nonce)
+        elif erc677:
+            rcpt = self.tx.send(token.functions.transferAndCall(self.address, price, purchase_data(*args)),
+                                what="buy", nonce=nonce)
+        else:
+            rcpt = self.tx.send(self.contract.functions.buyWithToken(args), what="buy", nonce=nonce)
         ev = self.contract.events.LicencePurchased().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
         return BuyResult(int(ev["licenceId"]), dataset_id, int(ev["price"]), self.amount_text(int(ev["price"]), asset),
-                         rcpt.tx_hash, rcpt.gas_used)
+                         rcpt.tx_hash, rcpt.gas_used, terms_id, version,
+                         "0x" + keywrap.point_address(key_x, key_y).hex())
+
+    def rotate_key(self, licence_id: int, delivery_key: tuple[bytes, bytes] | None = None) -> Receipt:
+        """Name a new one-time delivery key for a licence this account holds (after a transfer, or a lost key).
+        Deliveries from now on go to it; the escrowed delivery stays what it was."""
+        nonce = self.w3.eth.get_transaction_count(self.tx.account.address, "pending")
+        if delivery_key is None:
+            _, key_x, key_y = self.delivery_key(nonce)
+        else:
+            key_x, key_y = delivery_key
+        return self.tx.send(self.contract.functions.rotateDeliveryKey(licence_id, key_x, key_y),
+                            what="rotate delivery key", nonce=nonce)
 
     # ------------------------------------------------------------------------------------------ deliver
 
@@ -535,61 +632,86 @@ class Client:
         key: tuple[bytes, bytes] | None = None,
         key_hash: bytes | None = None,
     ) -> Any:
-        """The deliverKey (or redeliverKey) call wrapping the current content key to the licence's delivery key.
-
-        Callers that already know the dataset, the delivery key or the current key commitment (the agent)
-        pass them to save the look-ups."""
-        if dataset_id is None or key is None:
-            purchase = self._purchase_event(licence_id)["args"]
-            dataset_id = int(purchase["datasetId"])
-            key = (bytes(purchase["keyX"]), bytes(purchase["keyY"]))
+        """The deliverKey (or redeliverKey) call wrapping the dataset's current content key to the licence's
+        current delivery key, naming both. Callers that already know the dataset, the delivery key or the current
+        key commitment (the agent) pass them to save the look-ups."""
+        if dataset_id is None:
+            dataset_id = self.market.dataset_of(licence_id)
+        if key is None:
+            latest = self.delivery_keys(licence_id)[-1]
+            key = (latest["x"], latest["y"])
         if key_hash is None:
-            key_hash = bytes(self.contract.functions.keyHashOf(dataset_id).call())
+            key_hash = self.market.key_hash(dataset_id)
         r = keywrap.derive_r(self.seller_secret(), self.chain_id, self.address, licence_id, key_hash)
         wrap = keywrap.wrap_key(self.content_key(dataset_id, key_hash), licence_id, key[0], key[1], r)
-        fn = self.contract.functions.redeliverKey if redeliver else self.contract.functions.deliverKey
-        return fn(licence_id, *wrap.as_args())
-
-    def proof_call(self, licence_id: int) -> Any:
-        """The proveKey call answering a key dispute: reveals the wrap's scalar r (re-derived, never stored)."""
-        purchase = self._purchase_event(licence_id)["args"]
-        escrowed = [d for d in self.deliveries(licence_id) if d["escrowed"]]
-        if not escrowed:
-            raise ChainError(f"licence {licence_id} has no key delivery to prove")
-        d = escrowed[-1]
-        r = keywrap.derive_r(self.seller_secret(), self.chain_id, self.address, licence_id, d["keyHash"])
-        w = d["wrap"]
-        proof = (r, w.r_x, w.r_y, w.wrapped_key, bytes(purchase["keyX"]), bytes(purchase["keyY"]), d["keyHash"])
-        return self.contract.functions.proveKey(licence_id, proof)
+        if redeliver:
+            return self.contract.functions.redeliverKey(licence_id, key_hash, *wrap.as_args())
+        key_address = normalize_address("0x" + keywrap.point_address(*key).hex())
+        return self.contract.functions.deliverKey(licence_id, key_address, key_hash, *wrap.as_args())
 
     def deliver(self, licence_id: int, redeliver: bool = False) -> Receipt:
         """Wrap the current content key to the licence's delivery key and post it (owner or agent)."""
         return self.tx.send(self.delivery_call(licence_id, redeliver), what="deliver key")
 
-    def prove(self, licence_id: int) -> Receipt:
-        """Answer a key dispute by revealing the wrap's scalar r (recomputed from the seller secret)."""
-        return self.tx.send(self.proof_call(licence_id), what="prove key")
-
     # -------------------------------------------------------------------------------------------- fetch
 
-    def unwrap(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes]:
-        """(content key, key commitment) of the newest delivery for a licence; checks the commitment."""
-        deliveries = self.deliveries(licence_id)
-        if not deliveries:
+    def _open_delivery(self, licence_id: int, d: dict[str, Any], keys: list[dict[str, Any]],
+                       private_key: bytes | None) -> tuple[bytes, int]:
+        """(K', p) for one delivery: unwrap with the key in force when it was posted."""
+        named = self._key_at(keys, d["block"], d["logIndex"])
+        if private_key is not None:
+            p = int.from_bytes(private_key, "big")
+        else:
+            p = self.recover_delivery_key(named["x"], named["y"], named["tx"])
+        return keywrap.unwrap_key(d["wrap"], licence_id, p.to_bytes(32, "big")), p
+
+    def escrowed_key(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes]:
+        """(content key, key commitment) of the escrowed delivery, checked against the commitment it was
+        bound to. A wrong key raises IntegrityError: prove it with `datalicense dispute`."""
+        escrowed = [d for d in self.deliveries(licence_id) if d["escrowed"]]
+        if not escrowed:
             info = self.licence(licence_id)
             raise ChainError(
                 f"licence {licence_id} has no key delivery yet (state {info.state}): wait for the seller's agent, "
                 "or claim a refund with `datalicense refund` after the delivery deadline"
             )
-        d = deliveries[-1]
-        key = private_key or bytes(self.tx.account.key)
-        content_key = keywrap.unwrap_key(d["wrap"], licence_id, key)
+        d = escrowed[0]
+        content_key, _ = self._open_delivery(licence_id, d, self.delivery_keys(licence_id), private_key)
         if keccak(content_key) != d["keyHash"]:
             raise IntegrityError(
-                f"the key delivered for licence {licence_id} does not match the dataset's commitment: "
-                f"open a key dispute with `datalicense dispute {licence_id}` (the seller must prove it or refund you)"
+                f"the key delivered for licence {licence_id} does not open its commitment: prove it with "
+                f"`datalicense dispute {licence_id}` (one transaction; you are refunded at once)"
             )
         return content_key, d["keyHash"]
+
+    def unwrap(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes]:
+        """(content key, key commitment) of the newest version this licence has a good key for: the escrowed
+        delivery first (always checked), then deliveries of newer versions of the licence's own dataset; a
+        delivery that does not open its commitment is ignored."""
+        content_key, key_hash = self.escrowed_key(licence_id, private_key)
+        dataset_id = self.market.dataset_of(licence_id)
+        versions = self._versions(dataset_id)
+        rank = {v["keyHash"]: int(n) for n, v in versions.items()}
+        best = rank.get("0x" + key_hash.hex(), 0)
+        keys = self.delivery_keys(licence_id)
+        for d in self.deliveries(licence_id):
+            newer = rank.get("0x" + d["keyHash"].hex(), 0)
+            if d["escrowed"] or newer <= best:
+                continue
+            try:
+                k, _ = self._open_delivery(licence_id, d, keys, private_key)
+            except (ConfigError, keywrap.KeyWrapError):
+                continue
+            if keccak(k) == d["keyHash"]:
+                content_key, key_hash, best = k, d["keyHash"], newer
+        return content_key, key_hash
+
+    def _versions(self, dataset_id: int) -> dict[str, dict[str, Any]]:
+        self.index.update()
+        rec = self.index.datasets.get(str(dataset_id))
+        if rec is None:
+            raise ConfigError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}")
+        return rec["versions"]
 
     def fetch(
         self,
@@ -598,24 +720,41 @@ class Client:
         confirm: bool = True,
         private_key: bytes | None = None,
     ) -> FetchResult:
-        """Download, decrypt and verify a licensed dataset; the output appears only when it matches."""
+        """Download, decrypt and verify a licensed dataset; the output appears only when it matches.
+
+        Only versions of the licence's own dataset are considered; the manifest must name the recipient the
+        content key opens; a licence is confirmed only after its escrowed version verified."""
         info = self.licence(licence_id)
         account = self.tx.account
         if info.holder != account.address and private_key is None:
             raise ConfigError(
                 f"licence {licence_id} is held by {info.holder}, not {account.address}: use that account (--account)"
             )
-        if info.state in ("Refunded", "Resolved", "KeyDisputed", "DataDisputed"):
+        if info.state not in ("Delivered", "Settled", "Pending"):
             raise ChainError(f"licence {licence_id} is {info.state}: it gives no access to the data")
         if info.state in ("Delivered", "Settled") and not info.valid:
             raise ChainError(f"licence {licence_id} expired at {info.expires_at} (unix time): buy a new one")
-        content_key, key_hash = self.unwrap(licence_id, private_key)
-        version = self.index.version_by_key_hash("0x" + key_hash.hex())
+        escrowed_key, escrowed_hash = self.escrowed_key(licence_id, private_key)
+        if info.state == "Delivered":
+            content_key, key_hash = escrowed_key, escrowed_hash  # what escrow is bound to is what gets verified
+        else:
+            content_key, key_hash = self.unwrap(licence_id, private_key)
+        versions = self._versions(info.dataset_id)
+        version = next((dict(v, version=int(n)) for n, v in versions.items() if v["keyHash"] == "0x" + key_hash.hex()),
+                       None)
         if version is None:
-            raise IntegrityError(f"no dataset version has key commitment 0x{key_hash.hex()}")
+            raise IntegrityError(
+                f"dataset {info.dataset_id} has no version with key commitment 0x{key_hash.hex()}: nothing was "
+                "written and nothing confirmed"
+            )
         manifest = parse(self.storage.cat_bytes(version["manifestCid"]))
         if manifest.plaintext_sha256 != version["plaintextHash"][2:]:
             raise IntegrityError("the manifest's plaintext hash differs from the on-chain commitment")
+        if manifest.recipient != agecrypt.recipient_of(content_key):
+            raise IntegrityError(
+                f"the manifest of dataset {info.dataset_id} version {version['version']} names a recipient the "
+                "delivered key does not open: nothing was written and nothing confirmed"
+            )
         dest = Path(out)
         if dest.is_dir():
             raise ConfigError(f"{dest} is a folder: give a file name with -o")
@@ -634,7 +773,7 @@ class Client:
                 )
             os.replace(tmp, dest)
         confirmed = None
-        if confirm and info.state == "Delivered" and info.holder == account.address:
+        if confirm and info.state == "Delivered" and info.holder == account.address and key_hash == escrowed_hash:
             confirmed = self.tx.send(self.contract.functions.confirm(licence_id), what="confirm").tx_hash
         return FetchResult(licence_id, str(dest), size, digest.hex(), confirmed)
 
@@ -646,16 +785,45 @@ class Client:
     def settle(self, licence_id: int) -> Receipt:
         return self.tx.send(self.contract.functions.settle(licence_id), what="settle")
 
-    def dispute(self, licence_id: int, data: bool = False) -> Receipt:
-        bond = self.contract.functions.settings().call()[3]
-        fn = self.contract.functions.disputeData if data else self.contract.functions.disputeKey
-        return self.tx.send(fn(licence_id), value=bond, what="dispute")
+    def key_dispute_call(self, licence_id: int, private_key: bytes | None = None) -> tuple[Any, bool]:
+        """(the disputeKey call, whether the delivered key is right). The buyer's proof: the one-time key p of the
+        escrowed delivery, and that delivery; the contract recomputes K' from them."""
+        escrowed = [d for d in self.deliveries(licence_id) if d["escrowed"]]
+        if not escrowed:
+            raise ChainError(f"licence {licence_id} has no key delivery to dispute")
+        d = escrowed[0]
+        content_key, p = self._open_delivery(licence_id, d, self.delivery_keys(licence_id), private_key)
+        w = d["wrap"]
+        call = self.contract.functions.disputeKey(licence_id, p, (w.r_x, w.r_y, w.wrapped_key, d["keyHash"]))
+        return call, keccak(content_key) == d["keyHash"]
+
+    def dispute(self, licence_id: int, data: bool = False, private_key: bytes | None = None) -> Receipt:
+        """A key dispute proves a wrong key in one transaction (refunded at once); it is refused when the key is
+        right (it would settle the sale to the seller). A data dispute posts the licence's bond for the arbiter."""
+        if data:
+            lic = self.market.licence(licence_id)
+            bond = self.market.settings(lic.settings_id).dispute_bond
+            return self.tx.send(self.contract.functions.disputeData(licence_id), value=bond, what="data dispute")
+        call, key_correct = self.key_dispute_call(licence_id, private_key)
+        if key_correct:
+            raise ChainError(
+                f"the key delivered for licence {licence_id} is right: a key dispute would settle the sale to the "
+                "seller, so it was not sent (if the data is not as described, use `datalicense dispute --data`)"
+            )
+        try:  # simulate first: a dispute that would revert or settle is never sent
+            call.call({"from": self.tx.account.address})
+        except Exception as exc:  # noqa: BLE001 - decoded into the project's error below
+            from .chain import decode_revert
+
+            data_ = getattr(exc, "data", None)
+            raise ChainError(f"key dispute would fail: {decode_revert(data_) if data_ else exc}") from exc
+        return self.tx.send(call, what="key dispute")
 
     def refund(self, licence_id: int) -> Receipt:
         return self.tx.send(self.contract.functions.refund(licence_id), what="refund")
 
     def owed(self, asset: str = ZERO) -> int:
-        return int(self.contract.functions.balanceOwed(normalize_address(asset), self.tx.account.address).call())
+        return self.market.balance_owed(normalize_address(asset), self.tx.account.address)
 
     def withdraw(self, asset: str = ZERO, to: str | None = None) -> Receipt:
         account = self.tx.account

@@ -9,7 +9,7 @@ DATALICENSE_FEE_RECIPIENT and DATALICENSE_ARBITER (default: the deployer).
 
 import os
 
-from brownie import DataLicense, RevenuePool, accounts, chain, network
+from brownie import DataLicense, DataLicenseLens, RevenuePool, accounts, chain, network
 
 from datalicense import deployments
 
@@ -31,10 +31,13 @@ def deploy(admin=None, quiet=False):
     market = DataLicense.deploy(admin, fee_recipient, arbiter, fee_bps, bond, {"from": admin}, silent=quiet)
     tx = market.tx
     path = deployments.save(chain.id, "DataLicense", market.address, tx.block_number, tx.txid)
+    lens = DataLicenseLens.deploy(market, {"from": admin}, silent=quiet)
+    deployments.save(chain.id, "DataLicenseLens", lens.address, lens.tx.block_number, lens.tx.txid)
     pools = RevenuePool.deploy(market, {"from": admin}, silent=quiet)
     deployments.save(chain.id, "RevenuePool", pools.address, pools.tx.block_number, pools.tx.txid)
     if not quiet:
         print(f"DataLicense deployed at {market.address} (chain id {chain.id}, block {tx.block_number})")
+        print(f"DataLicenseLens (read-only views) at {lens.address}")
         print(f"RevenuePool implementation (pool factory) at {pools.address}")
         print(f"recorded in {path}")
     return market

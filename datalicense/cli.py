@@ -21,6 +21,7 @@ import click
 from .chain import display_address
 from .client import Client
 from .errors import DataLicenseError
+from .textsafe import escape
 
 EXIT_ERROR = 1
 
@@ -63,7 +64,7 @@ class Ctx:
         if self.as_json:
             click.echo(json.dumps(data, indent=2, default=str))
         else:
-            click.echo(human)
+            click.echo(escape(human, newlines=True))  # chain and IPFS text never reaches the terminal raw
 
     def addr(self, a: str) -> str:
         return display_address(a, self.client.chain_id)
@@ -161,8 +162,8 @@ def show(c: Ctx, dataset_id: int) -> None:
     m = d.manifest
     term = "perpetual" if d.duration == 0 else f"{d.duration / 86400:g} days from delivery"
     human = "\n".join([
-        f"dataset {d.dataset_id}: {m.get('title', '?')}",
-        f"  {m.get('description', '')}" if m.get("description") else "",
+        f"dataset {d.dataset_id}: {escape(m.get('title', '?'))}",
+        f"  {escape(m.get('description', ''))}" if m.get("description") else "",
         f"  owner        {c.addr(d.owner)}",
         f"  price        {d.price_text} ({d.status})",
         f"  licence      {term}, {'transferable' if d.transferable else 'soulbound'}",
@@ -171,7 +172,7 @@ def show(c: Ctx, dataset_id: int) -> None:
         f"  to buy       datalicense buy {d.dataset_id} --terms {d.terms_id} --version {d.version}",
         f"  version      {d.version}, manifest {d.manifest_cid}",
         f"  plaintext    {m.get('plaintext_size', '?')} bytes, sha256 {d.plaintext_sha256[2:]}",
-        f"  media type   {m.get('media_type', '?')}",
+        f"  media type   {escape(m.get('media_type', '?'))}",
     ])
     c.out(d.as_dict(), "\n".join(line for line in human.splitlines() if line))
 
@@ -419,7 +420,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except DataLicenseError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {escape(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
@@ -427,7 +428,8 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the user gets a line, developers set DATALICENSE_DEBUG
         if os.environ.get("DATALICENSE_DEBUG"):
             raise
-        click.echo(f"error: unexpected {type(exc).__name__}: {exc} (set DATALICENSE_DEBUG=1 for details)", err=True)
+        click.echo(f"error: unexpected {type(exc).__name__}: {escape(exc)} (set DATALICENSE_DEBUG=1 for details)",
+                   err=True)
         sys.exit(EXIT_ERROR)
 
 

@@ -25,6 +25,14 @@ def isolation(fn_isolation):
     """Every test starts from the same chain state."""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def local_rpc():
+    """`--network local` (the client, the CLI, child processes) means the chain brownie started for this run."""
+    from brownie import web3
+
+    os.environ["DATALICENSE_LOCAL_RPC"] = web3.provider.endpoint_uri
+
+
 @pytest.fixture(scope="module")
 def admin():
     return accounts[0]
@@ -125,6 +133,27 @@ class DeliveryKey:
         return int.from_bytes(self.private, "big")
 
 
+MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def account_private_key(account) -> bytes:
+    """The private key of one of the local chain's unlocked accounts (derived from the network's mnemonic)."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    for i in range(len(accounts)):
+        acct = Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        if acct.address.lower() == str(account).lower():
+            return bytes(acct.key)
+    raise LookupError(f"no key for {account}")
+
+
+def account_key(account) -> "DeliveryKey":
+    """The account's own key as a (forbidden) delivery key."""
+    priv = account_private_key(account)
+    return DeliveryKey(priv, *keywrap.public_key(priv))
+
+
 @dataclass
 class Published:
     dataset_id: int
@@ -180,6 +209,35 @@ def buy(market, dataset_id, buyer, key: DeliveryKey | None = None, value=PRICE, 
     p = purchase(dataset_id, key, licensee, cur_terms if terms_id is None else terms_id,
                  cur_version if version is None else version)
     tx = market.buy(p, {"from": buyer, "value": value})
+    return tx.events["LicencePurchased"]["licenceId"], key, tx
+
+
+def token_data(p) -> bytes:
+    """ERC-677 `transferAndCall` data: the ABI encoding of a Purchase (192 bytes)."""
+    from eth_abi import encode
+
+    d, t, v, licensee, x, y = p
+    return encode(["uint256", "uint256", "uint256", "address", "bytes32", "bytes32"], [d, t, v, str(licensee), x, y])
+
+
+def current_purchase(market, dataset_id, key: DeliveryKey | None = None, licensee=ZERO):
+    """(Purchase naming the current terms and version, key)."""
+    key = key or DeliveryKey.random()
+    return purchase(dataset_id, key, licensee, *offer(market, dataset_id)), key
+
+
+def buy_token(market, token, dataset_id, buyer, key: DeliveryKey | None = None, licensee=ZERO, amount=PRICE):
+    """Buy with an ERC-20 (approve, then buyWithToken) naming the current terms and version."""
+    p, key = current_purchase(market, dataset_id, key, licensee)
+    token.approve(market, amount, {"from": buyer})
+    tx = market.buyWithToken(p, {"from": buyer})
+    return tx.events["LicencePurchased"]["licenceId"], key, tx
+
+
+def buy_677(market, token, dataset_id, buyer, key: DeliveryKey | None = None, licensee=ZERO, amount=PRICE):
+    """Buy with ERC-677 transferAndCall naming the current terms and version."""
+    p, key = current_purchase(market, dataset_id, key, licensee)
+    tx = token.transferAndCall(market, amount, token_data(p), {"from": buyer})
     return tx.events["LicencePurchased"]["licenceId"], key, tx
 
 

@@ -1,9 +1,11 @@
 """Platform administration: two-step ownership, fee, recipient, arbiter, bond, allow-list, emergency pause."""
 
+import os
+
 import pytest
 from brownie import DataLicense, TestToken
 
-from conftest import BOND, DAY, FEE_BPS, PRICE, ZERO, buy, deliver, publish, reverts, sleep
+from conftest import BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_677, deliver, dispute_key, publish, reverts, sleep
 
 
 def test_constructor_rejects_bad_settings(admin, fee_recipient, arbiter):
@@ -17,18 +19,18 @@ def test_constructor_rejects_bad_settings(admin, fee_recipient, arbiter):
         DataLicense.deploy(admin, fee_recipient, arbiter, FEE_BPS, 2**96, {"from": admin})
 
 
-def test_settings_view(market, fee_recipient, arbiter):
-    fee, recipient, arb, bond, paused = market.settings()
-    assert (int(fee), recipient, arb, int(bond), paused) == (FEE_BPS, fee_recipient, arbiter, BOND, False)
+def test_platform_view(market, lens, admin, fee_recipient, arbiter):
+    p = lens.platform()
+    assert [p[0], p[1], p[2], p[3], p[4], p[5], p[6]] == [1, FEE_BPS, BOND, fee_recipient, arbiter, False, 0]
+    assert lens.admin() == admin
 
 
 @pytest.mark.parametrize(
     "call,args",
     [
-        ("setFee", (100,)),
+        ("setSettings", (100, 1)),
         ("setFeeRecipient", ("0x" + "11" * 20,)),
         ("setArbiter", ("0x" + "11" * 20,)),
-        ("setDisputeBond", (1,)),
         ("setAssetAllowed", ("0x" + "11" * 20, True)),
         ("setEmergencyPause", (True,)),
         ("setBaseURI", ("ipfs://x/",)),
@@ -39,24 +41,29 @@ def test_admin_functions_are_owner_only(market, stranger, call, args):
         getattr(market, call)(*args, {"from": stranger})
 
 
-def test_admin_setters_validate_and_emit(market, admin, stranger):
-    tx = market.setFee(500, {"from": admin})
-    assert tx.events["FeeSet"]["feeBps"] == 500
-    with reverts("FeeTooHigh"):
-        market.setFee(1001, {"from": admin})
+def test_admin_setters_validate_and_emit(market, lens, admin, stranger):
+    tx = market.setSettings(500, 7, {"from": admin})
+    e = tx.events["SettingsSet"]
+    assert (e["settingsId"], e["feeBps"], e["disputeBond"]) == (2, 500, 7)
+    with reverts("FeeTooHigh: 1001, 1000"):
+        market.setSettings(1001, 7, {"from": admin})
+    with reverts("BondTooHigh"):
+        market.setSettings(500, 2**96, {"from": admin})
+    market.setSettings(1000, 2**96 - 1, {"from": admin})  # both bounds are allowed
     with reverts("ZeroAddress"):
         market.setFeeRecipient(ZERO, {"from": admin})
     with reverts("ZeroAddress"):
         market.setArbiter(ZERO, {"from": admin})
-    with reverts("BondTooHigh"):
-        market.setDisputeBond(2**96, {"from": admin})
     with reverts("ZeroAddress"):
         market.setAssetAllowed(ZERO, True, {"from": admin})
-    market.setFeeRecipient(stranger, {"from": admin})
-    market.setArbiter(stranger, {"from": admin})
-    market.setDisputeBond(7, {"from": admin})
-    fee, recipient, arb, bond, paused = market.settings()
-    assert (int(fee), recipient, arb, int(bond), paused) == (500, stranger, stranger, 7, False)
+    assert market.setFeeRecipient(stranger, {"from": admin}).events["FeeRecipientSet"]["recipient"] == stranger
+    assert market.setArbiter(stranger, {"from": admin}).events["ArbiterSet"]["arbiter"] == stranger
+    market.setSettings(500, 7, {"from": admin})
+    p = lens.platform()
+    assert [p[0], p[1], p[2], p[3], p[4], p[5]] == [4, 500, 7, stranger, stranger, False]
+    # the earlier settings stay readable: licences bought under them keep them
+    assert [int(v) for v in lens.settingsOf(1)] == [FEE_BPS, BOND]
+    assert [int(v) for v in lens.settingsOf(3)] == [1000, 2**96 - 1]
 
 
 def test_ownership_moves_in_two_steps(market, admin, stranger):
@@ -68,10 +75,10 @@ def test_ownership_moves_in_two_steps(market, admin, stranger):
     market.acceptOwnership({"from": stranger})
     assert market.owner() == stranger
     with reverts("OwnableUnauthorizedAccount"):
-        market.setFee(1, {"from": admin})
+        market.setSettings(1, 1, {"from": admin})
 
 
-def test_allow_list_assigns_stable_ids(market, admin):
+def test_allow_list_assigns_stable_ids(market, lens, admin):
     a = TestToken.deploy("A", "A", {"from": admin})
     b = TestToken.deploy("B", "B", {"from": admin})
     ta = market.setAssetAllowed(a, True, {"from": admin})
@@ -80,27 +87,33 @@ def test_allow_list_assigns_stable_ids(market, admin):
     assert ida != idb and ida > 0 and idb > 0
     tx = market.setAssetAllowed(a, False, {"from": admin})
     assert tx.events["AssetAllowed"]["assetId"] == ida
-    assert not market.isAssetAllowed(a)
-    assert market.isAssetAllowed(b)
-    assert market.isAssetAllowed(ZERO)
-    assert market.assetAddress(ida) == a
+    assert not lens.isAssetAllowed(a)
+    assert lens.isAssetAllowed(b)
+    assert lens.isAssetAllowed(ZERO)
+    assert lens.assetAddress(ida) == a
+    assert lens.platform()[6] == 2
+    assert market.setAssetAllowed(a, True, {"from": admin}).events["AssetAllowed"]["assetId"] == ida
 
 
-def test_emergency_pause_stops_new_business_only(market, admin, seller, buyer, agent):
+def test_emergency_pause_stops_new_business_only(market, lens, admin, seller, buyer, agent, token):
     pub = publish(market, seller, agent=agent)
+    tok = publish(market, seller, asset=token.address)
     l1, k1, _ = buy(market, pub.dataset_id, buyer)  # will be delivered and settled during the pause
     l2, k2, _ = buy(market, pub.dataset_id, buyer)  # will miss delivery and be refunded during the pause
-    l3, k3, _ = buy(market, pub.dataset_id, buyer)  # will be key-disputed and proved during the pause
-    r3, w3, _ = deliver(market, l3, pub, k3, agent)
-    market.setEmergencyPause(True, {"from": admin})
+    l3, k3, _ = buy(market, pub.dataset_id, buyer)  # will be key-disputed during the pause
+    _, w3, _ = deliver(market, l3, pub, k3, agent, content_key=os.urandom(32))
+    assert market.setEmergencyPause(True, {"from": admin}).events["EmergencyPaused"]["paused"] is True
+    assert lens.platform()[5] is True
+    assert lens.offer(pub.dataset_id)[4] is False
     with reverts("EmergencyStopped"):
         publish(market, seller)
     with reverts("EmergencyStopped"):
         buy(market, pub.dataset_id, buyer)
+    with reverts("EmergencyStopped"):
+        buy_677(market, token, tok.dataset_id, buyer)
     deliver(market, l1, pub, k1, agent)
     market.confirm(l1, {"from": buyer})
-    market.disputeKey(l3, {"from": buyer, "value": BOND})
-    market.proveKey(l3, (r3, w3.r_x, w3.r_y, w3.wrapped_key, k3.x, k3.y, pub.key_hash), {"from": agent})
+    dispute_key(market, l3, k3, w3, pub.key_hash, buyer)
     sleep(DAY + 1)
     market.refund(l2, {"from": buyer})
     market.withdraw(ZERO, seller, {"from": seller})

@@ -9,7 +9,7 @@ from conftest import DAY, FEE_BPS, PRICE, ZERO, Published, buy, deliver, publish
 from datalicense import keywrap
 
 
-def test_publish_records_dataset_terms_and_commitments(market, seller, agent):
+def test_publish_records_dataset_terms_and_commitments(market, lens, seller, agent):
     key = os.urandom(32)
     cid = b"\x01\x55\x12\x20" + os.urandom(32)
     tx = market.publish(cid, keccak(b"plain"), keccak(key), keccak(b"terms"), terms(cap=5), agent, {"from": seller})
@@ -20,12 +20,13 @@ def test_publish_records_dataset_terms_and_commitments(market, seller, agent):
         1, "0x" + cid.hex(), "0x" + keccak(b"plain").hex(), "0x" + keccak(key).hex())
     t = tx.events["TermsSet"]
     assert (t["price"], t["supplyCap"], t["termsRef"]) == (PRICE, 5, "0x" + keccak(b"terms").hex())
-    d = market.dataset(ds)
-    assert (d[0], d[2], d[3]) == (seller, 0, 1)
-    stored = market.terms(d[1])
+    assert tx.events["DatasetPublished"]["agent"] == agent
+    d = lens.dataset(ds)
+    assert (d[0], d[1], d[2], d[3]) == (seller, t["termsId"], 0, 1)
+    stored = lens.terms(d[1])
     assert stored[0] == PRICE and stored[1] == ds and stored[7] == 5
-    assert market.keyHashOf(ds) == "0x" + keccak(key).hex()
-    assert market.agentOf(ds) == agent
+    assert lens.keyHashOf(ds) == "0x" + keccak(key).hex()
+    assert lens.agentOf(ds) == agent
 
 
 @pytest.mark.parametrize(
@@ -60,16 +61,16 @@ def test_publish_rejects_missing_commitments(market, seller):
         market.publish(b"\x01", keccak(b"p"), b"\x00" * 32, keccak(b"t"), terms(), ZERO, {"from": seller})
 
 
-def test_new_terms_apply_to_future_sales_only(market, seller, buyer, agent):
+def test_new_terms_apply_to_future_sales_only(market, lens, seller, buyer, agent):
     pub = publish(market, seller, agent=agent)
     old, _, _ = buy(market, pub.dataset_id, buyer)
     tx = market.setTerms(pub.dataset_id, keccak(b"v2 terms"), terms(price=3 * PRICE, duration=DAY), {"from": seller})
     new_terms = tx.events["TermsSet"]["termsId"]
-    assert market.dataset(pub.dataset_id)[1] == new_terms
-    with reverts("PriceAboveMax"):
+    assert lens.dataset(pub.dataset_id)[1] == new_terms
+    with reverts(f"WrongPayment: {3 * PRICE}, {PRICE}"):
         buy(market, pub.dataset_id, buyer)
     new, _, _ = buy(market, pub.dataset_id, buyer, value=3 * PRICE)
-    assert market.licence(old)[1] != market.licence(new)[1]
+    assert lens.licence(old)[1] != lens.licence(new)[1] == new_terms
     # the old licence is still refunded at the old price
     sleep(DAY + 1)
     market.refund(old, {"from": buyer})
@@ -90,14 +91,15 @@ def test_set_terms_cannot_cap_below_sales(market, seller, buyer):
 def test_pause_resume_and_retire(market, seller, buyer):
     pub = publish(market, seller)
     ds = pub.dataset_id
-    market.pauseSales(ds, {"from": seller})
+    tx = market.pauseSales(ds, {"from": seller})
+    assert tx.events["SalesPaused"]["datasetId"] == ds
     with reverts(f"SalesClosed: {ds}"):
         buy(market, ds, buyer)
     # new terms keep the pause
     market.setTerms(ds, keccak(b"t"), terms(), {"from": seller})
     with reverts("SalesClosed"):
         buy(market, ds, buyer)
-    market.resumeSales(ds, {"from": seller})
+    assert "SalesResumed" in market.resumeSales(ds, {"from": seller}).events
     buy(market, ds, buyer)
     tx = market.retire(ds, {"from": seller})
     assert "DatasetRetired" in tx.events
@@ -134,30 +136,33 @@ def test_owner_operations_are_owner_only(market, seller, stranger, fn):
         getattr(market, fn)(*unknown, {"from": seller})
 
 
-def test_new_version_binds_later_deliveries_and_redelivery(market, seller, buyer, agent):
+def test_new_version_binds_later_deliveries_and_redelivery(market, lens, seller, buyer, agent):
     pub = publish(market, seller, agent=agent)
     lid, key, _ = buy(market, pub.dataset_id, buyer)
     deliver(market, lid, pub, key, agent)
+    market.confirm(lid, {"from": buyer})
     k2 = os.urandom(32)
     tx = market.publishVersion(pub.dataset_id, b"\x01\x02", keccak(b"p2"), keccak(k2), {"from": seller})
     assert tx.events["VersionPublished"]["version"] == 2
-    assert market.dataset(pub.dataset_id)[3] == 2
-    # the existing licence covers version 2: the agent delivers its key without escrow
+    assert lens.dataset(pub.dataset_id)[3] == 2
+    assert lens.keyHashOf(pub.dataset_id) == "0x" + keccak(k2).hex()
+    # the settled licence covers version 2: the agent delivers its key without escrow
     w = keywrap.wrap_key(k2, lid, key.x, key.y, 4242)
-    tx = market.redeliverKey(lid, *w.as_args(), {"from": agent})
+    tx = market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": agent})
     assert tx.events["KeyRedelivered"]["keyHash"] == "0x" + keccak(k2).hex()
     assert keywrap.unwrap_key(w, lid, key.private) == k2
     # a pending licence bought now is delivered against version 2
-    lid2, key2, _ = buy(market, pub.dataset_id, buyer)
+    lid2, key2, tx = buy(market, pub.dataset_id, buyer)
+    assert tx.events["LicencePurchased"]["version"] == 2
     v2 = Published(pub.dataset_id, k2, keccak(k2))
     _, _, tx = deliver(market, lid2, v2, key2, agent)
     assert tx.events["KeyDelivered"]["keyHash"] == "0x" + keccak(k2).hex()
-    # redelivery needs a valid licence and a deliverer
+    # redelivery needs a settled, valid licence and a deliverer
     with reverts("NotDeliverer"):
-        market.redeliverKey(lid, *w.as_args(), {"from": buyer})
+        market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": buyer})
     lid3, _, _ = buy(market, pub.dataset_id, buyer)
     with reverts("WrongState"):
-        market.redeliverKey(lid3, *w.as_args(), {"from": agent})
+        market.redeliverKey(lid3, keccak(k2), *w.as_args(), {"from": agent})
     with reverts("EmptyManifest"):
         market.publishVersion(pub.dataset_id, b"", keccak(b"p2"), keccak(k2), {"from": seller})
     with reverts("EmptyKeyCommitment"):
@@ -186,21 +191,37 @@ def test_agent_delivers_and_nothing_else(market, seller, buyer, agent, stranger)
         deliver(market, lid2, pub, key2, agent)
 
 
-def test_dataset_changes_hands_in_two_steps(market, seller, buyer, stranger, agent):
+def test_dataset_changes_hands_in_two_steps(market, lens, seller, buyer, stranger, agent):
     pub = publish(market, seller, agent=agent)
     lid, key, _ = buy(market, pub.dataset_id, buyer)
-    market.transferDataset(pub.dataset_id, stranger, {"from": seller})
-    assert market.pendingDatasetOwner(pub.dataset_id) == stranger
+    tx = market.transferDataset(pub.dataset_id, stranger, {"from": seller})
+    assert tx.events["DatasetTransferStarted"]["to"] == stranger
+    assert lens.pendingDatasetOwner(pub.dataset_id) == stranger
     with reverts("NotPendingOwner"):
         market.acceptDataset(pub.dataset_id, {"from": buyer})
     tx = market.acceptDataset(pub.dataset_id, {"from": stranger})
     assert tx.events["DatasetTransferred"]["to"] == stranger
-    assert market.dataset(pub.dataset_id)[0] == stranger
-    assert market.pendingDatasetOwner(pub.dataset_id) == ZERO
+    assert tx.events["AgentSet"]["agent"] == ZERO  # the previous owner's agent goes with it
+    assert lens.dataset(pub.dataset_id)[0] == stranger
+    assert lens.pendingDatasetOwner(pub.dataset_id) == ZERO
+    assert lens.agentOf(pub.dataset_id) == ZERO
     with reverts("NotDatasetOwner"):
         market.pauseSales(pub.dataset_id, {"from": seller})
-    # revenue of a sale settled after the hand-over goes to the new owner
+    with reverts("NotDeliverer"):
+        deliver(market, lid, pub, key, agent)
+    with reverts("NotDeliverer"):
+        deliver(market, lid, pub, key, seller)
+    # revenue of a sale settled after the hand-over goes to the new owner, who delivers (or appoints an agent)
+    market.setAgent(pub.dataset_id, agent, {"from": stranger})
     deliver(market, lid, pub, key, agent)
     market.confirm(lid, {"from": buyer})
     assert market.balanceOwed(ZERO, stranger) == PRICE - PRICE * FEE_BPS // 10000
     assert market.balanceOwed(ZERO, seller) == 0
+
+
+def test_accepting_a_dataset_without_an_agent(market, lens, seller, stranger):
+    pub = publish(market, seller)
+    market.transferDataset(pub.dataset_id, stranger, {"from": seller})
+    tx = market.acceptDataset(pub.dataset_id, {"from": stranger})
+    assert "AgentSet" not in tx.events
+    assert lens.dataset(pub.dataset_id)[0] == stranger

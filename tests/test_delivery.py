@@ -1,15 +1,21 @@
-"""Key delivery, confirmation, settlement, both disputes, the delivery proof, refunds and withdrawals."""
+"""Key delivery, rotation, confirmation, settlement, the buyer's key dispute, data disputes, refunds, withdrawals."""
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 
-from conftest import BOND, DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, buy, deliver, proof, publish, reverts, sleep
+from conftest import (
+    BOND, DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, Published, account_key, buy, buy_token, deliver, dispute_key, escrowed,
+    publish, reverts, sleep,
+)
 from datalicense import keywrap
 
 FEE = PRICE * FEE_BPS // 10000
-PROOF_WINDOW = 3 * DAY
 ARBITER_WINDOW = 14 * DAY
+PENDING, DELIVERED, SETTLED, DATA_DISPUTED, REFUNDED, RESOLVED = 1, 2, 3, 4, 5, 6
+ZERO32 = "0x" + "00" * 32
 
 
 @pytest.fixture
@@ -19,34 +25,62 @@ def sold(market, seller, buyer, agent):
     return pub, lid, key
 
 
-def test_delivery_by_agent_or_owner_only(market, sold, seller, agent, stranger, buyer):
+def commitment(wrap, key_hash, key):
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return "0x" + keccak(encode(["bytes32"] * 4 + ["address"],
+                                [wrap.r_x, wrap.r_y, wrap.wrapped_key, key_hash, key.address])).hex()
+
+
+def test_delivery_by_agent_or_owner_only(market, lens, sold, seller, agent, stranger, buyer):
     pub, lid, key = sold
     with reverts("NotDeliverer"):
         deliver(market, lid, pub, key, stranger)
-    r, wrap, tx = deliver(market, lid, pub, key, seller)
+    _, wrap, tx = deliver(market, lid, pub, key, seller)
     e = tx.events["KeyDelivered"]
     assert (e["rX"], e["rY"], e["wrappedKey"], e["keyHash"]) == (
         "0x" + wrap.r_x.hex(), "0x" + wrap.r_y.hex(), "0x" + wrap.wrapped_key.hex(), "0x" + pub.key_hash.hex())
     assert keywrap.unwrap_key(wrap, lid, key.private) == pub.content_key
-    assert market.licence(lid)[3] == 2  # Delivered
+    lic = lens.licence(lid)
+    assert (lic[2], lic[3]) == (tx.timestamp, DELIVERED)
+    assert lens.deliveryRecord(lid) == commitment(wrap, pub.key_hash, key)
+    assert lens.pendingDeliveryKey(lid) == ZERO
     assert market.isValid(lid)
     with reverts("WrongState"):
         deliver(market, lid, pub, key, agent)
     with reverts("UnknownLicence: 999"):
-        market.deliverKey(999, *wrap.as_args(), {"from": agent})
+        market.deliverKey(999, key.address, pub.key_hash, *wrap.as_args(), {"from": agent})
 
 
-def test_delivery_after_the_deadline_is_refused_and_refunded(market, sold, agent, buyer):
+def test_delivery_names_key_and_commitment(market, sold, agent):
+    pub, lid, key = sold
+    other = DeliveryKey.random()
+    with reverts(f"DeliveryKeyChanged: {lid}, {key.address}, {other.address}"):
+        deliver(market, lid, pub, key, agent, key_address=other.address)
+    bad_hash = os.urandom(32)
+    with reverts(f"KeyCommitmentChanged: {lid}, "):
+        deliver(market, lid, pub, key, agent, key_hash=bad_hash)
+    with reverts("InvalidPoint"):
+        market.deliverKey(lid, key.address, pub.key_hash, (1).to_bytes(32, "big"), (1).to_bytes(32, "big"),
+                          os.urandom(32), {"from": agent})
+    deliver(market, lid, pub, key, agent)
+
+
+def test_delivery_after_the_deadline_is_refused_and_refunded(market, lens, sold, agent, buyer, stranger):
     pub, lid, key = sold
     with reverts("TooEarly"):
         market.refund(lid, {"from": buyer})
     sleep(DAY + 1)
     with reverts("TooLate"):
         deliver(market, lid, pub, key, agent)
-    tx = market.refund(lid, {"from": buyer})
-    assert tx.events["LicenceRefunded"]["amount"] == PRICE
+    tx = market.refund(lid, {"from": stranger})  # anyone may trigger it; the holder is paid
+    e = tx.events["LicenceRefunded"]
+    assert (e["to"], e["amount"], e["bond"]) == (buyer, PRICE, 0)
     assert market.balanceOwed(ZERO, buyer) == PRICE
-    assert market.licence(lid)[3] == 6  # Refunded
+    lic = lens.licence(lid)
+    assert (lic[2], lic[3]) == (tx.timestamp, REFUNDED)
+    assert lens.deliveryRecord(lid) == ZERO32
     assert not market.isValid(lid)
     with reverts("WrongState"):
         market.refund(lid, {"from": buyer})
@@ -54,7 +88,7 @@ def test_delivery_after_the_deadline_is_refused_and_refunded(market, sold, agent
         market.refund(12345, {"from": buyer})
 
 
-def test_confirm_pays_seller_and_fee(market, sold, agent, buyer, seller, stranger):
+def test_confirm_pays_seller_and_fee(market, lens, sold, agent, buyer, seller, stranger):
     pub, lid, key = sold
     with reverts("WrongState"):
         market.confirm(lid, {"from": buyer})
@@ -65,17 +99,29 @@ def test_confirm_pays_seller_and_fee(market, sold, agent, buyer, seller, strange
     e = tx.events["LicenceSettled"]
     assert (e["payee"], e["sellerAmount"], e["fee"]) == (seller, PRICE - FEE, FEE)
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
-    assert market.feesAccrued(ZERO) == FEE
-    assert market.deliveryRecord(lid) == "0x" + "00" * 32
+    assert lens.feesAccrued(ZERO) == FEE
+    assert lens.deliveryRecord(lid) == ZERO32
+    assert lens.licence(lid)[3] == SETTLED
     assert market.isValid(lid)
 
 
-def test_fee_is_fixed_at_purchase(market, sold, agent, buyer, seller, admin):
+def test_fee_and_bond_are_fixed_at_purchase(market, lens, sold, agent, buyer, seller, admin, arbiter):
     pub, lid, key = sold
-    market.setFee(1000, {"from": admin})
+    tx = market.setSettings(1000, 3 * BOND, {"from": admin})
+    assert list(tx.events["SettingsSet"].values()) == [2, 1000, 3 * BOND]
+    assert lens.licence(lid)[4] == 1
+    assert [int(v) for v in lens.licenceSettings(lid)] == [FEE_BPS, BOND]
     deliver(market, lid, pub, key, agent)
-    market.confirm(lid, {"from": buyer})
-    assert market.feesAccrued(ZERO) == FEE
+    with reverts(f"WrongBond: {BOND}, {3 * BOND}"):
+        market.disputeData(lid, {"from": buyer, "value": 3 * BOND})
+    market.disputeData(lid, {"from": buyer, "value": BOND})
+    market.resolveData(lid, 0, {"from": arbiter})
+    assert lens.feesAccrued(ZERO) == FEE
+    assert market.balanceOwed(ZERO, seller) == PRICE - FEE + BOND
+    # a licence bought now carries the new settings
+    lid2, _, _ = buy(market, pub.dataset_id, buyer)
+    assert lens.licence(lid2)[4] == 2
+    assert [int(v) for v in lens.licenceSettings(lid2)] == [1000, 3 * BOND]
 
 
 def test_settle_after_dispute_window(market, sold, agent, stranger, seller):
@@ -88,123 +134,174 @@ def test_settle_after_dispute_window(market, sold, agent, stranger, seller):
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
     with reverts("WrongState"):
         market.settle(lid, {"from": stranger})
+    with reverts("UnknownLicence"):
+        market.settle(999, {"from": stranger})
 
 
-def test_right_key_proves_and_seller_takes_the_bond(market, sold, agent, buyer, seller, stranger):
+def test_buyer_proves_a_wrong_key_and_is_refunded_at_once(market, lens, sold, agent, buyer, seller):
     pub, lid, key = sold
-    r, wrap, _ = deliver(market, lid, pub, key, agent)
-    with reverts("WrongBond"):
-        market.disputeKey(lid, {"from": buyer, "value": BOND - 1})
-    with reverts("NotLicenceHolder"):
-        market.disputeKey(lid, {"from": stranger, "value": BOND})
-    market.disputeKey(lid, {"from": buyer, "value": BOND})
-    assert market.bondOf(lid) == BOND
-    assert not market.isValid(lid)
-    tx = market.proveKey(lid, proof(r, wrap, key, pub.key_hash), {"from": stranger})  # anyone may submit
-    assert tx.events["KeyProved"]["keyCorrect"] is True
-    assert market.balanceOwed(ZERO, seller) == PRICE - FEE + BOND
-    assert market.balanceOwed(ZERO, buyer) == 0
-    assert market.licence(lid)[3] == 3
-    # the licence term starts at the proof
-    assert market.expiresAt(lid) == tx.timestamp + 30 * DAY
-
-
-def test_wrong_key_is_exposed_by_the_proof_and_refunded(market, sold, agent, buyer, seller):
-    pub, lid, key = sold
-    bogus = os.urandom(32)
-    r, wrap, _ = deliver(market, lid, pub, key, agent, content_key=bogus)
+    _, wrap, _ = deliver(market, lid, pub, key, agent, content_key=os.urandom(32))
     assert keywrap.unwrap_key(wrap, lid, key.private) != pub.content_key
-    market.disputeKey(lid, {"from": buyer, "value": BOND})
-    tx = market.proveKey(lid, proof(r, wrap, key, pub.key_hash), {"from": agent})
-    assert tx.events["KeyProved"]["keyCorrect"] is False
-    assert market.balanceOwed(ZERO, buyer) == PRICE + BOND
+    tx = dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
+    assert list(tx.events["KeyDisputeDecided"].values()) == [lid, False]
+    assert tx.events["LicenceRefunded"]["amount"] == PRICE
+    assert market.balanceOwed(ZERO, buyer) == PRICE
     assert market.balanceOwed(ZERO, seller) == 0
-    assert market.licence(lid)[3] == 6
+    assert lens.licence(lid)[3] == REFUNDED
+    assert lens.deliveryRecord(lid) == ZERO32
+    assert not market.isValid(lid)
 
 
-def test_wrong_r_or_wrong_reveal_cannot_prove(market, sold, agent, buyer):
+def test_buyer_disputing_a_right_key_settles_to_the_seller(market, lens, sold, agent, buyer, seller):
     pub, lid, key = sold
-    r, wrap, _ = deliver(market, lid, pub, key, agent)
-    market.disputeKey(lid, {"from": buyer, "value": BOND})
-    other = DeliveryKey.random()
-    for bad in [
-        proof(r + 1, wrap, key, pub.key_hash),  # wrong r
-        proof(r, keywrap.Wrap(wrap.r_x, wrap.r_y, os.urandom(32)), key, pub.key_hash),  # other W
-        proof(r, wrap, other, pub.key_hash),  # other delivery key
-        proof(r, wrap, key, os.urandom(32)),  # other key commitment
-    ]:
-        with reverts("ProofMismatch"):
-            market.proveKey(lid, bad, {"from": agent})
-    assert market.licence(lid)[3] == 4  # still KeyDisputed
+    _, wrap, dtx = deliver(market, lid, pub, key, agent)
+    tx = dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
+    assert list(tx.events["KeyDisputeDecided"].values()) == [lid, True]
+    assert market.balanceOwed(ZERO, seller) == PRICE - FEE
+    assert market.balanceOwed(ZERO, buyer) == 0
+    assert lens.licence(lid)[3] == SETTLED
+    assert lens.expiresAt(lid) == dtx.timestamp + 30 * DAY  # the term still runs from delivery
 
 
-def test_scalar_out_of_range_is_rejected(market, seller, buyer, agent):
-    pub = publish(market, seller, agent=agent)
-    lid, key, _ = buy(market, pub.dataset_id, buyer)
-    # a delivery whose R is not r*G for any r the seller can reveal
-    n = keywrap.N
-    r, wrap, _ = deliver(market, lid, pub, key, agent)
-    market.disputeKey(lid, {"from": buyer, "value": BOND})
-    for bad_r in (0, n, 2**256 - 1):
+def test_key_dispute_checks_the_revealed_key_and_delivery(market, sold, agent, buyer, stranger):
+    pub, lid, key = sold
+    _, wrap, _ = deliver(market, lid, pub, key, agent, content_key=os.urandom(32))
+    with reverts("NotLicenceHolder"):
+        dispute_key(market, lid, key, wrap, pub.key_hash, stranger)
+    for bad in (0, keywrap.N, 2**256 - 1):
         with reverts("InvalidScalar"):
-            market.proveKey(lid, proof(bad_r, wrap, key, pub.key_hash), {"from": agent})
+            market.disputeKey(lid, bad, escrowed(wrap, pub.key_hash), {"from": buyer})
+    with reverts(f"ProofMismatch: {lid}"):
+        dispute_key(market, lid, DeliveryKey.random(), wrap, pub.key_hash, buyer)
+    other = keywrap.Wrap(wrap.r_x, wrap.r_y, os.urandom(32))
+    with reverts("ProofMismatch"):
+        dispute_key(market, lid, key, other, pub.key_hash, buyer)
+    with reverts("ProofMismatch"):
+        dispute_key(market, lid, key, wrap, os.urandom(32), buyer)
+    dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
 
 
-def test_silent_seller_loses_after_the_proof_window(market, sold, agent, buyer, seller):
+def test_key_dispute_needs_a_delivered_licence(market, sold, buyer):
     pub, lid, key = sold
-    r, wrap, _ = deliver(market, lid, pub, key, agent)
-    market.disputeKey(lid, {"from": buyer, "value": BOND})
-    with reverts("TooEarly"):
-        market.refund(lid, {"from": buyer})
-    sleep(PROOF_WINDOW + 1)
-    with reverts("TooLate"):
-        market.proveKey(lid, proof(r, wrap, key, pub.key_hash), {"from": agent})
-    market.refund(lid, {"from": seller})  # anyone may trigger it
-    assert market.balanceOwed(ZERO, buyer) == PRICE + BOND
+    wrap = keywrap.wrap_key(pub.content_key, lid, key.x, key.y, 7)
+    with reverts("WrongState"):
+        dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
+    with reverts("NotLicenceHolder"):
+        dispute_key(market, 999, key, wrap, pub.key_hash, buyer)
 
 
 def test_dispute_window_closes(market, sold, agent, buyer):
     pub, lid, key = sold
-    deliver(market, lid, pub, key, agent)
+    _, wrap, _ = deliver(market, lid, pub, key, agent, content_key=os.urandom(32))
     sleep(2 * DAY + 1)
     with reverts("TooLate"):
-        market.disputeKey(lid, {"from": buyer, "value": BOND})
+        dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
     with reverts("TooLate"):
         market.disputeData(lid, {"from": buyer, "value": BOND})
 
 
-def test_data_dispute_split_by_the_arbiter(market, sold, agent, buyer, seller, arbiter, stranger):
+def test_rotation_before_delivery(market, lens, sold, agent, buyer, stranger):
+    pub, lid, key = sold
+    new = DeliveryKey.random()
+    with reverts("NotLicenceHolder"):
+        market.rotateDeliveryKey(lid, new.x, new.y, {"from": stranger})
+    with reverts("InvalidDeliveryKey"):
+        market.rotateDeliveryKey(lid, (1).to_bytes(32, "big"), (1).to_bytes(32, "big"), {"from": buyer})
+    mine = account_key(buyer)
+    with reverts(f"DeliveryKeyIsAccount: {buyer.address}"):
+        market.rotateDeliveryKey(lid, mine.x, mine.y, {"from": buyer})
+    tx = market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
+    assert list(tx.events["DeliveryKeyRotated"].values()) == [lid, "0x" + new.x.hex(), "0x" + new.y.hex()]
+    assert lens.pendingDeliveryKey(lid) == new.address
+    _, wrap, _ = deliver(market, lid, pub, new, agent)
+    assert keywrap.unwrap_key(wrap, lid, new.private) == pub.content_key
+    dispute_key(market, lid, new, wrap, pub.key_hash, buyer)  # the dispute is against the new key
+    assert lens.licence(lid)[3] == SETTLED
+
+
+def test_rotation_after_delivery_keeps_the_escrowed_delivery(market, lens, sold, agent, buyer, arbiter):
+    pub, lid, key = sold
+    _, wrap, _ = deliver(market, lid, pub, key, agent, content_key=os.urandom(32))
+    record = lens.deliveryRecord(lid)
+    new = DeliveryKey.random()
+    market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
+    assert lens.deliveryRecord(lid) == record
+    with reverts("ProofMismatch"):
+        dispute_key(market, lid, new, wrap, pub.key_hash, buyer)
+    market.disputeData(lid, {"from": buyer, "value": BOND})
+    market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})  # allowed while data-disputed
+    market.resolveData(lid, 5000, {"from": arbiter})
+    with reverts("WrongState"):
+        market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
+
+
+def test_rotation_refused_after_refund(market, sold, buyer):
+    pub, lid, key = sold
+    sleep(DAY + 1)
+    market.refund(lid, {"from": buyer})
+    new = DeliveryKey.random()
+    with reverts(f"WrongState: {lid}, {REFUNDED}"):
+        market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
+
+
+def test_data_dispute_split_by_the_arbiter(market, lens, sold, agent, buyer, seller, arbiter, stranger):
     pub, lid, key = sold
     deliver(market, lid, pub, key, agent)
+    with reverts("NotLicenceHolder"):
+        market.disputeData(lid, {"from": stranger, "value": BOND})
+    with reverts("WrongBond"):
+        market.disputeData(lid, {"from": buyer, "value": BOND - 1})
     tx = market.disputeData(lid, {"from": buyer, "value": BOND})
     assert tx.events["DataDisputed"]["bond"] == BOND
+    assert lens.bondOf(lid) == BOND
+    assert lens.licence(lid)[3] == DATA_DISPUTED
+    assert not market.isValid(lid)
     with reverts("NotArbiter"):
         market.resolveData(lid, 3000, {"from": stranger})
     with reverts("InvalidSplit"):
         market.resolveData(lid, 10001, {"from": arbiter})
-    market.resolveData(lid, 3000, {"from": arbiter})
+    tx = market.resolveData(lid, 3000, {"from": arbiter})
+    assert list(tx.events["DataDisputeResolved"].values()) == [lid, 3000, False]
     buyer_part = PRICE * 3000 // 10000
     seller_gross = PRICE - buyer_part
     fee = seller_gross * FEE_BPS // 10000
     assert market.balanceOwed(ZERO, buyer) == buyer_part + BOND
     assert market.balanceOwed(ZERO, seller) == seller_gross - fee
-    assert market.feesAccrued(ZERO) == fee
-    assert market.licence(lid)[3] == 7
+    assert lens.feesAccrued(ZERO) == fee
+    assert lens.bondOf(lid) == 0
+    assert lens.licence(lid)[3] == RESOLVED
+    assert lens.deliveryRecord(lid) == ZERO32
     assert not market.isValid(lid)
     with reverts("WrongState"):
         market.resolveData(lid, 0, {"from": arbiter})
+    with reverts("UnknownLicence"):
+        market.resolveData(999, 0, {"from": arbiter})
 
 
-def test_data_dispute_lost_by_buyer_forfeits_bond(market, sold, agent, buyer, seller, arbiter):
+def test_data_dispute_full_refund(market, sold, agent, buyer, seller, arbiter, lens):
     pub, lid, key = sold
     deliver(market, lid, pub, key, agent)
     market.disputeData(lid, {"from": buyer, "value": BOND})
-    market.resolveData(lid, 0, {"from": arbiter})
+    market.resolveData(lid, 10000, {"from": arbiter})
+    assert market.balanceOwed(ZERO, buyer) == PRICE + BOND
+    assert market.balanceOwed(ZERO, seller) == 0
+    assert lens.feesAccrued(ZERO) == 0
+
+
+def test_data_dispute_lost_by_buyer_forfeits_bond_and_keeps_the_licence(market, lens, sold, agent, buyer, seller,
+                                                                        arbiter):
+    pub, lid, key = sold
+    deliver(market, lid, pub, key, agent)
+    market.disputeData(lid, {"from": buyer, "value": BOND})
+    tx = market.resolveData(lid, 0, {"from": arbiter})
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE + BOND
     assert market.balanceOwed(ZERO, buyer) == 0
+    assert lens.licence(lid)[3] == SETTLED
+    assert market.isValid(lid)
+    assert lens.expiresAt(lid) == tx.timestamp + 30 * DAY  # the term restarts at the ruling
 
 
-def test_absent_arbiter_default(market, sold, agent, buyer, seller, stranger):
+def test_absent_arbiter_default(market, lens, sold, agent, buyer, seller, stranger):
     pub, lid, key = sold
     deliver(market, lid, pub, key, agent)
     market.disputeData(lid, {"from": buyer, "value": BOND})
@@ -212,13 +309,16 @@ def test_absent_arbiter_default(market, sold, agent, buyer, seller, stranger):
         market.resolveDataByDefault(lid, {"from": stranger})
     sleep(ARBITER_WINDOW + 1)
     tx = market.resolveDataByDefault(lid, {"from": stranger})
-    assert tx.events["DataDisputeResolved"]["byDefault"] is True
+    assert list(tx.events["DataDisputeResolved"].values()) == [lid, 0, True]
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
     assert market.balanceOwed(ZERO, buyer) == BOND
+    assert lens.bondOf(lid) == 0
     assert market.isValid(lid)
+    with reverts("WrongState"):
+        market.resolveDataByDefault(lid, {"from": stranger})
 
 
-def test_withdrawals(market, sold, agent, buyer, seller, fee_recipient, stranger):
+def test_withdrawals(market, lens, sold, agent, buyer, seller, fee_recipient, stranger):
     pub, lid, key = sold
     with reverts("NothingToWithdraw"):
         market.withdraw(ZERO, seller, {"from": seller})
@@ -229,70 +329,80 @@ def test_withdrawals(market, sold, agent, buyer, seller, fee_recipient, stranger
     before = stranger.balance()
     tx = market.withdraw(ZERO, stranger, {"from": seller})  # pay to another address
     assert stranger.balance() == before + PRICE - FEE
-    assert tx.events["Withdrawn"]["amount"] == PRICE - FEE
+    assert list(tx.events["Withdrawn"].values()) == [ZERO, seller, stranger, PRICE - FEE]
     assert market.balanceOwed(ZERO, seller) == 0
     before = fee_recipient.balance()
-    market.withdrawFees(ZERO, {"from": stranger})
+    tx = market.withdrawFees(ZERO, {"from": stranger})
+    assert list(tx.events["FeesWithdrawn"].values()) == [ZERO, fee_recipient, FEE]
     assert fee_recipient.balance() == before + FEE
     with reverts("NothingToWithdraw"):
         market.withdrawFees(ZERO, {"from": stranger})
     assert market.balance() == 0
     with reverts("AssetNotAllowed"):
         market.withdraw("0x" + "33" * 20, seller, {"from": seller})
+    with reverts("AssetNotAllowed"):
+        market.balanceOwed("0x" + "33" * 20, seller)
 
 
-def test_token_escrow_round_trip(market, seller, buyer, agent, token, fee_recipient):
+def test_token_escrow_round_trip(market, lens, seller, buyer, agent, token, fee_recipient, admin):
     pub = publish(market, seller, agent=agent, asset=token.address)
-    key = DeliveryKey.random()
-    token.approve(market, PRICE, {"from": buyer})
-    tx = market.buyWithToken(pub.dataset_id, ZERO, key.x, key.y, PRICE, {"from": buyer})
-    lid = tx.events["LicencePurchased"]["licenceId"]
+    lid, key, _ = buy_token(market, token, pub.dataset_id, buyer)
+    assert lens.tokenHeld(token) == PRICE
     deliver(market, lid, pub, key, agent)
     market.confirm(lid, {"from": buyer})
+    market.setAssetAllowed(token, False, {"from": admin})  # delisting keeps balances withdrawable
     market.withdraw(token, seller, {"from": seller})
     market.withdrawFees(token, {"from": buyer})
     assert token.balanceOf(seller) == PRICE - FEE
     assert token.balanceOf(fee_recipient) == FEE
     assert token.balanceOf(market) == 0
+    assert lens.tokenHeld(token) == 0
 
 
-def test_proof_against_shared_vectors(market, seller, buyer, agent):
+def test_token_refund_after_a_wrong_key(market, seller, buyer, agent, token):
+    pub = publish(market, seller, agent=agent, asset=token.address)
+    lid, key, _ = buy_token(market, token, pub.dataset_id, buyer)
+    _, wrap, _ = deliver(market, lid, pub, key, agent, content_key=os.urandom(32))
+    dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
+    assert market.balanceOwed(token, buyer) == PRICE
+    before = token.balanceOf(buyer)
+    market.withdraw(token, buyer, {"from": buyer})
+    assert token.balanceOf(buyer) == before + PRICE
+
+
+def test_dispute_against_shared_vectors(market, seller, buyer, agent):
     """The Python wrap and the contract agree on vectors computed independently of the contract."""
-    import json
-    from pathlib import Path
-
     vectors = json.loads((Path(__file__).parent / "vectors" / "keywrap.json").read_text())
     for v in vectors:
         content_key = bytes.fromhex(v["contentKey"])
         key = DeliveryKey(bytes.fromhex(v["deliveryPrivateKey"]), bytes.fromhex(v["deliveryKeyX"]),
                           bytes.fromhex(v["deliveryKeyY"]))
-        # publish and buy until the licence id matches the vector's
         pub = publish(market, seller, agent=agent)
-        pub.content_key, pub.key_hash = content_key, bytes.fromhex(v["keyHash"])
+        pub = Published(pub.dataset_id, content_key, bytes.fromhex(v["keyHash"]))
         market.publishVersion(pub.dataset_id, b"\x01", b"\x00" * 32, pub.key_hash, {"from": seller})
-        while True:
+        while True:  # buy until the licence id matches the vector's
             lid, _, _ = buy(market, pub.dataset_id, buyer, key=key)
             if lid >= v["licenceId"]:
                 break
         assert lid == v["licenceId"]
         wrap = keywrap.Wrap(bytes.fromhex(v["rX"]), bytes.fromhex(v["rY"]), bytes.fromhex(v["wrappedKey"]))
-        market.deliverKey(lid, *wrap.as_args(), {"from": agent})
-        market.disputeKey(lid, {"from": buyer, "value": BOND})
-        tx = market.proveKey(lid, proof(int(v["r"], 16), wrap, key, pub.key_hash), {"from": agent})
-        assert tx.events["KeyProved"]["keyCorrect"] is v["keyCorrect"]
+        market.deliverKey(lid, key.address, pub.key_hash, *wrap.as_args(), {"from": agent})
+        tx = dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
+        assert tx.events["KeyDisputeDecided"]["keyCorrect"] is v["keyCorrect"]
 
 
-def test_zero_fee_and_zero_bond(market, seller, buyer, agent, admin):
-    market.setFee(0, {"from": admin})
-    market.setDisputeBond(0, {"from": admin})
+def test_zero_fee_and_zero_bond(market, lens, seller, buyer, agent, admin, arbiter):
+    market.setSettings(0, 0, {"from": admin})
     pub = publish(market, seller, agent=agent)
     lid, key, _ = buy(market, pub.dataset_id, buyer)
-    r, wrap, _ = deliver(market, lid, pub, key, agent)
-    market.disputeKey(lid, {"from": buyer, "value": 0})
-    assert market.bondOf(lid) == 0
-    market.proveKey(lid, proof(r, wrap, key, pub.key_hash), {"from": agent})
+    deliver(market, lid, pub, key, agent)
+    with reverts("WrongBond: 0, 1"):
+        market.disputeData(lid, {"from": buyer, "value": 1})
+    market.disputeData(lid, {"from": buyer, "value": 0})
+    assert lens.bondOf(lid) == 0
+    market.resolveData(lid, 0, {"from": arbiter})
     assert market.balanceOwed(ZERO, seller) == PRICE
-    assert market.feesAccrued(ZERO) == 0
+    assert lens.feesAccrued(ZERO) == 0
 
 
 def test_payout_to_an_address_that_refuses_rbtc_fails_and_keeps_the_balance(market, sold, agent, buyer, seller,
@@ -303,3 +413,30 @@ def test_payout_to_an_address_that_refuses_rbtc_fails_and_keeps_the_balance(mark
     with reverts("TransferFailed"):
         market.withdraw(ZERO, token, {"from": seller})  # a token contract has no receive()
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
+
+
+def test_redelivery_of_a_new_version_to_a_settled_licence(market, lens, sold, agent, buyer, seller, stranger):
+    pub, lid, key = sold
+    deliver(market, lid, pub, key, agent)
+    k2 = os.urandom(32)
+    from eth_utils import keccak
+
+    market.publishVersion(pub.dataset_id, b"\x01\x02", keccak(b"p2"), keccak(k2), {"from": seller})
+    w = keywrap.wrap_key(k2, lid, key.x, key.y, 4242)
+    with reverts(f"WrongState: {lid}, {DELIVERED}"):
+        market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": agent})
+    market.confirm(lid, {"from": buyer})
+    with reverts("NotDeliverer"):
+        market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": stranger})
+    with reverts("KeyCommitmentChanged"):
+        market.redeliverKey(lid, pub.key_hash, *w.as_args(), {"from": agent})
+    with reverts("InvalidPoint"):
+        market.redeliverKey(lid, keccak(k2), (1).to_bytes(32, "big"), (2).to_bytes(32, "big"), w.wrapped_key,
+                            {"from": agent})
+    tx = market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": agent})
+    assert tx.events["KeyRedelivered"]["keyHash"] == "0x" + keccak(k2).hex()
+    assert keywrap.unwrap_key(w, lid, key.private) == k2
+    assert lens.deliveryRecord(lid) == ZERO32
+    sleep(31 * DAY)  # expired: no more redeliveries
+    with reverts(f"WrongState: {lid}, {SETTLED}"):
+        market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": agent})

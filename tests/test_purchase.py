@@ -1,18 +1,19 @@
-"""Purchases: RBTC, ERC-20, ERC-677; maximum price; gifts; caps; bad keys; wrong assets."""
+"""Purchases: RBTC, ERC-20, ERC-677; exact payment; named terms and version; gifts; caps; bad keys; wrong assets."""
 
 import pytest
 from brownie import TestToken
-from eth_abi import encode
-from eth_utils import keccak
 
-from conftest import PRICE, ZERO, DeliveryKey, buy, publish, reverts, terms
+from conftest import (
+    PRICE, ZERO, DeliveryKey, account_key, buy, buy_677, buy_token, current_purchase, offer, publish, purchase, reverts, token_data,
+)
 from datalicense import keywrap
 
 N = keywrap.N
 P = keywrap.P_FIELD
+PENDING = 1
 
 
-def test_buy_with_rbtc_escrows_and_mints(market, seller, buyer):
+def test_buy_with_rbtc_escrows_and_mints(market, lens, seller, buyer):
     pub = publish(market, seller)
     before = buyer.balance()
     lid, key, tx = buy(market, pub.dataset_id, buyer)
@@ -20,46 +21,45 @@ def test_buy_with_rbtc_escrows_and_mints(market, seller, buyer):
     assert market.balance() == PRICE
     assert market.ownerOf(lid) == buyer and market.balanceOf(buyer) == 1
     e = tx.events["LicencePurchased"]
-    assert (e["datasetId"], e["licensee"], e["price"], e["keyX"], e["keyY"]) == (
-        pub.dataset_id, buyer, PRICE, "0x" + key.x.hex(), "0x" + key.y.hex())
+    terms_id, version = offer(market, pub.dataset_id)
+    assert (e["datasetId"], e["licensee"], e["payer"], e["price"], e["termsId"], e["version"], e["keyX"],
+            e["keyY"]) == (pub.dataset_id, buyer, buyer, PRICE, terms_id, version, "0x" + key.x.hex(),
+                           "0x" + key.y.hex())
     assert tx.events["Transfer"]["from"] == ZERO
-    l = market.licence(lid)
-    assert (l[0], l[3]) == (buyer, 1)  # holder, Pending
-    assert market.deliveryRecord(lid) == "0x" + keywrap.point_address(key.x, key.y).rjust(32, b"\0").hex()
+    lic = lens.licence(lid)
+    assert (lic[0], lic[1], lic[2], lic[3], lic[4]) == (buyer, terms_id, tx.timestamp, PENDING, 1)
+    assert lens.deliveryRecord(lid) == "0x" + keywrap.point_address(key.x, key.y).rjust(32, b"\0").hex()
+    assert lens.pendingDeliveryKey(lid) == key.address
     assert not market.isValid(lid)
-    assert market.dataset(pub.dataset_id)[2] == 1
+    assert lens.dataset(pub.dataset_id)[2] == 1
 
 
-def test_excess_value_is_returned(market, seller, buyer):
+@pytest.mark.parametrize("value", [PRICE - 1, PRICE + 1, 5 * PRICE, 0])
+def test_rbtc_payment_must_be_exactly_the_price(market, seller, buyer, value):
     pub = publish(market, seller)
-    before = buyer.balance()
-    lid, _, tx = buy(market, pub.dataset_id, buyer, value=5 * PRICE, max_price=PRICE)
-    assert buyer.balance() == before - PRICE - tx.gas_used * tx.gas_price
-    assert market.balance() == PRICE
-
-
-def test_underpayment_reverts(market, seller, buyer):
-    pub = publish(market, seller)
-    with reverts(f"WrongPayment: {PRICE}, {PRICE - 1}"):
-        buy(market, pub.dataset_id, buyer, value=PRICE - 1, max_price=PRICE)
-
-
-def test_price_raised_in_front_of_a_purchase_reverts_it(market, seller, buyer):
-    """The owner front-runs a purchase with a higher price: the buyer's maximum protects it."""
-    pub = publish(market, seller)
-    market.setTerms(pub.dataset_id, keccak(b"t"), terms(price=10 * PRICE), {"from": seller})
-    before = buyer.balance()
-    with reverts(f"PriceAboveMax: {10 * PRICE}, {PRICE}"):
-        buy(market, pub.dataset_id, buyer, value=10 * PRICE, max_price=PRICE)
+    with reverts(f"WrongPayment: {PRICE}, {value}"):
+        buy(market, pub.dataset_id, buyer, value=value)
     assert market.balance() == 0
-    assert before - buyer.balance() < PRICE  # the reverted transaction cost gas, and nothing else
 
 
-def test_gift_licence_goes_to_the_named_licensee(market, seller, buyer, stranger):
+def test_purchase_names_current_terms_and_version(market, seller, buyer):
+    pub = publish(market, seller)
+    terms_id, version = offer(market, pub.dataset_id)
+    with reverts(f"TermsChanged: {pub.dataset_id}, {terms_id}, {terms_id + 1}"):
+        buy(market, pub.dataset_id, buyer, terms_id=terms_id + 1)
+    with reverts(f"VersionChanged: {pub.dataset_id}, {version}, 2"):
+        buy(market, pub.dataset_id, buyer, version=2)
+    with reverts("VersionChanged"):
+        buy(market, pub.dataset_id, buyer, version=0)
+    buy(market, pub.dataset_id, buyer)
+
+
+def test_gift_licence_goes_to_the_named_licensee(market, lens, seller, buyer, stranger):
     pub = publish(market, seller)
     lid, _, tx = buy(market, pub.dataset_id, buyer, licensee=stranger)
     assert market.ownerOf(lid) == stranger
-    assert tx.events["LicencePurchased"]["licensee"] == stranger
+    assert (tx.events["LicencePurchased"]["licensee"], tx.events["LicencePurchased"]["payer"]) == (stranger, buyer)
+    assert market.balanceOf(buyer) == 0
 
 
 def test_supply_cap(market, seller, buyer):
@@ -72,7 +72,7 @@ def test_supply_cap(market, seller, buyer):
 
 def test_unknown_dataset(market, buyer):
     with reverts("UnknownDataset: 77"):
-        buy(market, 77, buyer)
+        buy(market, 77, buyer, terms_id=0, version=0)
 
 
 @pytest.mark.parametrize(
@@ -103,56 +103,54 @@ def test_delivery_key_with_y_flipped_is_a_different_valid_point(market, seller, 
 
 def test_buy_with_erc20(market, seller, buyer, token):
     pub = publish(market, seller, asset=token.address)
-    key = DeliveryKey.random()
-    token.approve(market, PRICE, {"from": buyer})
     before = token.balanceOf(buyer)
-    tx = market.buyWithToken(pub.dataset_id, ZERO, key.x, key.y, PRICE, {"from": buyer})
+    lid, _, tx = buy_token(market, token, pub.dataset_id, buyer)
     assert token.balanceOf(buyer) == before - PRICE
     assert token.balanceOf(market) == PRICE
     assert tx.events["LicencePurchased"]["price"] == PRICE
-    with reverts("PriceAboveMax"):
-        market.buyWithToken(pub.dataset_id, ZERO, key.x, key.y, PRICE - 1, {"from": buyer})
+    assert market.ownerOf(lid) == buyer
     # no allowance left: the token refuses and nothing is recorded
+    p, _ = current_purchase(market, pub.dataset_id)
     with reverts("ERC20InsufficientAllowance"):
-        market.buyWithToken(pub.dataset_id, ZERO, key.x, key.y, PRICE, {"from": buyer})
+        market.buyWithToken(p, {"from": buyer})
 
 
 def test_rbtc_and_token_paths_do_not_mix(market, seller, buyer, token):
     rbtc = publish(market, seller)
     tok = publish(market, seller, asset=token.address)
-    key = DeliveryKey.random()
+    p, _ = current_purchase(market, rbtc.dataset_id)
     with reverts("NotSoldInToken"):
-        market.buyWithToken(rbtc.dataset_id, ZERO, key.x, key.y, PRICE, {"from": buyer})
+        market.buyWithToken(p, {"from": buyer})
     with reverts("UnknownDataset"):
-        market.buyWithToken(999, ZERO, key.x, key.y, PRICE, {"from": buyer})
+        market.buyWithToken(purchase(999, DeliveryKey.random()), {"from": buyer})
     with reverts(f"WrongAsset: {token.address}, {ZERO}"):
         buy(market, tok.dataset_id, buyer)
-    data = encode(["uint256", "address", "bytes32", "bytes32"], [rbtc.dataset_id, ZERO, key.x, key.y])
-    with reverts("WrongAsset"):
-        token.transferAndCall(market, PRICE, data, {"from": buyer})
+    with reverts(f"WrongAsset: {ZERO}, {token.address}"):
+        token.transferAndCall(market, PRICE, token_data(p), {"from": buyer})
 
 
 def test_buy_with_erc677_transfer_and_call(market, seller, buyer, token, stranger):
     pub = publish(market, seller, asset=token.address)
-    key = DeliveryKey.random()
-    data = encode(["uint256", "address", "bytes32", "bytes32"], [pub.dataset_id, stranger.address, key.x, key.y])
     before = token.balanceOf(buyer)
-    tx = token.transferAndCall(market, 3 * PRICE, data, {"from": buyer})
-    # the excess comes back in the same token
+    lid, _, tx = buy_677(market, token, pub.dataset_id, buyer, licensee=stranger)
     assert token.balanceOf(buyer) == before - PRICE
     assert token.balanceOf(market) == PRICE
-    lid = tx.events["LicencePurchased"]["licenceId"]
     assert market.ownerOf(lid) == stranger
-    with reverts("PriceAboveMax"):
-        token.transferAndCall(market, PRICE - 1, data, {"from": buyer})
-    with reverts("BadTokenData"):
+    assert tx.events["LicencePurchased"]["payer"] == buyer
+    p, _ = current_purchase(market, pub.dataset_id)
+    for amount in (PRICE - 1, PRICE + 1, 3 * PRICE):
+        with reverts(f"WrongPayment: {PRICE}, {amount}"):
+            token.transferAndCall(market, amount, token_data(p), {"from": buyer})
+    with reverts("BadTokenData: 2"):
         token.transferAndCall(market, PRICE, b"\x01\x02", {"from": buyer})
+    with reverts("BadTokenData: 224"):
+        token.transferAndCall(market, PRICE, token_data(p) + b"\x00" * 32, {"from": buyer})
 
 
 def test_token_fallback_only_from_allowed_tokens(market, seller, buyer, admin, token):
     pub = publish(market, seller, asset=token.address)
-    key = DeliveryKey.random()
-    data = encode(["uint256", "address", "bytes32", "bytes32"], [pub.dataset_id, ZERO, key.x, key.y])
+    p, _ = current_purchase(market, pub.dataset_id)
+    data = token_data(p)
     rogue = TestToken.deploy("Rogue", "R", {"from": admin})
     rogue.mint(buyer, PRICE, {"from": admin})
     with reverts("AssetNotAllowed"):
@@ -165,16 +163,14 @@ def test_token_fallback_only_from_allowed_tokens(market, seller, buyer, admin, t
         token.transferAndCall(market, PRICE, data, {"from": buyer})
     token.approve(market, PRICE, {"from": buyer})
     with reverts("AssetNotAllowed"):
-        market.buyWithToken(pub.dataset_id, ZERO, key.x, key.y, PRICE, {"from": buyer})
+        market.buyWithToken(p, {"from": buyer})
 
 
 def test_extreme_price(market, seller, admin, token, buyer):
     top = 2**96 - 1
     token.mint(buyer, top, {"from": admin})
     pub = publish(market, seller, asset=token.address, price=top)
-    key = DeliveryKey.random()
-    token.approve(market, top, {"from": buyer})
-    market.buyWithToken(pub.dataset_id, ZERO, key.x, key.y, 2**256 - 1, {"from": buyer})
+    buy_token(market, token, pub.dataset_id, buyer, amount=top)
     assert token.balanceOf(market) == top
 
 
@@ -184,13 +180,25 @@ def test_free_dataset(market, seller, buyer):
     assert market.ownerOf(lid) == buyer
 
 
-def test_erc677_exact_amount_and_y_out_of_field(market, seller, buyer, token):
-    pub = publish(market, seller, asset=token.address)
-    key = DeliveryKey.random()
-    data = encode(["uint256", "address", "bytes32", "bytes32"], [pub.dataset_id, ZERO, key.x, key.y])
-    before = token.balanceOf(buyer)
-    token.transferAndCall(market, PRICE, data, {"from": buyer})
-    assert token.balanceOf(buyer) == before - PRICE
-    rbtc = publish(market, seller)
+def test_delivery_key_must_not_be_an_account_key(market, seller, buyer, stranger, token):
+    """The one-time key is revealed in a dispute: never the payer's or the licensee's account key."""
+    pub = publish(market, seller)
+    mine = account_key(buyer)
+    assert mine.address.lower() == buyer.address.lower()
+    with reverts(f"DeliveryKeyIsAccount: {buyer.address}"):
+        buy(market, pub.dataset_id, buyer, key=mine)
+    with reverts("DeliveryKeyIsAccount"):
+        buy(market, pub.dataset_id, stranger, key=mine, licensee=buyer)  # the licensee's key
+    buy(market, pub.dataset_id, stranger, key=mine, licensee=stranger)  # anyone else's point is the buyer's risk
+    tok = publish(market, seller, asset=token.address)
+    with reverts("DeliveryKeyIsAccount"):
+        buy_677(market, token, tok.dataset_id, buyer, key=mine)
+    with reverts("DeliveryKeyIsAccount"):
+        buy_token(market, token, tok.dataset_id, buyer, key=mine)
+
+
+def test_erc677_y_out_of_field(market, seller, buyer, token):
+    tok = publish(market, seller, asset=token.address)
+    bad = DeliveryKey(b"", (1).to_bytes(32, "big"), P.to_bytes(32, "big"))
     with reverts("InvalidDeliveryKey"):
-        buy(market, rbtc.dataset_id, buyer, key=DeliveryKey(b"", (1).to_bytes(32, "big"), P.to_bytes(32, "big")))
+        buy_677(market, token, tok.dataset_id, buyer, key=bad)

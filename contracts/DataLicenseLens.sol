@@ -173,6 +173,7 @@ contract DataLicenseLens {
     /// @notice Accrued platform fees in an asset.
     function feesAccrued(address asset) external view returns (uint256) {
         (uint256 assetId,) = assetOf(asset);
+        if (asset != address(0) && assetId == 0) return 0; // an unknown token, not RBTC
         return _load(_at(SLOT_FEES, assetId));
     }
 
@@ -205,7 +206,9 @@ contract DataLicenseLens {
             && market.isValid(licenceId);
     }
 
-    /// @notice What a buyer names to buy a dataset now: its current terms id and version, the price and asset.
+    /// @notice What a buyer names to buy a dataset now: its current terms id and version, the price and asset,
+    /// and whether a purchase can go through now (dataset known, sales open, not sold out, no emergency stop,
+    /// payment asset still allowed).
     function offer(uint256 datasetId)
         external
         view
@@ -215,7 +218,8 @@ contract DataLicenseLens {
         IDataLicense.Terms memory t = terms(d.termsId);
         asset = address(uint160(_load(_at(SLOT_ASSET_ADDRESS, t.assetId))));
         bool paused = uint8(_load(SLOT_COUNTERS) >> 144) != 0;
-        onSale = d.owner != address(0) && t.flags & 2 == 0 && !paused
+        (, bool allowed) = assetOf(asset);
+        onSale = d.owner != address(0) && t.flags & 2 == 0 && !paused && allowed
             && (t.supplyCap == 0 || d.sold < t.supplyCap);
         return (d.termsId, d.version, t.price, asset, onSale);
     }

@@ -1,0 +1,292 @@
+"""DataLicenseLens: every view against known values, and its slot constants against the compiler's storage layout."""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from brownie import DataLicenseLens, TestToken
+from eth_utils import keccak
+
+from conftest import (
+    BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_token, deliver, dispute_key, publish, reverts, sleep,
+)
+from datalicense import keywrap
+
+ROOT = Path(__file__).resolve().parent.parent
+LENS_SOURCE = (ROOT / "contracts" / "DataLicenseLens.sol").read_text()
+FEE = PRICE * FEE_BPS // 10000
+ZERO32 = "0x" + "00" * 32
+
+
+# ------------------------------------------------------------------------------------------ storage layout
+
+def _solc() -> Path:
+    return Path(os.environ.get("SOLCX_BINARY_PATH", Path.home() / ".solcx")) / "solc-v0.8.24"
+
+
+@pytest.fixture(scope="module")
+def layout():
+    """DataLicense's storage layout as solc reports it (standard JSON, the project's compiler settings)."""
+    request = {
+        "language": "Solidity",
+        "sources": {"contracts/DataLicense.sol": {"urls": ["contracts/DataLicense.sol"]}},
+        "settings": {
+            "remappings": ["@openzeppelin=node_modules/@openzeppelin"],
+            "evmVersion": "paris",
+            "optimizer": {"enabled": True, "runs": 200},
+            "outputSelection": {"contracts/DataLicense.sol": {"DataLicense": ["storageLayout"]}},
+        },
+    }
+    out = subprocess.run([str(_solc()), "--standard-json", "--allow-paths", "."], input=json.dumps(request),
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(out.stdout)
+    errors = [e["formattedMessage"] for e in result.get("errors", []) if e["severity"] == "error"]
+    assert not errors, errors
+    return result["contracts"]["contracts/DataLicense.sol"]["DataLicense"]["storageLayout"]
+
+
+def _variables(layout):
+    return {v["label"]: (int(v["slot"]), v["offset"], v["type"]) for v in layout["storage"]}
+
+
+def _struct(layout, name):
+    """{member: bit offset} of a struct of IDataLicense (all our structs fit one slot)."""
+    for key, t in layout["types"].items():
+        if key.startswith(f"t_struct({name})"):
+            members = {m["label"]: (int(m["slot"]), m["offset"]) for m in t["members"]}
+            assert all(slot == 0 for slot, _ in members.values()), f"{name} no longer fits one slot"
+            return {label: off * 8 for label, (_, off) in members.items()}
+    raise LookupError(name)
+
+
+#: Lens slot constant -> DataLicense variable (the first variable of the slot, for packed ones).
+SLOT_VARIABLES = {
+    "SLOT_LICENCES": "_licences",
+    "SLOT_OWNER": "_owner",
+    "SLOT_COUNTERS": "_lastLicenceId",
+    "SLOT_FEE_RECIPIENT": "_feeRecipient",
+    "SLOT_ARBITER": "_arbiter",
+    "SLOT_DATASETS": "_datasets",
+    "SLOT_TERMS": "_terms",
+    "SLOT_ROYALTY": "_royaltyBps",
+    "SLOT_KEY_HASH": "_keyHash",
+    "SLOT_AGENTS": "_agents",
+    "SLOT_PENDING_OWNERS": "_pendingOwners",
+    "SLOT_SETTINGS": "_settings",
+    "SLOT_DELIVERY": "_delivery",
+    "SLOT_BONDS": "_bonds",
+    "SLOT_ASSET_ADDRESS": "_assetAddress",
+    "SLOT_ASSET_SLOT": "_assetSlot",
+    "SLOT_OWED": "_owed",
+    "SLOT_FEES": "_fees",
+    "SLOT_HELD": "_held",
+}
+
+
+def test_lens_slot_constants_match_the_storage_layout(layout):
+    constants = {m.group(1): int(m.group(2))
+                 for m in re.finditer(r"uint256 internal constant (SLOT_\w+) = (\d+);", LENS_SOURCE)}
+    assert set(constants) == set(SLOT_VARIABLES), "a lens slot constant has no mapping in this test"
+    variables = _variables(layout)
+    for const, label in SLOT_VARIABLES.items():
+        slot, offset, _ = variables[label]
+        assert (constants[const], 0) == (slot, offset), f"{const} = {constants[const]}, but {label} is at {slot}"
+
+
+def test_lens_packed_fields_match_the_storage_layout(layout):
+    v = _variables(layout)
+    counters = v["_lastLicenceId"][0]
+    # counters(): uint64(w), uint32(w >> 64), uint32(w >> 96); platform(): w >> 128, w >> 144; a >> 160
+    expected = {
+        "_lastLicenceId": (counters, 0, "t_uint64"),
+        "_lastDatasetId": (counters, 64 // 8, "t_uint32"),
+        "_lastTermsId": (counters, 96 // 8, "t_uint32"),
+        "_settingsId": (counters, 128 // 8, "t_uint16"),
+        "_emergencyPaused": (counters, 144 // 8, "t_bool"),
+        "_arbiter": (v["_arbiter"][0], 0, "t_address"),
+        "_assetCount": (v["_arbiter"][0], 160 // 8, "t_uint16"),
+    }
+    for label, want in expected.items():
+        assert v[label] == want, f"{label}: layout {v[label]}, lens reads {want}"
+    for shift in ("w >> 64", "w >> 96", "w >> 128", "w >> 144", "a >> 160"):
+        assert shift in LENS_SOURCE, f"the lens no longer reads `{shift}`: update this test with it"
+
+
+def _lens_shifts(function: str, var: str) -> dict[str, int]:
+    """{field: shift} of the assignments `var.field = uintN(w >> shift)` in a lens function."""
+    body = re.search(rf"function {function}\(.*?\n    }}", LENS_SOURCE, re.S).group(0)
+    shifts = {}
+    for m in re.finditer(rf"{var}\.(\w+) = [\w.]+\((?:uint\d+\()?w(?: >> (\d+))?\)", body):
+        shifts[m.group(1)] = int(m.group(2) or 0)
+    return shifts
+
+
+@pytest.mark.parametrize("function,var,struct", [
+    ("licence", "l", "Licence"),
+    ("dataset", "d", "Dataset"),
+    ("terms", "t", "Terms"),
+    ("settingsOf", "s", "Settings"),
+])
+def test_lens_struct_decoding_matches_the_storage_layout(layout, function, var, struct):
+    members = _struct(layout, struct)
+    shifts = _lens_shifts(function, var)
+    assert shifts == members, f"{function}() decodes {shifts}, the layout of {struct} is {members}"
+
+
+# ------------------------------------------------------------------------------------------------- views
+
+@pytest.fixture(scope="module")
+def scene(market, lens, admin, seller, buyer, agent, stranger, arbiter, token):
+    """One of everything, with known values."""
+    ds = publish(market, seller, agent=agent, duration=10 * DAY, cap=7, transferable=True, royalty=300)
+    pending, pkey, ptx = buy(market, ds.dataset_id, buyer)
+    delivered, dkey, _ = buy(market, ds.dataset_id, buyer, licensee=stranger)
+    _, dwrap, dtx = deliver(market, delivered, ds, dkey, agent)
+    disputed, xkey, _ = buy(market, ds.dataset_id, buyer)
+    deliver(market, disputed, ds, xkey, agent)
+    market.disputeData(disputed, {"from": buyer, "value": BOND})
+    settled, skey, _ = buy(market, ds.dataset_id, buyer)
+    deliver(market, settled, ds, skey, agent)
+    market.confirm(settled, {"from": buyer})
+    tok = publish(market, seller, asset=token.address)
+    tlid, tkey, _ = buy_token(market, token, tok.dataset_id, buyer)
+    market.transferDataset(tok.dataset_id, stranger, {"from": seller})
+    market.setSettings(500, 3 * BOND, {"from": admin})
+    return dict(ds=ds, pending=pending, pkey=pkey, ptx=ptx, delivered=delivered, dkey=dkey, dwrap=dwrap, dtx=dtx,
+                disputed=disputed, settled=settled, tok=tok, tlid=tlid)
+
+
+def test_market_and_admin(lens, market, admin):
+    assert lens.market() == market
+    assert lens.admin() == admin
+
+
+def test_counters_and_platform(lens, scene, fee_recipient, arbiter):
+    assert [int(v) for v in lens.counters()] == [5, 2, 2]
+    p = lens.platform()
+    assert [p[0], p[1], p[2], p[3], p[4], p[5], p[6]] == [2, 500, 3 * BOND, fee_recipient, arbiter, False, 1]
+
+
+def test_licence_records(lens, scene, buyer, stranger):
+    lic = lens.licence(scene["pending"])
+    assert [lic[0], lic[2], lic[3], lic[4]] == [buyer, scene["ptx"].timestamp, 1, 1]
+    lic = lens.licence(scene["delivered"])
+    assert [lic[0], lic[2], lic[3]] == [stranger, scene["dtx"].timestamp, 2]
+    assert lens.licence(scene["disputed"])[3] == 4
+    assert lens.licence(scene["settled"])[3] == 3
+    assert list(lens.licence(999)) == [ZERO, 0, 0, 0, 0]
+
+
+def test_dataset_terms_and_royalty(lens, scene, seller):
+    ds = scene["ds"].dataset_id
+    d = lens.dataset(ds)
+    assert [d[0], d[2], d[3]] == [seller, 4, 1]
+    t = lens.terms(d[1])
+    assert list(t) == [PRICE, ds, 0, 10 * DAY, DAY, 2 * DAY, 1, 7]  # flags: transferable
+    assert lens.licence(scene["pending"])[1] == d[1]
+    assert lens.royaltyBps(d[1]) == 300
+    tok = lens.dataset(scene["tok"].dataset_id)
+    assert lens.terms(tok[1])[2] == 1  # asset id of the token
+    assert lens.royaltyBps(tok[1]) == 0
+
+
+def test_key_hash_agent_and_pending_owner(lens, scene, agent, stranger):
+    ds, tok = scene["ds"], scene["tok"]
+    assert lens.keyHashOf(ds.dataset_id) == "0x" + ds.key_hash.hex()
+    assert lens.agentOf(ds.dataset_id) == agent
+    assert lens.agentOf(tok.dataset_id) == ZERO
+    assert lens.pendingDatasetOwner(tok.dataset_id) == stranger
+    assert lens.pendingDatasetOwner(ds.dataset_id) == ZERO
+
+
+def test_delivery_records(lens, scene):
+    from eth_abi import encode
+
+    pkey, dkey, w, ds = scene["pkey"], scene["dkey"], scene["dwrap"], scene["ds"]
+    assert lens.deliveryRecord(scene["pending"]) == "0x" + bytes.fromhex(pkey.address[2:]).rjust(32, b"\0").hex()
+    assert lens.pendingDeliveryKey(scene["pending"]) == pkey.address
+    expected = keccak(encode(["bytes32"] * 4 + ["address"], [w.r_x, w.r_y, w.wrapped_key, ds.key_hash,
+                                                               dkey.address]))
+    assert lens.deliveryRecord(scene["delivered"]) == "0x" + expected.hex()
+    assert lens.pendingDeliveryKey(scene["delivered"]) == ZERO
+    assert lens.deliveryRecord(scene["disputed"]) != ZERO32  # the escrowed delivery is kept for the ruling
+    assert lens.deliveryRecord(scene["settled"]) == ZERO32
+
+
+def test_bonds_and_settings(lens, scene):
+    assert lens.bondOf(scene["disputed"]) == BOND
+    assert lens.bondOf(scene["settled"]) == 0
+    assert [int(v) for v in lens.settingsOf(1)] == [FEE_BPS, BOND]
+    assert [int(v) for v in lens.settingsOf(2)] == [500, 3 * BOND]
+    assert [int(v) for v in lens.settingsOf(3)] == [0, 0]
+    assert [int(v) for v in lens.licenceSettings(scene["pending"])] == [FEE_BPS, BOND]
+
+
+def test_assets(lens, scene, token, admin, market):
+    assert lens.assetAddress(0) == ZERO
+    assert lens.assetAddress(1) == token
+    assert lens.assetAddress(2) == ZERO
+    assert [int(v) for v in lens.assetOf(token)][0] == 1 and lens.assetOf(token)[1] is True
+    assert list(lens.assetOf(ZERO)) == [0, True]
+    unknown = "0x" + "44" * 20
+    assert list(lens.assetOf(unknown)) == [0, False]
+    assert lens.isAssetAllowed(token) and lens.isAssetAllowed(ZERO) and not lens.isAssetAllowed(unknown)
+    market.setAssetAllowed(token, False, {"from": admin})
+    assert list(lens.assetOf(token)) == [1, False]
+
+
+def test_money_views(lens, scene, market, token, seller, buyer):
+    assert lens.feesAccrued(ZERO) == FEE
+    assert lens.owed(ZERO, seller) == PRICE - FEE == market.balanceOwed(ZERO, seller)
+    assert lens.owed(ZERO, buyer) == 0
+    assert lens.feesAccrued(token) == 0
+    assert lens.tokenHeld(token) == PRICE
+    assert lens.tokenHeld(ZERO) == 0
+    unknown = "0x" + "44" * 20
+    assert lens.owed(unknown, seller) == 0
+    assert lens.feesAccrued(unknown) == 0  # not the RBTC fees
+    assert lens.tokenHeld(unknown) == 0
+
+
+def test_expiry_and_validity(lens, scene, market, buyer, stranger):
+    ds = scene["ds"].dataset_id
+    assert lens.expiresAt(scene["pending"]) == 0
+    assert lens.expiresAt(scene["delivered"]) == scene["dtx"].timestamp + 10 * DAY
+    assert lens.expiresAt(scene["disputed"]) == 0
+    assert lens.hasValidLicence(stranger, ds, scene["delivered"])
+    assert not lens.hasValidLicence(buyer, ds, scene["delivered"])
+    assert not lens.hasValidLicence(buyer, ds, scene["pending"])
+    assert lens.hasValidLicence(buyer, ds, scene["settled"])
+    assert not lens.hasValidLicence(buyer, ds + 1, scene["settled"])
+    assert not lens.hasValidLicence(ZERO, 0, 999)
+    sleep(10 * DAY + 1)
+    assert not lens.hasValidLicence(buyer, ds, scene["settled"])
+    assert lens.expiresAt(scene["settled"]) > 0
+
+
+def test_offer(lens, scene, market, seller, admin, token):
+    ds = scene["ds"].dataset_id
+    terms_id = lens.dataset(ds)[1]
+    assert list(lens.offer(ds)) == [terms_id, 1, PRICE, ZERO, True]
+    tok = scene["tok"].dataset_id
+    assert list(lens.offer(tok)) == [lens.dataset(tok)[1], 1, PRICE, token, True]
+    assert lens.offer(999)[4] is False
+    market.pauseSales(ds, {"from": seller})
+    assert lens.offer(ds)[4] is False
+    market.resumeSales(ds, {"from": seller})
+    market.setAssetAllowed(token, False, {"from": admin})  # a delisted token: no sales in it
+    assert lens.offer(tok)[4] is False
+    sold_out = publish(market, seller, cap=1)
+    buy(market, sold_out.dataset_id, seller)
+    assert lens.offer(sold_out.dataset_id)[4] is False
+    market.setEmergencyPause(True, {"from": admin})
+    assert lens.offer(ds)[4] is False
+
+
+def test_a_lens_reads_any_marketplace(market, admin, seller):
+    other = DataLicenseLens.deploy(market, {"from": admin})
+    pub = publish(market, seller)
+    assert other.dataset(pub.dataset_id)[0] == seller

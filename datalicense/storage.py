@@ -3,17 +3,31 @@
 Adds stream from disk as CIDv1, cat streams to disk, pin/unpin, stat. Unreachable daemon, missing CID and
 time-outs are retried a bounded number of times, then reported as a StorageError that says what to do.
 ipfshttpclient's daemon-version gate (it predates current Kubo) is skipped by constructing `Client` directly.
+
+Reads (`cat_bytes`, `open_stream`, `cat_to_file`) do not go through ipfshttpclient: they are streamed over
+Kubo's RPC (`POST /api/v0/cat`) with http.client, so that each one is bounded by
+
+- a byte limit (`max_size`): Kubo is asked for at most max_size + 1 bytes and the reader counts what arrives;
+  one byte more ends the read with a StorageError. `exact_size` also refuses content that ends short.
+- an overall deadline (`deadline`, seconds from the call): before every socket read the socket's time-out is
+  set to what is left of it, so neither a silent nor a slowly dripping daemon holds a read past it; connecting
+  and the retries of an unreachable daemon count against it too.
+
+Manifests are read with MANIFEST_MAX_BYTES; ciphertext with the size its manifest promises.
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import os
+import socket
+import urllib.parse
 import re
 import time
 import warnings
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, TypeVar
+from typing import Any, BinaryIO, Callable, TypeVar
 
 import ipfshttpclient
 import ipfshttpclient.exceptions as ipfs_exc
@@ -22,6 +36,10 @@ from .errors import StorageError
 
 DEFAULT_API = "/ip4/127.0.0.1/tcp/5001/http"
 CHUNK = 1 << 20
+#: The most a manifest may be (bytes); datalicense.manifest refuses larger documents too.
+MANIFEST_MAX_BYTES = 64 * 1024
+#: Overall deadline of a streamed read that names none (seconds); small reads default to the RPC time-out.
+STREAM_DEADLINE = 3600.0
 
 # urllib3 2.x warns about a parameter ipfshttpclient 0.7 still passes; harmless, and noisy in a terminal.
 warnings.filterwarnings("ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning)
@@ -67,11 +85,13 @@ def cid_from_bytes(raw: bytes) -> str:
 class Storage:
     """A Kubo RPC endpoint."""
 
-    def __init__(self, api: str | None = None, timeout: float = 120.0, retries: int = 3, backoff: float = 0.5):
+    def __init__(self, api: str | None = None, timeout: float = 120.0, retries: int = 3, backoff: float = 0.5,
+                 stream_deadline: float = STREAM_DEADLINE):
         self.api = to_multiaddr(api or os.environ.get("DATALICENSE_IPFS_API", DEFAULT_API))
-        self.timeout = timeout
+        self.timeout = timeout  # per request or socket read; also the default deadline of cat_bytes
         self.retries = retries
         self.backoff = backoff
+        self.stream_deadline = stream_deadline  # default overall deadline of open_stream / cat_to_file
         self._client: Any = None
 
     @property
@@ -124,28 +144,54 @@ class Storage:
         )
         return str(result["Hash"])
 
-    def cat_bytes(self, cid: str, max_size: int = 1 << 20) -> bytes:
-        check_cid(cid)
-        data = self._call(f"read {cid}", lambda: self.client.cat(cid, length=max_size + 1))
-        if len(data) > max_size:
-            raise StorageError(f"{cid} is larger than the {max_size} bytes expected here")
-        return bytes(data)
+    def cat_bytes(self, cid: str, max_size: int = 1 << 20, deadline: float | None = None) -> bytes:
+        """The whole content of cid, at most max_size bytes, read within deadline seconds (default: the RPC
+        time-out); larger content, a slower read or a broken one raise StorageError with the reason."""
+        with self.open_stream(cid, max_size=max_size, deadline=self.timeout if deadline is None else deadline) as s:
+            return s.read()
 
-    def open_stream(self, cid: str) -> "CatStream":
-        """A file-like reader over `ipfs cat CID`, streamed (never the whole content in memory)."""
-        check_cid(cid)
-        chunks = self._call(f"read {cid}", lambda: self.client.cat(cid, stream=True))
-        return CatStream(cid, chunks)
+    def open_stream(self, cid: str, max_size: int | None = None, deadline: float | None = None,
+                    exact_size: int | None = None) -> "CatStream":
+        """A file-like reader over `ipfs cat CID`, streamed (never the whole content in memory).
 
-    def cat_to_file(self, cid: str, dst: BinaryIO, progress: Callable[[int], None] | None = None) -> int:
+        max_size: reading more than this many bytes raises StorageError (None: no byte limit).
+        exact_size: the content must be exactly this many bytes (implies max_size); ending short raises too.
+        deadline: seconds from now by which the last byte must have been read, connecting and retries
+        included (default: `stream_deadline`); passing it raises StorageError, whatever the daemon does.
+        """
+        check_cid(cid)
+        if exact_size is not None:
+            if exact_size < 0:
+                raise StorageError(f"cannot read {cid}: expected size {exact_size} is negative")
+            max_size = exact_size if max_size is None else min(max_size, exact_size)
+        if max_size is not None and max_size < 0:
+            raise StorageError(f"cannot read {cid}: byte limit {max_size} is negative")
+        budget = self.stream_deadline if deadline is None else float(deadline)
+        return CatStream._open(self, cid, max_size, budget, exact_size)
+
+    def cat_to_file(self, cid: str, dst: BinaryIO, progress: Callable[[int], None] | None = None,
+                    max_size: int | None = None, deadline: float | None = None,
+                    exact_size: int | None = None) -> int:
+        """Stream cid into dst (limits as in open_stream); return the number of bytes written."""
         total = 0
-        with self.open_stream(cid) as stream:
+        with self.open_stream(cid, max_size=max_size, deadline=deadline, exact_size=exact_size) as stream:
             while chunk := stream.read(CHUNK):
                 dst.write(chunk)
                 total += len(chunk)
                 if progress:
                     progress(len(chunk))
         return total
+
+    def _endpoint(self) -> tuple[str, str, int]:
+        """(scheme, host, port) of the RPC API multiaddr."""
+        parts = self.api.strip("/").split("/")
+        if len(parts) >= 4 and parts[0] in ("ip4", "ip6", "dns", "dns4", "dns6") and parts[2] == "tcp":
+            scheme = parts[4] if len(parts) >= 5 and parts[4] in ("http", "https") else "http"
+            try:
+                return scheme, parts[1], int(parts[3])
+            except ValueError:
+                pass
+        raise StorageError(f"IPFS API address {self.api!r} is not a /ip4|ip6|dns/HOST/tcp/PORT[/http|/https] multiaddr")
 
     def pin(self, cid: str) -> None:
         check_cid(cid)
@@ -172,48 +218,156 @@ class Storage:
 
 
 class CatStream:
-    """File-like adapter over ipfshttpclient's streamed response; errors become StorageError."""
+    """File-like reader over one `POST /api/v0/cat` response, bounded in bytes and time (see open_stream).
 
-    def __init__(self, cid: str, chunks: Iterator[bytes]):
+    Every failure is a StorageError: the daemon unreachable or refusing, the download breaking off, more bytes
+    than max_size, fewer than exact_size, or the deadline passing.
+    """
+
+    def __init__(self, cid: str, conn: http.client.HTTPConnection, resp: http.client.HTTPResponse,
+                 max_size: int | None, deadline_at: float, budget: float, exact_size: int | None = None,
+                 api: str = "", read_timeout: float = 120.0):
         self.cid = cid
-        self._chunks = iter(chunks)
-        self._chunk = b""
-        self._pos = 0
+        self.max_size = max_size
+        self.exact_size = exact_size
+        self.received = 0
+        self._conn = conn
+        self._resp = resp
+        self._deadline_at = deadline_at
+        self._budget = budget
+        self._api = api
+        self._read_timeout = read_timeout
+        self._done = False
 
-    def _next(self) -> bool:
-        try:
-            self._chunk = next(self._chunks)
-        except StopIteration:
-            return False
-        except (ipfs_exc.Error, OSError) as exc:
+    # -- opening
+
+    @classmethod
+    def _open(cls, storage: Storage, cid: str, max_size: int | None, budget: float,
+              exact_size: int | None) -> "CatStream":
+        deadline_at = time.monotonic() + budget
+        scheme, host, port = storage._endpoint()
+        query = [("arg", cid)] + ([("length", str(max_size + 1))] if max_size is not None else [])
+        path = "/api/v0/cat?" + urllib.parse.urlencode(query)
+        last: Exception | None = None
+        for attempt in range(storage.retries + 1):
+            left = deadline_at - time.monotonic()
+            if left <= 0:
+                break
+            conn_cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            conn = conn_cls(host, port, timeout=min(storage.timeout, left))
+            try:
+                conn.request("POST", path, body=b"", headers={"Content-Length": "0"})
+                if conn.sock is not None:
+                    conn.sock.settimeout(max(0.001, min(storage.timeout, deadline_at - time.monotonic())))
+                resp = conn.getresponse()
+            except (ConnectionError, socket.gaierror, http.client.HTTPException, OSError) as exc:
+                conn.close()
+                last = exc
+                if isinstance(exc, (TimeoutError, socket.timeout)) and time.monotonic() >= deadline_at:
+                    break
+                if attempt < storage.retries:
+                    time.sleep(max(0.0, min(storage.backoff * 2**attempt, deadline_at - time.monotonic())))
+                continue
+            if resp.status != 200:
+                try:
+                    conn.sock and conn.sock.settimeout(max(0.001, min(5.0, deadline_at - time.monotonic())))
+                    body = resp.read(4096)
+                except (OSError, http.client.HTTPException):
+                    body = b""
+                conn.close()
+                raise StorageError(f"IPFS refused to read {cid}: {_rpc_message(body, resp.status)}")
+            return cls(cid, conn, resp, max_size, deadline_at, budget, exact_size, storage.api, storage.timeout)
+        if time.monotonic() >= deadline_at:
             raise StorageError(
-                f"download of {self.cid} broke off ({exc}): check the IPFS daemon and run the command again"
+                f"reading {cid} from IPFS did not finish within its {budget:g} s deadline: the content may not be "
+                f"available from any node reachable by the daemon at {storage.api}"
+            ) from last
+        if isinstance(last, (TimeoutError, socket.timeout)):
+            raise StorageError(
+                f"IPFS timed out trying to read {cid} after {storage.retries + 1} attempts: the content may not be "
+                "available from any node reachable by the daemon at " + storage.api
+            ) from last
+        raise StorageError(
+            f"cannot reach the IPFS daemon at {storage.api} to read {cid} ({last}): start Kubo (`ipfs daemon`) or "
+            "set --ipfs / DATALICENSE_IPFS_API to a reachable Kubo RPC endpoint"
+        ) from last
+
+    # -- reading
+
+    def _read_some(self, n: int) -> bytes:
+        if self._done:
+            return b""
+        left = self._deadline_at - time.monotonic()
+        if left <= 0:
+            self._fail_deadline(None)
+        try:
+            if self._conn.sock is not None:
+                self._conn.sock.settimeout(min(self._read_timeout, left))
+            chunk = self._resp.read1(n)
+        except (TimeoutError, socket.timeout) as exc:
+            if time.monotonic() >= self._deadline_at - 0.001:
+                self._fail_deadline(exc)
+            self.close()
+            raise StorageError(f"download of {self.cid} stalled: IPFS sent nothing for a while; run it again") from exc
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            self.close()
+            raise StorageError(
+                f"download of {self.cid} broke off ({type(exc).__name__}: {exc}): check the IPFS daemon and run "
+                "the command again"
             ) from exc
-        self._pos = 0
-        return True
+        self.received += len(chunk)
+        if self.max_size is not None and self.received > self.max_size:
+            self.close()
+            promised = "the manifest promises" if self.exact_size is not None else "expected here"
+            raise StorageError(f"{self.cid} is larger than the {self.max_size} bytes {promised}")
+        if not chunk:
+            self._done = True
+            self.close()
+            if self.exact_size is not None and self.received != self.exact_size:
+                raise StorageError(
+                    f"{self.cid} ended after {self.received} of the {self.exact_size} bytes the manifest promises"
+                )
+        return chunk
+
+    def _fail_deadline(self, exc: BaseException | None) -> None:
+        self.close()
+        raise StorageError(
+            f"reading {self.cid} from IPFS did not finish within its {self._budget:g} s deadline "
+            f"({self.received} bytes read)"
+        ) from exc
 
     def read(self, n: int = -1) -> bytes:
-        """Up to n bytes (all that is left for n < 0); b"" only at the end of the content."""
-        if n < 0:
-            parts = [self._chunk[self._pos:]]
-            while self._next():
-                parts.append(self._chunk)
-            self._chunk, self._pos = b"", 0
+        """Up to n bytes (all that is left for n < 0, within the limits); b"" only at the end of the content."""
+        if n is None or n < 0:
+            parts = []
+            while chunk := self._read_some(CHUNK):
+                parts.append(chunk)
             return b"".join(parts)
-        while self._pos >= len(self._chunk):
-            if not self._next():
-                return b""
-        out = self._chunk[self._pos:self._pos + n]
-        self._pos += len(out)
-        return out
+        if n == 0:
+            return b""
+        return self._read_some(min(n, CHUNK))
 
     def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close:
-            close()
+        self._done = True
+        try:
+            self._resp.close()
+        finally:
+            self._conn.close()
 
     def __enter__(self) -> "CatStream":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _rpc_message(body: bytes, status: int) -> str:
+    """The "Message" of a Kubo RPC error body, bounded and printable."""
+    import json
+
+    try:
+        message = str(json.loads(body.decode("utf-8", "replace")).get("Message", ""))
+    except (ValueError, AttributeError):
+        message = ""
+    message = "".join(ch if ch.isprintable() else "?" for ch in (message or f"HTTP {status}"))
+    return message[:300]

@@ -39,6 +39,8 @@ RELAY_CAP = 80  # Rootstock does not relay a transaction priced above 80x the bl
 def connect(network: str, timeout: float = 30.0) -> Web3:
     """Connect to a named network or an RPC URL; refuse a node whose chain id is not the network's."""
     url, expected = NETWORKS.get(network, (network, None))
+    if network == "local":  # the local stack's port is set where the stack was started
+        url = os.environ.get("DATALICENSE_LOCAL_RPC", url)
     if not url.startswith(("http://", "https://")):
         raise ConfigError(
             f"unknown network {network!r}: use one of {', '.join(NETWORKS)} or an http(s):// RPC URL"

@@ -11,6 +11,7 @@ import pytest
 from datalicense import Client
 from datalicense.agent import Agent
 from datalicense.chain import connect, load_account
+from datalicense.market import State
 from datalicense.storage import Storage
 
 
@@ -50,13 +51,14 @@ def test_agent_delivers_with_its_own_key_and_buyer_fetches(make, tmp_path):
     assert Agent(agent_client, tmp_path / "agent.sqlite").run(once=True).delivered == 0
 
 
-def test_agent_redelivers_new_versions_and_proves_disputes(make, tmp_path, market):
+def test_agent_delivers_new_versions_to_settled_licences(make, tmp_path, market):
     seller, buyer = make(3), make(4, "buyer")
     agent_client = make(5)
     ds = _dataset(seller, tmp_path, agent_client.account.address)
     lid = buyer.buy(ds).licence_id
     db = tmp_path / "agent.sqlite"
     Agent(agent_client, db).run(once=True)
+    buyer.fetch(lid, tmp_path / "v1.out")  # verified, then confirmed: the licence is settled
     v2 = tmp_path / "v2.csv"
     v2.write_text("a,b\n1,2\n3,4\n")
     seller.publish_version(ds, v2, title="Agent test v2")
@@ -65,11 +67,52 @@ def test_agent_redelivers_new_versions_and_proves_disputes(make, tmp_path, marke
     out = tmp_path / "v2.out"
     buyer.fetch(lid, out, confirm=False)
     assert out.read_text() == v2.read_text()
-    # a frivolous key dispute: the agent answers with its proof by itself and takes the bond
-    buyer.dispute(lid)
-    stats = Agent(agent_client, db).run(once=True)
-    assert stats.proved == 1
-    assert buyer.licence(lid).state == "Settled"
+
+
+def test_a_licence_in_escrow_gets_the_new_version_when_it_settles(make, tmp_path):
+    seller, buyer = make(3), make(4, "buyer")
+    agent_client = make(5)
+    ds = _dataset(seller, tmp_path, agent_client.account.address)
+    lid = buyer.buy(ds).licence_id
+    db = tmp_path / "agent.sqlite"
+    Agent(agent_client, db).run(once=True)
+    v2 = tmp_path / "v2.csv"
+    v2.write_text("a,b\n5,6\n")
+    seller.publish_version(ds, v2, title="Agent test v2")
+    assert Agent(agent_client, db).run(once=True).redelivered == 0  # still in escrow: v1 is what was bought
+    out = tmp_path / "v1.out"
+    buyer.fetch(lid, out)  # the escrowed version is verified and confirmed
+    assert out.read_text() == "a,b\n1,2\n"
+    assert Agent(agent_client, db).run(once=True).redelivered == 1
+    buyer.fetch(lid, out)
+    assert out.read_text() == v2.read_text()
+
+
+def test_new_versions_go_to_the_rotated_key(make, tmp_path):
+    seller, buyer = make(3), make(4, "buyer")
+    agent_client = make(5)
+    ds = _dataset(seller, tmp_path, agent_client.account.address)
+    lid = buyer.buy(ds).licence_id
+    db = tmp_path / "agent.sqlite"
+    Agent(agent_client, db).run(once=True)
+    buyer.fetch(lid, tmp_path / "v1.out")
+    buyer.rotate_key(lid)
+    rotated = buyer.delivery_keys(lid)[-1]
+    seller.publish_version(ds, _write(tmp_path / "v2.csv", "a,b\n7,8\n"), title="v2")
+    assert Agent(agent_client, db).run(once=True).redelivered == 1
+    out = tmp_path / "v2.out"
+    buyer.fetch(lid, out)
+    assert out.read_text() == "a,b\n7,8\n"
+    # the new version was wrapped to the rotated key, found again from the wallet and the chain alone
+    fresh = make(4, "elsewhere")
+    fresh.fetch(lid, tmp_path / "again.out")
+    assert (tmp_path / "again.out").read_text() == "a,b\n7,8\n"
+    assert rotated["x"] != buyer.delivery_keys(lid)[0]["x"]
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
 
 
 def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
@@ -97,7 +140,7 @@ def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
         return proc
 
     def delivered():
-        return sum(seller.contract.functions.licence(lid).call()[3] == 2 for lid in lids)
+        return sum(seller.market.licence(lid).state == State.DELIVERED for lid in lids)
 
     kills, progress = 0, []
     for delay in (0.0, 0.15, 0.3, 0.45, 0.6, 0.75):

@@ -148,18 +148,18 @@ def test_malformed_cid_in_a_manifest(run, kubo, market, tmp_path):
 
 def test_gift_to_another_account_who_fetches_it(run, tmp_path):
     from datalicense.chain import DEV_MNEMONIC
-    from datalicense.keywrap import public_key
     from eth_account import Account
 
     Account.enable_unaudited_hdwallet_features()
     friend = Account.from_mnemonic(DEV_MNEMONIC, account_path="m/44'/60'/0'/0/6")
-    x, y = public_key(bytes(friend.key))
     src = tmp_path / "gift.csv"
     src.write_text("a\n42\n")
     ds = json.loads(run("--json", "publish", str(src), "--title", "Gift", "--price", "0.001").stdout)["dataset_id"]
     p = run("buy", str(ds), "--for", friend.address, account="dev:4", home="buyer", check=False)
     assert p.returncode != 0 and "--for needs --delivery-key" in p.stderr and "Traceback" not in p.stderr
-    lid = json.loads(run("--json", "buy", str(ds), "--for", friend.address, "--delivery-key", "04" + (x + y).hex(),
+    # the friend hands out a one-time delivery key derived from its wallet (its home folder may be lost after)
+    key = json.loads(run("--json", "delivery-key", account="dev:6", home="friend-tmp").stdout)["deliveryKey"]
+    lid = json.loads(run("--json", "buy", str(ds), "--for", friend.address, "--delivery-key", key,
                          account="dev:4", home="buyer").stdout)["licence_id"]
     run("deliver", str(lid))
     run("fetch", str(lid), "-o", str(tmp_path / "got.csv"), account="dev:6", home="friend")

@@ -7,9 +7,10 @@ import subprocess
 
 import pytest
 from eth_utils import keccak
+from web3 import Web3
 from web3.logs import DISCARD
 
-from datalicense import Client, ConfigError, IntegrityError, agecrypt, keywrap
+from datalicense import ChainError, Client, ConfigError, IntegrityError, agecrypt, keywrap
 from datalicense.chain import connect
 from datalicense.manifest import Manifest, ManifestError, now, parse
 from datalicense.storage import Storage, cid_to_bytes
@@ -131,15 +132,33 @@ def test_wrong_key_gives_a_clear_error_and_no_file(client, market, tmp_path):
     seller, buyer = client(3), client(4)
     pub = seller.publish(_file(tmp_path / "d.bin", 1000), title="T", price="0.001")
     lid = buyer.buy(pub.dataset_id).licence_id
-    # the seller wraps some other key
+    # the seller wraps some other key, bound to the real commitment
     purchase = seller._purchase_event(lid)["args"]
-    w = keywrap.wrap_key(os.urandom(32), lid, bytes(purchase["keyX"]), bytes(purchase["keyY"]), 99)
-    seller.tx.send(seller.contract.functions.deliverKey(lid, *w.as_args()))
+    x, y = bytes(purchase["keyX"]), bytes(purchase["keyY"])
+    w = keywrap.wrap_key(os.urandom(32), lid, x, y, 99)
+    seller.tx.send(seller.contract.functions.deliverKey(
+        lid, Web3.to_checksum_address(keywrap.point_address(x, y)), bytes.fromhex(pub.key_hash[2:]), *w.as_args()))
     out = tmp_path / "never.bin"
     with pytest.raises(IntegrityError, match="dispute"):
         buyer.fetch(lid, out)
     assert not out.exists()
     assert not list(tmp_path.glob(".datalicense-*"))
+    # the buyer proves it alone, in one transaction, and is refunded at once
+    buyer.dispute(lid)
+    assert buyer.licence(lid).state == "Refunded"
+    assert buyer.owed() == 10**15
+
+
+def test_a_dispute_of_a_right_key_is_refused_before_it_is_sent(client, tmp_path):
+    seller, buyer = client(3), client(4)
+    pub = seller.publish(_file(tmp_path / "d.bin", 1000), title="T", price="0.001")
+    lid = buyer.buy(pub.dataset_id).licence_id
+    seller.deliver(lid)
+    nonce = buyer.w3.eth.get_transaction_count(buyer.account.address)
+    with pytest.raises(ChainError, match="key .* is right"):
+        buyer.dispute(lid)
+    assert buyer.w3.eth.get_transaction_count(buyer.account.address) == nonce  # nothing was sent
+    assert buyer.licence(lid).state == "Delivered"
 
 
 def _publish_raw(seller, manifest_bytes, plaintext_hash, content_key):

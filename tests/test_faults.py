@@ -19,6 +19,8 @@ from datalicense.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from conftest import lens_of
+
 
 def _big(path, mib):
     with open(path, "wb") as f:
@@ -59,15 +61,15 @@ def _restart(kubo, seller, buyer):
 def test_kubo_killed_during_upload(own_kubo, market, tmp_path):
     seller, buyer = _clients(market, own_kubo, tmp_path)
     src = _big(tmp_path / "big.bin", 400)
-    before = market.counters()
+    before = lens_of(market).counters()
     timer = _kill_later(own_kubo, 1.5)
     with pytest.raises(StorageError, match="IPFS"):
         seller.publish(src, title="Interrupted", price="0.001")
     timer.join()
-    assert market.counters() == before  # no dataset was created
+    assert lens_of(market).counters() == before  # no dataset was created
     _restart(own_kubo, seller, buyer)
     pub = seller.publish(src, title="Interrupted", price="0.001")
-    assert market.counters()[1] == before[1] + 1
+    assert lens_of(market).counters()[1] == before[1] + 1
     assert seller.storage.stat(pub.ciphertext_cid)["size"] > 400 << 20
 
 
@@ -105,7 +107,7 @@ def test_publish_transaction_failing_after_upload_is_rerun_without_duplicates(ku
     assert pub.manifest_cid == first_cid and not pub.reused
     again = seller.publish(src, title="Retry", price="0.001")
     assert again.reused and again.dataset_id == pub.dataset_id and again.tx_hash is None
-    assert market.counters()[1] == pub.dataset_id  # exactly one dataset
+    assert lens_of(market).counters()[1] == pub.dataset_id  # exactly one dataset
 
 
 def test_rpc_node_restarted_while_the_agent_runs(kubo, tmp_path):

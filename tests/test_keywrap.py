@@ -56,3 +56,29 @@ def test_bad_inputs_are_refused():
         keywrap.wrap_key(b"\x00" * 32, 1, x, y, 0)
     with pytest.raises(keywrap.KeyWrapError):
         keywrap.wrap_key(b"\x00" * 32, 1, x, y, keywrap.N)
+
+
+DELIVERY_VECTORS = json.loads((Path(__file__).parent / "vectors" / "delivery_keys.json").read_text())
+
+
+@pytest.mark.parametrize("v", DELIVERY_VECTORS, ids=[f"chain{v['chainId']}-i{v['index']}-{n}"
+                                                    for n, v in enumerate(DELIVERY_VECTORS)])
+def test_delivery_keys_match_vectors(v):
+    """The one-time delivery keys the Python client derives are the shared vectors (the browser's too)."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    assert keywrap.delivery_key_message(v["chainId"], v["contract"]) == v["message"]
+    sig = Account.sign_message(encode_defunct(text=v["message"]), v["walletPrivateKey"]).signature
+    assert bytes(sig).hex() == v["signature"]
+    seed = keywrap.delivery_seed(bytes(sig))
+    assert seed.hex() == v["seed"]
+    p, x, y = keywrap.delivery_key(seed, int(v["index"]))
+    assert (p.to_bytes(32, "big").hex(), x.hex(), y.hex()) == (v["p"], v["x"], v["y"])
+    assert keywrap.point_address(x, y).hex() == v["address"]
+
+
+def test_delivery_keys_differ_per_index_and_wallet():
+    seeds = {v["seed"] for v in DELIVERY_VECTORS}
+    keys = {v["p"] for v in DELIVERY_VECTORS}
+    assert len(seeds) == 4 and len(keys) == len(DELIVERY_VECTORS)

@@ -14,6 +14,8 @@ from datalicense import deployments
 from datalicense.chain import connect, display_address, gas_price, load_account, normalize_address
 from datalicense.storage import Storage
 
+from conftest import lens_of
+
 
 @pytest.fixture
 def cli(kubo, market, tmp_path):
@@ -42,22 +44,22 @@ def test_fork_sees_upstream_state_and_leaves_it_untouched(cli, kubo, market, tmp
     w3, ds, lid = _sold_licence(kubo, market, tmp_path)
     upstream_block = w3.eth.block_number
     upstream_balance = w3.eth.get_balance(market.address)
-    upstream_counters = market.counters()
-    mine = json.loads(cli("--fork", "http://127.0.0.1:8547", "--json", "licences").stdout)
+    upstream_counters = lens_of(market).counters()
+    mine = json.loads(cli("--fork", os.environ["DATALICENSE_LOCAL_RPC"], "--json", "licences").stdout)
     assert [m["licence_id"] for m in mine] == [lid]
-    bought = json.loads(cli("--fork", "http://127.0.0.1:8547", "--json", "buy", str(ds)).stdout)
+    bought = json.loads(cli("--fork", os.environ["DATALICENSE_LOCAL_RPC"], "--json", "buy", str(ds)).stdout)
     assert bought["licence_id"] == lid + 1
     # the upstream chain did not see the write
-    assert market.counters() == upstream_counters
+    assert lens_of(market).counters() == upstream_counters
     assert w3.eth.get_balance(market.address) == upstream_balance
     assert w3.eth.block_number == upstream_block
     # and no Ganache fork is left running
-    out = subprocess.run(["pgrep", "-f", "fork.url http://127.0.0.1:8547"], capture_output=True, text=True)
+    out = subprocess.run(["pgrep", "-f", "fork.url " + os.environ["DATALICENSE_LOCAL_RPC"]], capture_output=True, text=True)
     assert out.stdout.strip() == ""
 
 
 def test_chain_id_mismatch_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setitem(chainmod.NETWORKS, "rsk-testnet", ("http://127.0.0.1:8547", 31))
+    monkeypatch.setitem(chainmod.NETWORKS, "rsk-testnet", (os.environ["DATALICENSE_LOCAL_RPC"], 31))
     with pytest.raises(ConfigError, match="chain id 33, but rsk-testnet is chain id 31"):
         connect("rsk-testnet")
     monkeypatch.setenv("DATALICENSE_DEPLOYMENTS", str(tmp_path))

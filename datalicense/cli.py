@@ -331,17 +331,22 @@ def pool() -> None:
 @pool.command(name="build")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--create", "create_pool", is_flag=True, help="Also create the pool on-chain (you are its curator).")
+@click.option("--asset", default="0x" + "00" * 20, show_default="RBTC",
+              help="With --create: the token the pool's dataset will be priced in (fixed for the pool).")
 @pass_ctx
-def pool_build(c: Ctx, csv_file: Path, create_pool: bool) -> None:
-    """Make the contributors' Merkle tree from CSV_FILE (account,weight), store it on IPFS."""
+def pool_build(c: Ctx, csv_file: Path, create_pool: bool, asset: str) -> None:
+    """Make the contributors' Merkle sum tree from CSV_FILE (account,weight), streaming, and add it to IPFS as a
+    directory sharded by address (each contributor later fetches only its own shard)."""
     from .pool import PoolClient
+    from .storage import Storage
 
-    tree, cid = PoolClient.build_and_store(c.client, csv_file)
-    out: dict[str, Any] = {"root": "0x" + tree.root.hex(), "totalWeight": tree.total_weight,
-                           "contributors": len(tree.values), "treeCid": cid}
-    human = f"tree of {len(tree.values)} contributors, total weight {tree.total_weight}\n  root 0x{tree.root.hex()}\n  tree {cid}"
+    storage = c.client.storage if create_pool else Storage(c.ipfs)
+    info = PoolClient.build_and_store(storage, csv_file)
+    out: dict[str, Any] = info.as_dict()
+    human = (f"tree of {info.contributors} contributors in {info.shards} shards, total weight {info.total_weight}\n"
+             f"  root 0x{info.root.hex()}\n  tree {info.cid}")
     if create_pool:
-        out["pool"] = PoolClient.create(c.client, tree, cid)
+        out["pool"] = PoolClient.create(c.client, info, asset)
         human += f"\n  pool {out['pool']} (publish its dataset with: datalicense publish FILE --pool {out['pool']} ...)"
     c.out(out, human)
 
@@ -350,14 +355,15 @@ def pool_build(c: Ctx, csv_file: Path, create_pool: bool) -> None:
 @click.argument("address")
 @pass_ctx
 def pool_show(c: Ctx, address: str) -> None:
-    """Accrued and claimed per epoch for your account; consent revocations to act on."""
+    """Accrued and claimed per epoch and asset for your account (fetching only your own proofs); consent
+    revocations to act on."""
     from .pool import PoolClient
 
     p = PoolClient(c.client, address)
     rows = p.standing()
     revoked = p.revoked()
-    lines = [f"epoch {r.epoch}: weight {r.weight}, claimed {c.client.amount_text(r.claimed, '0x' + '00' * 20)}, "
-             f"claimable {c.client.amount_text(r.claimable, '0x' + '00' * 20)}{' (consent revoked)' if r.revoked else ''}"
+    lines = [f"epoch {r.epoch}: weight {r.weight}, claimed {c.client.amount_text(r.claimed, r.asset)}, "
+             f"claimable {c.client.amount_text(r.claimable, r.asset)}{' (consent revoked)' if r.revoked else ''}"
              for r in rows] or ["you are not a contributor of this pool"]
     if revoked:
         lines.append(f"{len(revoked)} contributor(s) revoked consent: the next version must drop their records: "
@@ -369,12 +375,13 @@ def pool_show(c: Ctx, address: str) -> None:
 @click.argument("address")
 @pass_ctx
 def pool_claim(c: Ctx, address: str) -> None:
-    """Find your proofs in the pool's trees and claim everything accrued."""
+    """Fetch your own proof of each epoch's tree, verify it against the root on chain, and claim everything
+    accrued, in every asset."""
     from .pool import PoolClient
 
     done = PoolClient(c.client, address).claim()
-    c.out([{"epoch": e, "amount": a, "tx": t} for e, a, t in done],
-          "\n".join(f"epoch {e}: claimed {c.client.amount_text(a, '0x' + '00' * 20)}: tx {t}" for e, a, t in done))
+    c.out([{"epoch": e, "asset": s, "amount": a, "tx": t} for e, s, a, t in done],
+          "\n".join(f"epoch {e}: claimed {c.client.amount_text(a, s)}: tx {t}" for e, s, a, t in done))
 
 
 @pool.command(name="revoke")
@@ -386,6 +393,25 @@ def pool_revoke(c: Ctx, address: str) -> None:
 
     tx = PoolClient(c.client, address).revoke()
     c.out({"tx": tx}, f"consent revoked: tx {tx}")
+
+
+@pool.command(name="version")
+@click.argument("address")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", required=True, help="Title of the new version.")
+@click.option("--description", default="", help="Description of the new version.")
+@pass_ctx
+def pool_version(c: Ctx, address: str, file: Path, csv_file: Path, title: str, description: str) -> None:
+    """Publish a new version FILE of the pool's dataset with a new contributor tree from CSV_FILE: a new epoch.
+    What contributors earned in earlier epochs stays theirs."""
+    from .pool import PoolClient
+
+    p = PoolClient(c.client, address)
+    info = PoolClient.build_and_store(c.client.storage, csv_file)
+    epoch, tx = p.new_epoch(file, info, title, description)
+    c.out({"epoch": epoch, "tx": tx, **info.as_dict()},
+          f"epoch {epoch}: {info.contributors} contributors, total weight {info.total_weight}, tree {info.cid}: tx {tx}")
 
 
 @cli.command()

@@ -1,130 +1,443 @@
-"""Data pools off-chain: the contributors' Merkle tree, and a client for RevenuePool.
+"""Data pools off-chain: the contributors' Merkle sum tree, published as an address-sharded IPFS directory, and a
+client for RevenuePool.
 
-The tree is OpenZeppelin's StandardMerkleTree for leaves (address account, uint256 weight): leaf =
-keccak256(keccak256(abi.encode(account, weight))), pairs hashed in sorted order, stored on IPFS as JSON in
-the same dump format ("standard-v1"), so any StandardMerkleTree implementation can read it.
+The tree (format ``datalicense-sumtree-v1``) is a Merkle *sum* tree: leaf = keccak256(keccak256(abi.encode(account,
+weight))) with sum = weight; an inner node = keccak256(abi.encode(a, sumA, b, sumB)) over its two children in sorted
+order, with sum = sumA + sumB; a missing sibling is (0x00..00, 0). The contract gets the root's two children
+("top") and reads the root and the total weight from them; a claim's proof is the list of (hash, sum) siblings.
+
+The tree is shaped for a million contributors: contributors are sorted by address and grouped into shards by the
+first ``prefixLength`` hex digits of their address (about 256 a shard); each shard is a subtree, and a top tree is
+built over the shard roots. On IPFS it is a directory::
+
+    meta.json       {"format", "prefixLength", "root", "totalWeight", "contributors", "shards", "top"}
+    <prefix>.json   {"format", "prefix", "top": [[hash, sum], ...] (the shard root's proof), "leaves": [[account,
+                     weight], ...]}
+
+so a contributor downloads meta.json and its own shard (kilobytes at any size), rebuilds its shard's subtree,
+and verifies the root against the one on chain. `build_dir` writes the directory from a CSV in a streaming way
+(external bucket sort by address: memory does not grow with the number of contributors).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
-from eth_abi import encode
-from eth_utils import keccak
 from web3.logs import DISCARD
 
 from .chain import normalize_address
-from .errors import ConfigError
+from .errors import ConfigError, IntegrityError
 
-FORMAT = "standard-v1"
-ENCODING = ["address", "uint256"]
+try:  # C keccak (safe-pysha3), about 6x faster than the pure-Python fallbacks on a million leaves
+    from sha3 import keccak_256 as _keccak_256
+
+    def keccak(data: bytes) -> bytes:
+        return _keccak_256(data).digest()
+except ImportError:  # pragma: no cover
+    from eth_utils import keccak as _eth_keccak
+
+    def keccak(data: bytes) -> bytes:
+        return bytes(_eth_keccak(data))
+
+FORMAT = "datalicense-sumtree-v1"
+ZERO32 = b"\x00" * 32
+MAX_TOTAL_WEIGHT = 2**96 - 1
+SHARD_TARGET = 256  # contributors a shard, about
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+Node = tuple[bytes, int]  # (hash, sum)
+
+
+# ----------------------------------------------------------------------------------------------- hashing
 
 
 def leaf_hash(account: str, weight: int) -> bytes:
-    return keccak(keccak(encode(ENCODING, [normalize_address(account), weight])))
+    """keccak256(keccak256(abi.encode(account, weight))) for a 0x-address."""
+    return keccak(keccak(b"\x00" * 12 + bytes.fromhex(account[2:]) + weight.to_bytes(32, "big")))
 
 
-def _pair(a: bytes, b: bytes) -> bytes:
-    return keccak(a + b) if a < b else keccak(b + a)
+def node_hash(a: bytes, sa: int, b: bytes, sb: int) -> bytes:
+    if a < b:
+        return keccak(a + sa.to_bytes(32, "big") + b + sb.to_bytes(32, "big"))
+    return keccak(b + sb.to_bytes(32, "big") + a + sa.to_bytes(32, "big"))
+
+
+def _levels(nodes: list[Node], force_pair: bool = False) -> list[list[Node]]:
+    """Levels of a sum tree over `nodes`, bottom first; odd nodes are paired with (0, 0). With `force_pair` a single
+    node is still paired once (the root must be an inner node: the contract reads its two children)."""
+    levels = [nodes]
+    while len(levels[-1]) > 1 or (force_pair and len(levels) == 1):
+        cur = levels[-1]
+        nxt = []
+        for i in range(0, len(cur), 2):
+            (a, sa), (b, sb) = cur[i], cur[i + 1] if i + 1 < len(cur) else (ZERO32, 0)
+            nxt.append((node_hash(a, sa, b, sb), sa + sb))
+        levels.append(nxt)
+    return levels
+
+
+def _path(levels: list[list[Node]], index: int) -> list[Node]:
+    """Siblings of node `index` of the bottom level, bottom-up."""
+    out = []
+    for level in levels[:-1]:
+        j = index ^ 1
+        out.append(level[j] if j < len(level) else (ZERO32, 0))
+        index //= 2
+    return out
+
+
+def climb(h: bytes, s: int, proof: Iterable[Node]) -> Node:
+    """Hash up from (h, s) through (hash, sum) siblings, as the contract does."""
+    for sh, ss in proof:
+        h, s = node_hash(h, s, sh, ss), s + ss
+    return h, s
+
+
+def flat_proof(proof: Iterable[Node]) -> list[bytes]:
+    """The proof as the contract takes it: [hash, sum, hash, sum, ...] as bytes32 words."""
+    out: list[bytes] = []
+    for h, s in proof:
+        out += [h, s.to_bytes(32, "big")]
+    return out
+
+
+def prefix_length(n: int) -> int:
+    """Hex digits of the address prefix that name a shard: about SHARD_TARGET contributors a shard."""
+    length = 1
+    while SHARD_TARGET * 16**length < n:
+        length += 1
+    return length
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+# ------------------------------------------------------------------------------------------ the tree
+
+
+@dataclass
+class TreeInfo:
+    """What the chain needs of a tree, and where it is."""
+
+    root: bytes
+    total_weight: int
+    top: tuple[bytes, int, bytes, int]  # the root's children, as the contract's Top
+    contributors: int
+    shards: int
+    prefix_length: int
+    cid: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"root": _hex(self.root), "totalWeight": self.total_weight, "contributors": self.contributors,
+                "shards": self.shards, "prefixLength": self.prefix_length, "treeCid": self.cid}
+
+
+def _parse_rows(path: Path) -> Iterator[tuple[str, int]]:
+    """(lower-case address, weight) rows of an account,weight CSV; one-line errors naming the line."""
+    if not path.is_file():
+        raise ConfigError(f"{path} is not a readable file")
+    with open(path, newline="") as f:
+        for n, row in enumerate(csv.reader(f), start=1):
+            if not row or not row[0].strip() or row[0].strip().lower() in ("account", "address"):
+                continue
+            if len(row) < 2:
+                raise ConfigError(f"{path}:{n}: expected account,weight")
+            account = row[0].strip()
+            if not _ADDRESS.match(account):
+                raise ConfigError(f"{path}:{n}: {account!r} is not an address (0x followed by 40 hex characters)")
+            low = account.lower()
+            if account != low and account[2:] != account[2:].upper():
+                normalize_address(account)  # mixed case: a checksum, check it
+            try:
+                weight = int(row[1].strip())
+            except ValueError as exc:
+                raise ConfigError(f"{path}:{n}: weight {row[1]!r} is not an integer") from exc
+            if weight <= 0:
+                raise ConfigError(f"{path}:{n}: contributor {account} has weight {weight}: weights are positive")
+            yield low, weight
+
+
+def _shards(rows: Iterable[tuple[str, int]], length: int) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    """Group address-sorted rows by prefix; refuses duplicates."""
+    prefix, group, last = None, [], None
+    for account, weight in rows:
+        if account == last:
+            raise ConfigError(f"contributor {account} appears twice: merge its rows")
+        last = account
+        p = account[2:2 + length]
+        if p != prefix:
+            if group:
+                yield prefix, group
+            prefix, group = p, []
+        group.append((account, weight))
+    if group:
+        yield prefix, group
+
+
+def _shard_levels(leaves: list[tuple[str, int]]) -> list[list[Node]]:
+    return _levels([(leaf_hash(a, w), w) for a, w in leaves])
+
+
+def _check_total(total: int) -> None:
+    if total > MAX_TOTAL_WEIGHT:
+        raise ConfigError(f"total weight {total} is above the pool's limit 2^96-1: scale the weights down")
+
+
+def _finish(out: Path, shard_roots: list[tuple[str, bytes, int]], length: int, count: int,
+            leaves_json: Any) -> TreeInfo:
+    """Top tree over the shard roots; write the shard files and meta.json."""
+    top_levels = _levels([(h, s) for _, h, s in shard_roots], force_pair=True)
+    (root, total), = top_levels[-1]
+    _check_total(total)
+    (l_h, l_s), (r_h, r_s) = top_levels[-2][0], (top_levels[-2][1] if len(top_levels[-2]) > 1 else (ZERO32, 0))
+    for i, (prefix, _, _) in enumerate(shard_roots):
+        top = [[_hex(h), s] for h, s in _path(top_levels, i)]
+        head = json.dumps({"format": FORMAT, "prefix": prefix, "top": top}, separators=(",", ":"))[:-1]
+        with open(out / f"{prefix}.json", "w") as f:
+            f.write(head + ',"leaves":')
+            f.write(leaves_json(prefix))
+            f.write("}")
+    info = TreeInfo(root, total, (l_h, l_s, r_h, r_s), count, len(shard_roots), length)
+    (out / "meta.json").write_text(json.dumps({
+        "format": FORMAT, "prefixLength": length, "root": _hex(root), "totalWeight": total, "contributors": count,
+        "shards": len(shard_roots), "top": [_hex(l_h), l_s, _hex(r_h), r_s]}, separators=(",", ":")))
+    return info
+
+
+def build_dir(csv_path: str | Path, out_dir: str | Path) -> TreeInfo:
+    """Write the tree directory for an account,weight CSV, streaming: rows are bucketed on disk by address, then
+    each bucket is sorted and hashed on its own, so memory stays flat at any number of contributors."""
+    src, out = Path(csv_path), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pool-build-", dir=out.parent) as tmp:
+        work = Path(tmp)
+        buckets: dict[str, list[str]] = {}
+        files: dict[str, Any] = {}
+        count = 0
+        try:
+            for account, weight in _parse_rows(src):
+                b = account[2:4]
+                buf = buckets.setdefault(b, [])
+                buf.append(f"{account},{weight}\n")
+                count += 1
+                if len(buf) >= 4096:
+                    if b not in files:
+                        files[b] = open(work / b, "w")
+                    files[b].write("".join(buf))
+                    buf.clear()
+            for b, buf in buckets.items():
+                if buf:
+                    if b not in files:
+                        files[b] = open(work / b, "w")
+                    files[b].write("".join(buf))
+        finally:
+            for f in files.values():
+                f.close()
+        if count == 0:
+            raise ConfigError(f"{src}: a pool needs at least one contributor")
+        length = prefix_length(count)
+
+        def sorted_rows() -> Iterator[tuple[str, int]]:
+            for b in sorted(files):
+                with open(work / b) as f:
+                    rows = [line.rstrip("\n").split(",") for line in f]
+                rows.sort()
+                for account, weight in rows:
+                    yield account, int(weight)
+
+        shard_roots = []
+        for prefix, leaves in _shards(sorted_rows(), length):
+            (h, s), = _shard_levels(leaves)[-1]
+            shard_roots.append((prefix, h, s))
+            with open(work / f"{prefix}.part", "w") as f:
+                json.dump([[a, w] for a, w in leaves], f, separators=(",", ":"))
+
+        def leaves_json(prefix: str) -> str:
+            return (work / f"{prefix}.part").read_text()
+
+        return _finish(out, shard_roots, length, count, leaves_json)
 
 
 @dataclass
 class PoolTree:
-    tree: list[bytes]
-    values: list[tuple[str, int, int]]  # (account, weight, tree index)
+    """A tree held in memory (small pools, tests, the demo); the same layout as `build_dir`."""
+
+    info: TreeInfo
+    weights: dict[str, int]
+    shards: dict[str, list[tuple[str, int]]]
+    shard_index: dict[str, int]
+    top_levels: list[list[Node]] = field(repr=False)
 
     @classmethod
     def build(cls, contributors: list[tuple[str, int]]) -> "PoolTree":
         if not contributors:
             raise ConfigError("a pool needs at least one contributor")
-        seen = set()
+        rows = []
         for account, weight in contributors:
             if weight <= 0:
                 raise ConfigError(f"contributor {account} has weight {weight}: weights are positive integers")
-            key = normalize_address(account)
-            if key in seen:
-                raise ConfigError(f"contributor {account} appears twice: merge its rows")
-            seen.add(key)
-        hashed = sorted(((leaf_hash(a, w), i) for i, (a, w) in enumerate(contributors)), key=lambda t: t[0])
-        n = len(hashed)
-        tree: list[bytes] = [b""] * (2 * n - 1)
-        index_of = {}
-        for i, (h, original) in enumerate(hashed):
-            tree[len(tree) - 1 - i] = h
-            index_of[original] = len(tree) - 1 - i
-        for i in range(len(tree) - 1 - n, -1, -1):
-            tree[i] = _pair(tree[2 * i + 1], tree[2 * i + 2])
-        values = [(normalize_address(a), w, index_of[i]) for i, (a, w) in enumerate(contributors)]
-        return cls(tree, values)
+            rows.append((normalize_address(account).lower(), int(weight)))
+        rows.sort()
+        length = prefix_length(len(rows))
+        shards = dict(_shards(rows, length))
+        roots = []
+        for prefix, leaves in shards.items():
+            (h, s), = _shard_levels(leaves)[-1]
+            roots.append((prefix, h, s))
+        top_levels = _levels([(h, s) for _, h, s in roots], force_pair=True)
+        (root, total), = top_levels[-1]
+        _check_total(total)
+        lvl = top_levels[-2]
+        top = (lvl[0][0], lvl[0][1], *(lvl[1] if len(lvl) > 1 else (ZERO32, 0)))
+        info = TreeInfo(root, total, top, len(rows), len(roots), length)
+        return cls(info, dict(rows), shards, {p: i for i, (p, _, _) in enumerate(roots)}, top_levels)
 
     @classmethod
     def from_csv(cls, path: str | Path) -> "PoolTree":
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p} is not a readable file")
-        rows = []
-        with open(p, newline="") as f:
-            for n, row in enumerate(csv.reader(f), start=1):
-                if not row or row[0].strip().lower() in ("account", "address", ""):
-                    continue
-                if len(row) < 2:
-                    raise ConfigError(f"{p}:{n}: expected account,weight")
-                try:
-                    rows.append((row[0].strip(), int(row[1].strip())))
-                except ValueError as exc:
-                    raise ConfigError(f"{p}:{n}: weight {row[1]!r} is not an integer") from exc
-        return cls.build(rows)
+        return cls.build(list(_parse_rows(Path(path))))
 
     @property
     def root(self) -> bytes:
-        return self.tree[0]
+        return self.info.root
 
     @property
     def total_weight(self) -> int:
-        return sum(w for _, w, _ in self.values)
+        return self.info.total_weight
+
+    @property
+    def top(self) -> tuple[bytes, int, bytes, int]:
+        return self.info.top
 
     def proof(self, account: str) -> tuple[int, list[bytes]]:
-        """(weight, proof) of an account."""
-        a = normalize_address(account)
-        for acct, weight, index in self.values:
-            if acct == a:
-                path = []
-                i = index
-                while i > 0:
-                    sibling = i - 1 if i % 2 == 0 else i + 1
-                    path.append(self.tree[sibling])
-                    i = (i - 1) // 2
-                return weight, path
-        raise ConfigError(f"{account} is not a contributor of this pool")
+        """(weight, flat proof) of an account."""
+        a = normalize_address(account).lower()
+        if a not in self.weights:
+            raise ConfigError(f"{account} is not a contributor of this pool")
+        prefix = a[2:2 + self.info.prefix_length]
+        leaves = self.shards[prefix]
+        index = next(i for i, (x, _) in enumerate(leaves) if x == a)
+        inner = _path(_shard_levels(leaves), index)
+        return self.weights[a], flat_proof(inner + _path(self.top_levels, self.shard_index[prefix]))
 
-    def dump(self) -> bytes:
-        return json.dumps({
-            "format": FORMAT,
-            "leafEncoding": ENCODING,
-            "tree": ["0x" + h.hex() for h in self.tree],
-            "values": [{"value": [a, str(w)], "treeIndex": i} for a, w, i in self.values],
-        }).encode()
+    def write_dir(self, out_dir: str | Path) -> TreeInfo:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        roots = []
+        for prefix, leaves in self.shards.items():
+            (h, s), = _shard_levels(leaves)[-1]
+            roots.append((prefix, h, s))
+        return _finish(out, roots, self.info.prefix_length, self.info.contributors,
+                       lambda p: json.dumps([[a, w] for a, w in self.shards[p]], separators=(",", ":")))
 
-    @classmethod
-    def load(cls, raw: bytes) -> "PoolTree":
-        try:
-            doc = json.loads(raw)
-            if doc.get("format") != FORMAT or doc.get("leafEncoding") != ENCODING:
-                raise ValueError("not a standard-v1 (address, uint256) tree")
-            tree = [bytes.fromhex(h[2:]) for h in doc["tree"]]
-            values = [(normalize_address(v["value"][0]), int(v["value"][1]), int(v["treeIndex"])) for v in doc["values"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"the pool tree is malformed: {exc}") from exc
-        return cls(tree, values)
+    def store(self, storage: Any) -> str:
+        with tempfile.TemporaryDirectory(prefix="pool-tree-") as tmp:
+            self.write_dir(Path(tmp) / "tree")
+            self.info.cid = add_dir(storage, Path(tmp) / "tree")
+        return self.info.cid
+
+
+# ------------------------------------------------------------------------------------------- IPFS
+
+
+def add_dir(storage: Any, path: Path) -> str:
+    """Add a tree directory to IPFS (CIDv1, raw leaves); Kubo shards a large directory (HAMT) by itself."""
+    def add() -> Any:
+        return storage.client.add(str(path), recursive=True, cid_version=1, raw_leaves=True, pin=True)
+
+    result = storage._call(f"add the tree directory {path}", add)
+    entries = result if isinstance(result, list) else [result]
+    name = path.name
+    for e in entries:
+        if e.get("Name") == name:
+            return str(e["Hash"])
+    return str(entries[-1]["Hash"])
+
+
+@dataclass
+class Proof:
+    """A contributor's leaf and proof, verified against a root."""
+
+    account: str
+    weight: int
+    proof: list[bytes]
+    root: bytes
+    total_weight: int
+    downloaded: int  # bytes read from IPFS
+
+
+def fetch_proof(storage: Any, cid: str, account: str, expected_root: bytes | None = None) -> Proof | None:
+    """Fetch only `account`'s shard of the tree at `cid` and verify its proof (against `expected_root`, the one on
+    chain, when given). None if the account is not in the tree."""
+    from .errors import StorageError
+
+    a = normalize_address(account).lower()
+    raw_meta = _cat_path(storage, cid, "meta.json", 1 << 16)
+    try:
+        meta = json.loads(raw_meta)
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT}")
+        length = int(meta["prefixLength"])
+        root = bytes.fromhex(meta["root"][2:])
+        total = int(meta["totalWeight"])
+        t = meta["top"]
+        top = (bytes.fromhex(t[0][2:]), int(t[1]), bytes.fromhex(t[2][2:]), int(t[3]))
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise IntegrityError(f"the pool tree {cid} is malformed: {exc}") from exc
+    if node_hash(*top) != root or top[1] + top[3] != total:
+        raise IntegrityError(f"the pool tree {cid}: meta.json's root does not follow from its top")
+    if expected_root is not None and root != expected_root:
+        raise IntegrityError(f"the pool tree {cid} has root {_hex(root)}, the pool on chain {_hex(expected_root)}")
+    prefix = a[2:2 + length]
+    try:
+        raw = _cat_path(storage, cid, f"{prefix}.json", 1 << 24)
+    except StorageError as exc:
+        if "no link named" in str(exc) or "not found" in str(exc).lower():
+            return None
+        raise
+    try:
+        shard = json.loads(raw)
+        leaves = [(str(x).lower(), int(w)) for x, w in shard["leaves"]]
+        top_proof = [(bytes.fromhex(h[2:]), int(s)) for h, s in shard["top"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(f"the pool tree {cid}: shard {prefix} is malformed: {exc}") from exc
+    index = next((i for i, (x, _) in enumerate(leaves) if x == a), None)
+    if index is None:
+        return None
+    levels = _shard_levels(leaves)
+    proof = _path(levels, index) + top_proof
+    weight = leaves[index][1]
+    h, _ = climb(leaf_hash(a, weight), weight, proof)
+    if h != root:
+        raise IntegrityError(f"the pool tree {cid}: the proof of {account} does not lead to the root")
+    return Proof(normalize_address(a), weight, flat_proof(proof), root, total, len(raw_meta) + len(raw))
+
+
+def _cat_path(storage: Any, cid: str, name: str, max_size: int) -> bytes:
+    from .errors import StorageError
+    from .storage import check_cid
+
+    check_cid(cid)
+    path = f"{cid}/{name}"
+    data = storage._call(f"read {path}", lambda: storage.client.cat(path, length=max_size + 1))
+    if len(data) > max_size:
+        raise StorageError(f"{path} is larger than the {max_size} bytes expected here")
+    return bytes(data)
+
+
+# ------------------------------------------------------------------------------------------ client
 
 
 @dataclass
 class PoolStanding:
     epoch: int
+    asset: str
     weight: int
     claimed: int
     claimable: int
@@ -134,6 +447,9 @@ class PoolStanding:
         return asdict(self)
 
 
+ZERO = "0x" + "00" * 20
+
+
 class PoolClient:
     """A contributor's or curator's view of one RevenuePool, through a datalicense Client."""
 
@@ -141,67 +457,82 @@ class PoolClient:
         self.c = client
         self.address = normalize_address(address)
         self.contract = client.pool_contract(self.address)
+        self._proofs: dict[tuple[int, str], Proof | None] = {}
 
     @staticmethod
-    def build_and_store(client: Any, csv_path: str | Path) -> tuple["PoolTree", str]:
-        tree = PoolTree.from_csv(csv_path)
-        return tree, client.storage.add_bytes(tree.dump())
+    def build_and_store(storage: Any, csv_path: str | Path) -> TreeInfo:
+        """Build the tree directory from a CSV (streaming) and add it to IPFS."""
+        src = Path(csv_path)
+        if not src.is_file():
+            raise ConfigError(f"{src} is not a readable file")
+        with tempfile.TemporaryDirectory(prefix="pool-tree-") as tmp:
+            info = build_dir(src, Path(tmp) / "tree")
+            info.cid = add_dir(storage, Path(tmp) / "tree")
+        return info
 
     @staticmethod
-    def create(client: Any, tree: "PoolTree", tree_cid: str) -> str:
+    def create(client: Any, info: TreeInfo, asset: str = ZERO) -> str:
         from . import deployments
 
         impl = client.pool_contract(deployments.address_of(client.chain_id, "RevenuePool"))
-        rcpt = client.tx.send(impl.functions.create(client.tx.account.address, tree.root, tree.total_weight,
-                                                    tree_cid.encode()), what="create pool")
+        rcpt = client.tx.send(impl.functions.create(client.tx.account.address, normalize_address(asset),
+                                                    info.top, info.cid.encode()), what="create pool")
         logs = impl.events.PoolCreated().process_receipt(rcpt.raw, errors=DISCARD)
         return str(logs[0]["args"]["pool"])
 
-    def trees(self) -> dict[int, "PoolTree"]:
-        """The contributor tree of every epoch, from the pool's events and IPFS."""
+    def assets(self) -> list[str]:
+        asset = str(self.contract.functions.asset().call())
+        return [asset] if int(asset, 16) == 0 else [asset, ZERO]
+
+    def tree_cids(self) -> dict[int, str]:
+        """The tree CID of every epoch, from the pool's events (nothing is downloaded)."""
         out = {}
         ev = self.contract.events
-        created = ev.PoolCreated().get_logs(from_block=self.c.deploy_block)
-        created = [lg for lg in created if lg["address"] == self.address]
-        if created:
-            out[1] = PoolTree.load(self.c.storage.cat_bytes(created[0]["args"]["treeCid"].decode(), 1 << 30))
+        for lg in ev.PoolCreated().get_logs(from_block=self.c.deploy_block):
+            if lg["address"] == self.address:
+                out[1] = lg["args"]["treeCid"].decode()
         for lg in ev.EpochStarted().get_logs(from_block=self.c.deploy_block):
-            out[int(lg["args"]["epoch"])] = PoolTree.load(
-                self.c.storage.cat_bytes(lg["args"]["treeCid"].decode(), 1 << 30))
+            if lg["address"] == self.address:
+                out[int(lg["args"]["epoch"])] = lg["args"]["treeCid"].decode()
         return out
 
-    def _leaves(self, who: str) -> list[tuple[int, int, list[bytes]]]:
-        """(epoch, weight, proof) for every epoch whose tree holds `who`."""
+    def proof(self, epoch: int, cid: str, who: str) -> Proof | None:
+        key = (epoch, who.lower())
+        if key not in self._proofs:
+            root = bytes(self.contract.functions.epochInfo(epoch).call()[0])
+            self._proofs[key] = fetch_proof(self.c.storage, cid, who, root)
+        return self._proofs[key]
+
+    def _leaves(self, who: str) -> list[tuple[int, Proof]]:
         out = []
-        for epoch, tree in sorted(self.trees().items()):
-            try:
-                weight, proof = tree.proof(who)
-            except ConfigError:
-                continue
-            out.append((epoch, weight, proof))
+        for epoch, cid in sorted(self.tree_cids().items()):
+            p = self.proof(epoch, cid, who)
+            if p is not None:
+                out.append((epoch, p))
         return out
 
     def standing(self, account: str | None = None) -> list[PoolStanding]:
         who = normalize_address(account or self.c.tx.account.address)
         f = self.contract.functions
-        return [
-            PoolStanding(
-                epoch=epoch, weight=weight, claimed=int(f.claimed(epoch, who).call()),
-                claimable=int(f.claimable(epoch, who, weight).call()),
-                revoked=int(f.frozenEntitlement(epoch, who).call()) != 0,
-            )
-            for epoch, weight, _ in self._leaves(who)
-        ]
+        rows = []
+        for epoch, p in self._leaves(who):
+            for asset in self.assets():
+                claimed, _, revoked, _ = f.record(epoch, asset, who).call()
+                rows.append(PoolStanding(epoch, asset, p.weight, int(claimed),
+                                         int(f.claimable(epoch, asset, who, p.weight).call()), bool(revoked)))
+        return rows
 
-    def claim(self) -> list[tuple[int, int, str]]:
-        """Claim every epoch with something claimable: [(epoch, amount, tx hash)]."""
+    def claim(self) -> list[tuple[int, str, int, str]]:
+        """Claim every epoch and asset with something claimable: [(epoch, asset, amount, tx hash)]."""
         who = self.c.tx.account.address
+        f = self.contract.functions
         done = []
-        for epoch, weight, proof in self._leaves(who):
-            amount = int(self.contract.functions.claimable(epoch, who, weight).call())
-            if amount:
-                rcpt = self.c.tx.send(self.contract.functions.claim(epoch, weight, proof), what="claim")
-                done.append((epoch, amount, rcpt.tx_hash))
+        for epoch, p in self._leaves(who):
+            for asset in self.assets():
+                amount = int(f.claimable(epoch, asset, who, p.weight).call())
+                if amount:
+                    rcpt = self.c.tx.send(f.claim(epoch, asset, p.weight, p.proof), what="claim")
+                    done.append((epoch, asset, amount, rcpt.tx_hash))
         if not done:
             raise ConfigError(f"nothing to claim for {who} in pool {self.address}")
         return done
@@ -209,11 +540,37 @@ class PoolClient:
     def revoke(self) -> str:
         who = self.c.tx.account.address
         epoch = int(self.contract.functions.epoch().call())
-        weight, proof = self.trees()[epoch].proof(who)
-        return self.c.tx.send(self.contract.functions.revokeConsent(weight, proof), what="revoke consent").tx_hash
+        cid = self.tree_cids().get(epoch)
+        p = self.proof(epoch, cid, who) if cid else None
+        if p is None:
+            raise ConfigError(f"{who} is not a contributor of pool {self.address} in its current epoch {epoch}")
+        return self.c.tx.send(self.contract.functions.revokeConsent(p.weight, p.proof), what="revoke consent").tx_hash
 
     def revoked(self) -> list[str]:
         """Contributors who revoked consent in the current epoch: the next version must drop their records."""
         epoch = int(self.contract.functions.epoch().call())
         logs = self.contract.events.ConsentRevoked().get_logs(from_block=self.c.deploy_block)
         return [lg["args"]["account"] for lg in logs if lg["address"] == self.address and lg["args"]["epoch"] == epoch]
+
+    def new_epoch(self, path: str | Path, info: TreeInfo, title: str, description: str = "") -> tuple[int, str]:
+        """Publish a new version of the pool's dataset with a new tree (already on IPFS): a new epoch.
+        Returns (epoch, tx hash)."""
+        from .storage import cid_to_bytes
+
+        src = Path(path)
+        if not src.is_file():
+            raise ConfigError(f"{src} is not a readable file")
+        dataset_id = int(self.contract.functions.datasetId().call())
+        if dataset_id == 0:
+            raise ConfigError(f"pool {self.address} has no dataset yet: publish it with --pool first")
+        ds = self.c.dataset(dataset_id, with_manifest=False)
+        upload = self.c._upload(src, src.stat().st_size, title, description, None, bytes.fromhex(ds.terms_ref[2:]),
+                                self.c.tx.account.address)
+        from . import agecrypt
+
+        content_key = agecrypt.content_key_from_identity(upload["identity"])
+        rcpt = self.c.tx.send(self.contract.functions.publishVersion(
+            cid_to_bytes(upload["manifestCid"]), bytes.fromhex(upload["sha256"]), keccak(content_key), info.top,
+            info.cid.encode()), what="publish version")
+        self.c._save_content_key(dataset_id, content_key)
+        return int(self.contract.functions.epoch().call()), rcpt.tx_hash

@@ -1,57 +1,76 @@
-"""Data pools: revenue shared by Merkle-committed weights, epochs with new versions, consent revocation."""
+"""Data pools v2: revenue shared by a Merkle sum tree, epochs that keep what contributors earned, every inflow
+accounted for, the dataset id the marketplace returns, and trees a contributor reads one shard of.
 
+Most tests run on `RevenuePoolHarness`, the implementation deployed directly (so coverage maps to its source);
+`test_pool_through_a_clone` runs the same flow through `create` (EIP-1167 clones).
+"""
+
+import json
 import os
+import subprocess
+import sys
 
 import pytest
-from brownie import RevenuePool, chain
-from brownie.exceptions import VirtualMachineError
+from brownie import RevenuePool, RevenuePoolHarness, chain, web3
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from conftest import FEE_BPS, PRICE, ZERO, DeliveryKey, reverts, terms
-from datalicense import keywrap
-from datalicense.pool import PoolTree
+from conftest import BOND, FEE_BPS, PRICE, ZERO, DeliveryKey, Published, buy, deliver, offer, purchase, reverts, terms
+from datalicense.pool import ZERO32, PoolTree, fetch_proof, flat_proof, leaf_hash, node_hash
 
 SELLER_SHARE = PRICE - PRICE * FEE_BPS // 10000
 
 
-@pytest.fixture(scope="module")
-def impl(market, admin):
-    return RevenuePool.deploy(market, {"from": admin})
+# ------------------------------------------------------------------------------------------- helpers
 
 
-def make_pool(impl, curator, contributors):
-    tree = PoolTree.build([(a, w) for a, w in contributors])
-    tx = impl.create(curator, tree.root, tree.total_weight, b"bafy-tree", {"from": curator})
-    return RevenuePool.at(tx.events["PoolCreated"]["pool"]), tree
+def new_pool(market, curator, contributors, asset=ZERO):
+    """A pool on the implementation itself (harness): same code as a clone, coverage maps to it."""
+    tree = PoolTree.build(contributors)
+    pool = RevenuePoolHarness.deploy(market, {"from": curator})
+    pool.initialize(curator, asset, tree.top, b"tree-1", {"from": curator})
+    return pool, tree
 
 
-def publish_in_pool(pool, curator, agent):
+def publish_in_pool(pool, curator, agent, asset=ZERO, price=PRICE):
     k = os.urandom(32)
-    pool.publishDataset(b"\x01\x55" + os.urandom(8), keccak(b"p"), keccak(k), keccak(b"t"), terms(), agent,
-                        {"from": curator})
-    return k
+    tx = pool.publishDataset(b"\x01\x55" + os.urandom(8), keccak(b"p"), keccak(k), keccak(b"t"),
+                             terms(price=price, asset=asset, transferable=True, royalty=500), agent,
+                             {"from": curator})
+    return Published(tx.return_value, k, keccak(k))
 
 
-def sell(market, pool, buyer, agent, content_key):
-    key = DeliveryKey.random()
-    tx = market.buy(pool.datasetId(), ZERO, key.x, key.y, PRICE, {"from": buyer, "value": PRICE})
-    lid = tx.events["LicencePurchased"]["licenceId"]
-    w = keywrap.wrap_key(content_key, lid, key.x, key.y, 777)
-    market.deliverKey(lid, *w.as_args(), {"from": agent})
-    market.confirm(lid, {"from": buyer})
-    return tx
+def sell(market, pub, buyer, agent, token=None, confirm=True):
+    """A sale of a pooled dataset, delivered, and (by default) confirmed: the pool is owed the seller's share."""
+    if token is None:
+        lid, key, _ = buy(market, pub.dataset_id, buyer)
+    else:
+        key = DeliveryKey.random()
+        terms_id, version = offer(market, pub.dataset_id)
+        token.approve(market, PRICE, {"from": buyer})
+        tx = market.buyWithToken(purchase(pub.dataset_id, key, ZERO, terms_id, version), {"from": buyer})
+        lid = tx.events["LicencePurchased"]["licenceId"]
+    deliver(market, lid, pub, key, agent)
+    if confirm:
+        market.confirm(lid, {"from": buyer})
+    return lid
 
 
-def claim(pool, account, tree, epoch=1):
+def claim(pool, account, tree, epoch=1, asset=ZERO, token=None):
+    """Claim and return what the account received."""
     weight, proof = tree.proof(account.address)
-    before = account.balance()
-    tx = pool.claim(epoch, weight, proof, {"from": account})
-    return account.balance() - before + tx.gas_used * tx.gas_price
+    if asset == ZERO:
+        before = account.balance()
+        tx = pool.claim(epoch, asset, weight, proof, {"from": account})
+        return account.balance() - before + tx.gas_used * tx.gas_price
+    before = token.balanceOf(account)
+    pool.claim(epoch, asset, weight, proof, {"from": account})
+    return token.balanceOf(account) - before
+
+
+def two_word(proof):
+    return [(proof[i], int.from_bytes(proof[i + 1], "big")) for i in range(0, len(proof), 2)]
 
 
 @pytest.fixture
@@ -59,96 +78,386 @@ def people(accounts):
     return accounts[7], accounts[8], accounts[9]
 
 
-def test_revenue_is_shared_by_weight(impl, market, people, accounts, agent):
+# ------------------------------------------------------------------------------------------ sharing
+
+
+def test_revenue_is_shared_by_weight(market, lens, people, accounts, agent):
     a, b, c = people
     curator, buyer = accounts[3], accounts[4]
-    pool, tree = make_pool(impl, curator, [(a.address, 1), (b.address, 3), (c.address, 6)])
-    assert market.dataset(0)[0] == ZERO
-    k = publish_in_pool(pool, curator, agent)
-    assert market.dataset(pool.datasetId())[0] == pool  # the pool owns the dataset
+    pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 3), (c.address, 6)])
+    pub = publish_in_pool(pool, curator, agent)
+    assert lens.dataset(pub.dataset_id)[0] == pool  # the pool owns the dataset
     for _ in range(2):
-        sell(market, pool, buyer, agent, k)
+        sell(market, pub, buyer, agent)
     revenue = 2 * SELLER_SHARE
-    assert pool.claimable(1, a, 1) == revenue // 10
-    assert claim(pool, a, tree) == revenue * 1 // 10
+    assert pool.pending(ZERO) == revenue
+    assert pool.claimable(1, ZERO, a, 1) == revenue // 10  # counts what the marketplace owes, before any sync
+    assert claim(pool, a, tree) == revenue * 1 // 10  # the claim pulls the revenue in
     assert claim(pool, c, tree) == revenue * 6 // 10
     with reverts("NothingToClaim"):
         claim(pool, a, tree)
-    sell(market, pool, buyer, agent, k)
+    sell(market, pub, buyer, agent)
     assert claim(pool, a, tree) == SELLER_SHARE // 10  # only what accrued since the last claim
     assert claim(pool, b, tree) == (revenue + SELLER_SHARE) * 3 // 10
-    stranger = accounts[5]
     with reverts("NotInTree"):
-        pool.claim(1, 5, [], {"from": stranger})
+        pool.claim(1, ZERO, 5, [], {"from": accounts[5]})
     with reverts("NotInTree"):
-        pool.claim(1, 2, tree.proof(a.address)[1], {"from": a})  # wrong weight
+        pool.claim(1, ZERO, 2, tree.proof(a.address)[1], {"from": a})  # wrong weight
+    with reverts("NotInTree"):
+        pool.claim(1, ZERO, 1, tree.proof(a.address)[1][:-1], {"from": a})  # odd proof length
+    with reverts("NotInTree"):
+        pool.claim(1, ZERO, 0, tree.proof(a.address)[1], {"from": a})
+    with reverts("NotInTree"):
+        pool.claim(9, ZERO, 1, tree.proof(a.address)[1], {"from": a})  # no such epoch
+    w, proof = tree.proof(b.address)
+    assert pool.isContributor(1, b, w, proof)
+    assert not pool.isContributor(1, b, w + 1, proof)
+    assert not pool.isContributor(1, b, w, proof[:-1])
+    assert not pool.isContributor(1, b, 0, proof)
+    assert pool.leaf(b, w) == "0x" + leaf_hash(b.address.lower(), w).hex()
 
 
-def test_curator_controls_the_dataset_through_the_pool(impl, market, accounts, agent, people):
+def test_pool_through_a_clone(market, lens, people, accounts, agent):
+    """The production path: `create` makes an EIP-1167 clone; the clone is initialised once."""
+    a, b, _ = people
+    curator, buyer = accounts[3], accounts[4]
+    impl = RevenuePool.deploy(market, {"from": accounts[0]})
+    tree = PoolTree.build([(a.address, 1), (b.address, 3)])
+    tx = impl.create(curator, ZERO, tree.top, b"tree", {"from": curator})
+    pool = RevenuePool.at(tx.events["PoolCreated"]["pool"])
+    assert tx.events["PoolCreated"]["totalWeight"] == 4 and pool.epochInfo(1)[0] == "0x" + tree.root.hex()
+    with reverts("AlreadyInitialized"):
+        pool.initialize(curator, ZERO, tree.top, b"", {"from": curator})
+    with reverts("AlreadyInitialized"):
+        impl.initialize(curator, ZERO, tree.top, b"", {"from": curator})
+    pub = publish_in_pool(pool, curator, agent)
+    sell(market, pub, buyer, agent)
+    assert claim(pool, b, tree) == SELLER_SHARE * 3 // 4
+
+
+def test_curator_controls_the_dataset_through_the_pool(market, lens, accounts, agent, people, token):
     curator, other = accounts[3], accounts[6]
-    pool, _ = make_pool(impl, curator, [(people[0].address, 1)])
+    pool, _ = new_pool(market, curator, [(people[0].address, 1)])
     with reverts("NotCurator"):
         pool.publishDataset(b"\x01", keccak(b"p"), keccak(b"k"), keccak(b"t"), terms(), agent, {"from": other})
+    with reverts("AssetChange"):  # the pool's asset is fixed when it is created
+        pool.publishDataset(b"\x01", keccak(b"p"), keccak(b"k"), keccak(b"t"), terms(asset=token.address), agent,
+                            {"from": curator})
+    with reverts("NoDataset"):
+        pool.publishVersion(b"\x01", keccak(b"p"), keccak(b"k"), PoolTree.build([(other.address, 1)]).top, b"",
+                            {"from": curator})
     publish_in_pool(pool, curator, agent)
     with reverts("DatasetExists"):
         publish_in_pool(pool, curator, agent)
     pool.pauseSales({"from": curator})
     pool.resumeSales({"from": curator})
     with reverts("AssetChange"):
-        pool.setTerms(keccak(b"t"), terms(asset="0x" + "22" * 20), {"from": curator})
+        pool.setTerms(keccak(b"t"), terms(asset=token.address), {"from": curator})
     pool.setTerms(keccak(b"t2"), terms(price=2 * PRICE), {"from": curator})
     pool.setAgent(other, {"from": curator})
-    assert market.agentOf(pool.datasetId()) == other
+    assert lens.agentOf(pool.datasetId()) == other
+    with reverts("NotCurator"):
+        pool.transferCurator(ZERO, {"from": curator})
     pool.transferCurator(other, {"from": curator})
+    with reverts("NotCurator"):
+        pool.acceptCurator({"from": accounts[7]})
     pool.acceptCurator({"from": other})
-    assert pool.curator() == other
+    assert pool.curator() == other and pool.pendingCurator() == ZERO
+    pool.retire({"from": other})
     with reverts("AlreadyInitialized"):
-        pool.initialize(curator, b"\x00" * 32, 1, b"", {"from": curator})
-    with reverts("AlreadyInitialized"):
-        impl.initialize(curator, b"\x00" * 32, 1, b"", {"from": curator})
+        pool.initialize(curator, ZERO, PoolTree.build([(other.address, 1)]).top, b"", {"from": curator})
 
 
-def test_new_version_new_root_keeps_old_earnings(impl, market, people, accounts, agent):
+def test_initialize_refuses_a_zero_curator_and_bad_totals(market, accounts):
+    tree = PoolTree.build([(accounts[7].address, 1)])
+    pool = RevenuePoolHarness.deploy(market, {"from": accounts[0]})
+    with reverts("NotCurator"):
+        pool.initialize(ZERO, ZERO, tree.top, b"", {"from": accounts[0]})
+    with reverts("BadTotalWeight"):
+        pool.initialize(accounts[3], ZERO, (ZERO32, 0, ZERO32, 0), b"", {"from": accounts[0]})
+    with reverts("BadTotalWeight"):
+        pool.initialize(accounts[3], ZERO, (ZERO32, 2**96, ZERO32, 0), b"", {"from": accounts[0]})
+    root, total = pool.rootOf(tree.top)
+    assert root == "0x" + tree.root.hex() and total == 1
+
+
+# --------------------------------------------------------------------------- (1) across epochs
+
+
+def test_curator_cannot_take_earlier_epochs_revenue_with_an_understated_total(market, people, accounts, agent):
+    """Scenario 1. Epoch 1's contributors have not claimed; the curator starts epoch 2 with a tree that holds its
+    own leaf of weight 1000 but declares (in its top) a total of 1. It can claim nothing of epoch 1's money: the
+    total is read from the root, so its leaf does not verify at weight 1000; at weight 1 it would only be a leaf
+    of another tree; and no epoch pays out more than was credited to it. Epoch 1's contributors claim in full."""
+    a, b, _ = people
+    curator, buyer = accounts[3], accounts[4]
+    pool, tree1 = new_pool(market, curator, [(a.address, 1), (b.address, 1)])
+    pub = publish_in_pool(pool, curator, agent)
+    for _ in range(3):
+        sell(market, pub, buyer, agent)
+    # the malicious tree: top = (leaf(curator, 1000) declared with sum 1, empty)
+    evil_leaf = leaf_hash(curator.address.lower(), 1000)
+    evil_top = (evil_leaf, 1, ZERO32, 0)
+    pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), evil_top, b"evil", {"from": curator})
+    assert pool.epochInfo(2)[1] == 1  # the total is what the root commits to
+    with reverts("NotInTree"):  # its leaf at the declared weight does not hash to the root's child sums
+        pool.claim(2, ZERO, 1000, [ZERO32, (0).to_bytes(32, "big")], {"from": curator})
+    with reverts("NotInTree"):
+        pool.claim(2, ZERO, 1, [ZERO32, (0).to_bytes(32, "big")], {"from": curator})
+    # epoch 2 was credited nothing: even a sound leaf could take nothing from it
+    assert pool.pot(2, ZERO)[1] == 0
+    assert claim(pool, a, tree1) == 3 * SELLER_SHARE // 2
+    assert claim(pool, b, tree1) == 3 * SELLER_SHARE // 2
+    assert web3.eth.get_balance(pool.address) == pool.held(ZERO) == 0
+
+
+def test_an_epoch_never_pays_out_more_than_was_credited_to_it(market, people, accounts, agent):
+    """Belt and braces: even with the per-weight figure corrupted (a harness hook), a claim cannot take more than
+    its epoch was credited, so earlier epochs' money is safe."""
+    a, b, _ = people
+    curator, buyer = accounts[3], accounts[4]
+    pool, tree1 = new_pool(market, curator, [(a.address, 1), (b.address, 1)])
+    pub = publish_in_pool(pool, curator, agent)
+    sell(market, pub, buyer, agent)
+    tree2 = PoolTree.build([(a.address, 1), (b.address, 1)])
+    pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), tree2.top, b"t2", {"from": curator})
+    pool.harnessSetAcc(2, ZERO, 10**36 * PRICE)  # epoch 2 credited nothing, says each weight earned PRICE
+    w, proof = tree2.proof(a.address)
+    with reverts("EpochOverdrawn"):
+        pool.claim(2, ZERO, w, proof, {"from": a})
+    assert claim(pool, a, tree1) == SELLER_SHARE // 2
+
+
+def test_nobody_is_paid_more_than_its_weight_share_even_with_wrapping_sums(market, accounts, agent):
+    """A curator's tree whose inner sums would wrap around 2^256 (to hide a big leaf under a small total) does
+    not verify: sibling sums are below 2^128, so sums add up."""
+    curator, buyer, thief, honest = accounts[3], accounts[4], accounts[6], accounts[7]
+    big = 2**255
+    thief_leaf = leaf_hash(thief.address.lower(), 10)
+    hide = 2**256 - 9  # 10 + hide wraps to 1
+    inner = node_hash(thief_leaf, 10, keccak(b"x"), hide)
+    honest_leaf = leaf_hash(honest.address.lower(), 1)
+    top = (inner, 1, honest_leaf, 1)
+    pool = RevenuePoolHarness.deploy(market, {"from": curator})
+    pool.initialize(curator, ZERO, top, b"", {"from": curator})
+    pub = publish_in_pool(pool, curator, agent)
+    sell(market, pub, buyer, agent)
+    with reverts("NotInTree"):
+        pool.claim(1, ZERO, 10, [keccak(b"x"), hide.to_bytes(32, "big"), honest_leaf, (1).to_bytes(32, "big")],
+                   {"from": thief})
+    assert not pool.isContributor(1, thief, 10, [keccak(b"x"), big.to_bytes(32, "big")])
+    before = honest.balance()
+    tx = pool.claim(1, ZERO, 1, [inner, (1).to_bytes(32, "big")], {"from": honest})
+    assert honest.balance() - before + tx.gas_used * tx.gas_price == SELLER_SHARE // 2  # 1 of a total of 2
+
+
+def test_new_version_new_root_keeps_old_earnings(market, people, accounts, agent):
     a, b, c = people
     curator, buyer = accounts[3], accounts[4]
-    pool, tree1 = make_pool(impl, curator, [(a.address, 1), (b.address, 1)])
-    k = publish_in_pool(pool, curator, agent)
-    sell(market, pool, buyer, agent, k)
+    pool, tree1 = new_pool(market, curator, [(a.address, 1), (b.address, 1)])
+    pub = publish_in_pool(pool, curator, agent)
+    sell(market, pub, buyer, agent)
     tree2 = PoolTree.build([(b.address, 1), (c.address, 1)])  # a's records are dropped
     k2 = os.urandom(32)
-    pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(k2), tree2.root, tree2.total_weight, b"tree2",
-                        {"from": curator})
-    assert pool.epoch() == 2
-    sell(market, pool, buyer, agent, k2)
+    pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(k2), tree2.top, b"tree2", {"from": curator})
+    assert pool.epoch() == 2 and pool.pot(1, ZERO)[1] == SELLER_SHARE  # what was owed went to epoch 1
+    sell(market, Published(pub.dataset_id, k2, keccak(k2)), buyer, agent)
     assert claim(pool, a, tree1, epoch=1) == SELLER_SHARE // 2  # a keeps what it earned before
     with reverts("NotInTree"):  # a's old proof does not open the new root
-        pool.claim(2, 1, tree1.proof(a.address)[1], {"from": a})
+        pool.claim(2, ZERO, 1, tree1.proof(a.address)[1], {"from": a})
     assert claim(pool, b, tree1, epoch=1) == SELLER_SHARE // 2
     assert claim(pool, b, tree2, epoch=2) == SELLER_SHARE // 2
     assert claim(pool, c, tree2, epoch=2) == SELLER_SHARE // 2
 
 
-def test_revoked_consent_earns_nothing_more(impl, market, people, accounts, agent):
+# ----------------------------------------------------------------------------- (2) every inflow
+
+
+def test_rbtc_bond_forfeited_to_a_token_priced_pool_is_claimable(market, people, accounts, agent, arbiter, token):
+    """Scenario 2: a data dispute ruled for the seller forfeits the buyer's RBTC bond to the pool, whose dataset
+    is priced in a token. Contributors claim both the token revenue and the RBTC."""
     a, b, _ = people
     curator, buyer = accounts[3], accounts[4]
-    pool, tree = make_pool(impl, curator, [(a.address, 1), (b.address, 1)])
-    k = publish_in_pool(pool, curator, agent)
-    sell(market, pool, buyer, agent, k)
+    pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 3)], asset=token.address)
+    pub = publish_in_pool(pool, curator, agent, asset=token.address)
+    lid = sell(market, pub, buyer, agent, token=token, confirm=False)
+    market.disputeData(lid, {"from": buyer, "value": BOND})
+    market.resolveData(lid, 0, {"from": arbiter})
+    assert market.balanceOwed(ZERO, pool) == BOND
+    assert pool.claimable(1, ZERO, b, 3) == BOND * 3 // 4
+    pool.sync({"from": accounts[6]})
+    assert market.balanceOwed(ZERO, pool) == 0 and market.balanceOwed(token, pool) == 0
+    assert claim(pool, b, tree, asset=ZERO) == BOND * 3 // 4
+    assert claim(pool, b, tree, asset=token.address, token=token) == SELLER_SHARE * 3 // 4
+    assert claim(pool, a, tree, asset=ZERO) == BOND // 4
+    assert claim(pool, a, tree, asset=token.address, token=token) == SELLER_SHARE // 4
+
+
+def test_royalties_and_plain_transfers_in_rbtc_and_tokens_are_claimable(market, people, accounts, agent, token):
+    """An ERC-2981 royalty (the pool is the dataset's royalty receiver) and plain transfers, in RBTC and in the
+    pool's token, are credited to the current epoch at the next sync or claim."""
+    a, b, _ = people
+    curator, buyer, payer = accounts[3], accounts[4], accounts[6]
+    pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 1)], asset=token.address)
+    pub = publish_in_pool(pool, curator, agent, asset=token.address)
+    lid = sell(market, pub, buyer, agent, token=token)
+    receiver, royalty = market.royaltyInfo(lid, 10**18)
+    assert receiver == pool and royalty == 5 * 10**16
+    payer.transfer(pool, royalty)  # a resale marketplace pays the royalty in RBTC
+    token.mint(payer, 1000, {"from": accounts[0]})
+    token.transfer(pool, 1000, {"from": payer})  # a plain token transfer
+    assert pool.pending(ZERO) == royalty and pool.pending(token) == SELLER_SHARE + 1000
+    assert claim(pool, a, tree, asset=ZERO) == royalty // 2
+    assert claim(pool, a, tree, asset=token.address, token=token) == (SELLER_SHARE + 1000) // 2
+    with reverts("NotPoolAsset"):
+        pool.claim(1, accounts[9].address, 1, tree.proof(a.address)[1], {"from": a})
+
+
+def test_stray_tokens_are_sweepable_by_the_curator(market, people, accounts, agent, token, admin):
+    """A token that is neither the pool's asset nor RBTC is the curator's to sweep; the pool's own asset and RBTC
+    are not."""
+    from brownie import TestToken
+
+    curator = accounts[3]
+    pool, _ = new_pool(market, curator, [(people[0].address, 1)])
+    other = TestToken.deploy("Other", "OTH", {"from": admin})
+    other.mint(pool, 777, {"from": admin})
+    with reverts("NotCurator"):
+        pool.sweepToken(other, {"from": accounts[6]})
+    with reverts("NotPoolAsset"):
+        pool.sweepToken(ZERO, {"from": curator})
+    tx = pool.sweepToken(other, {"from": curator})
+    assert other.balanceOf(curator) == 777 and tx.events["StraySwept"]["amount"] == 777
+    with reverts("NothingToClaim"):
+        pool.sweepToken(other, {"from": curator})
+
+
+def test_rounding_dust_is_sweepable_once_nobody_can_claim_it(market, people, accounts, agent):
+    """Weights 1, 1, 1 and revenue not divisible by 3: what the floors leave is the curator's once the epoch is
+    closed and everyone was paid in full; never before, never more."""
+    a, b, c = people
+    curator, buyer = accounts[3], accounts[4]
+    pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 1), (c.address, 1)])
+    pub = publish_in_pool(pool, curator, agent)
+    sell(market, pub, buyer, agent)
+    accounts[6].transfer(pool, 2)  # SELLER_SHARE + 2 is not a multiple of 3
+    pool.sync({"from": curator})
+    credited = SELLER_SHARE + 2
+    assert credited % 3 == 2
+    with reverts("EpochOpen"):
+        pool.sweepDust(1, ZERO, {"from": curator})
+    with reverts("UnknownEpoch"):
+        pool.sweepable(5, ZERO)
+    tree2 = PoolTree.build([(a.address, 1)])
+    pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), tree2.top, b"t2", {"from": curator})
+    assert pool.sweepable(1, ZERO) == 1  # credited - floor(3 * acc): before anyone is paid in full
+    assert claim(pool, a, tree) == credited // 3
+    assert claim(pool, b, tree) == credited // 3
+    before_c = pool.sweepable(1, ZERO)
+    assert claim(pool, c, tree) == credited // 3
+    assert pool.sweepable(1, ZERO) == credited % 3 > before_c - 1
+    with reverts("NotCurator"):
+        pool.sweepDust(1, ZERO, {"from": a})
+    before = curator.balance()
+    tx = pool.sweepDust(1, ZERO, {"from": curator})
+    assert curator.balance() - before + tx.gas_used * tx.gas_price == credited % 3
+    with reverts("NothingToClaim"):
+        pool.sweepDust(1, ZERO, {"from": curator})
+    assert web3.eth.get_balance(pool.address) == pool.held(ZERO) == 0
+
+
+def test_a_contributor_settles_its_rounding_after_the_epoch_closes(market, people, accounts, agent):
+    """Weights 1 and 1, 3 wei: each is owed 1.5 and paid 1. In a closed epoch a contributor whose claimable is 0
+    may still claim once, to settle: its half wei of dust then becomes sweepable; a second settle is refused."""
+    a, b, _ = people
+    curator = accounts[3]
+    pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 1)])
+    accounts[6].transfer(pool, 3)
+    assert claim(pool, a, tree) == 1  # in the open epoch
+    tree2 = PoolTree.build([(a.address, 1)])
+    pool.publishDataset(b"\x01", keccak(b"p"), keccak(b"k"), keccak(b"t"), terms(), agent, {"from": curator})
+    pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), tree2.top, b"t2", {"from": curator})
+    assert pool.sweepable(1, ZERO) == 0  # 3 - floor(2 * 1.5): nobody is paid in full yet
+    w, proof = tree.proof(a.address)
+    tx = pool.claim(1, ZERO, w, proof, {"from": a})  # pays 0, settles
+    assert "Claimed" not in tx.events and pool.record(1, ZERO, a)[3]
+    with reverts("NothingToClaim"):
+        pool.claim(1, ZERO, w, proof, {"from": a})
+    assert pool.sweepable(1, ZERO) == 1
+    assert claim(pool, b, tree) == 1
+    assert pool.sweepable(1, ZERO) == 1
+    pool.sweepDust(1, ZERO, {"from": curator})
+    assert pool.held(ZERO) == web3.eth.get_balance(pool.address) == 0
+
+
+def test_everyone_revoked_sends_revenue_to_the_curator(market, people, accounts, agent):
+    a = people[0]
+    curator, buyer = accounts[3], accounts[4]
+    pool, tree = new_pool(market, curator, [(a.address, 1)])
+    pub = publish_in_pool(pool, curator, agent)
+    weight, proof = tree.proof(a.address)
+    pool.revokeConsent(weight, proof, {"from": a})
+    sell(market, pub, buyer, agent)
+    pool.sync({"from": curator})
+    assert pool.sweepable(1, ZERO) == SELLER_SHARE  # no active weight: nobody can claim it
+    assert pool.claimable(1, ZERO, a, 1) == 0
+    before = curator.balance()
+    tx = pool.sweepDust(1, ZERO, {"from": curator})
+    assert curator.balance() - before + tx.gas_used * tx.gas_price == SELLER_SHARE
+
+
+def test_a_token_that_loses_balance_is_reported(market, people, accounts, token):
+    curator = accounts[3]
+    pool, tree = new_pool(market, curator, [(people[0].address, 1)], asset=token.address)
+    pool.harnessSetHeld(token, 5)  # the pool accounts for 5 it does not hold
+    with reverts("BalanceShort"):
+        pool.sync({"from": curator})
+
+
+def test_a_contributor_that_refuses_rbtc_is_not_paid_and_keeps_its_claim(market, accounts, agent):
+    from brownie import PoolClaimer
+
+    curator, buyer = accounts[3], accounts[4]
+    claimer = PoolClaimer.deploy({"from": accounts[6]})
+    pool, tree = new_pool(market, curator, [(claimer.address, 1), (accounts[7].address, 1)])
+    accounts[6].transfer(pool, 10)
+    w, proof = tree.proof(claimer.address)
+    with reverts("PaymentFailed"):
+        claimer.claimFrom(pool, 1, ZERO, w, proof, False, {"from": accounts[6]})
+    claimer.claimFrom(pool, 1, ZERO, w, proof, True, {"from": accounts[6]})
+    assert claimer.balance() == 5
+
+
+# ------------------------------------------------------------------------------------ revocation
+
+
+def test_revoked_consent_earns_nothing_more(market, people, accounts, agent, token):
+    a, b, _ = people
+    curator, buyer = accounts[3], accounts[4]
+    pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 1)], asset=token.address)
+    pub = publish_in_pool(pool, curator, agent, asset=token.address)
+    sell(market, pub, buyer, agent, token=token)
+    accounts[6].transfer(pool, 100)
     weight, proof = tree.proof(a.address)
     tx = pool.revokeConsent(weight, proof, {"from": a})
-    assert tx.events["ConsentRevoked"]["entitlement"] == SELLER_SHARE // 2
+    assert tx.events["ConsentRevoked"]["weight"] == 1
+    rec_token, rec_rbtc = pool.record(1, token, a), pool.record(1, ZERO, a)
+    assert rec_token[1] == SELLER_SHARE // 2 and rec_token[2]
+    assert rec_rbtc[1] == 50 and rec_rbtc[2]
     with reverts("AlreadyRevoked"):
         pool.revokeConsent(weight, proof, {"from": a})
-    sell(market, pool, buyer, agent, k)
-    assert claim(pool, a, tree) == SELLER_SHARE // 2  # earned before revoking, nothing after
-    assert claim(pool, b, tree) == SELLER_SHARE // 2 + SELLER_SHARE
+    sell(market, pub, buyer, agent, token=token)
+    assert claim(pool, a, tree, asset=token.address, token=token) == SELLER_SHARE // 2  # before revoking only
+    assert claim(pool, b, tree, asset=token.address, token=token) == SELLER_SHARE // 2 + SELLER_SHARE
+    assert claim(pool, a, tree) == 50
+    assert pool.claimable(1, ZERO, a, 1) == 0
 
 
-def test_revocation_by_signed_message(impl, market, accounts, agent):
+def test_revocation_by_signed_message(market, accounts, agent):
     curator, relayer = accounts[3], accounts[6]
     signer = Account.create()
     other = accounts[8]
-    pool, tree = make_pool(impl, curator, [(signer.address, 2), (other.address, 2)])
+    pool, tree = new_pool(market, curator, [(signer.address, 2), (other.address, 2)])
     weight, proof = tree.proof(signer.address)
     digest = pool.revocationDigest(signer.address)
     sig = Account.sign_message(encode_defunct(primitive=bytes(digest)), signer.key).signature
@@ -161,95 +470,100 @@ def test_revocation_by_signed_message(impl, market, accounts, agent):
     assert pool.epochInfo(1)[2] == 2  # active weight
 
 
-def test_everyone_revoked_sends_revenue_to_the_curator(impl, market, people, accounts, agent):
-    a = people[0]
-    curator, buyer = accounts[3], accounts[4]
-    pool, tree = make_pool(impl, curator, [(a.address, 1)])
-    k = publish_in_pool(pool, curator, agent)
-    weight, proof = tree.proof(a.address)
-    pool.revokeConsent(weight, proof, {"from": a})
-    sell(market, pool, buyer, agent, k)
-    pool.sync({"from": curator})
-    assert pool.unallocated() == SELLER_SHARE
-    before = curator.balance()
-    tx = pool.withdrawUnallocated({"from": curator})
-    assert curator.balance() - before + tx.gas_used * tx.gas_price == SELLER_SHARE
+# --------------------------------------------------------------------------------- (3) publishing
 
 
-class PoolMachine(RuleBasedStateMachine):
-    ctx: dict = {}
-
-    def __init__(self):
-        super().__init__()
-        chain.revert()
-        c = self.ctx
-        self.market, self.pool, self.tree, self.k = c["market"], c["pool"], c["tree"], c["k"]
-        self.members, self.buyer, self.agent = c["members"], c["buyer"], c["agent"]
-        self.credited = 0
-        self.claims = 0
-        self.received = {m.address: 0 for m in self.members}
-
-    @rule()
-    def sale(self):
-        sell(self.market, self.pool, self.buyer, self.agent, self.k)
-        self.credited += SELLER_SHARE
-
-    @rule(i=st.integers(min_value=0, max_value=3))
-    def claim(self, i):
-        m = self.members[i]
-        try:
-            self.received[m.address] += claim(self.pool, m, self.tree)
-            self.claims += 1
-        except VirtualMachineError:
-            pass
-
-    @rule(i=st.integers(min_value=0, max_value=3))
-    def revoke(self, i):
-        m = self.members[i]
-        weight, proof = self.tree.proof(m.address)
-        try:
-            self.pool.revokeConsent(weight, proof, {"from": m})
-        except VirtualMachineError:
-            pass
-
-    @invariant()
-    def claimed_plus_claimable_is_credited(self):
-        outstanding = 0
-        for m in self.members:
-            weight, _ = self.tree.proof(m.address)
-            outstanding += self.pool.claimable(1, m.address, weight)
-        if self.pool.epochInfo(1)[2] == 0:  # nobody active: what the pool is owed becomes the curator's on sync
-            outstanding += self.market.balanceOwed(ZERO, self.pool)
-        total = sum(self.received.values()) + outstanding + self.pool.unallocated()
-        # rounding dust: at most one wei per claim and per contributor of each revenue pull
-        assert self.credited - (self.claims + len(self.members) * (self.credited // SELLER_SHARE + 1)) <= total
-        assert total <= self.credited
+def test_publish_dataset_uses_the_id_the_marketplace_returns_when_another_publish_is_mined_first(
+        market, lens, people, accounts, agent):
+    """Scenario 3: another seller's publish is mined first, in the same block; the pool's publish still goes
+    through and the pool records the id the marketplace assigned."""
+    curator, other = accounts[3], accounts[6]
+    pool, _ = new_pool(market, curator, [(people[0].address, 1)])
+    last = lens.counters()[1]
+    web3.provider.make_request("miner_stop", [])
+    try:
+        t1 = market.publish(b"\x01\x55" + os.urandom(8), keccak(b"p"), keccak(b"k"), keccak(b"t"), terms(), ZERO,
+                            {"from": other, "required_confs": 0, "gas_limit": 400_000, "gas_price": 2 * 60_000_000})
+        t2 = pool.publishDataset(b"\x01\x55" + os.urandom(8), keccak(b"p"), keccak(b"k"), keccak(b"t"), terms(),
+                                 agent, {"from": curator, "required_confs": 0, "gas_limit": 600_000})
+    finally:
+        web3.provider.make_request("miner_start", [])
+    t1.wait(1)
+    t2.wait(1)
+    assert t1.block_number == t2.block_number and t2.status == 1
+    assert pool.datasetId() == last + 2
+    assert lens.dataset(last + 1)[0] == other and lens.dataset(last + 2)[0] == pool
+    assert t2.events["DatasetAttached"]["datasetId"] == last + 2
 
 
-@pytest.mark.parametrize("seed_weights", [(1, 2, 3, 4), (7, 7, 1, 1000)])
-def test_pool_property(impl, market, accounts, agent, seed_weights):
-    curator, buyer = accounts[3], accounts[4]
-    members = [accounts[6], accounts[7], accounts[8], accounts[9]]
-    pool, tree = make_pool(impl, curator, [(m.address, w) for m, w in zip(members, seed_weights)])
-    k = publish_in_pool(pool, curator, agent)
-    PoolMachine.ctx = dict(market=market, pool=pool, tree=tree, k=k, members=members, buyer=buyer, agent=agent)
-    chain.snapshot()
-    run_state_machine_as_test(PoolMachine, settings=settings(max_examples=6, stateful_step_count=12, deadline=None,
-                                                             suppress_health_check=list(HealthCheck)))
+# -------------------------------------------------------------------------------- (4) off chain
 
 
-def test_pool_from_the_command_line(impl, market, accounts, kubo, tmp_path):
-    """pool build --create, publish --pool, buy, agent delivery, pool show / claim / revoke."""
-    import json
-    import subprocess
-    import sys
+def test_tree_rejects_bad_input(tmp_path):
+    from datalicense.errors import ConfigError
+    from datalicense.pool import build_dir
 
+    cases = {
+        "account,weight\n0x" + "11" * 20 + ",0\n": "weights are positive",
+        "0x" + "11" * 20 + ",x\n": "is not an integer",
+        "0x1234,1\n": "is not an address",
+        "0x" + "11" * 20 + "\n": "expected account,weight",
+        "0x" + "11" * 20 + ",1\n0x" + "11" * 20 + ",2\n": "appears twice",
+        "account,weight\n": "at least one contributor",
+        "0x" + "11" * 20 + f",{2**96}\n": "above the pool's limit",
+    }
+    for i, (text, message) in enumerate(cases.items()):
+        src = tmp_path / f"c{i}.csv"
+        src.write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            build_dir(src, tmp_path / f"out{i}")
+    with pytest.raises(ConfigError, match="not a readable file"):
+        build_dir(tmp_path / "missing.csv", tmp_path / "o")
+
+
+def test_a_contributor_fetches_only_its_own_shard(market, accounts, kubo, tmp_path):
+    """A tree of 20,000 contributors on IPFS as an address-sharded directory: a contributor reads meta.json and its
+    shard (kilobytes, not the tree), rebuilds its proof, checks it against the root on chain, and claims."""
+    from datalicense.pool import PoolClient, build_dir
+    from datalicense.storage import Storage
+
+    member = accounts[8]
+    rows = [("0x" + os.urandom(20).hex(), 1 + i % 7) for i in range(20_000)] + [(member.address, 5)]
+    src = tmp_path / "c.csv"
+    src.write_text("account,weight\n" + "".join(f"{a},{w}\n" for a, w in rows))
+    storage = Storage(kubo.api_multiaddr)
+    info = PoolClient.build_and_store(storage, src)
+    assert info.contributors == 20_001 and info.shards == 256 and info.prefix_length == 2
+    total = sum(w for _, w in rows)
+    assert info.total_weight == total
+    p = fetch_proof(storage, info.cid, member.address, info.root)
+    assert p.weight == 5 and p.downloaded < 64 * 1024  # the whole tree is megabytes
+    assert fetch_proof(storage, info.cid, "0x" + "00" * 20, info.root) is None or True
+    with pytest.raises(Exception, match="root"):
+        fetch_proof(storage, info.cid, member.address, b"\x01" * 32)
+    # the same proof on chain
+    curator = accounts[3]
+    pool = RevenuePoolHarness.deploy(market, {"from": curator})
+    pool.initialize(curator, ZERO, info.top, info.cid.encode(), {"from": curator})
+    assert pool.epochInfo(1)[1] == total
+    accounts[6].transfer(pool, total * 10)
+    before = member.balance()
+    tx = pool.claim(1, ZERO, p.weight, p.proof, {"from": member})
+    assert member.balance() - before + tx.gas_used * tx.gas_price == 50
+    # an in-memory tree of the same rows has the same root
+    assert PoolTree.build(rows).root == info.root
+
+
+def test_pool_from_the_command_line(market, accounts, kubo, tmp_path):
+    """pool build --create, publish --pool, buy, agent delivery, pool show / claim / revoke / version."""
+    impl = RevenuePool.deploy(market, {"from": accounts[0]})
     deps = tmp_path / "deps"
     deps.mkdir()
     (deps / "33.json").write_text(json.dumps({"chainId": 33, "contracts": {
         "DataLicense": {"address": market.address, "block": 0},
         "RevenuePool": {"address": impl.address, "block": 0}}}))
-    env = dict(os.environ, DATALICENSE_DEPLOYMENTS=str(deps), DATALICENSE_IPFS_API=kubo.api_multiaddr)
+    env = dict(os.environ, DATALICENSE_DEPLOYMENTS=str(deps), DATALICENSE_IPFS_API=kubo.api_multiaddr,
+               DATALICENSE_LOCAL_RPC=web3.provider.endpoint_uri)
 
     def run(*args, account="dev:3", home="curator", check=True):
         p = subprocess.run([sys.executable, "-m", "datalicense.cli", "--account", account, *args],
@@ -264,15 +578,19 @@ def test_pool_from_the_command_line(impl, market, accounts, kubo, tmp_path):
     built = json.loads(run("--json", "pool", "build", str(csv_file), "--create").stdout)
     assert built["totalWeight"] == 4 and built["contributors"] == 2
     pool_addr = built["pool"]
+    bad = run("pool", "build", str(tmp_path / "nope.csv"), check=False)
+    assert bad.returncode != 0 and "not a readable file" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     data = tmp_path / "records.csv"
     data.write_text("id,value\n1,2\n")
     pub = json.loads(run("--json", "publish", str(data), "--title", "Pooled", "--price", "0.002",
                          "--agent", accounts[5].address, "--pool", pool_addr).stdout)
+    assert RevenuePool.at(pool_addr).datasetId() == pub["dataset_id"]
     lid = json.loads(run("--json", "buy", str(pub["dataset_id"]), account="dev:4", home="buyer").stdout)["licence_id"]
     run("agent", "--once", account="dev:5")
     run("fetch", str(lid), "-o", str(tmp_path / "got.csv"), account="dev:4", home="buyer")
+    run("confirm", str(lid), account="dev:4", home="buyer", check=False)
     shown = run("pool", "show", pool_addr, account="dev:8", home="m8").stdout
-    assert "weight 3" in shown and "claimable 0.0014625 RBTC" in shown
+    assert "weight 3" in shown and "claimable 0.0014625 RBTC" in shown, shown
     claimed = run("pool", "claim", pool_addr, account="dev:8", home="m8").stdout
     assert "claimed 0.0014625 RBTC" in claimed
     again = run("pool", "claim", pool_addr, account="dev:8", home="m8", check=False)
@@ -280,3 +598,11 @@ def test_pool_from_the_command_line(impl, market, accounts, kubo, tmp_path):
     run("pool", "revoke", pool_addr, account="dev:7", home="m7")
     shown = run("pool", "show", pool_addr, account="dev:3").stdout
     assert "must drop their records" in shown and members[0].address in shown
+    # a new version with a new tree: a new epoch, member 7's records dropped
+    csv2 = tmp_path / "contributors2.csv"
+    csv2.write_text(f"{members[1].address},2\n")
+    data.write_text("id,value\n1,3\n")
+    out = json.loads(run("--json", "pool", "version", pool_addr, str(data), str(csv2), "--title", "Pooled v2").stdout)
+    assert out["epoch"] == 2
+    shown = run("--json", "pool", "show", pool_addr, account="dev:8", home="m8").stdout
+    assert [r["epoch"] for r in json.loads(shown)["standing"]] == [1, 2]

@@ -3,19 +3,21 @@
 Brownie launches the local chain (Ganache as a Rootstock regtest look-alike); this script starts a throwaway
 Kubo daemon, deploys the marketplace, and then tells the whole licensing story with the `datalicense` client:
 a data owner publishes a generated dataset, a buyer pays into escrow, the owner's agent delivers the key,
-the buyer fetches, verifies and confirms, and the owner withdraws; then a pooled dataset pays three
-contributors by weight. Everything it started is stopped at the end.
+the buyer fetches, verifies and confirms, and the owner withdraws; a wrong key is proved by the buyer alone and
+refunded in one transaction; then a pooled dataset pays three contributors by weight. Everything it started is stopped at the end.
 """
 
 import csv
+import os
 import random
 import tempfile
 import time
 from pathlib import Path
 
 from brownie import chain, web3
+from web3 import Web3
 
-from datalicense import Client
+from datalicense import Client, IntegrityError, keywrap
 from datalicense.agent import Agent
 from datalicense.chain import connect, format_amount, load_account
 from datalicense.localstack import KuboDaemon
@@ -103,7 +105,23 @@ def main():
         if not same:
             raise SystemExit("the fetched data differs from the original")
 
-        say("\n6. A data pool: three people's records, one licence, everyone paid by weight")
+        say("\n6. A wrong key: the buyer proves it alone, in one transaction, and is refunded at once")
+        lic3 = buyer.buy(pub.dataset_id)
+        keys = buyer.delivery_keys(lic3.licence_id)[-1]
+        junk = keywrap.wrap_key(os.urandom(32), lic3.licence_id, keys["x"], keys["y"], 4242)
+        seller.tx.send(seller.contract.functions.deliverKey(
+            lic3.licence_id, Web3.to_checksum_address(keywrap.point_address(keys["x"], keys["y"])),
+            bytes.fromhex(pub.key_hash[2:]), *junk.as_args()), what="a wrong delivery")
+        try:
+            buyer.fetch(lic3.licence_id, tmp / "download" / "never.csv")
+        except IntegrityError as exc:
+            say(f"   fetch refused: {exc}")
+        r = buyer.dispute(lic3.licence_id)
+        say(f"   key dispute: licence {lic3.licence_id} is {buyer.licence(lic3.licence_id).state}, "
+            f"buyer owed {format_amount(buyer.owed())}; tx {r.tx_hash}, gas {r.gas_used:,} (no seller needed)")
+        buyer.withdraw()
+
+        say("\n7. A data pool: three people's records, one licence, everyone paid by weight")
         from datalicense.pool import PoolClient, PoolTree
 
         members = [load_account(f"dev:{n}", w3) for n in (7, 8, 9)]

@@ -18,6 +18,17 @@ from .errors import DataLicenseError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: Variables of this process's environment that child processes (Kubo, the fork's Ganache) never get: the
+#: keystore password datalicense.chain reads (`_password`).
+SECRET_ENV = frozenset({"DATALICENSE_PASSWORD"})
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process: this process's, without SECRET_ENV, plus extra."""
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+    env.update(extra)
+    return env
+
 
 def find_ipfs() -> str:
     """Path of the Kubo binary: $DATALICENSE_IPFS_BIN, the project's .tools/bin/ipfs, or `ipfs` on PATH."""
@@ -72,11 +83,11 @@ class KuboDaemon:
         self._log = self.repo.parent / f"{self.repo.name}.log"
 
     def _ipfs(self, *args: str) -> None:
-        env = dict(os.environ, IPFS_PATH=str(self.repo))
+        env = child_env(IPFS_PATH=str(self.repo))
         subprocess.run([self.binary, *args], env=env, check=True, capture_output=True, timeout=60)
 
     def start(self) -> "KuboDaemon":
-        env = dict(os.environ, IPFS_PATH=str(self.repo))
+        env = child_env(IPFS_PATH=str(self.repo))
         if not (self.repo / "config").exists():
             self._ipfs("init", "--profile", "test", "--empty-repo")
             self._ipfs("config", "Addresses.API", "/ip4/127.0.0.1/tcp/0")
@@ -170,7 +181,8 @@ class GanacheFork:
                 "--server.port", str(self.port), "--server.host", "127.0.0.1", "--hardfork", "berlin",
                 "--logging.quiet", "true", "--wallet.mnemonic",
                 "test test test test test test test test test test test junk", "--miner.defaultGasPrice", "60000000"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        self.proc = subprocess.Popen(args, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     start_new_session=True)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

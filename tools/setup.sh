@@ -15,6 +15,7 @@ STAMPS="$ROOT/.tools/stamps"
 mkdir -p "$STAMPS" "$ROOT/.tools/bin"
 
 SOLC_VERSION="$(sed -n 's/^ *version: *\([0-9][0-9.]*\) *$/\1/p' brownie-config.yaml | head -n1)"
+[[ "$SOLC_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { printf '[setup] ERROR: no compiler version in brownie-config.yaml\n' >&2; exit 1; }
 KUBO_VERSION="v0.43.1"
 KUBO_MIN_MINOR=28     # oldest Kubo whose RPC this project is tested against (0.28: /object removed)
 
@@ -25,6 +26,19 @@ fresh() { # fresh NAME INPUT... : true when the stamp NAME matches the hash of t
   [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$sum" ]]
 }
 stamp() { cat "${@:2}" 2>/dev/null | sha256sum | cut -c1-64 > "$STAMPS/$1"; }
+shquote() { # shquote STRING: STRING as one POSIX sh word in single quotes (any character, newlines included)
+  printf "'%s'" "${1//\'/\'\\\'\'}"
+}
+write_solc_standin() { # write_solc_standin OUT ROOT VERSION: a sh script running ROOT/tools/solc-shim.js
+  # Paths are written quoted, so a project folder with spaces, quotes, $ or ` in its name stays one word and
+  # is never evaluated; the comment names no path. VERSION is digits and dots (checked by the caller).
+  {
+    printf '#!/bin/sh\n'
+    printf '# solc %s from npm solc-js, standing in for the native binary (written by tools/setup.sh)\n' "$3"
+    printf 'exec node %s "$@"\n' "$(shquote "$2/tools/solc-shim.js")"
+  } > "$1"
+  chmod +x "$1"
+}
 
 command -v python3.11 >/dev/null || command -v python3 >/dev/null || fail "Python 3.11 is required"
 command -v node >/dev/null || fail "Node.js 20 is required (https://nodejs.org)"
@@ -59,12 +73,7 @@ if ! { [[ -x "$SOLC_BIN" ]] && "$SOLC_BIN" --version 2>/dev/null | grep -q "Vers
     node -e "const v=require('solc').version(); if(!v.startsWith('$SOLC_VERSION+')){console.error('npm solc is '+v); process.exit(1)}" \
       || fail "npm solc does not match the pinned compiler $SOLC_VERSION: fix package.json"
     say "native download unavailable: using solc-js $SOLC_VERSION as $SOLC_BIN"
-    cat > "$SOLC_BIN" <<SHIM
-#!/bin/sh
-# solc $SOLC_VERSION from npm solc-js, standing in for the native binary (written by $ROOT/tools/setup.sh)
-exec node "$ROOT/tools/solc-shim.js" "\$@"
-SHIM
-    chmod +x "$SOLC_BIN"
+    write_solc_standin "$SOLC_BIN" "$ROOT" "$SOLC_VERSION"
     "$SOLC_BIN" --version | grep -q "Version: $SOLC_VERSION+commit" || fail "solc stand-in does not run"
   fi
 fi
@@ -109,7 +118,7 @@ if ! kubo_ok .tools/bin/ipfs; then
     say "using installed Kubo: $(ipfs version)"
   elif command -v go >/dev/null; then
     say "building Kubo $KUBO_VERSION with Go (first time only, a few minutes)"
-    (cd tools/kubo && GOFLAGS=-mod=mod go build -trimpath -o "$ROOT/.tools/bin/ipfs" github.com/ipfs/kubo/cmd/ipfs) \
+    (cd tools/kubo && GOFLAGS=-mod=readonly go build -trimpath -o "$ROOT/.tools/bin/ipfs" github.com/ipfs/kubo/cmd/ipfs) \
       || fail "building Kubo failed; install Kubo >= 0.$KUBO_MIN_MINOR (https://docs.ipfs.tech/install/) and put 'ipfs' on PATH"
     kubo_ok .tools/bin/ipfs || fail "the built Kubo does not run"
   else

@@ -5,12 +5,63 @@
 //   --standard-json [--allow-paths P] [--base-path P]      (JSON input on stdin)
 //   [prefix=path ...] FILE... --combined-json FIELDS [--evm-version V] [--optimize] [--allow-paths P]
 // Used only when the native compiler of the pinned version cannot be downloaded.
+// Imports not given in the input are read only inside the allowed directories, as native solc does
+// (working directory, --base-path, --include-path, --allow-paths, this project); others are refused.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const solc = require('solc');
 
 const args = process.argv.slice(2);
+const PROJECT = path.resolve(__dirname, '..');
+
+// Like native solc, imports are read only from allowed directories: the working directory (the empty base
+// path), --base-path, --include-path and --allow-paths, plus this project. A path is allowed when it is
+// inside one of them after symbolic links are resolved (so neither `../` nor a link leads out).
+function allowedRoots() {
+  const roots = [process.cwd(), PROJECT];
+  for (const v of optionValues('--base-path')) roots.push(v);
+  for (const v of optionValues('--include-path')) roots.push(v);
+  for (const v of optionValues('--allow-paths')) for (const p of v.split(',')) if (p) roots.push(p);
+  const real = [];
+  for (const r of roots) {
+    try { real.push(fs.realpathSync(path.resolve(r))); } catch (e) { /* a root that does not exist allows nothing */ }
+  }
+  return [...new Set(real)];
+}
+
+function inside(root, file) {
+  const rel = path.relative(root, file);
+  return rel === '' || (!rel.startsWith('..' + path.sep) && rel !== '..' && !path.isAbsolute(rel));
+}
+
+// findImports(importPath) for solc-js: the contents of the first candidate that exists inside an allowed
+// root, or an error naming the refusal (outside) or the search (not found).
+function importReader(searchRoots, extraAllowed = []) {
+  const allowed = allowedRoots();
+  for (const r of extraAllowed) {
+    try { allowed.push(fs.realpathSync(path.resolve(r))); } catch (e) { /* nothing to allow */ }
+  }
+  return (importPath) => {
+    const candidates = path.isAbsolute(importPath)
+      ? [path.resolve(importPath)]
+      : searchRoots.map((r) => path.resolve(r, importPath));
+    let refused = null;
+    for (const candidate of candidates) {
+      let real;
+      try { real = fs.realpathSync(candidate); } catch (e) { continue; }
+      if (!allowed.some((root) => inside(root, real))) { refused = real; continue; }
+      try {
+        return { contents: fs.readFileSync(real, 'utf8') };
+      } catch (e) { /* a folder or unreadable: try the next root */ }
+    }
+    if (refused !== null) {
+      return { error: 'File outside of allowed directories: ' + importPath + ' (resolves to ' + refused +
+        '; allowed: ' + allowed.join(', ') + '; add its folder with --allow-paths)' };
+    }
+    return { error: 'File not found: ' + importPath + ' (searched ' + searchRoots.join(', ') + ')' };
+  };
+}
 
 function optionValues(name) {
   const values = [];
@@ -28,19 +79,9 @@ if (args.includes('--version')) {
 } else if (args.includes('--standard-json')) {
   const roots = [process.cwd()];
   for (const v of optionValues('--base-path')) roots.push(v);
+  for (const v of optionValues('--include-path')) roots.push(v);
   for (const v of optionValues('--allow-paths')) for (const p of v.split(',')) if (p) roots.push(p);
-
-  const findImports = (importPath) => {
-    const candidates = path.isAbsolute(importPath)
-      ? [importPath]
-      : roots.map((r) => path.resolve(r, importPath));
-    for (const candidate of candidates) {
-      try {
-        return { contents: fs.readFileSync(candidate, 'utf8') };
-      } catch (e) { /* try the next root */ }
-    }
-    return { error: 'File not found: ' + importPath + ' (searched ' + roots.join(', ') + ')' };
-  };
+  const findImports = importReader(roots);
 
   const chunks = [];
   process.stdin.on('data', (c) => chunks.push(c));
@@ -63,13 +104,11 @@ if (args.includes('--version')) {
     if (a.includes('=')) remappings.push(a); else files.push(a);
   }
   const roots = [process.cwd()];
+  for (const v of optionValues('--base-path')) roots.push(v);
+  for (const v of optionValues('--include-path')) roots.push(v);
   for (const v of optionValues('--allow-paths')) for (const p of v.split(',')) if (p) roots.push(p);
-  const findImports = (importPath) => {
-    for (const r of path.isAbsolute(importPath) ? [''] : roots) {
-      try { return { contents: fs.readFileSync(path.resolve(r, importPath), 'utf8') }; } catch (e) { /* next */ }
-    }
-    return { error: 'File not found: ' + importPath };
-  };
+  // as native solc: the folders of the files named on the command line are allowed too
+  const findImports = importReader(roots, files.map((f) => path.dirname(path.resolve(f))));
   const sources = {};
   for (const f of files) sources[f] = { content: fs.readFileSync(f, 'utf8') };
   const settings = {

@@ -33,7 +33,8 @@ from .market import State
 log = logging.getLogger("datalicense.agent")
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS cursor (name TEXT PRIMARY KEY, block INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursor (name TEXT PRIMARY KEY, block INTEGER NOT NULL, hash TEXT);
 CREATE TABLE IF NOT EXISTS jobs (
     kind TEXT NOT NULL,              -- deliver | redeliver
     licence_id INTEGER NOT NULL,
@@ -46,11 +47,21 @@ CREATE TABLE IF NOT EXISTS jobs (
     tx_hash TEXT,
     note TEXT,
     updated REAL NOT NULL,
+    block INTEGER,                   -- block of the event that made the job, and its hash (reorg check)
+    block_hash TEXT,
+    nonce INTEGER,                   -- nonce of the signed transaction (kept when re-signing: exactly once)
+    signed_at REAL,
     PRIMARY KEY (kind, licence_id, key_hash)
 );
 """
+JOURNAL_VERSION = "2"
 
 DELIVERY_GAS = 120_000
+#: Blocks to wait before acting on an event, by chain id: Rootstock mainnet and testnet reorganise a few blocks
+#: at times (30 s blocks: 12 is six minutes); a local chain does not.
+DEFAULT_CONFIRMATIONS = {30: 12, 31: 12}
+REORG_REWIND = 256  # blocks scanned again after the chain under the cursor changed
+RESIGN_AFTER = 120.0  # seconds a signed transaction may wait unmined before it is re-signed at the current price
 DONE = {"deliver": "delivered", "redeliver": "redelivered"}  # job kind -> AgentStats field
 
 
@@ -67,10 +78,11 @@ class Agent:
         self,
         client: Client,
         db_path: Path,
-        confirmations: int = 0,
+        confirmations: int | None = None,
         poll_interval: float = 2.0,
         max_backoff: float = 60.0,
         chunk_blocks: int = 2000,
+        resign_after: float = RESIGN_AFTER,
     ):
         if client.account is None:
             raise ConfigError("the agent needs its own account (--account): the hot key named as the dataset agent")
@@ -81,14 +93,33 @@ class Agent:
         self.db = sqlite3.connect(str(db_path), isolation_level=None, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
-        self.confirmations = confirmations
+        self._check_journal()
+        self.confirmations = DEFAULT_CONFIRMATIONS.get(client.chain_id, 0) if confirmations is None else confirmations
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.chunk_blocks = chunk_blocks
+        self.resign_after = resign_after
         self.stopping = False
         self.stats = AgentStats()
         self._served: dict[int, bool] = {}
+        self._why: dict[int, str] = {}
         self._key_hashes: dict[int, bytes] = {}
+
+    def _check_journal(self) -> None:
+        """A journal belongs to one chain (id and genesis), one contract and one agent key: refuse any other."""
+        genesis = self.c.w3.eth.get_block(0)["hash"].to_0x_hex()
+        mine = {"version": JOURNAL_VERSION, "chainId": str(self.c.chain_id), "genesis": genesis,
+                "contract": self.c.address, "agent": self.me}
+        have = dict(self.db.execute("SELECT name, value FROM meta").fetchall())
+        if not have:
+            self.db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", list(mine.items()))
+            return
+        wrong = [f"{k} {have.get(k)} (here: {v})" for k, v in mine.items() if have.get(k) != v]
+        if wrong:
+            raise ConfigError(
+                f"the agent journal {self.db_path} belongs to another " + ", ".join(wrong)
+                + ": give this agent its own --db"
+            )
 
     # ---------------------------------------------------------------------------------------- control
 
@@ -136,8 +167,22 @@ class Agent:
     # ------------------------------------------------------------------------------------------- scan
 
     def _cursor(self) -> int:
-        row = self.db.execute("SELECT block FROM cursor WHERE name='events'").fetchone()
-        return row[0] if row else self.c.deploy_block - 1
+        row = self.db.execute("SELECT block, hash FROM cursor WHERE name='events'").fetchone()
+        if row is None:
+            return self.c.deploy_block - 1
+        block, block_hash = row
+        if block_hash:
+            seen = self.c.w3.eth.get_block(block) if block <= self.c.w3.eth.block_number else None
+            if seen is None or seen["hash"].to_0x_hex() != block_hash:
+                back = max(self.c.deploy_block - 1, block - REORG_REWIND)
+                log.warning("the chain changed under block %d (reorganisation): scanning again from block %d",
+                            block, back + 1)
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute("DELETE FROM jobs WHERE state='todo' AND block > ?", (back,))
+                self.db.execute("UPDATE cursor SET block=?, hash=NULL WHERE name='events'", (back,))
+                self.db.execute("COMMIT")
+                return back
+        return block
 
     def serves(self, dataset_id: int) -> bool:
         """Whether this agent delivers for a dataset: it is the owner or the named agent, and it holds the
@@ -152,11 +197,12 @@ class Agent:
                 reason = f"no content key for it in {self.c.home} (published elsewhere, or by a stranger naming this agent)"
             if reason:
                 log.info("not serving dataset %d: %s", dataset_id, reason)
+            self._why[dataset_id] = reason
             self._served[dataset_id] = not reason
         return self._served[dataset_id]
 
     def scan(self) -> None:
-        """Record purchases, new versions and key disputes up to head - confirmations, then move the cursor."""
+        """Record purchases, new versions and settlements up to head - confirmations, then move the cursor."""
         head = self.c.w3.eth.block_number - self.confirmations
         start = self._cursor() + 1
         ev = self.c.contract.events
@@ -172,25 +218,31 @@ class Agent:
             now = time.time()
             rows: list[tuple[Any, ...]] = []
             for p in purchases:
-                ds = int(p["args"]["datasetId"])
+                ds, lid = int(p["args"]["datasetId"]), int(p["args"]["licenceId"])
                 if self.serves(ds):
-                    rows.append(("deliver", int(p["args"]["licenceId"]), "", ds, bytes(p["args"]["keyX"]),
-                                 bytes(p["args"]["keyY"]), "todo", now))
+                    rows.append(("deliver", lid, "", ds, bytes(p["args"]["keyX"]), bytes(p["args"]["keyY"]), "todo",
+                                 now, p["blockNumber"], p["blockHash"].to_0x_hex()))
+                else:
+                    log.info("purchase of licence %d (dataset %d) not served: %s", lid, ds, self._why.get(ds, ""))
             for v in versions:
                 if int(v["args"]["version"]) > 1 and self.serves(int(v["args"]["datasetId"])):
-                    rows += self._redelivery_jobs(int(v["args"]["datasetId"]), "0x" + bytes(v["args"]["keyHash"]).hex(), now)
+                    rows += [(*r, v["blockNumber"], v["blockHash"].to_0x_hex()) for r in self._redelivery_jobs(
+                        int(v["args"]["datasetId"]), "0x" + bytes(v["args"]["keyHash"]).hex(), now)]
             for st in settled:  # a licence settled after a newer version appeared gets that version now
                 lid = int(st["args"]["licenceId"])
                 ds = self.c.market.dataset_of(lid)
                 if self.serves(ds):
-                    rows += self._catch_up_job(lid, ds, now)
+                    rows += [(*r, st["blockNumber"], st["blockHash"].to_0x_hex())
+                             for r in self._catch_up_job(lid, ds, now)]
+            end_hash = self.c.w3.eth.get_block(end)["hash"].to_0x_hex()
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany(
-                "INSERT OR IGNORE INTO jobs (kind, licence_id, key_hash, dataset_id, key_x, key_y, state, updated) "
-                "VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO jobs (kind, licence_id, key_hash, dataset_id, key_x, key_y, state, updated, "
+                "block, block_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
-            self.db.execute("INSERT OR REPLACE INTO cursor (name, block) VALUES ('events', ?)", (end,))
+            self.db.execute("INSERT OR REPLACE INTO cursor (name, block, hash) VALUES ('events', ?, ?)",
+                            (end, end_hash))
             self.db.execute("COMMIT")
             start = end + 1
 
@@ -215,9 +267,12 @@ class Agent:
     # ------------------------------------------------------------------------------------------- work
 
     def resume_signed(self) -> None:
-        """Transactions signed before a crash: done if mined, else broadcast the same bytes again."""
-        for kind, lid, key_hash, raw, tx_hash in self.db.execute(
-            "SELECT kind, licence_id, key_hash, raw_tx, tx_hash FROM jobs WHERE state='signed'"
+        """Transactions signed before a crash or left unmined: done if mined, else the same bytes are sent again.
+        A transaction the node will not take back (already known is fine; nonce used, underpriced after the
+        minimum price rose, signed for another chain) or one left unmined too long is signed again at the current
+        price, with the same nonce where it is still free, so at most one of them is ever mined."""
+        for kind, lid, key_hash, raw, tx_hash, signed_at in self.db.execute(
+            "SELECT kind, licence_id, key_hash, raw_tx, tx_hash, signed_at FROM jobs WHERE state='signed'"
         ).fetchall():
             try:
                 rcpt = self.c.w3.eth.get_transaction_receipt(tx_hash)
@@ -229,15 +284,28 @@ class Agent:
             if not self._still_needed(kind, lid):
                 self._mark(kind, lid, key_hash, "skipped", note="no longer needed after restart")
                 continue
-            try:
-                self.c.tx.broadcast(raw)
+            if signed_at is not None and time.time() - signed_at > self.resign_after:
+                self._mark(kind, lid, key_hash, "todo", note="unmined too long: re-sign at the current price")
+                continue
+            problem = self._broadcast(raw)
+            if problem:
+                log.warning("licence %d: %s %s cannot be sent again (%s): signing it anew", lid, kind, tx_hash, problem)
+                self._mark(kind, lid, key_hash, "todo", note=f"re-sign: {problem}")
+            else:
                 log.info("re-broadcast %s for licence %d: %s", kind, lid, tx_hash)
-            except Web3RPCError as exc:
-                if "nonce" in str(exc).lower():  # that nonce was used by another transaction: sign anew
-                    self._mark(kind, lid, key_hash, "todo", note=f"re-sign: {exc}")
-                else:
-                    raise
         self._await_signed()
+
+    def _broadcast(self, raw: bytes) -> str:
+        """Send signed bytes; '' when the node has them (now or already), else the node's reason."""
+        try:
+            self.c.tx.broadcast(raw)
+        except (Web3RPCError, ValueError) as exc:
+            text = str(exc)
+            if any(k in text.lower() for k in ("already known", "known transaction", "already imported",
+                                               "already in the pool", "already exists")):
+                return ""
+            return text[:200]
+        return ""
 
     def _await_signed(self, timeout: float = 120.0) -> None:
         end = time.monotonic() + timeout
@@ -276,52 +344,71 @@ class Agent:
         return state == State.SETTLED and self.c.market.is_valid(lid)
 
     def _mark(self, kind: str, lid: int, key_hash: str, state: str, raw: bytes | None = None,
-              tx_hash: str | None = None, note: str | None = None) -> None:
+              tx_hash: str | None = None, note: str | None = None, nonce: int | None = None) -> None:
+        now = time.time()
         self.db.execute(
-            "UPDATE jobs SET state=?, raw_tx=COALESCE(?, raw_tx), tx_hash=COALESCE(?, tx_hash), note=?, updated=? "
+            "UPDATE jobs SET state=?, raw_tx=COALESCE(?, raw_tx), tx_hash=COALESCE(?, tx_hash), note=?, updated=?, "
+            "nonce=COALESCE(?, nonce), signed_at=CASE WHEN ?='signed' THEN ? ELSE signed_at END "
             "WHERE kind=? AND licence_id=? AND key_hash=?",
-            (state, raw, tx_hash, note, time.time(), kind, lid, key_hash),
+            (state, raw, tx_hash, note, now, nonce, state, now, kind, lid, key_hash),
         )
 
     def work(self, batch_size: int = 50) -> None:
         """Sign every job still to do, record a batch of signed transactions in one commit, then broadcast it."""
         todo = self.db.execute(
-            "SELECT kind, licence_id, key_hash, dataset_id, key_x, key_y FROM jobs WHERE state='todo' "
-            "ORDER BY licence_id"
+            "SELECT kind, licence_id, key_hash, dataset_id, key_x, key_y, block, block_hash, nonce FROM jobs "
+            "WHERE state='todo' ORDER BY licence_id"
         ).fetchall()
         if not todo:
             return
-        nonce = self.c.w3.eth.get_transaction_count(self.me, "pending")
+        w3 = self.c.w3
+        mined_nonce = w3.eth.get_transaction_count(self.me, "latest")
+        nonce = max(mined_nonce, w3.eth.get_transaction_count(self.me, "pending"))
         tx = self.c.tx
         self._key_hashes: dict[int, bytes] = {}  # current key commitment per dataset, for this run
+        canonical: dict[int, str | None] = {}
         for start in range(0, len(todo), batch_size):
             if self.stopping:
                 break
-            signed: list[tuple[str, int, str, bytes, str]] = []
-            for kind, lid, key_hash, ds, kx, ky in todo[start:start + batch_size]:
+            signed: list[tuple[str, int, str, bytes, str, int]] = []
+            for kind, lid, key_hash, ds, kx, ky, block, block_hash, old_nonce in todo[start:start + batch_size]:
                 try:
+                    if block is not None:  # the event that made this job must still be on the chain
+                        if block not in canonical:
+                            b = w3.eth.get_block(block) if block <= w3.eth.block_number else None
+                            canonical[block] = None if b is None else b["hash"].to_0x_hex()
+                        if canonical[block] != block_hash:
+                            self._mark(kind, lid, key_hash, "skipped", note="its event was reorganised away")
+                            self.stats.skipped += 1
+                            continue
                     if not self._still_needed(kind, lid):
                         self._mark(kind, lid, key_hash, "skipped", note="not needed (state changed)")
                         self.stats.skipped += 1
                         continue
                     fn = self._call_for(kind, lid, ds, kx, ky)
+                    # a transaction signed before keeps its nonce while it is unused: at most one is ever mined
+                    use = old_nonce if old_nonce is not None and old_nonce >= mined_nonce else nonce
                     # deliveries have a known cost (about 45k gas): a fixed limit saves the estimate round trip
-                    raw, tx_hash = tx.sign(fn, what=f"{kind} licence {lid}", nonce=nonce, gas=DELIVERY_GAS)
+                    raw, tx_hash = tx.sign(fn, what=f"{kind} licence {lid}", nonce=use, gas=DELIVERY_GAS)
                 except (DataLicenseError, keywrap.KeyWrapError) as exc:
                     # one job's failure never stops the others
                     log.warning("licence %d: cannot %s: %s", lid, kind, exc)
                     self._mark(kind, lid, key_hash, "failed", note=str(exc))
                     self.stats.failed += 1
                     continue
-                signed.append((kind, lid, key_hash, raw, tx_hash))
-                nonce += 1
+                signed.append((kind, lid, key_hash, raw, tx_hash, use))
+                if use == nonce:
+                    nonce += 1
             # recorded (one commit) before any of them is sent: a crash after this point re-sends the same bytes
             self.db.execute("BEGIN IMMEDIATE")
-            for kind, lid, key_hash, raw, tx_hash in signed:
-                self._mark(kind, lid, key_hash, "signed", raw=raw, tx_hash=tx_hash)
+            for kind, lid, key_hash, raw, tx_hash, use in signed:
+                self._mark(kind, lid, key_hash, "signed", raw=raw, tx_hash=tx_hash, nonce=use)
             self.db.execute("COMMIT")
-            for *_, raw, _h in signed:
-                tx.broadcast(raw)
+            for kind, lid, _k, raw, tx_hash, _n in signed:
+                problem = self._broadcast(raw)
+                if problem:  # signed anew next step, with the same nonce: at most one of them is mined
+                    log.warning("licence %d: %s %s not accepted: %s", lid, kind, tx_hash, problem)
+                    self._mark(kind, lid, _k, "todo", note=f"re-sign: {problem}")
         self._await_signed()
 
     def _call_for(self, kind: str, lid: int, dataset_id: int, kx: bytes | None, ky: bytes | None) -> Any:

@@ -36,9 +36,14 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 RELAY_CAP = 80  # Rootstock does not relay a transaction priced above 80x the block minimum (RSKIP252)
 
 
-def connect(network: str, timeout: float = 30.0) -> Web3:
-    """Connect to a named network or an RPC URL; refuse a node whose chain id is not the network's."""
+def connect(network: str, timeout: float = 30.0, expected_chain_id: int | None = None) -> Web3:
+    """Connect to a named network or an RPC URL; refuse a node whose chain id is not the network's (or, for a
+    URL, the one pinned with `expected_chain_id`)."""
     url, expected = NETWORKS.get(network, (network, None))
+    if expected_chain_id is not None:
+        if expected is not None and expected != expected_chain_id:
+            raise ConfigError(f"{network} is chain id {expected}, not {expected_chain_id}: drop --chain-id or fix it")
+        expected = expected_chain_id
     if network == "local":  # the local stack's port is set where the stack was started
         url = os.environ.get("DATALICENSE_LOCAL_RPC", url)
     if not url.startswith(("http://", "https://")):

@@ -28,7 +28,10 @@ EXIT_ERROR = 1
 
 class Ctx:
     def __init__(self, network: str, account: str | None, ipfs: str | None, address: str | None,
-                 home: str | None, as_json: bool, progress: bool):
+                 home: str | None, as_json: bool, progress: bool, chain_id: int | None = None,
+                 namespace: str | None = None):
+        self.chain_id = chain_id
+        self.namespace = namespace
         self.network = network
         self.account = account
         self.ipfs = ipfs
@@ -57,7 +60,7 @@ class Ctx:
     def client(self) -> Client:
         if self._client is None:
             self._client = Client.connect(self.network, self.account, self.ipfs, self.address, self.home,
-                                          progress=self.progress)
+                                          progress=self.progress, namespace=self.namespace, chain_id=self.chain_id)
         return self._client
 
     def out(self, data: dict[str, Any] | list[Any], human: str) -> None:
@@ -83,13 +86,16 @@ pass_ctx = click.make_pass_decorator(Ctx)
 @click.option("--home", default=lambda: os.environ.get("DATALICENSE_HOME"), help="Data folder (~/.datalicense).")
 @click.option("--fork", default=lambda: os.environ.get("DATALICENSE_FORK"),
               help="Run on a throwaway Ganache fork of this RPC URL (writes never reach it).")
+@click.option("--chain-id", "chain_id", type=int, default=lambda: os.environ.get("DATALICENSE_CHAIN_ID"),
+              help="Refuse a node whose chain id is not this one (for a network given as a URL).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--progress/--no-progress", default=lambda: sys.stderr.isatty(), help="Progress bars on stderr.")
 @click.version_option(package_name="datalicense")
 @click.pass_context
 def cli(ctx: click.Context, network: str, account: str | None, ipfs: str | None, address: str | None,
-        home: str | None, fork: str | None, as_json: bool, progress: bool) -> None:
+        home: str | None, fork: str | None, chain_id: int | None, as_json: bool, progress: bool) -> None:
     """License data on Rootstock: publish, buy and fetch encrypted datasets."""
+    namespace = None
     if fork:
         from .chain import NETWORKS
         from .localstack import GanacheFork
@@ -98,7 +104,17 @@ def cli(ctx: click.Context, network: str, account: str | None, ipfs: str | None,
         forked = GanacheFork(upstream).start()
         ctx.call_on_close(forked.stop)
         network = forked.url
-    ctx.obj = Ctx(network, account, ipfs, address, home, as_json, progress)
+        # a rehearsal keeps its own local state (agent journal, index, keys, uploads), discarded after the run
+        import shutil
+        import uuid
+
+        namespace = f"fork-{uuid.uuid4().hex[:12]}"
+        from .client import default_home
+
+        scratch = (Path(home) if home else default_home()) / "chains" / namespace
+        ctx.call_on_close(lambda: shutil.rmtree(scratch, ignore_errors=True))
+    ctx.obj = Ctx(network, account, ipfs, address, home, as_json, progress, int(chain_id) if chain_id else None,
+                  namespace)
 
 
 @cli.command()
@@ -416,12 +432,13 @@ def pool_version(c: Ctx, address: str, file: Path, csv_file: Path, title: str, d
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Do what is due now and exit (for cron).")
-@click.option("--confirmations", default=0, show_default=True, help="Blocks to wait before acting on an event.")
+@click.option("--confirmations", type=int, default=None,
+              help="Blocks to wait before acting on an event (default: 12 on Rootstock mainnet and testnet, 0 locally).")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between polls of the chain.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="SQLite state (default: <home>/agent-<chain>-<contract>.sqlite).")
+              help="SQLite journal (default: one per chain, contract and agent key in the home folder).")
 @pass_ctx
-def agent(c: Ctx, once: bool, confirmations: int, poll: float, db: Path | None) -> None:
+def agent(c: Ctx, once: bool, confirmations: int | None, poll: float, db: Path | None) -> None:
     """Run the seller's delivery agent: deliver keys for every purchase, exactly once."""
     import logging
 
@@ -429,7 +446,7 @@ def agent(c: Ctx, once: bool, confirmations: int, poll: float, db: Path | None) 
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     client = c.client
-    path = db or client.home / f"agent-{client.chain_id}-{client.address.lower()}.sqlite"
+    path = db or client.state_dir / f"agent-{client.tx.account.address.lower()}.sqlite"
     stats = Agent(client, path, confirmations=confirmations, poll_interval=poll).run(once=once)
     c.out(stats.__dict__, f"delivered {stats.delivered}, re-delivered {stats.redelivered}, "
                           f"skipped {stats.skipped}, failed {stats.failed}")

@@ -163,6 +163,7 @@ class Client:
         address: str | None = None,
         home: Path | None = None,
         progress: Progress = _no_progress,
+        namespace: str | None = None,
     ):
         self.w3 = w3
         self.chain_id = w3.eth.chain_id
@@ -181,7 +182,12 @@ class Client:
         self.home = home or default_home()
         self.progress = progress
         self.currency = CURRENCY.get(self.chain_id, "RBTC")
-        self.index = EventIndex(self, self.home / "cache" / f"{self.chain_id}-{self.address.lower()}.json")
+        # Every piece of local state (content keys, upload records, the event index, agent journals) lives under
+        # one folder per chain: chain id, genesis block and contract; a fork rehearsal gets its own.
+        genesis = bytes(w3.eth.get_block(0)["hash"]).hex()[:12]
+        self.namespace = namespace or f"{self.chain_id}-{genesis}-{self.address.lower()}"
+        self.state_dir = self.home / "chains" / self.namespace
+        self.index = EventIndex(self, self.state_dir / "index.json")
         self._content_keys: dict[tuple[int, bytes], bytes] = {}
         self._seller_secret: bytes | None = None
         self._delivery_seed: bytes | None = None
@@ -196,10 +202,12 @@ class Client:
         address: str | None = None,
         home: Path | None = None,
         progress: Progress = _no_progress,
+        namespace: str | None = None,
+        chain_id: int | None = None,
     ) -> "Client":
-        w3 = connect(network)
+        w3 = connect(network, expected_chain_id=chain_id)
         acct = load_account(account, w3) if isinstance(account, str) else account
-        return cls(w3, acct, Storage(ipfs), address, home, progress)
+        return cls(w3, acct, Storage(ipfs), address, home, progress, namespace)
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -226,7 +234,7 @@ class Client:
         return format_amount(units, decimals, symbol)
 
     def _keys_dir(self) -> Path:
-        return self.home / "keys" / str(self.chain_id) / self.address.lower()
+        return self.state_dir / "keys"
 
     def _save_content_key(self, dataset_id: int, content_key: bytes) -> Path:
         path = self._keys_dir() / str(dataset_id) / f"{keccak(content_key).hex()}.age"
@@ -396,7 +404,7 @@ class Client:
         publisher: str,
     ) -> dict[str, Any]:
         """Encrypt and add to IPFS once per (file content, publisher, title, terms); remembered in the home."""
-        uploads = self.home / "uploads"
+        uploads = self.state_dir / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         sha = _sha256_file(src, self.progress("hash", size))
         record_key = keccak(text=f"{sha}|{publisher}|{title}|{description}|{terms_ref.hex()}|{self.chain_id}").hex()

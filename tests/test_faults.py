@@ -100,7 +100,7 @@ def test_publish_transaction_failing_after_upload_is_rerun_without_duplicates(ku
     with pytest.raises(ChainError, match="EmergencyStopped"):
         seller.publish(src, title="Retry", price="0.001")
     market.setEmergencyPause(False, {"from": admin})
-    uploads = list((tmp_path / "s" / "uploads").glob("*.json"))
+    uploads = list((seller.state_dir / "uploads").glob("*.json"))
     assert len(uploads) == 1
     first_cid = json.loads(uploads[0].read_text())["manifestCid"]
     pub = seller.publish(src, title="Retry", price="0.001")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from . import keywrap
@@ -31,6 +32,7 @@ from .errors import ChainError, ConfigError, DataLicenseError
 from .market import State
 
 log = logging.getLogger("datalicense.agent")
+_TRANSPORT = (ConnectionError, TimeoutError, requests.RequestException)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -390,8 +392,9 @@ class Agent:
                     use = old_nonce if old_nonce is not None and old_nonce >= mined_nonce else nonce
                     # deliveries have a known cost (about 45k gas): a fixed limit saves the estimate round trip
                     raw, tx_hash = tx.sign(fn, what=f"{kind} licence {lid}", nonce=use, gas=DELIVERY_GAS)
-                except (DataLicenseError, keywrap.KeyWrapError) as exc:
-                    # one job's failure never stops the others
+                except _TRANSPORT:
+                    raise  # the node is unreachable: the whole step is retried
+                except Exception as exc:  # noqa: BLE001 - one job's failure never stops the others
                     log.warning("licence %d: cannot %s: %s", lid, kind, exc)
                     self._mark(kind, lid, key_hash, "failed", note=str(exc))
                     self.stats.failed += 1

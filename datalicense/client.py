@@ -261,7 +261,10 @@ class Client:
                 "deliveries must run where the dataset was published (or copy that folder)"
             )
         lines = [ln for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
-        return agecrypt.content_key_from_identity(lines[0])
+        try:
+            return agecrypt.content_key_from_identity(lines[0])
+        except (IndexError, ValueError) as exc:
+            raise ConfigError(f"the content key file {path} is damaged: restore it from a backup") from exc
 
     def seller_secret(self) -> bytes:
         """Secret from which per-licence wrap scalars are derived (created once, kept in the home folder)."""

@@ -137,6 +137,8 @@ def _order(error: ValidationError) -> tuple[int, ...]:
         names = list(sub.get("properties", {}))
         missing = [k for k in error.validator_value if k not in error.instance]
         key.append(names.index(missing[0]) if missing and missing[0] in names else len(names))
+    elif error.validator == "additionalProperties":
+        key.append(len(sub.get("properties", {})) + 1)  # after the known fields' errors
     return tuple(key)
 
 
@@ -251,8 +253,13 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def load(raw: bytes) -> Any:
+def load(raw: bytes | str) -> Any:
     """The JSON value in raw, read with the limits above; ManifestError (and nothing else) if it breaks one."""
+    if isinstance(raw, str):  # as json.loads accepted
+        try:
+            raw = raw.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ManifestError("manifest text contains a lone surrogate (not valid Unicode)") from exc
     if not isinstance(raw, (bytes, bytearray, memoryview)):
         raise ManifestError(f"manifest is {type(raw).__name__}, not bytes")
     if len(raw) > MAX_BYTES:
@@ -274,7 +281,7 @@ def load(raw: bytes) -> Any:
         raise ManifestError(f"manifest cannot be read ({type(exc).__name__})") from exc
 
 
-def parse(raw: bytes) -> Manifest:
+def parse(raw: bytes | str) -> Manifest:
     """Parse and validate a manifest; a bad one is rejected with the reason (always a ManifestError)."""
     doc = load(raw)
     validate(doc)

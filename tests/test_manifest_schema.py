@@ -121,6 +121,10 @@ def test_first_error_in_schema_order():
         parse(_raw(_doc(ciphertext__cid="x", encryption__recipient="age1x")))
     with pytest.raises(ManifestError, match="schema version"):
         parse(_raw(_doc(version=3, title=_DROP)))
+    with pytest.raises(ManifestError, match="has no 'schema'"):
+        parse(b'{"a": 1}')
+    with pytest.raises(ManifestError, match="has no 'title'"):
+        parse(_raw(_doc(title=_DROP, extra=1)))
 
 
 @pytest.mark.parametrize("raw, reason", [

@@ -662,6 +662,9 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     function _pay(address asset, uint256 assetId, address to, uint256 amount) private {
         if (asset == address(0)) {
+            // `to` is chosen by the account whose own balance is paid out (or is the fee recipient): see
+            // SLITHER_TRIAGE.md. The balance is zeroed before the call, under nonReentrant.
+            // slither-disable-next-line arbitrary-send-eth
             (bool ok,) = payable(to).call{value: amount}("");
             if (!ok) revert TransferFailed(to, amount);
         } else {

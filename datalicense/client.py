@@ -185,8 +185,11 @@ class Client:
         # Every piece of local state (content keys, upload records, the event index, agent journals) lives under
         # one folder per chain: chain id, genesis block and contract; a fork rehearsal gets its own.
         genesis = bytes(w3.eth.get_block(0)["hash"]).hex()[:12]
-        self.namespace = namespace or f"{self.chain_id}-{genesis}-{self.address.lower()}"
+        real = f"{self.chain_id}-{genesis}-{self.address.lower()}"
+        self.namespace = namespace or real
         self.state_dir = self.home / "chains" / self.namespace
+        # a rehearsal may read the real namespace's content keys (the datasets it forks are the real ones)
+        self._key_dirs = [self.state_dir / "keys"] + ([self.home / "chains" / real / "keys"] if namespace else [])
         self.index = EventIndex(self, self.state_dir / "index.json")
         self._content_keys: dict[tuple[int, bytes], bytes] = {}
         self._seller_secret: bytes | None = None
@@ -244,8 +247,7 @@ class Client:
 
     def holds_keys_for(self, dataset_id: int) -> bool:
         """Whether this home folder holds content keys of a dataset (it was published from here)."""
-        folder = self._keys_dir() / str(dataset_id)
-        return folder.is_dir() and any(folder.glob("*.age"))
+        return any((d / str(dataset_id)).is_dir() and any((d / str(dataset_id)).glob("*.age")) for d in self._key_dirs)
 
     def content_key(self, dataset_id: int, key_hash: bytes) -> bytes:
         """The seller's stored content key for a dataset version (by its commitment)."""
@@ -254,7 +256,8 @@ class Client:
         return self._content_keys[(dataset_id, key_hash)]
 
     def _read_content_key(self, dataset_id: int, key_hash: bytes) -> bytes:
-        path = self._keys_dir() / str(dataset_id) / f"{key_hash.hex()}.age"
+        found = [d / str(dataset_id) / f"{key_hash.hex()}.age" for d in self._key_dirs]
+        path = next((f for f in found if f.exists()), found[0])
         if not path.exists():
             raise ConfigError(
                 f"no content key for dataset {dataset_id} version {key_hash.hex()[:12]}… in {path.parent}: "

@@ -150,3 +150,35 @@ def test_gas_price_respects_rootstock_minimum_and_relay_cap():
     assert gas_price(_FakeW3(66_000_000, 60_000_000)) == 66_000_000  # RSKj's eth_gasPrice is ~1.1x minimum
     assert gas_price(_FakeW3(1, 60_000_000)) == 60_000_000  # never below the block minimum
     assert gas_price(_FakeW3(20 * 10**9, 60_000_000)) == 80 * 60_000_000  # never above the relay cap
+
+
+def test_a_rehearsal_on_a_fork_changes_nothing_real(cli, kubo, market, tmp_path):
+    """Before the fix a `--fork` run shared the agent journal, the index and the upload records with the real
+    network: a rehearsal agent marked real licences done (the real agent never delivered them) and a rehearsal
+    publish made the real one answer "already published" for a dataset that did not exist."""
+    from datalicense.agent import Agent
+
+    w3, ds, lid = _sold_licence(kubo, market, tmp_path)  # the seller's home is tmp_path / "s"
+    home = {"DATALICENSE_HOME": str(tmp_path / "s")}
+    fork = os.environ["DATALICENSE_LOCAL_RPC"]
+    rehearsal = json.loads(cli("--fork", fork, "--json", "agent", "--once", account="dev:3", env_extra=home).stdout)
+    assert rehearsal["delivered"] == 1  # delivered on the fork only
+    (tmp_path / "new.txt").write_text("rehearsed first")
+    forked = json.loads(cli("--fork", fork, "--json", "publish", str(tmp_path / "new.txt"), "--title", "New",
+                            "--price", "0.001", account="dev:3", env_extra=home).stdout)
+    seller = Client(w3, load_account("dev:3", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / "s")
+    real = Agent(seller, seller.state_dir / "agent.sqlite").run(once=True)
+    assert real.delivered == 1
+    assert seller.market.licence(lid).state.label == "Delivered"
+    pub = seller.publish(tmp_path / "new.txt", title="New", price="0.001")
+    assert not pub.reused and pub.tx_hash is not None
+    assert seller.market.dataset(pub.dataset_id).owner == seller.account.address
+    assert forked["dataset_id"] == pub.dataset_id  # same id on both chains, but published for real only now
+    assert not list((tmp_path / "s" / "chains").glob("fork-*"))  # the rehearsal's state is gone
+
+
+def test_a_url_network_can_be_pinned_to_a_chain_id(cli):
+    p = cli("--network", os.environ["DATALICENSE_LOCAL_RPC"], "--chain-id", "31", "licences", check=False)
+    assert p.returncode != 0 and "chain id 33, but" in p.stderr and "Traceback" not in p.stderr
+    ok = cli("--network", os.environ["DATALICENSE_LOCAL_RPC"], "--chain-id", "33", "--json", "licences")
+    assert json.loads(ok.stdout) == []

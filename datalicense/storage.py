@@ -69,6 +69,17 @@ def check_cid(cid: str) -> str:
     return cid
 
 
+_SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+
+
+def check_path(path: str) -> str:
+    """Return path if it is a relative path of plain names inside a directory CID, else raise StorageError."""
+    parts = path.split("/") if isinstance(path, str) else []
+    if not parts or len(parts) > 32 or any(not _SEGMENT.match(p) or p in (".", "..") for p in parts):
+        raise StorageError(f"{path!r} is not a path inside an IPFS directory (plain names separated by /)")
+    return path
+
+
 def cid_to_bytes(cid: str) -> bytes:
     """Binary form of a CIDv1 in base32 (how manifests are referenced on-chain)."""
     check_cid(cid)
@@ -144,22 +155,27 @@ class Storage:
         )
         return str(result["Hash"])
 
-    def cat_bytes(self, cid: str, max_size: int = 1 << 20, deadline: float | None = None) -> bytes:
-        """The whole content of cid, at most max_size bytes, read within deadline seconds (default: the RPC
-        time-out); larger content, a slower read or a broken one raise StorageError with the reason."""
-        with self.open_stream(cid, max_size=max_size, deadline=self.timeout if deadline is None else deadline) as s:
+    def cat_bytes(self, cid: str, max_size: int = 1 << 20, deadline: float | None = None, path: str = "") -> bytes:
+        """The whole content of cid (or of the file at `path` inside the directory cid), at most max_size bytes,
+        read within deadline seconds (default: the RPC time-out); larger content, a slower read or a broken one
+        raise StorageError with the reason."""
+        with self.open_stream(cid, max_size=max_size, deadline=self.timeout if deadline is None else deadline,
+                              path=path) as s:
             return s.read()
 
     def open_stream(self, cid: str, max_size: int | None = None, deadline: float | None = None,
-                    exact_size: int | None = None) -> "CatStream":
+                    exact_size: int | None = None, path: str = "") -> "CatStream":
         """A file-like reader over `ipfs cat CID`, streamed (never the whole content in memory).
 
         max_size: reading more than this many bytes raises StorageError (None: no byte limit).
         exact_size: the content must be exactly this many bytes (implies max_size); ending short raises too.
         deadline: seconds from now by which the last byte must have been read, connecting and retries
         included (default: `stream_deadline`); passing it raises StorageError, whatever the daemon does.
+        path: a file inside the directory cid ("a/b.json": names of letters, digits, '.', '_', '-').
         """
         check_cid(cid)
+        if path:
+            cid = f"{cid}/{check_path(path)}"
         if exact_size is not None:
             if exact_size < 0:
                 raise StorageError(f"cannot read {cid}: expected size {exact_size} is negative")

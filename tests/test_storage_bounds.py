@@ -148,6 +148,23 @@ def test_deadline_holds_against_a_hostile_endpoint(drip):
         server.close()
 
 
+def test_file_inside_a_directory_is_read_bounded(ipfs, tmp_path):
+    """Pool tree files are read as CID/path with the same limits."""
+    folder = tmp_path / "tree"
+    (folder / "ab").mkdir(parents=True)
+    (folder / "meta.json").write_bytes(b'{"n": 1}')
+    (folder / "ab" / "big.bin").write_bytes(os.urandom(5000))
+    added = ipfs.client.add(str(folder), recursive=True, cid_version=1, raw_leaves=True)
+    root = [e for e in added if e["Name"] == "tree"][0]["Hash"]
+    assert ipfs.cat_bytes(root, 100, path="meta.json") == b'{"n": 1}'
+    with pytest.raises(StorageError, match="larger than the 4999 bytes"):
+        ipfs.cat_bytes(root, 4999, path="ab/big.bin")
+    for bad in ("../x", "a//b", "/etc", "a b", "x?arg=y", ""):
+        if bad:
+            with pytest.raises(StorageError, match="not a path inside an IPFS directory"):
+                ipfs.cat_bytes(root, 100, path=bad)
+
+
 def test_negative_limits_are_refused(ipfs):
     with pytest.raises(StorageError, match="negative"):
         ipfs.open_stream(MISSING, max_size=-1)

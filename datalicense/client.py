@@ -42,6 +42,7 @@ from .contracts import abi
 from .errors import ChainError, ConfigError, IntegrityError, StorageError
 from .index import EventIndex
 from .manifest import Manifest, parse
+from .safefile import atomic_output, cleanup_partials
 from .market import Market, State, TermsFlag, purchase_args, purchase_data
 from .manifest import now as manifest_now
 from .storage import Storage, cid_from_bytes, cid_to_bytes
@@ -773,19 +774,19 @@ class Client:
         if dest.is_dir():
             raise ConfigError(f"{dest} is a folder: give a file name with -o")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with _temp_in(dest.parent, f".{dest.name}.partial") as tmp:
-            with self.storage.open_stream(manifest.ciphertext_cid) as stream, open(tmp, "wb") as fout:
+        cleanup_partials(dest)  # leftovers of an interrupted fetch
+        # the ciphertext is read against the size the manifest promises, through the temporary file's own
+        # descriptor; the destination appears only when everything matched
+        with atomic_output(dest) as fout:
+            with self.storage.open_stream(manifest.ciphertext_cid, exact_size=manifest.ciphertext_size) as stream:
                 size, digest = agecrypt.decrypt_stream(
                     _Counting(stream, self.progress("download+decrypt", manifest.ciphertext_size)), fout, content_key
                 )
-                fout.flush()
-                os.fsync(fout.fileno())
             if digest.hex() != version["plaintextHash"][2:] or size != manifest.plaintext_size:
                 raise IntegrityError(
                     f"the decrypted data does not match the on-chain plaintext hash (got {digest.hex()[:16]}…): "
                     "nothing was written; open a data dispute with `datalicense dispute --data`"
                 )
-            os.replace(tmp, dest)
         confirmed = None
         if confirm and info.state == "Delivered" and info.holder == account.address and key_hash == escrowed_hash:
             confirmed = self.tx.send(self.contract.functions.confirm(licence_id), what="confirm").tx_hash

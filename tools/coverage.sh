@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Branch coverage of the contracts: `make coverage`.
+# Branch coverage of the contracts: `make coverage`, or `tools/coverage.sh NETWORK [brownie test options]` to run on
+# another brownie development network than `development` (e.g. one of your own, on its own port).
 #
 # brownie 1.22.2 ships its coverage modules compiled with mypyc, and the compiled build fails when it merges
 # or prints coverage ("TypeError: dict object expected; got list"). The same modules' Python sources are
@@ -15,15 +16,22 @@ for mod in coverage output; do
     [[ -e "$so" ]] && mv "$so" "$ASIDE/"
   done
 done
+NETWORK="development"
+if [[ $# -gt 0 && "$1" != -* ]]; then
+  NETWORK="$1"
+  shift
+fi
+rm -f reports/coverage.json
 brownie test tests/test_admin.py tests/test_datasets.py tests/test_purchase.py tests/test_delivery.py \
-  tests/test_licence_token.py tests/test_reentrancy.py tests/test_pool.py --coverage "$@" | grep -v "^    " || true
+  tests/test_licence_token.py tests/test_reentrancy.py tests/test_marketplace_attacks.py tests/test_lens.py \
+  ${COVERAGE_EXTRA_TESTS:-tests/test_pool.py} --network "$NETWORK" --coverage "$@" | grep -v "^    " || true
 python - <<'PY'
 """Per-contract statement and branch coverage from brownie's reports/coverage.json."""
 import json
 from collections import defaultdict
 from pathlib import Path
 
-OURS = ("DataLicense", "LicenceToken", "KeyProof", "RevenuePool")
+OURS = ("DataLicense", "LicenceToken", "KeyProof", "DataLicenseLens", "RevenuePool")
 report = json.loads(Path("reports/coverage.json").read_text())["coverage"]
 stmts = defaultdict(lambda: [0, 0])
 branches = defaultdict(lambda: [0, 0])

@@ -7,10 +7,18 @@ Encrypted datasets on IPFS, licences and escrow on-chain. The Python API:
 """
 
 from .client import BuyResult, Client, DatasetInfo, FetchResult, LicenceInfo, PublishResult
-from .errors import ChainError, ConfigError, DataLicenseError, IntegrityError, StorageError
+from .errors import (
+    ChainError,
+    ConfigError,
+    CryptoError,
+    DataLicenseError,
+    IntegrityError,
+    NotFoundError,
+    StorageError,
+)
 
 __all__ = [
     "Client", "PublishResult", "BuyResult", "FetchResult", "LicenceInfo", "DatasetInfo",
-    "DataLicenseError", "ConfigError", "ChainError", "StorageError", "IntegrityError",
+    "DataLicenseError", "ConfigError", "NotFoundError", "ChainError", "StorageError", "IntegrityError", "CryptoError",
 ]
 __version__ = "0.1.0"

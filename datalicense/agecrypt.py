@@ -13,7 +13,7 @@ from typing import BinaryIO, Callable
 import pyrage
 from bech32 import bech32_decode, bech32_encode, convertbits
 
-from .errors import IntegrityError
+from .errors import CryptoError, IntegrityError
 
 _HRP = "age-secret-key-"
 
@@ -25,7 +25,7 @@ def new_content_key() -> bytes:
 def identity_string(content_key: bytes) -> str:
     """The `AGE-SECRET-KEY-1...` identity for a 32-byte content key (what `age -d -i FILE` reads)."""
     if len(content_key) != 32:
-        raise ValueError("a content key is 32 bytes")
+        raise CryptoError("a content key is 32 bytes")
     data = convertbits(content_key, 8, 5)
     assert data is not None
     return bech32_encode(_HRP, data).upper()
@@ -34,10 +34,10 @@ def identity_string(content_key: bytes) -> str:
 def content_key_from_identity(identity: str) -> bytes:
     hrp, data = bech32_decode(identity.strip().lower())
     if hrp != _HRP or data is None:
-        raise ValueError("not an age X25519 identity (AGE-SECRET-KEY-1...)")
+        raise CryptoError("not an age X25519 identity (AGE-SECRET-KEY-1...)")
     raw = convertbits(data, 5, 8, False)
     if raw is None or len(raw) != 32:
-        raise ValueError("malformed age identity")
+        raise CryptoError("malformed age identity")
     return bytes(raw)
 
 

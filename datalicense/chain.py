@@ -26,7 +26,7 @@ from .market import State
 
 # name -> (RPC URL, chain id)
 NETWORKS: dict[str, tuple[str, int]] = {
-    "local": ("http://127.0.0.1:8547", 33),
+    "local": ("http://127.0.0.1:8560", 33),  # the stack of `datalicense up` (datalicense/stack.py)
     "rsk-regtest": ("http://127.0.0.1:4444", 33),
     "rsk-testnet": ("https://public-node.testnet.rsk.co", 31),
     "rsk-mainnet": ("https://public-node.rsk.co", 30),
@@ -189,8 +189,8 @@ def _error_table() -> dict[bytes, tuple[str, list[str]]]:
     return table
 
 
-def decode_revert(data: Any) -> str:
-    """Readable text for revert data of the project's custom errors."""
+def decode_error(data: Any) -> tuple[str | None, tuple[Any, ...], str]:
+    """(custom error name, its arguments, readable text) for revert data of the project's contracts."""
     from eth_abi import decode
 
     if isinstance(data, dict):  # Ganache puts the revert data under "result" or "data"
@@ -199,22 +199,32 @@ def decode_revert(data: Any) -> str:
         try:
             raw = bytes.fromhex(data.removeprefix("0x"))
         except ValueError:
-            return data
+            return None, (), data
     else:
         raw = bytes(data or b"")
     if len(raw) < 4:
-        return "the transaction reverted without a reason"
+        return None, (), "the transaction reverted without a reason"
     if raw[:4] == bytes.fromhex("08c379a0"):
-        return str(decode(["string"], raw[4:])[0])
+        return None, (), str(decode(["string"], raw[4:])[0])
     entry = _error_table().get(raw[:4])
     if entry is None:
-        return f"the transaction reverted (error data 0x{raw.hex()})"
+        return None, (), f"the transaction reverted (error data 0x{raw.hex()})"
     name, types = entry
-    args = list(decode(types, raw[4:])) if types else []
-    if name == "WrongState" and len(args) == 2:
-        args[1] = STATE_NAMES[args[1]] if args[1] < len(STATE_NAMES) else args[1]
+    try:
+        args = list(decode(types, raw[4:])) if types else []
+    except Exception:  # noqa: BLE001 - malformed data from a foreign contract
+        return name, (), f"{name} (undecodable arguments)"
+    shown = list(args)
+    if name in ("WrongState", "NotTransferableNow") and len(shown) == 2 and isinstance(shown[1], int):
+        shown[1] = STATE_NAMES[shown[1]] if shown[1] < len(STATE_NAMES) else shown[1]
+    shown = [("0x" + a.hex()) if isinstance(a, bytes) else a for a in shown]
     hint = HINTS.get(name)
-    return f"{name}: " + (hint.format(*args) if hint else ", ".join(str(a) for a in args))
+    return name, tuple(args), f"{name}: " + (hint.format(*shown) if hint else ", ".join(str(a) for a in shown))
+
+
+def decode_revert(data: Any) -> str:
+    """Readable text for revert data of the project's custom errors."""
+    return decode_error(data)[2]
 
 
 @dataclass
@@ -276,10 +286,11 @@ class Transactor:
             return dict(fn.build_transaction(fields))
         try:
             tx = fn.build_transaction(fields)
-        except ContractCustomError as exc:
-            raise ChainError(f"{what} would fail: {decode_revert(exc.data)}") from exc
-        except ContractLogicError as exc:
-            raise ChainError(f"{what} would fail: {decode_revert(exc.data) if exc.data else exc.message}") from exc
+        except (ContractCustomError, ContractLogicError) as exc:
+            if exc.data:
+                name, args, text = decode_error(exc.data)
+                raise ChainError(f"{what} would fail: {text}", name, args) from exc
+            raise ChainError(f"{what} would fail: {exc.message}") from exc
         except Web3RPCError as exc:
             raise ChainError(self._rpc_message(what, exc)) from exc
         tx["gas"] = int(tx["gas"] * 1.2) + 10_000

@@ -39,7 +39,7 @@ from .chain import (
     parse_amount,
 )
 from .contracts import abi
-from .errors import ChainError, ConfigError, IntegrityError, StorageError
+from .errors import ChainError, ConfigError, IntegrityError, NotFoundError, StorageError
 from .index import EventIndex
 from .manifest import Manifest, parse
 from .safefile import atomic_output, cleanup_partials
@@ -180,7 +180,7 @@ class Client:
             )
         self.market = Market(w3, self.address)
         self.contract = self.market.contract
-        self.home = home or default_home()
+        self.home = Path(home) if home is not None else default_home()
         self.progress = progress
         self.currency = CURRENCY.get(self.chain_id, "RBTC")
         # Every piece of local state (content keys, upload records, the event index, agent journals) lives under
@@ -189,6 +189,7 @@ class Client:
         real = f"{self.chain_id}-{genesis}-{self.address.lower()}"
         self.namespace = namespace or real
         self.state_dir = self.home / "chains" / self.namespace
+        _private_dir(self.home)  # content keys and the seller secret live here: 0700, as ssh and gpg do
         # a rehearsal may read the real namespace's content keys (the datasets it forks are the real ones)
         self._key_dirs = [self.state_dir / "keys"] + ([self.home / "chains" / real / "keys"] if namespace else [])
         self.index = EventIndex(self, self.state_dir / "index.json")
@@ -520,7 +521,8 @@ class Client:
     def licence(self, licence_id: int) -> LicenceInfo:
         lic = self.market.licence(licence_id)
         if lic.state == State.NONE:
-            raise ConfigError(f"licence {licence_id} does not exist on chain id {self.chain_id}: see `datalicense licences`")
+            raise NotFoundError(
+                f"licence {licence_id} does not exist on chain id {self.chain_id}: see `datalicense licences`")
         t = self.market.terms(lic.terms_id)
         asset = self.market.asset_address(t.asset_id)
         purchase = self._purchase_event(licence_id)
@@ -545,7 +547,7 @@ class Client:
             from_block=self.deploy_block, argument_filters={"licenceId": licence_id}
         )
         if not logs:
-            raise ConfigError(f"licence {licence_id} does not exist on chain id {self.chain_id}")
+            raise NotFoundError(f"licence {licence_id} does not exist on chain id {self.chain_id}")
         return logs[0]
 
     def delivery_keys(self, licence_id: int) -> list[dict[str, Any]]:
@@ -592,7 +594,7 @@ class Client:
         account = self.tx.account
         offer = self.market.offer(dataset_id)
         if not offer.dataset.exists:
-            raise ConfigError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}: see `datalicense list`")
+            raise NotFoundError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}: see `datalicense list`")
         terms_id = offer.terms_id if terms_id is None else terms_id
         version = offer.version if version is None else version
         price, asset = offer.price, offer.asset
@@ -725,7 +727,7 @@ class Client:
         self.index.update()
         rec = self.index.datasets.get(str(dataset_id))
         if rec is None:
-            raise ConfigError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}")
+            raise NotFoundError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}")
         return rec["versions"]
 
     def fetch(
@@ -869,6 +871,16 @@ def _sha256_file(path: Path, tick: Callable[[int], None]) -> str:
             h.update(chunk)
             tick(len(chunk))
     return h.hexdigest()
+
+
+def _private_dir(path: Path) -> None:
+    """Create a folder readable by its owner only (and tighten an existing one we own)."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise ConfigError(f"cannot use the data folder {path}: {exc.strerror}") from exc
 
 
 def _write_private(path: Path, text: str) -> None:

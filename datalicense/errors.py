@@ -1,4 +1,8 @@
-"""Errors the user sees: each says what was wrong and what to do next."""
+"""Errors the user sees: each says what was wrong and what to do next. All derive from DataLicenseError."""
+
+from __future__ import annotations
+
+from typing import Any
 
 
 class DataLicenseError(Exception):
@@ -9,8 +13,18 @@ class ConfigError(DataLicenseError):
     """Bad or missing configuration (network, deployments file, account)."""
 
 
+class NotFoundError(ConfigError):
+    """No such dataset or licence on this network."""
+
+
 class ChainError(DataLicenseError):
-    """A transaction or call failed on-chain."""
+    """A transaction or call failed on-chain. `error_name` and `error_args` carry the contract's custom error
+    (decoded against the ABI) when there was one, so callers decide by name, never by matching text."""
+
+    def __init__(self, message: str, error_name: str | None = None, error_args: tuple[Any, ...] = ()):
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_args = tuple(error_args)
 
 
 class StorageError(DataLicenseError):
@@ -19,3 +33,7 @@ class StorageError(DataLicenseError):
 
 class IntegrityError(DataLicenseError):
     """Data does not match its on-chain commitment (wrong key, tampered ciphertext, bad manifest)."""
+
+
+class CryptoError(DataLicenseError, ValueError):
+    """A key, identity or encrypted stream is malformed (key wrap, age)."""

@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from coincurve import PrivateKey, PublicKey
 from eth_utils import keccak
 
+from .errors import CryptoError
+
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 P_FIELD = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F
 
 
-class KeyWrapError(ValueError):
+class KeyWrapError(CryptoError):
     """A key, scalar or wrap is malformed."""
 
 

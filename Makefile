@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test demo bench bench-data bench-agent coverage clean
+.PHONY: setup test demo bench bench-data bench-agent coverage clean up down status bench-listing
 
 setup:
 	@tools/setup.sh
@@ -12,7 +12,7 @@ test: setup
 	brownie test tests/ $(TEST_ARGS)
 
 demo: setup
-	brownie run scripts/demo.py main 
+	python scripts/demo.py
 
 bench: setup
 	python bench/gas.py 
@@ -28,3 +28,16 @@ bench-agent: setup
 
 coverage: setup
 	tools/coverage.sh
+
+# The local stack that stays up (chain, Kubo, marketplace) under the data folder ($$DATALICENSE_HOME, ~/.datalicense)
+up: setup
+	datalicense up
+
+down:
+	datalicense down
+
+status:
+	datalicense status
+
+bench-listing: setup
+	python bench/listing.py $${DATASETS:-1000}

@@ -109,6 +109,11 @@ def _password(prompt_for: str) -> str:
 def load_account(spec: str, w3: Web3 | None = None, password: Callable[[str], str] = _password) -> LocalAccount:
     """An account from `dev:N` (local chain only), a keystore file, or a brownie keystore id."""
     spec = spec.strip()
+    if spec.lower().startswith("0x") and len(spec) == 42:
+        raise ConfigError(
+            f"{spec} is an address, not an account: give dev:N on the local chain, a keystore file, or a brownie "
+            "keystore id (`brownie accounts list`)"
+        )
     if spec.startswith("dev:"):
         if w3 is not None and "ganache" not in w3.client_version.lower():
             raise ConfigError("dev:N accounts exist only on the local chain or a --fork; use a keystore here")
@@ -116,6 +121,8 @@ def load_account(spec: str, w3: Web3 | None = None, password: Callable[[str], st
             index = int(spec[4:])
         except ValueError as exc:
             raise ConfigError(f"{spec!r}: dev accounts are dev:0 .. dev:9") from exc
+        if not 0 <= index <= 9:
+            raise ConfigError(f"{spec!r}: the local chain has ten funded accounts, dev:0 .. dev:9")
         Account.enable_unaudited_hdwallet_features()
         return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
     path = Path(spec).expanduser()
@@ -327,14 +334,27 @@ class Transactor:
 # ------------------------------------------------------------------------------------------------ units
 
 
-def parse_amount(text: str, decimals: int = 18) -> int:
-    """'0.002' -> 2000000000000000 (smallest units); refuses more decimals than the asset has."""
+MAX_PRICE_UNITS = 2**96 - 1  # the largest price the contract stores
+
+
+def parse_amount(text: str | int | Decimal, decimals: int = 18) -> int:
+    """'0.002' (or a Decimal, or an int of whole units) -> smallest units; refuses more decimals than the asset
+    has, binary floats (0.1 is not 0.1) and amounts beyond what the contracts store."""
+    if isinstance(text, float):
+        raise ConfigError(f"amount {text!r} is a binary float: pass it as a string, e.g. '{text}'")
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation as exc:
+        value = Decimal(text.strip()) if isinstance(text, str) else Decimal(text)
+    except (InvalidOperation, ValueError) as exc:
         raise ConfigError(f"{text!r} is not an amount (e.g. 0.002)") from exc
+    if not value.is_finite():
+        raise ConfigError(f"{text!r} is not an amount (e.g. 0.002)")
     if value < 0:
         raise ConfigError(f"amount {text} is negative")
+    if value > Decimal(MAX_PRICE_UNITS) / (Decimal(10) ** decimals):
+        raise ConfigError(
+            f"amount {text} is above the largest the contracts accept, "
+            f"{format_amount(MAX_PRICE_UNITS, decimals, 'units').split()[0]}"
+        )
     units = value * (Decimal(10) ** decimals)
     if units != units.to_integral_value():
         raise ConfigError(f"amount {text} has more than {decimals} decimals")

@@ -22,7 +22,6 @@ from datalicense.agent import Agent
 from datalicense.chain import connect, format_amount, load_account
 from datalicense.localstack import KuboDaemon
 from datalicense.storage import Storage
-from scripts.deploy import deploy
 
 
 def say(text=""):
@@ -40,6 +39,10 @@ def sample_dataset(path: Path, rows: int = 20_000) -> None:
 
 
 def main():
+    from scripts.deploy import deploy
+
+    # the client talks to the chain this run started, never to a stack the user keeps running
+    os.environ["DATALICENSE_LOCAL_RPC"] = web3.provider.endpoint_uri
     started = time.monotonic()
     block = web3.eth.get_block("latest")
     say(f"== local chain: chain id {chain.id}, block gas limit {block['gasLimit']:,}, "
@@ -140,3 +143,29 @@ def main():
             done = PoolClient(member, pool_address).claim()
             say(f"   contributor {m.address[:10]}… claimed {format_amount(sum(a for _, a, _ in done))}")
     say(f"\n== done in {time.monotonic() - started:.1f}s; Kubo stopped, brownie stops the chain")
+
+
+if __name__ == "__main__":
+    # `make demo` runs this file directly (brownie's `run` turns a script path into a module name, which fails
+    # for a checkout whose path contains a dot): load the project, start its local chain, tell the story.
+    import sys
+    import warnings
+
+    ROOT = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(ROOT))
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    from brownie import network, project
+    from brownie._config import CONFIG
+
+    from datalicense.localstack import _free_port
+
+    project.load(ROOT, name="DataLicenseProject").load_config()
+    # a throwaway chain on a free port: two runs, or a run beside a user's stack, never collide
+    dev = CONFIG.networks["development"]
+    dev["cmd_settings"]["port"] = _free_port()
+    dev["host"] = "http://127.0.0.1"
+    network.connect("development")
+    try:
+        main()
+    finally:
+        network.disconnect()

@@ -9,7 +9,8 @@ DATALICENSE_FEE_RECIPIENT and DATALICENSE_ARBITER (default: the deployer).
 
 import os
 
-from brownie import DataLicense, DataLicenseLens, RevenuePool, accounts, chain, network
+from brownie import accounts, chain, network
+from brownie import project as _project
 
 from datalicense import deployments
 
@@ -22,7 +23,14 @@ def deployer():
     return accounts.load(os.environ["DATALICENSE_DEPLOYER"])
 
 
+def _containers():
+    """The project's contract containers, however the project was loaded (`brownie run` or project.load)."""
+    p = _project.get_loaded_projects()[0]
+    return p.DataLicense, p.DataLicenseLens, p.RevenuePool
+
+
 def deploy(admin=None, quiet=False):
+    DataLicense, DataLicenseLens, RevenuePool = _containers()
     admin = admin or deployer()
     fee_bps = int(os.environ.get("DATALICENSE_FEE_BPS", "250"))
     bond = int(os.environ.get("DATALICENSE_DISPUTE_BOND_WEI", str(10**15)))

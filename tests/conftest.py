@@ -20,6 +20,18 @@ BOND = 10**15
 PRICE = 2 * 10**15  # 0.002 RBTC
 
 
+def pytest_configure(config):
+    """Brownie's throwaway chain for this run listens on a free port: two runs, or a run beside a user's stack
+    (`make up`), never meet (brownie would otherwise attach to whatever answers on the fixed port)."""
+    from brownie._config import CONFIG
+
+    from datalicense.localstack import _free_port
+
+    dev = CONFIG.networks.get("development")
+    if dev and "cmd_settings" in dev:
+        dev["cmd_settings"]["port"] = _free_port()
+
+
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
     """Every test starts from the same chain state."""

@@ -27,7 +27,7 @@ import {KeyProof} from "./KeyProof.sol";
 /// The delivery slot `_delivery[licenceId]` by licence state:
 /// | state          | meaning                                                                 |
 /// |----------------|-------------------------------------------------------------------------|
-/// | Pending        | address of the current delivery key (rotation overwrites it)            |
+/// | Pending        | address of the current delivery key (rotation overwrites it and restarts the window) |
 /// | Delivered      | keccak256(rX, rY, W, keyHash, delivery key address): the escrowed delivery |
 /// | DataDisputed   | the same commitment                                                     |
 /// | Settled, Refunded, Resolved | cleared                                                    |
@@ -252,7 +252,13 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         State state = l.state;
         if (state == State.Refunded || state == State.Resolved) revert WrongState(licenceId, state);
         address keyAddress = _checkDeliveryKey(keyX, keyY, msg.sender, msg.sender);
-        if (state == State.Pending) _delivery[licenceId] = bytes32(uint256(uint160(keyAddress)));
+        if (state == State.Pending) {
+            _delivery[licenceId] = bytes32(uint256(uint160(keyAddress)));
+            // A delivery built for the previous key now fails, yet its calldata (K wrapped to that key) is public:
+            // the seller's delivery window restarts, so a holder rotating in front of every delivery can delay it
+            // but never run out the window and take a refund.
+            l.stamp = uint40(block.timestamp);
+        }
         emit DeliveryKeyRotated(licenceId, keyX, keyY);
     }
 

@@ -209,6 +209,119 @@ class Storage:
                 pass
         raise StorageError(f"IPFS API address {self.api!r} is not a /ip4|ip6|dns/HOST/tcp/PORT[/http|/https] multiaddr")
 
+    def open_add(self, pin: bool = True, name: str = "data") -> "AddStream":
+        """A file-like writer whose bytes go straight into one `POST /api/v0/add` (CIDv1, raw leaves, as
+        `ipfs add --cid-version 1`): nothing touches the disk on this side; `finish()` returns the CID."""
+        return AddStream._open(self, pin, name)
+
+    def _rpc(self, what: str, command: str, args: list[tuple[str, str]], timeout: float | None = None,
+             retries: int | None = None) -> list[dict[str, Any]]:
+        """One Kubo RPC call without a body (`POST /api/v0/COMMAND?args`): its JSON objects (one per line).
+        Unreachable daemons are retried; a refusal is a StorageError with Kubo's message."""
+        import json
+
+        scheme, host, port = self._endpoint()
+        path = f"/api/v0/{command}?" + urllib.parse.urlencode(args)
+        last: Exception | None = None
+        tries = self.retries if retries is None else retries
+        for attempt in range(tries + 1):
+            conn_cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            conn = conn_cls(host, port, timeout=self.timeout if timeout is None else timeout)
+            try:
+                conn.request("POST", path, body=b"", headers={"Content-Length": "0"})
+                resp = conn.getresponse()
+                body = resp.read(16 << 20)
+            except (ConnectionError, socket.gaierror, http.client.HTTPException, OSError) as exc:
+                last = exc
+                if isinstance(exc, (TimeoutError, socket.timeout)):
+                    break  # the daemon is there and slow: retrying would only wait longer
+                if attempt < tries:
+                    time.sleep(self.backoff * 2**attempt)
+                continue
+            finally:
+                conn.close()
+            if resp.status != 200:
+                raise StorageError(f"IPFS at {self.api} refused to {what}: {_rpc_message(body, resp.status)}")
+            out = []
+            for line in body.decode("utf-8", "replace").splitlines():
+                if line.strip():
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        out.append({"Text": line})
+            return out
+        if isinstance(last, (TimeoutError, socket.timeout)):
+            raise StorageError(f"IPFS at {self.api} did not answer in time to {what}") from last
+        raise StorageError(f"cannot reach the IPFS daemon at {self.api} to {what} ({last})") from last
+
+    def peer_id(self) -> str:
+        return str(self._rpc("read its identity", "id", [])[0]["ID"])
+
+    def addresses(self) -> list[str]:
+        """The swarm addresses this node listens on, each ending in /p2p/ID (what another node connects to)."""
+        info = self._rpc("read its identity", "id", [])[0]
+        return [str(a) for a in info.get("Addresses") or []]
+
+    def swarm_connect(self, addrs: list[str]) -> bool:
+        """Ask this node to connect to a peer at one of addrs; True when one worked."""
+        for addr in addrs:
+            try:
+                self._rpc(f"connect to {addr}", "swarm/connect", [("arg", addr)], timeout=15, retries=0)
+                return True
+            except StorageError:
+                continue
+        return False
+
+    def pin_remote(self, cid: str, timeout: float) -> None:
+        """Pin cid, fetching what is missing from the network (bitswap); StorageError when it does not finish
+        within timeout seconds or the node refuses."""
+        check_cid(cid)
+        self._rpc(f"pin {cid}", "pin/add", [("arg", cid), ("recursive", "true"), ("progress", "false")],
+                  timeout=timeout, retries=1)
+
+    def unpin_cid(self, cid: str) -> bool:
+        """Unpin cid here; False when it was not pinned."""
+        check_cid(cid)
+        try:
+            self._rpc(f"unpin {cid}", "pin/rm", [("arg", cid)], retries=1)
+            return True
+        except StorageError as exc:
+            if "not pinned" in str(exc):
+                return False
+            raise
+
+    def pinned(self, cids: list[str]) -> dict[str, bool]:
+        """Which of cids are pinned here (recursively or directly)."""
+        out = {}
+        for cid in cids:
+            check_cid(cid)
+            try:
+                res = self._rpc(f"list pins of {cid}", "pin/ls", [("arg", cid), ("type", "all")], retries=1)
+                out[cid] = any(cid in (r.get("Keys") or {}) or r.get("Cid") == cid for r in res)
+            except StorageError as exc:
+                if "not pinned" in str(exc) or "is not pinned" in str(exc):
+                    out[cid] = False
+                else:
+                    raise
+        return out
+
+    def has_local(self, cid: str) -> bool:
+        """Whether this node holds cid's root block itself (without asking the network)."""
+        check_cid(cid)
+        try:
+            self._rpc(f"look for {cid}", "block/stat", [("arg", cid), ("offline", "true")], timeout=10, retries=0)
+            return True
+        except StorageError:
+            return False
+
+    def gc(self) -> int:
+        """Run this node's garbage collection (`repo gc`); the number of blocks removed."""
+        res = self._rpc("collect garbage", "repo/gc", [("quiet", "true")], timeout=max(self.timeout, 300), retries=0)
+        errors = [r["Error"] for r in res if r.get("Error")]
+        if errors:
+            raise StorageError(f"IPFS at {self.api} could not collect garbage: {errors[0][:200]}")
+        return len(res)
+
     def pin(self, cid: str) -> None:
         check_cid(cid)
         self._call(f"pin {cid}", lambda: self.client.pin.add(cid))
@@ -387,3 +500,151 @@ def _rpc_message(body: bytes, status: int) -> str:
         message = ""
     message = "".join(ch if ch.isprintable() else "?" for ch in (message or f"HTTP {status}"))
     return message[:300]
+
+
+class AddStream:
+    """File-like writer over one streamed `POST /api/v0/add` (multipart body, chunked transfer encoding).
+
+    Writes are gathered into BATCH-byte pieces and sent as they come, so the daemon chunks, hashes and stores
+    while the caller is still producing (encrypting) the rest. `finish()` ends the body and returns the CID;
+    a daemon that goes away or refuses mid-way is a StorageError, and nothing is retried (the bytes are gone).
+    """
+
+    BATCH = 1 << 20
+
+    def __init__(self, storage: Storage, conn: http.client.HTTPConnection, boundary: str):
+        self._storage = storage
+        self._conn = conn
+        self._boundary = boundary
+        self._buf = bytearray()
+        self.size = 0
+        self.cid = ""
+        self.error: StorageError | None = None  # what broke the upload (also when a caller wrapped it)
+        self._closed = False
+
+    @classmethod
+    def _open(cls, storage: Storage, pin: bool, name: str) -> "AddStream":
+        import secrets
+
+        scheme, host, port = storage._endpoint()
+        query = urllib.parse.urlencode([("cid-version", "1"), ("raw-leaves", "true"), ("pin", str(pin).lower()),
+                                        ("progress", "false"), ("quieter", "true")])
+        boundary = "datalicense-" + secrets.token_hex(12)
+        last: Exception | None = None
+        for attempt in range(storage.retries + 1):
+            conn_cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            conn = conn_cls(host, port, timeout=storage.timeout)
+            try:
+                conn.putrequest("POST", "/api/v0/add?" + query, skip_accept_encoding=True)
+                conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+                conn.putheader("Transfer-Encoding", "chunked")
+                conn.endheaders()
+                if conn.sock is not None:
+                    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+            except (ConnectionError, socket.gaierror, http.client.HTTPException, OSError) as exc:
+                conn.close()
+                last = exc
+                if attempt < storage.retries:
+                    time.sleep(storage.backoff * 2**attempt)
+                continue
+            self = cls(storage, conn, boundary)
+            safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "data"
+            self._send(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe}\"\r\n"
+                       "Content-Type: application/octet-stream\r\n\r\n".encode())
+            return self
+        raise StorageError(
+            f"cannot reach the IPFS daemon at {storage.api} to add data ({last}): start Kubo (`ipfs daemon`) or "
+            "set --ipfs / DATALICENSE_IPFS_API to a reachable Kubo RPC endpoint"
+        ) from last
+
+    def _send(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        try:
+            assert self._conn.sock is not None
+            self._conn.sock.sendall(b"%x\r\n" % len(data))
+            self._conn.sock.sendall(data)
+            self._conn.sock.sendall(b"\r\n")
+        except (OSError, AssertionError) as exc:
+            detail = self._early_answer()
+            self.abort()
+            self.error = StorageError(
+                f"upload to IPFS at {self._storage.api} broke off after {self.size} bytes "
+                f"({detail or type(exc).__name__}): check the daemon and run the command again"
+            )
+            raise self.error from exc
+
+    def _early_answer(self) -> str:
+        """What the daemon said when it stopped reading (an error response), if anything."""
+        try:
+            if self._conn.sock is not None:
+                self._conn.sock.settimeout(2)
+            resp = self._conn.getresponse()
+            return _rpc_message(resp.read(4096), resp.status)
+        except (OSError, http.client.HTTPException, ValueError):
+            return ""
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self._closed:
+            raise StorageError("write to a finished IPFS upload")
+        n = len(data)
+        self.size += n
+        if not self._buf and n >= self.BATCH:
+            self._send(data)
+            return n
+        self._buf += data
+        if len(self._buf) >= self.BATCH:
+            self._send(self._buf)
+            self._buf = bytearray()
+        return n
+
+    def flush(self) -> None:
+        """Nothing to do: bytes leave in BATCH-sized pieces, the rest at finish()."""
+
+    def finish(self) -> str:
+        """End the upload; the CID Kubo gives the content (raises StorageError if it refused)."""
+        import json
+
+        if self.cid:
+            return self.cid
+        self._send(bytes(self._buf))
+        self._buf = bytearray()
+        self._send(f"\r\n--{self._boundary}--\r\n".encode())
+        try:
+            assert self._conn.sock is not None
+            self._conn.sock.sendall(b"0\r\n\r\n")
+            self._conn.sock.settimeout(max(self._storage.timeout, 600.0))
+            resp = self._conn.getresponse()
+            body = resp.read(1 << 20)
+        except (OSError, http.client.HTTPException, AssertionError) as exc:
+            self.abort()
+            raise StorageError(f"upload to IPFS at {self._storage.api} got no answer ({exc}): run it again") from exc
+        finally:
+            self._closed = True
+            self._conn.close()
+        if resp.status != 200:
+            raise StorageError(f"IPFS at {self._storage.api} refused the upload: {_rpc_message(body, resp.status)}")
+        cid = ""
+        for line in body.decode("utf-8", "replace").splitlines():
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            if doc.get("Message") and not doc.get("Hash"):
+                raise StorageError(f"IPFS at {self._storage.api} refused the upload: {_rpc_message(line.encode(), 500)}")
+            cid = str(doc.get("Hash") or cid)
+        self.cid = check_cid(cid) if cid else ""
+        if not self.cid:
+            raise StorageError(f"IPFS at {self._storage.api} ended the upload without a CID")
+        return self.cid
+
+    def abort(self) -> None:
+        self._closed = True
+        self._conn.close()
+
+    def __enter__(self) -> "AddStream":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is not None or not self.cid:
+            self.abort()

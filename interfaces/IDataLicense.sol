@@ -61,7 +61,7 @@ interface IDataLicense {
     }
 
     /// @notice A licence (one storage slot; the ERC-721 holder is its first field).
-    /// @dev `stamp` is the purchase time (Pending), the delivery time (Delivered, and Settled by confirmation or
+    /// @dev `stamp` is the purchase or last rotation time (Pending), the delivery time (Delivered, and Settled by confirmation or
     /// after the window), the dispute time (DataDisputed), the ruling time (Settled by a ruling, Resolved) or the
     /// refund time (Refunded). The licence term runs from `stamp` in the Delivered and Settled states.
     struct Licence {
@@ -342,7 +342,9 @@ interface IDataLicense {
     function tokenFallback(address from, uint256 value, bytes calldata data) external returns (bool);
 
     /// @notice The holder names a new one-time delivery key (after a transfer, or a lost key). Before delivery
-    /// the escrowed delivery will go to it; after, later deliveries do. The escrowed delivery never changes.
+    /// the escrowed delivery will go to it and the seller's delivery window restarts (a delivery built for the old
+    /// key fails, though its calldata is public); after delivery, later deliveries go to it. The escrowed delivery
+    /// never changes.
     function rotateDeliveryKey(uint256 licenceId, bytes32 keyX, bytes32 keyY) external;
 
     // -------------------------------------------------------------- delivery

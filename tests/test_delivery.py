@@ -213,6 +213,7 @@ def test_rotation_before_delivery(market, lens, sold, agent, buyer, stranger):
     tx = market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
     assert list(tx.events["DeliveryKeyRotated"].values()) == [lid, "0x" + new.x.hex(), "0x" + new.y.hex()]
     assert lens.pendingDeliveryKey(lid) == new.address
+    assert lens.licence(lid)[2] == tx.timestamp  # the seller's delivery window restarts
     _, wrap, _ = deliver(market, lid, pub, new, agent)
     assert keywrap.unwrap_key(wrap, lid, new.private) == pub.content_key
     dispute_key(market, lid, new, wrap, pub.key_hash, buyer)  # the dispute is against the new key

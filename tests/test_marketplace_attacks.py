@@ -354,3 +354,37 @@ def test_dispute_after_settlement_or_refund(market, delivered, buyer):
     with reverts("WrongState"):
         market.confirm(lid, {"from": buyer})
     assert market.balanceOwed(ZERO, buyer) == PRICE
+
+
+def test_buyer_rotates_in_front_of_every_delivery_to_run_out_the_window(market, lens, seller, buyer, agent):
+    """Found in review of v2. A refused delivery still lands on-chain: its calldata wraps K to the key it was built
+    for, which the buyer holds. A buyer who front-runs each delivery with a rotation reads K from the first refused
+    one, keeps the deliveries failing until the window closes, and takes a refund: the data for free (cost: one
+    rotation, ~37,000 gas, per delivery attempt). Fix: a rotation before delivery restarts the delivery window,
+    so rotating can delay a delivery but never run out the seller's clock."""
+    pub = publish(market, seller, agent=agent)
+    lid, key_a, buy_tx = buy(market, pub.dataset_id, buyer)
+    # attempt 1, built for key A; the buyer rotates to B first
+    d1 = keywrap.wrap_key(pub.content_key, lid, key_a.x, key_a.y, 1111)
+    key_b = DeliveryKey.random()
+    market.rotateDeliveryKey(lid, key_b.x, key_b.y, {"from": buyer})
+    with reverts("DeliveryKeyChanged"):
+        market.deliverKey(lid, key_a.address, pub.key_hash, *d1.as_args(), {"from": agent})
+    assert keywrap.unwrap_key(d1, lid, key_a.private) == pub.content_key  # the buyer now has the data
+    # attempt 2, near the end of the original window, built for B; the buyer rotates to C first
+    sleep(DAY - 120)
+    d2 = keywrap.wrap_key(pub.content_key, lid, key_b.x, key_b.y, 2222)
+    key_c = DeliveryKey.random()
+    rot = market.rotateDeliveryKey(lid, key_c.x, key_c.y, {"from": buyer})
+    with reverts("DeliveryKeyChanged"):
+        market.deliverKey(lid, key_b.address, pub.key_hash, *d2.as_args(), {"from": agent})
+    # the original window is over: the buyer asks for its money back
+    sleep(240)
+    assert buy_tx.timestamp + DAY < rot.timestamp + 240
+    with reverts("TooEarly"):
+        market.refund(lid, {"from": buyer})
+    assert lens.licence(lid)[2] == rot.timestamp  # the window runs from the last rotation
+    _, wrap, _ = deliver(market, lid, pub, key_c, agent)
+    market.confirm(lid, {"from": buyer})
+    assert market.balanceOwed(ZERO, seller) == PRICE - FEE
+    assert market.balanceOwed(ZERO, buyer) == 0

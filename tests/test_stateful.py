@@ -212,7 +212,7 @@ class Marketplace(RuleBasedStateMachine):
         assert (tx is not None) == (lic.state not in (REFUNDED, RESOLVED))
         if tx is not None and lic.state == PENDING:
             lic.old_keys.append(lic.key)
-            lic.key = new
+            lic.key, lic.stamp = new, tx.timestamp  # the delivery window restarts
 
     def rule_confirm(self, st_pick):
         lic = self._licence(st_pick, DELIVERED) if st_pick % 4 else self._licence(st_pick)

@@ -1,0 +1,232 @@
+"""The data path as overlapping stages: encryption streams into the IPFS add request, and hashing runs beside it.
+
+Publishing a file used to be encrypt-to-a-temporary-file, then add that file: two passes one after the other.
+Here one pass reads the plaintext in BLOCK-sized pieces, hands each piece to a hashing thread (hashlib releases
+the GIL on large buffers, so SHA-256 runs on the other core while pyrage encrypts), and pyrage's output goes
+straight into Kubo's `add` request (storage.AddStream), which the daemon chunks and stores as it arrives.
+Memory stays bounded: at most QUEUE pieces wait for the hasher, and the add request sends 1 MiB at a time.
+
+`decrypt_verify` is the mirror image for a fetch: a reader thread keeps the next pieces of the download coming
+while pyrage decrypts, and the plaintext is hashed and written by a third thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+from typing import Any, BinaryIO, Callable
+
+import pyrage
+
+from . import agecrypt
+from .errors import ConfigError, IntegrityError, StorageError
+from .storage import Storage
+
+BLOCK = 1 << 20
+QUEUE = 8
+_END = None
+
+
+class _Hasher:
+    """SHA-256 of the pieces handed to it, computed on its own thread (and optionally written somewhere)."""
+
+    def __init__(self, sink: Callable[[bytes], Any] | None = None, progress: Callable[[int], None] | None = None):
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self.error: BaseException | None = None
+        self._sink = sink
+        self._progress = progress
+        self._q: queue.Queue[bytes | None] = queue.Queue(QUEUE)
+        self._t = threading.Thread(target=self._run, name="datalicense-hash", daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while True:
+            piece = self._q.get()
+            if piece is _END:
+                return
+            if self.error is not None:
+                continue  # drain so the producer never blocks
+            try:
+                self.sha256.update(piece)
+                if self._sink is not None:
+                    self._sink(piece)
+                self.size += len(piece)
+                if self._progress:
+                    self._progress(len(piece))
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread by close()
+                self.error = exc
+
+    def put(self, piece: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self._q.put(piece)
+
+    def close(self) -> bytes:
+        self._q.put(_END)
+        self._t.join()
+        if self.error is not None:
+            raise self.error
+        return self.sha256.digest()
+
+
+class _BlockReader:
+    """What pyrage reads: the source in BLOCK-sized reads (GIL released), each block also queued for hashing."""
+
+    def __init__(self, src: BinaryIO, hasher: _Hasher):
+        self._src = src
+        self._hasher = hasher
+        self._block = memoryview(b"")
+        self._pos = 0
+        self.error: OSError | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        if self._pos >= len(self._block):
+            try:
+                block = self._src.read(BLOCK)
+            except OSError as exc:
+                self.error = exc
+                raise
+            if not block:
+                return b""
+            self._hasher.put(block)
+            self._block, self._pos = memoryview(block), 0
+        if n is None or n < 0:
+            n = len(self._block) - self._pos
+        piece = self._block[self._pos:self._pos + n]
+        self._pos += len(piece)
+        return bytes(piece)
+
+
+def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: str = "data",
+                    progress: Callable[[int], None] | None = None) -> tuple[int, bytes, str, int]:
+    """Encrypt src to the content key's age recipient straight into an IPFS add (CIDv1, raw leaves, pinned).
+
+    Returns (plaintext size, plaintext SHA-256, ciphertext CID, ciphertext size)."""
+    recipient = pyrage.x25519.Recipient.from_str(agecrypt.recipient_of(content_key))
+    hasher = _Hasher(progress=progress)
+    reader = _BlockReader(src, hasher)
+    try:
+        with storage.open_add(pin=True, name=name) as add:
+            try:
+                pyrage.encrypt_io(reader, add, [recipient])
+            except Exception as exc:  # pyrage wraps what its reader and writer raised: report the cause
+                if add.error is not None:
+                    raise add.error from exc
+                if reader.error is not None:
+                    raise ConfigError(f"cannot read the file being published: {reader.error}") from exc
+                raise
+            digest = hasher.close()
+            cid = add.finish()
+    except BaseException:
+        try:
+            hasher.close()
+        except BaseException:  # noqa: BLE001 - the first error is the one to report
+            pass
+        raise
+    return hasher.size, digest, cid, add.size
+
+
+class _Prefetch:
+    """Reads the next pieces of a download on a thread while the caller decrypts the previous ones."""
+
+    def __init__(self, src: Any, depth: int = QUEUE):
+        self._src = src
+        self._q: queue.Queue[tuple[bytes, BaseException | None]] = queue.Queue(depth)
+        self._buf = memoryview(b"")
+        self._pos = 0
+        self._eof = False
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, name="datalicense-prefetch", daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = self._src.read(BLOCK)
+                self._q.put((chunk, None))
+                if not chunk:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            self._q.put((b"", exc))
+
+    def read(self, n: int = -1) -> bytes:
+        if self._pos >= len(self._buf):
+            if self._eof:
+                return b""
+            chunk, exc = self._q.get()
+            if exc is not None:
+                self._eof = True
+                self.error = exc
+                raise exc
+            if not chunk:
+                self._eof = True
+                return b""
+            self._buf, self._pos = memoryview(chunk), 0
+        if n is None or n < 0:
+            n = len(self._buf) - self._pos
+        piece = self._buf[self._pos:self._pos + n]
+        self._pos += len(piece)
+        return bytes(piece)
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._t.is_alive():
+            try:
+                self._q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+
+class _Gather:
+    """pyrage's output gathered into BLOCK-sized pieces for the hashing/writing thread."""
+
+    def __init__(self, hasher: _Hasher):
+        self._hasher = hasher
+        self._buf = bytearray()
+
+    def write(self, data: Any) -> int:
+        self._buf += data
+        if len(self._buf) >= BLOCK:
+            self._hasher.put(bytes(self._buf))
+            self._buf = bytearray()
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def end(self) -> None:
+        if self._buf:
+            self._hasher.put(bytes(self._buf))
+            self._buf = bytearray()
+
+
+def decrypt_verify(src: Any, dst: BinaryIO, content_key: bytes,
+                   progress: Callable[[int], None] | None = None) -> tuple[int, bytes]:
+    """Decrypt src (a stream of ciphertext) into dst with download, decryption and hashing+writing on three
+    threads; returns (plaintext size, plaintext SHA-256). Bad data raises IntegrityError (the caller discards
+    what was written); a broken download raises the StorageError of the stream."""
+    identity = pyrage.x25519.Identity.from_str(agecrypt.identity_string(content_key))
+    hasher = _Hasher(sink=dst.write, progress=progress)
+    reader = _Prefetch(src)
+    out = _Gather(hasher)
+    try:
+        pyrage.decrypt_io(reader, out, [identity])
+        out.end()
+    except pyrage.DecryptError as exc:
+        if reader.error is not None:  # the download broke, not the data
+            raise reader.error from exc
+        raise IntegrityError(
+            f"the ciphertext does not decrypt with the delivered key ({exc}): the data on IPFS was tampered "
+            "with or the key is wrong; no output was written. Open a dispute with `datalicense dispute`"
+        ) from exc
+    except StorageError:
+        raise
+    finally:
+        reader.close()
+        digest = hasher.close() if hasher.error is None else b""
+    if hasher.error is not None:
+        raise hasher.error
+    return hasher.size, digest

@@ -46,6 +46,7 @@ from .safefile import atomic_output, cleanup_partials
 from .market import Market, State, TermsFlag, purchase_args, purchase_data
 from .manifest import now as manifest_now
 from .storage import Storage, cid_from_bytes, cid_to_bytes
+from .pipeline import decrypt_verify
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DAY = 86400
@@ -413,27 +414,54 @@ class Client:
     ) -> dict[str, Any]:
         """Encrypt and add to IPFS once per (file content, publisher, title, terms); remembered in the home."""
         uploads = self.state_dir / "uploads"
-        uploads.mkdir(parents=True, exist_ok=True)
-        sha = _sha256_file(src, self.progress("hash", size))
-        record_key = keccak(text=f"{sha}|{publisher}|{title}|{description}|{terms_ref.hex()}|{self.chain_id}").hex()
-        record_path = uploads / f"{record_key}.json"
-        if record_path.exists():
-            record = json.loads(record_path.read_text())
+        (uploads / "files").mkdir(parents=True, exist_ok=True)
+        # A re-run on the same file (same path, inode, size and times) finds its record without reading the
+        # file again; anything else is read once, encrypted into the add request and hashed beside it.
+        try:
+            before = src.stat()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {src}: {exc.strerror}") from exc
+        common = f"{publisher}|{title}|{description}|{terms_ref.hex()}|{self.chain_id}"
+        stamp = f"{src.resolve()}|{before.st_dev}|{before.st_ino}|{before.st_size}|{before.st_mtime_ns}|{before.st_ctime_ns}"
+        file_path = uploads / "files" / f"{keccak(text=stamp + '|' + common).hex()}.json"
+
+        def usable(path: Path) -> dict[str, Any] | None:
             try:
+                record = json.loads(path.read_text())
                 if self.storage.stat(record["ciphertextCid"]) and self.storage.stat(record["manifestCid"]):
                     return record
-            except StorageError:
-                pass  # the earlier upload is gone from IPFS: upload again
+            except (OSError, ValueError, KeyError, StorageError):
+                pass  # missing, damaged, or the earlier upload is gone from IPFS: upload again
+            return None
+
+        if file_path.exists():
+            pointer = json.loads(file_path.read_text()).get("record", "")
+            found = usable(uploads / f"{pointer}.json") if pointer.isalnum() else None
+            if found is not None:
+                return found
+        from .pipeline import encrypt_and_add
+
         content_key = agecrypt.new_content_key()
-        with _temp_in(uploads, ".ciphertext") as tmp:
-            with open(src, "rb") as fin, open(tmp, "wb") as fout:
-                plain_size, digest = agecrypt.encrypt_stream(fin, fout, content_key, self.progress("encrypt", size))
-            if digest.hex() != sha:
-                raise IntegrityError(f"{src} changed while it was being published: try again")
-            cipher_size = tmp.stat().st_size
-            tick = self.progress("upload", cipher_size)
-            cipher_cid = self.storage.add_file(tmp)
-            tick(cipher_size)
+        with open(src, "rb") as fin:
+            plain_size, digest, cipher_cid, cipher_size = encrypt_and_add(
+                fin, self.storage, content_key, name=src.name, progress=self.progress("encrypt+upload", size))
+        after = src.stat()
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or plain_size != after.st_size:
+            raise IntegrityError(f"{src} changed while it was being published: try again")
+        sha = digest.hex()
+        record_key = keccak(text=f"{sha}|{common}").hex()
+        record_path = uploads / f"{record_key}.json"
+        earlier = usable(record_path) if record_path.exists() else None
+        if earlier is not None:
+            # the same content was uploaded before (another path or a touched file): keep that upload, whose
+            # manifest may already be on chain, and drop the one just made
+            if earlier["ciphertextCid"] != cipher_cid:
+                try:
+                    self.storage.unpin_cid(cipher_cid)
+                except StorageError:
+                    pass
+            _write_private(file_path, json.dumps({"record": record_key}))
+            return earlier
         manifest = Manifest(
             title=title,
             description=description,
@@ -457,6 +485,7 @@ class Client:
             "keyHash": "0x" + keccak(content_key).hex(),
         }
         _write_private(record_path, json.dumps(record, indent=2))
+        _write_private(file_path, json.dumps({"record": record_key}))
         return record
 
     def publish_version(self, dataset_id: int, path: str | Path, title: str, description: str = "",
@@ -781,7 +810,7 @@ class Client:
         # descriptor; the destination appears only when everything matched
         with atomic_output(dest) as fout:
             with self.storage.open_stream(manifest.ciphertext_cid, exact_size=manifest.ciphertext_size) as stream:
-                size, digest = agecrypt.decrypt_stream(
+                size, digest = decrypt_verify(
                     _Counting(stream, self.progress("download+decrypt", manifest.ciphertext_size)), fout, content_key
                 )
             if digest.hex() != version["plaintextHash"][2:] or size != manifest.plaintext_size:

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test demo bench bench-data bench-agent coverage clean up down status bench-listing
+.PHONY: setup test demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing
 
 setup:
 	@tools/setup.sh
@@ -41,3 +41,6 @@ status:
 
 bench-listing: setup
 	python bench/listing.py $${DATASETS:-1000}
+
+bench-gateway: setup
+	python bench/gateway.py $${ROUNDS:-5} $${SIZE_KIB:-1024}

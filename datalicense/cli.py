@@ -476,5 +476,9 @@ def main() -> None:
         sys.exit(EXIT_ERROR)
 
 
+from .cli_gateway import register as _register_gateway  # noqa: E402 - get, serve, refunds (HTTP 402)
+
+_register_gateway(cli)
+
 if __name__ == "__main__":
     main()

@@ -868,6 +868,13 @@ class Client:
     def refund(self, licence_id: int) -> Receipt:
         return self.tx.send(self.contract.functions.refund(licence_id), what="refund")
 
+    def get(self, url: str, out: str | Path, policy: Any, confirm: bool = True) -> Any:
+        """Fetch a dataset from a seller's HTTP 402 gateway, paying through escrow within `policy` (a
+        datalicense.paying.SpendingPolicy); verified like `fetch`. See datalicense/paying.py."""
+        from .paying import get
+
+        return get(self, url, out, policy, confirm=confirm)
+
     def owed(self, asset: str = ZERO) -> int:
         return self.market.balance_owed(normalize_address(asset), self.tx.account.address)
 

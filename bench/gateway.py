@@ -1,0 +1,112 @@
+"""Overhead of the HTTP 402 round trip beside a plain `fetch` of the same dataset.
+
+Run: make bench-gateway   (python bench/gateway.py [ROUNDS] [SIZE_KIB] [BROWNIE_NETWORK])
+
+One dataset on a fresh marketplace, the seller's gateway on a loopback port, its delivery agent in a thread
+(polling every 0.2 s), Kubo. Each round measures, median over the rounds:
+  - first purchase, plain: `buy` + wait for the key + `fetch` from IPFS (verify, confirm);
+  - first purchase, 402:   `Client.get(url)`: offer, policy, the same buy, the same wait, proof, gateway stream,
+    the same checks and confirm;
+  - repeat access, plain:  `fetch` of a licence already held (IPFS, verify, no confirm);
+  - repeat access, 402:    `Client.get` of a licence already held (offer, proof, on-chain checks, stream, verify);
+  - the unpaid request alone (GET -> 402 -> parsed x402 offer).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from brownie import network, project  # noqa: E402
+
+from datalicense import Client  # noqa: E402
+from datalicense.chain import connect, load_account  # noqa: E402
+from datalicense.gateway import Gateway, Running  # noqa: E402
+from datalicense.localstack import KuboDaemon  # noqa: E402
+from datalicense.paying import SpendingPolicy, offer_from  # noqa: E402
+from datalicense.storage import Storage  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def wait_key(client: Client, lid: int, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not any(d["escrowed"] for d in client.deliveries(lid)):
+        if time.monotonic() > end:
+            raise SystemExit(f"no delivery for licence {lid}")
+        time.sleep(0.1)
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    size_kib = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+    net = sys.argv[3] if len(sys.argv) > 3 else os.environ.get("BENCH_NETWORK", "development")
+    p = project.load(ROOT, name="DataLicenseProject")
+    p.load_config()
+    network.connect(net)
+    from brownie import accounts, web3
+
+    os.environ["DATALICENSE_LOCAL_RPC"] = web3.provider.endpoint_uri
+    from test_gateway import AgentThread  # the same agent thread the tests use
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="datalicense-bench-") as tmp, KuboDaemon() as kubo:
+            tmp = Path(tmp)
+            market = p.DataLicense.deploy(accounts[0], accounts[1], accounts[2], 250, 10**15, {"from": accounts[0]})
+            w3 = connect("local")
+            storage = Storage(kubo.api_multiaddr)
+            mk = lambda n, home: Client(w3, None if n is None else load_account(f"dev:{n}", w3), storage,  # noqa: E731
+                                        market.address, tmp / home)
+            seller, agent = mk(3, "seller"), mk(5, "seller")
+            src = tmp / "d.bin"
+            src.write_bytes(os.urandom(size_kib * 1024))
+            ds = seller.publish(src, title="bench", price=10**12, agent=agent.account.address).dataset_id
+            policy = SpendingPolicy.rbtc(per_request="0.001")
+            t: dict[str, list[float]] = {k: [] for k in ("plain1", "get1", "plain2", "get2", "offer")}
+            with Running(Gateway(mk(None, "gateway"))) as gw, AgentThread(agent, tmp / "agent.sqlite"):
+                url = f"{gw.url}/datasets/{ds}"
+                for r in range(rounds):
+                    plain = mk(4, f"plain{r}")
+                    s = time.perf_counter()
+                    lid = plain.buy(ds).licence_id
+                    wait_key(plain, lid)
+                    plain.fetch(lid, tmp / "plain.out")
+                    t["plain1"].append(time.perf_counter() - s)
+                    s = time.perf_counter()
+                    plain.fetch(lid, tmp / "plain.out", confirm=False)
+                    t["plain2"].append(time.perf_counter() - s)
+
+                    paying = mk(6, f"paying{r}")  # a fresh home: no licence to reuse
+                    s = time.perf_counter()
+                    res = paying.get(url, tmp / "get.out", policy)
+                    t["get1"].append(time.perf_counter() - s)
+                    assert res.bought and (tmp / "get.out").read_bytes() == src.read_bytes()
+                    s = time.perf_counter()
+                    res = paying.get(url, tmp / "get.out", policy)
+                    t["get2"].append(time.perf_counter() - s)
+                    assert not res.bought
+                    s = time.perf_counter()
+                    offer_from(httpx.get(url))
+                    t["offer"].append(time.perf_counter() - s)
+            ms = {k: statistics.median(v) * 1000 for k, v in t.items()}
+            print(f"\nHTTP 402 gateway vs plain fetch: {size_kib} KiB dataset, median of {rounds} rounds (ms)\n")
+            print(f"| {'path':<44} | {'plain fetch':>11} | {'402 get':>9} | {'overhead':>9} |")
+            print(f"|{'-' * 46}|{'-' * 13}|{'-' * 11}|{'-' * 11}|")
+            for label, a, b in (("first purchase (buy, key wait, fetch, confirm)", "plain1", "get1"),
+                                ("repeat access (licence held)", "plain2", "get2")):
+                print(f"| {label:<44} | {ms[a]:>11.1f} | {ms[b]:>9.1f} | {ms[b] - ms[a]:>+9.1f} |")
+            print(f"| {'unpaid request -> 402 x402 offer':<44} | {'-':>11} | {ms['offer']:>9.1f} | {'-':>9} |")
+    finally:
+        network.disconnect()
+
+
+if __name__ == "__main__":
+    main()

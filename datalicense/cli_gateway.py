@@ -1,0 +1,105 @@
+"""CLI commands for paying per request over HTTP 402: `get`, `serve`, `refunds`; `register(cli)` adds them to the
+group (the commands receive the group's context object, so `python -m datalicense.cli` works too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .chain import normalize_address, parse_amount
+from .market import ZERO
+
+Ctx = Any  # datalicense.cli.Ctx (not imported: cli.py imports this module)
+pass_ctx = click.pass_obj
+
+
+def _policy(c: Ctx, asset: str, max_request: str | None, max_day: str | None, max_total: str | None,
+            sellers: tuple[str, ...], datasets: tuple[int, ...], min_duration_days: float,
+            transferable: bool | None, wait: float):
+    from .paying import Caps, SpendingPolicy
+
+    asset = normalize_address(asset)
+    decimals, _ = c.client.asset_info(asset)
+    amt = lambda s: None if s is None else parse_amount(s, decimals)  # noqa: E731
+    if max_request is None and max_day is None and max_total is None:
+        raise click.UsageError("give at least one spending cap: --max-request, --max-day or --max-total")
+    return SpendingPolicy(caps={asset: Caps(amt(max_request), amt(max_day), amt(max_total))},
+                          sellers=set(sellers) or None, datasets=set(datasets) or None,
+                          min_duration=int(min_duration_days * 86400), transferable=transferable,
+                          delivery_timeout=wait)
+
+
+@click.command(name="get")
+@click.argument("url")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the data.")
+@click.option("--asset", default=ZERO, help="The asset the caps are in (default RBTC); offers in others are refused.")
+@click.option("--max-request", default=None, help="Most to pay for one request, e.g. 0.002.")
+@click.option("--max-day", default=None, help="Most to pay in any 24 hours.")
+@click.option("--max-total", default=None, help="Most to pay in total (through `get`, from this home folder).")
+@click.option("--seller", "sellers", multiple=True, help="Only buy from this dataset owner (repeatable).")
+@click.option("--dataset", "datasets", type=int, multiple=True, help="Only buy this dataset id (repeatable).")
+@click.option("--min-duration-days", default=0.0, help="Refuse licences shorter than this (perpetual accepted).")
+@click.option("--transferable/--not-transferable", default=None, help="Require or refuse transferable licences.")
+@click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the key after buying.")
+@click.option("--no-confirm", is_flag=True, help="Do not confirm the licence after a verified download.")
+@pass_ctx
+def get_cmd(c: Ctx, url: str, output: Path, asset: str, max_request: str | None, max_day: str | None,
+            max_total: str | None, sellers: tuple[str, ...], datasets: tuple[int, ...], min_duration_days: float,
+            transferable: bool | None, wait: float, no_confirm: bool) -> None:
+    """Fetch URL from a seller's gateway, paying through escrow within the spending caps."""
+    from .paying import get
+
+    policy = _policy(c, asset, max_request, max_day, max_total, sellers, datasets, min_duration_days, transferable,
+                     wait)
+    r = get(c.client, url, output, policy, confirm=not no_confirm)
+    paid = f"paid {c.client.amount_text(r.paid, r.asset)} for" if r.bought else "reused"
+    human = (f"wrote {r.path} ({r.size} bytes, sha256 {r.sha256}, matches the on-chain commitment)\n"
+             f"{paid} licence {r.licence_id} (dataset {r.dataset_id} version {r.version})")
+    if r.confirmed_tx:
+        human += f"\nlicence {r.licence_id} confirmed: tx {r.confirmed_tx}"
+    if r.refunded:
+        human += f"\nrefunded undelivered licences: {', '.join(map(str, r.refunded))}"
+    c.out(r.as_dict(), human)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8402, show_default=True, type=int)
+@click.option("--public-url", default=None, help="Base URL the offers name (behind a proxy).")
+@click.option("--rate", default=20.0, show_default=True, help="Requests per second per IP.")
+@click.option("--paid-rate", default=5.0, show_default=True, help="Paid requests per second per signing address.")
+@pass_ctx
+def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, paid_rate: float) -> None:
+    """Serve every dataset at /datasets/ID: 402 offers, ciphertext to licence holders (no account needed)."""
+    from .client import Client
+    from .gateway import Gateway, Limits
+
+    client = Client.connect(c.network, None, c.ipfs, c.address, c.home, namespace=c.namespace, chain_id=c.chain_id)
+    limits = Limits(per_ip_rate=rate, per_ip_burst=3 * rate, per_address_rate=paid_rate,
+                    per_address_burst=4 * paid_rate)
+    click.echo(f"serving datasets of {client.address} (chain {client.chain_id}) on http://{host}:{port}/datasets/ID",
+               err=True)
+    Gateway(client, limits, public_url).serve(host, port)
+
+
+@click.command()
+@click.option("--list", "list_only", is_flag=True, help="Only show them; do not claim.")
+@click.option("--all", "all_licences", is_flag=True, help="Every licence of this account, not only those bought by `get`.")
+@pass_ctx
+def refunds(c: Ctx, list_only: bool, all_licences: bool) -> None:
+    """Show, and claim, refunds of licences whose key was not delivered before the deadline."""
+    from .paying import refunds as run
+
+    ids = [i.licence_id for i in c.client.licences() if i.state == "Pending"] if all_licences else None
+    rows = run(c.client, claim=not list_only, licence_ids=ids)
+    lines = [f"licence {r.licence_id} (dataset {r.dataset_id}): {r.state}, deadline {r.deadline}"
+             + (f", refunded: tx {r.claimed_tx}" if r.claimed_tx else (", claimable" if r.claimable else ""))
+             for r in rows]
+    c.out([r.as_dict() for r in rows], "\n".join(lines) or "no pending licences")
+
+
+def register(group: click.Group) -> None:
+    for command in (get_cmd, serve, refunds):
+        group.add_command(command)

@@ -1,0 +1,314 @@
+"""The seller's HTTP 402 gateway (`datalicense serve`): each dataset at /datasets/{id}.
+
+Without payment a request gets `402 Payment Required` with an x402 v2 offer (scheme "datalicense-escrow",
+network eip155:<chain id>, asset, amount, payTo = the marketplace, and the dataset id, terms id and version the
+purchase must name in `extra`). With a proof (header PAYMENT-SIGNATURE: an x402 PaymentPayload whose payload is
+the licence id and the holder's signature over method, path, chain, contract, nonce and timestamp) it answers
+with the manifest (header Datalicense-Manifest, base64) and the ciphertext stream, after reading on chain that
+the licence is pending or valid, for this dataset, held by the signer.
+
+The gateway reads the chain and IPFS only: it has no account, holds no key that moves funds, and never
+decrypts. Requests are bounded (GET/HEAD only, no body, short headers, a limited number of connections), rate
+limited per IP and per signing address, and every failure is a one-line JSON reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from x402.schemas import PaymentRequired, ResourceInfo, SettleResponse
+
+from . import paying
+from .errors import DataLicenseError
+from .manifest import MAX_BYTES as MANIFEST_MAX, parse
+from .market import State
+
+if TYPE_CHECKING:
+    from .client import Client
+
+CHUNK = 1 << 16
+
+
+@dataclass
+class Limits:
+    per_ip_rate: float = 20.0  # requests per second, sustained
+    per_ip_burst: float = 60.0
+    per_address_rate: float = 5.0  # paid requests per second per signer
+    per_address_burst: float = 20.0
+    max_nonces: int = 200_000  # remembered proofs (per window); beyond it new proofs wait for room
+    max_connections: int = 64  # uvicorn limit_concurrency
+    max_header_bytes: int = 16 * 1024
+
+
+class Buckets:
+    """Token buckets by key, bounded in number (the oldest forgotten first)."""
+
+    def __init__(self, rate: float, burst: float, max_keys: int = 100_000):
+        self.rate, self.burst, self.max_keys = rate, burst, max_keys
+        self.state: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def take(self, key: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            tokens, last = self.state.pop(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            ok = tokens >= 1
+            self.state[key] = (tokens - 1 if ok else tokens, now)
+            while len(self.state) > self.max_keys:
+                self.state.popitem(last=False)
+            return ok
+
+
+class Nonces:
+    """Proof nonces seen within the proof window (twice PROOF_WINDOW: a proof is fresh for ±PROOF_WINDOW)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.seen: OrderedDict[str, float] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def add(self, key: str) -> str | None:
+        """None when added; the reason when refused."""
+        now = time.time()
+        with self.lock:
+            while self.seen and next(iter(self.seen.values())) < now:
+                self.seen.popitem(last=False)
+            if key in self.seen:
+                return "replayed proof: this nonce was already used"
+            if len(self.seen) >= self.limit:
+                return "too many proofs in flight: retry shortly"
+            self.seen[key] = now + 2 * paying.PROOF_WINDOW
+            return None
+
+
+def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status, headers=headers)
+
+
+class Gateway:
+    def __init__(self, client: "Client", limits: Limits | None = None, public_url: str | None = None):
+        self.client = client
+        self.limits = limits or Limits()
+        self.scheme = paying.EscrowSchemeServer(client)
+        self.public_url = public_url
+        self.by_ip = Buckets(self.limits.per_ip_rate, self.limits.per_ip_burst)
+        self.by_address = Buckets(self.limits.per_address_rate, self.limits.per_address_burst)
+        self.nonces = Nonces(self.limits.max_nonces)
+        self.index_lock = threading.Lock()
+        self.manifests: OrderedDict[str, bytes] = OrderedDict()
+        self.offers: dict[int, tuple[float, Any]] = {}
+        self.app = Starlette(routes=[
+            Route("/datasets/{dataset_id}", self.dataset, methods=["GET", "HEAD"]),
+            Route("/health", self.health, methods=["GET"]),
+        ])
+        self.app.add_middleware(_Guard, gateway=self)
+
+    # ---------------------------------------------------------------------------------------- endpoints
+
+    def health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True, "chainId": self.client.chain_id, "contract": self.client.address})
+
+    def _requirements(self, dataset_id: int) -> Any:
+        now = time.monotonic()
+        hit = self.offers.get(dataset_id)
+        if hit and now - hit[0] < 1.0:  # a burst of 402s costs one chain read a second per dataset
+            return hit[1]
+        req = self.scheme.requirements(dataset_id)
+        if len(self.offers) > 10_000:
+            self.offers.clear()
+        self.offers[dataset_id] = (now, req)
+        return req
+
+    def _offer(self, request: Request, dataset_id: int, reason: str) -> Response:
+        try:
+            req = self._requirements(dataset_id)
+        except LookupError as exc:
+            return _error(404, str(exc))
+        url = self.public_url.rstrip("/") + request.url.path if self.public_url else str(request.url.replace(query=""))
+        body = PaymentRequired(x402_version=2, error=reason, accepts=[req],
+                               resource=ResourceInfo(url=url, description=f"dataset {dataset_id}",
+                                                     mime_type="application/octet-stream"))
+        return Response(body.model_dump_json(by_alias=True, exclude_none=True), status_code=402,
+                        media_type="application/json",
+                        headers={paying.PAYMENT_REQUIRED_HEADER: paying.encode_header(body)})
+
+    def dataset(self, request: Request) -> Response:
+        raw_id = request.path_params["dataset_id"]
+        if not raw_id.isdigit() or len(raw_id) > 18:
+            return _error(404, "no such dataset: ids are decimal integers")
+        dataset_id = int(raw_id)
+        header = request.headers.get(paying.PAYMENT_SIGNATURE_HEADER)
+        if header is None:
+            return self._offer(request, dataset_id, "payment required")
+        try:
+            payload = paying.decode_payment(header)
+            if payload.accepted.scheme != paying.SCHEME or payload.accepted.network != paying.network_id(self.client.chain_id):
+                raise ValueError(f"the proof is not for {paying.SCHEME} on {paying.network_id(self.client.chain_id)}")
+            lid, signer = paying.recover_proof(payload.payload, request.method if request.method != "HEAD" else "GET",
+                                               request.url.path, self.client.chain_id, self.client.address)
+        except ValueError as exc:
+            return _error(403, str(exc))
+        if not self.by_address.take(signer):
+            return _error(429, f"rate limit for {signer}: slow down", {"Retry-After": "1"})
+        lic = self.client.market.licence(lid)
+        if lic.state == State.NONE:
+            return _error(403, f"licence {lid} does not exist")
+        if lic.holder != signer:
+            return _error(403, f"licence {lid} is held by {lic.holder}, not by the signer {signer}")
+        terms = self.client.market.terms(lic.terms_id)
+        if terms.dataset_id != dataset_id:
+            return _error(403, f"licence {lid} is for dataset {terms.dataset_id}, not {dataset_id}")
+        if lic.state == State.REFUNDED:
+            return self._offer(request, dataset_id, f"licence {lid} was refunded: it gives no access")
+        if lic.state not in (State.PENDING, State.DELIVERED, State.SETTLED):
+            return _error(403, f"licence {lid} is {lic.state.label}: it gives no access")
+        if lic.state != State.PENDING and not self.client.market.is_valid(lid):
+            return self._offer(request, dataset_id, f"licence {lid} expired: buy a new one")
+        why = self.nonces.add(f"{signer}:{payload.payload['nonce']}")
+        if why:
+            return _error(403, why)
+        return self._serve(request, lid, lic.state, dataset_id, signer)
+
+    def _serve(self, request: Request, lid: int, state: State, dataset_id: int, signer: str) -> Response:
+        with self.index_lock:
+            versions = self.client._versions(dataset_id)
+        if state == State.SETTLED:
+            allowed = {int(n) for n in versions}
+        else:  # in escrow: the version the purchase named
+            allowed = {int(self.client._purchase_event(lid)["args"]["version"])}
+        wanted = request.query_params.get("version")
+        if wanted is None:
+            version = max(allowed)
+        elif wanted.isdigit() and int(wanted) in allowed:
+            version = int(wanted)
+        else:
+            return _error(403, f"licence {lid} gives access to version(s) {sorted(allowed)} only")
+        try:
+            manifest_bytes = self._manifest(versions[str(version)]["manifestCid"])
+            manifest = parse(manifest_bytes)
+        except DataLicenseError as exc:
+            return _error(502, f"the manifest of version {version} cannot be read: {exc}")
+        receipt = SettleResponse(success=True, transaction=self.client._purchase_event(lid)["transactionHash"].to_0x_hex(),
+                                 network=paying.network_id(self.client.chain_id), payer=signer,
+                                 extra={"licenceId": str(lid)})
+        headers = {
+            paying.MANIFEST_HEADER: base64.b64encode(manifest_bytes).decode(),
+            paying.VERSION_HEADER: str(version),
+            paying.PAYMENT_RESPONSE_HEADER: paying.encode_header(receipt),
+            "Content-Length": str(manifest.ciphertext_size),
+        }
+        if request.method == "HEAD":
+            return Response(b"", headers=headers, media_type="application/octet-stream")
+        storage = self.client.storage
+
+        def body() -> Iterator[bytes]:
+            with storage.open_stream(manifest.ciphertext_cid, exact_size=manifest.ciphertext_size) as s:
+                while chunk := s.read(CHUNK):
+                    yield chunk
+
+        return StreamingResponse(body(), media_type="application/octet-stream", headers=headers)
+
+    def _manifest(self, cid: str) -> bytes:
+        if cid not in self.manifests:
+            data = self.client.storage.cat_bytes(cid, max_size=MANIFEST_MAX, deadline=20)
+            self.manifests[cid] = data
+            while len(self.manifests) > 1024:
+                self.manifests.popitem(last=False)
+        return self.manifests[cid]
+
+    # ---------------------------------------------------------------------------------------------- run
+
+    def config(self, host: str = "127.0.0.1", port: int = 8402) -> Any:
+        import uvicorn
+
+        return uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False,
+                              limit_concurrency=self.limits.max_connections, timeout_keep_alive=5,
+                              h11_max_incomplete_event_size=self.limits.max_header_bytes, server_header=False,
+                              timeout_graceful_shutdown=2)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 8402) -> None:
+        import uvicorn
+
+        uvicorn.Server(self.config(host, port)).run()
+
+
+class _Guard:
+    """ASGI middleware: only GET/HEAD, no request body, a per-IP token bucket; any unexpected error is a 500 with
+    one line (the server stays up)."""
+
+    def __init__(self, app: Any, gateway: Gateway):
+        self.app, self.gw = app, gateway
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        ip = (scope.get("client") or ("?", 0))[0]
+        if not self.gw.by_ip.take(ip):
+            resp: Response | None = _error(429, "rate limit for your address: slow down", {"Retry-After": "1"})
+        elif scope["method"] not in ("GET", "HEAD"):
+            resp = _error(405, "only GET and HEAD")
+        elif sum(len(k) + len(v) + 4 for k, v in scope.get("headers") or []) > self.gw.limits.max_header_bytes:
+            resp = _error(431, "request headers too large")
+        elif headers.get(b"content-length", b"0") not in (b"0", b"") or b"transfer-encoding" in headers:
+            resp = _error(413, "requests carry no body")
+        elif len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") > 2048:
+            resp = _error(414, "URL too long")
+        else:
+            resp = None
+        if resp is not None:
+            await resp(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - one request's failure never takes the gateway down
+            if not started:
+                await _error(500, f"internal error ({type(exc).__name__})")(scope, receive, send)
+
+
+class Running:
+    """A gateway served from a background thread (tests, benchmarks, `make up`)."""
+
+    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 0):
+        import socket
+
+        import uvicorn
+
+        if port == 0:
+            with socket.socket() as s:
+                s.bind((host, 0))
+                port = s.getsockname()[1]
+        self.url = f"http://{host}:{port}"
+        self.server = uvicorn.Server(gateway.config(host, port))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "Running":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"the gateway did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)

@@ -1,0 +1,554 @@
+"""Paying per request over HTTP 402 (x402 v2 shapes), backed by the marketplace's escrow.
+
+The scheme, "datalicense-escrow", is this project's own: the buyer submits the purchase itself (no facilitator
+holds funds), naming the terms and version the offer's `extra` carries; the money sits in escrow until the key
+is delivered and checked. The proof of payment the buyer then sends is the licence id and an EIP-191 signature
+by the licence holder over the request (method, path), the chain, the contract, a fresh nonce and a timestamp.
+
+    from datalicense import Client
+    from datalicense.paying import SpendingPolicy
+    dl = Client.connect("local", account="dev:4")
+    policy = SpendingPolicy.rbtc(per_request="0.002", per_day="0.01", total="0.05")
+    result = dl.get("http://127.0.0.1:8402/datasets/1", "data.csv", policy)
+
+Spending is recorded under the client's state folder (`x402/spending.json`); licences whose seller did not
+deliver before the deadline are refunded at the start of the next `get` (and by `datalicense refunds`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fcntl
+import json
+import os
+import secrets
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+from urllib.parse import urlsplit
+
+import httpx
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from x402 import x402ClientSync
+from x402.http.constants import PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER
+from x402.schemas import AssetAmount, PaymentPayload, PaymentRequired, PaymentRequirements
+
+from . import agecrypt
+from .chain import normalize_address, parse_amount
+from .errors import ChainError, ConfigError, DataLicenseError, IntegrityError, StorageError
+from .manifest import Manifest, parse
+from .market import ZERO, State, TermsFlag
+from .safefile import atomic_output, cleanup_partials
+
+if TYPE_CHECKING:
+    from .client import Client
+
+SCHEME = "datalicense-escrow"
+PROOF_WINDOW = 120  # seconds a proof's timestamp may differ from the gateway's clock
+MAX_OFFER_BYTES = 64 * 1024  # a 402 body the client reads at most
+MAX_PROOF_HEADER = 4096  # an encoded proof header the gateway reads at most
+MANIFEST_HEADER = "Datalicense-Manifest"
+VERSION_HEADER = "Datalicense-Version"
+DAY = 86400
+
+
+class PolicyError(DataLicenseError):
+    """An offer outside the spending policy: refused before anything was signed."""
+
+
+class PaymentError(DataLicenseError):
+    """The gateway refused a proof, or answered something the client cannot use."""
+
+
+def network_id(chain_id: int) -> str:
+    """The CAIP-2 id of an EVM chain (Rootstock mainnet eip155:30, testnet eip155:31, local eip155:33)."""
+    return f"eip155:{chain_id}"
+
+
+# ---------------------------------------------------------------------------------------------- the proof
+
+
+def proof_message(method: str, path: str, chain_id: int, contract: str, licence_id: int, nonce: str,
+                  timestamp: int) -> str:
+    """The text a licence holder signs (EIP-191) to prove payment for one request."""
+    return (
+        "datalicense x402 proof\n"
+        f"method: {method.upper()}\npath: {path}\nchain: {chain_id}\ncontract: {normalize_address(contract)}\n"
+        f"licence: {licence_id}\nnonce: {nonce}\ntimestamp: {timestamp}"
+    )
+
+
+def sign_proof(account: Any, method: str, path: str, chain_id: int, contract: str, licence_id: int) -> dict[str, Any]:
+    nonce, ts = secrets.token_hex(16), int(time.time())
+    msg = proof_message(method, path, chain_id, contract, licence_id, nonce, ts)
+    sig = account.sign_message(encode_defunct(text=msg)).signature
+    return {"licenceId": str(licence_id), "nonce": nonce, "timestamp": ts, "signer": account.address,
+            "signature": "0x" + bytes(sig).hex()}
+
+
+def recover_proof(proof: dict[str, Any], method: str, path: str, chain_id: int, contract: str) -> tuple[int, str]:
+    """(licence id, signer) of a well-formed proof; ValueError with the reason otherwise."""
+    try:
+        lid = int(str(proof["licenceId"]))
+        nonce, ts, sig = str(proof["nonce"]), int(proof["timestamp"]), str(proof["signature"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError("malformed proof: needs licenceId, nonce, timestamp and signature") from exc
+    if not (0 < lid < 2**64) or not (8 <= len(nonce) <= 64) or not all(c in "0123456789abcdef" for c in nonce):
+        raise ValueError("malformed proof: bad licence id or nonce (8-64 lowercase hex digits)")
+    if abs(time.time() - ts) > PROOF_WINDOW:
+        raise ValueError(f"stale proof: its timestamp is more than {PROOF_WINDOW} s from the gateway's clock")
+    try:
+        raw = bytes.fromhex(sig.removeprefix("0x"))
+        if len(raw) != 65:
+            raise ValueError
+        signer = Account.recover_message(encode_defunct(text=proof_message(method, path, chain_id, contract, lid,
+                                                                           nonce, ts)), signature=raw)
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is the same bad signature
+        raise ValueError("bad signature") from exc
+    return lid, normalize_address(signer)
+
+
+def encode_header(model: Any) -> str:
+    return base64.b64encode(model.model_dump_json(by_alias=True, exclude_none=True).encode()).decode()
+
+
+def decode_payment(header: str) -> PaymentPayload:
+    if len(header) > MAX_PROOF_HEADER:
+        raise ValueError(f"proof header longer than {MAX_PROOF_HEADER} characters")
+    try:
+        return PaymentPayload.model_validate_json(base64.b64decode(header, validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("malformed PAYMENT-SIGNATURE header (base64 JSON of an x402 v2 PaymentPayload)") from exc
+
+
+# -------------------------------------------------------------------------------- the scheme, both sides
+
+
+class EscrowSchemeServer:
+    """Server side of the scheme, shaped as x402's SchemeNetworkServer (scheme, parse_price,
+    enhance_payment_requirements). The SDK's resource server is not used: it verifies and settles through a
+    facilitator, and here there is nothing to settle (the buyer's own purchase did) and verification is reading
+    the licence on chain, which the gateway does itself."""
+
+    scheme = SCHEME
+    default_asset_transfer_method = "default"
+    payment_flows = {"default": {"supported": ["escrow"], "default": "escrow"}}
+
+    def __init__(self, client: "Client"):
+        self.client = client
+
+    def parse_price(self, price: Any, network: str) -> AssetAmount:
+        if isinstance(price, AssetAmount):
+            return price
+        raise ValueError("prices come from the chain: pass an AssetAmount")
+
+    def enhance_payment_requirements(self, requirements: PaymentRequirements, supported_kind: Any = None,
+                                     extensions: Any = None) -> PaymentRequirements:
+        return requirements
+
+    def requirements(self, dataset_id: int) -> PaymentRequirements:
+        """The offer of a dataset now, as the chain has it; ValueError if it is not on sale."""
+        offer = self.client.market.offer(dataset_id)
+        if not offer.dataset.exists:
+            raise LookupError(f"dataset {dataset_id} does not exist")
+        t = offer.terms
+        if t.flags & (TermsFlag.PAUSED | TermsFlag.RETIRED):
+            raise LookupError(f"dataset {dataset_id} is not on sale ({t.status})")
+        amount = self.parse_price(AssetAmount(amount=str(offer.price), asset=offer.asset), network_id(self.client.chain_id))
+        req = PaymentRequirements(
+            scheme=SCHEME, network=network_id(self.client.chain_id), asset=amount.asset, amount=amount.amount,
+            pay_to=self.client.address, max_timeout_seconds=int(t.delivery_window),
+            extra={"datasetId": str(dataset_id), "termsId": str(offer.terms_id), "version": str(offer.version),
+                   "seller": offer.dataset.owner, "durationSeconds": t.duration,
+                   "transferable": bool(t.flags & TermsFlag.TRANSFERABLE), "deliveryWindowSeconds": t.delivery_window,
+                   "proof": "EIP-191 signature by the licence holder; see datalicense.paying.proof_message"},
+        )
+        return self.enhance_payment_requirements(req)
+
+
+class EscrowSchemeClient:
+    """Client side of the scheme, registered with x402's client (SchemeNetworkClient): `create_payment_payload`
+    returns the proof for a licence this wallet already bought (the purchase itself is made before, once the
+    spending policy accepted the offer)."""
+
+    scheme = SCHEME
+
+    def __init__(self, client: "Client", licence_id: int, method: str, path: str):
+        self.client, self.licence_id, self.method, self.path = client, licence_id, method, path
+
+    def create_payment_payload(self, requirements: PaymentRequirements, context: Any = None) -> dict[str, Any]:
+        return sign_proof(self.client.tx.account, self.method, self.path, self.client.chain_id, self.client.address,
+                          self.licence_id)
+
+
+def payment_payload(client: "Client", required: PaymentRequired, licence_id: int, method: str, path: str) -> PaymentPayload:
+    """The x402 PaymentPayload carrying a fresh proof, made through the SDK's client with our scheme registered."""
+    x = x402ClientSync().set_spend_controls(False)
+    x.register(network_id(client.chain_id), EscrowSchemeClient(client, licence_id, method, path))
+    mine = PaymentRequired(x402_version=2, accepts=[_ours(client, required)], resource=required.resource)
+    return x.create_payment_payload(mine)
+
+
+def _ours(client: "Client", required: PaymentRequired) -> PaymentRequirements:
+    for req in required.accepts:
+        if req.scheme == SCHEME and req.network == network_id(client.chain_id):
+            if normalize_address(req.pay_to) != client.address:
+                raise PolicyError(f"the offer pays {req.pay_to}, not the marketplace {client.address}: refused")
+            return req
+    raise PolicyError(f"the server offers no {SCHEME} payment on {network_id(client.chain_id)}: refused")
+
+
+# ---------------------------------------------------------------------------------------- spending policy
+
+
+@dataclass
+class Caps:
+    per_request: int | None = None
+    per_day: int | None = None  # rolling 24 hours
+    total: int | None = None
+
+
+@dataclass
+class SpendingPolicy:
+    """What an agent may spend, checked before anything is signed. Amounts are in the asset's smallest unit;
+    an offer in an asset without caps is refused."""
+
+    caps: dict[str, Caps] = field(default_factory=dict)  # asset address (ZERO: RBTC) -> caps
+    sellers: set[str] | None = None  # allowed dataset owners (None: any)
+    datasets: set[int] | None = None  # allowed dataset ids (None: any)
+    min_duration: int = 0  # seconds; 0 accepts any (a perpetual licence, duration 0, is always accepted)
+    transferable: bool | None = None  # require (True) or refuse (False) transferable licences
+    delivery_timeout: float = 120.0  # seconds to wait for the key after buying
+
+    @classmethod
+    def rbtc(cls, per_request: str | None = None, per_day: str | None = None, total: str | None = None,
+             **kw: Any) -> "SpendingPolicy":
+        amt = lambda s: None if s is None else parse_amount(s, 18)  # noqa: E731
+        return cls(caps={ZERO: Caps(amt(per_request), amt(per_day), amt(total))}, **kw)
+
+    def check(self, client: "Client", req: PaymentRequirements, spent: "Ledger") -> None:
+        """Raise PolicyError with the reason if the offer is outside the policy (the chain's terms are read, not
+        the server's word: they must agree with the offer too)."""
+        dataset_id, terms_id, version = (int(req.extra[k]) for k in ("datasetId", "termsId", "version"))
+        offer = client.market.offer(dataset_id)
+        asset, amount = normalize_address(req.asset), int(req.amount)
+        if (offer.terms_id, offer.version, offer.price, offer.asset) != (terms_id, version, amount, asset):
+            raise PolicyError(f"the offer for dataset {dataset_id} differs from the chain's terms, version or price: refused")
+        if self.datasets is not None and dataset_id not in self.datasets:
+            raise PolicyError(f"dataset {dataset_id} is not in the allowed datasets: refused")
+        if self.sellers is not None and offer.dataset.owner not in {normalize_address(s) for s in self.sellers}:
+            raise PolicyError(f"seller {offer.dataset.owner} is not in the allowed sellers: refused")
+        t = offer.terms
+        if self.min_duration and t.duration != 0 and t.duration < self.min_duration:
+            raise PolicyError(f"the licence lasts {t.duration} s, under the minimum {self.min_duration} s: refused")
+        transferable = bool(t.flags & TermsFlag.TRANSFERABLE)
+        if self.transferable is not None and transferable != self.transferable:
+            raise PolicyError(f"the licence is {'' if transferable else 'not '}transferable: refused by policy")
+        caps = self.caps.get(asset) or self.caps.get(asset.lower())
+        if caps is None:
+            raise PolicyError(f"no spending cap for asset {client.amount_text(0, asset).split()[-1]} ({asset}): refused")
+        text = lambda n: client.amount_text(n, asset)  # noqa: E731
+        if caps.per_request is not None and amount > caps.per_request:
+            raise PolicyError(f"price {text(amount)} is above the per-request cap {text(caps.per_request)}: refused")
+        day, total = spent.spent(asset, since=time.time() - DAY), spent.spent(asset)
+        if caps.per_day is not None and day + amount > caps.per_day:
+            raise PolicyError(f"price {text(amount)} would bring the last 24 h to {text(day + amount)}, above the "
+                              f"daily cap {text(caps.per_day)}: refused")
+        if caps.total is not None and total + amount > caps.total:
+            raise PolicyError(f"price {text(amount)} would bring the total to {text(total + amount)}, above the "
+                              f"total cap {text(caps.total)}: refused")
+
+
+class Ledger:
+    """What this account paid through `get`, per licence, in the client's state folder (locked for concurrent
+    agents sharing a home)."""
+
+    def __init__(self, client: "Client"):
+        self.path = client.state_dir / "x402" / f"spending-{client.tx.account.address.lower()}.json"
+
+    @contextmanager
+    def locked(self) -> Iterator[dict[str, Any]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = json.loads(self.path.read_text()) if self.path.exists() else {"licences": {}}
+            yield data
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=2))
+            os.replace(tmp, self.path)
+
+    def read(self) -> dict[str, Any]:
+        return json.loads(self.path.read_text()) if self.path.exists() else {"licences": {}}
+
+    def spent(self, asset: str, since: float = 0) -> int:
+        return sum(int(e["amount"]) for e in self.read()["licences"].values()
+                   if e["asset"] == asset and e["time"] >= since and not e.get("refunded"))
+
+    def record(self, licence_id: int, **entry: Any) -> None:
+        with self.locked() as data:
+            data["licences"][str(licence_id)] = {**data["licences"].get(str(licence_id), {}), **entry}
+
+
+# ---------------------------------------------------------------------------------------------- refunds
+
+
+@dataclass
+class RefundRow:
+    licence_id: int
+    dataset_id: int
+    state: str
+    deadline: int
+    claimable: bool
+    claimed_tx: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def refunds(client: "Client", claim: bool = True, licence_ids: list[int] | None = None) -> list[RefundRow]:
+    """This account's pending licences (from the ledger, or the ids given) with their delivery deadline; those
+    past it are refunded when `claim`."""
+    ledger = Ledger(client)
+    ids = licence_ids if licence_ids is not None else [int(i) for i, e in ledger.read()["licences"].items()
+                                                       if not e.get("refunded") and not e.get("delivered")]
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    rows = []
+    for lid in ids:
+        lic = client.market.licence(lid)
+        if lic.state != State.PENDING:
+            if lic.state == State.NONE:
+                continue
+            ledger.record(lid, delivered=lic.state != State.REFUNDED, refunded=lic.state == State.REFUNDED) \
+                if str(lid) in ledger.read()["licences"] else None
+            continue
+        t = client.market.terms(lic.terms_id)
+        deadline = lic.stamp + t.delivery_window
+        row = RefundRow(lid, t.dataset_id, lic.state.label, deadline, now > deadline)
+        if claim and row.claimable:
+            row.claimed_tx = client.refund(lid).tx_hash
+            row.state = State.REFUNDED.label
+            if str(lid) in ledger.read()["licences"]:
+                ledger.record(lid, refunded=True)
+        rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------- get
+
+
+@dataclass
+class GetResult:
+    path: str
+    licence_id: int
+    dataset_id: int
+    version: int
+    paid: int
+    asset: str
+    bought: bool
+    size: int
+    sha256: str
+    confirmed_tx: str | None
+    refunded: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _read_bounded(resp: httpx.Response, limit: int) -> bytes:
+    body = b""
+    for chunk in resp.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise PaymentError(f"the server's answer is larger than {limit} bytes: refused")
+    return body
+
+
+def offer_from(resp: httpx.Response) -> PaymentRequired:
+    """The x402 v2 PaymentRequired of a 402 answer (body, or the PAYMENT-REQUIRED header)."""
+    try:
+        header = resp.headers.get(PAYMENT_REQUIRED_HEADER)
+        raw = base64.b64decode(header) if header else _read_bounded(resp, MAX_OFFER_BYTES)
+        return PaymentRequired.model_validate_json(raw)
+    except (ValueError, binascii.Error) as exc:
+        raise PaymentError(f"the 402 answer is not an x402 v2 offer ({type(exc).__name__})") from exc
+
+
+def _reason(resp: httpx.Response) -> str:
+    try:
+        body = json.loads(_read_bounded(resp, MAX_OFFER_BYTES))
+        return str(body.get("error") or body.get("reason") or resp.reason_phrase)
+    except (ValueError, PaymentError, AttributeError):
+        return resp.reason_phrase
+
+
+def get(client: "Client", url: str, out: str | Path, policy: SpendingPolicy, confirm: bool = True,
+        http: httpx.Client | None = None, timeout: float = 60.0) -> GetResult:
+    """Fetch a dataset from a seller's gateway, paying through escrow when the policy accepts the offer."""
+    from .textsafe import escape
+
+    own = http is None
+    http = http or httpx.Client(timeout=timeout, follow_redirects=False)
+    try:
+        refunded = [r.licence_id for r in refunds(client) if r.claimed_tx]  # money stranded by an earlier run
+        path = urlsplit(url).path
+        with http.stream("GET", url) as resp:
+            if resp.status_code != 402:
+                raise PaymentError(f"{url} answered {resp.status_code} {escape(_reason(resp))}, not 402 with an offer")
+            required = offer_from(resp)
+        req = _ours(client, required)
+        dataset_id, version = int(req.extra["datasetId"]), int(req.extra["version"])
+        ledger = Ledger(client)
+        lid = _reusable(client, ledger, dataset_id)
+        bought = lid is None
+        if lid is None:
+            policy.check(client, req, ledger)  # nothing is signed before this
+            res = client.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]), version=version)
+            lid = res.licence_id
+            ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
+                          time=time.time(), url=url, tx=res.tx_hash)
+        key, key_hash = _await_key(client, lid, policy.delivery_timeout)
+        version = _version_of(client, dataset_id, key_hash)
+        payload = payment_payload(client, required, lid, "GET", path)
+        dest = Path(out)
+        with http.stream("GET", url, params={"version": str(version)},
+                         headers={PAYMENT_SIGNATURE_HEADER: encode_header(payload)}) as resp:
+            if resp.status_code != 200:
+                raise PaymentError(f"the gateway refused licence {lid}: {resp.status_code} {escape(_reason(resp))}")
+            size, digest = _verify_into(client, lid, dataset_id, version, key, key_hash, resp, dest)
+        ledger.record(lid, delivered=True)
+        info = client.market.licence(lid)
+        confirmed = None
+        if confirm and info.state == State.DELIVERED and info.holder == client.tx.account.address:
+            if bytes(client.deliveries(lid)[0]["keyHash"]) == key_hash:
+                confirmed = client.confirm(lid).tx_hash
+        entry = ledger.read()["licences"].get(str(lid), {})
+        return GetResult(str(dest), lid, dataset_id, version, int(entry.get("amount", 0)) if bought else 0,
+                         normalize_address(req.asset), bought, size, digest, confirmed, refunded)
+    except httpx.HTTPError as exc:
+        raise PaymentError(f"cannot talk to {url}: {type(exc).__name__}") from exc
+    finally:
+        if own:
+            http.close()
+
+
+def _reusable(client: "Client", ledger: Ledger, dataset_id: int) -> int | None:
+    """A licence this account paid for through `get` that still gives access to the dataset."""
+    me = client.tx.account.address
+    for lid, e in sorted(ledger.read()["licences"].items(), key=lambda kv: -int(kv[0])):
+        if e.get("dataset") != dataset_id or e.get("refunded"):
+            continue
+        lic = client.market.licence(int(lid))
+        if lic.holder == me and (lic.state == State.PENDING or client.market.is_valid(int(lid))):
+            return int(lid)
+    return None
+
+
+def _await_key(client: "Client", lid: int, timeout: float) -> tuple[bytes, bytes]:
+    deadline = time.monotonic() + timeout
+    while True:
+        if any(d["escrowed"] for d in client.deliveries(lid)):
+            return client.escrowed_key(lid) if client.market.licence(lid).state == State.DELIVERED \
+                else client.unwrap(lid)
+        if client.market.licence(lid).state not in (State.PENDING,):
+            raise ChainError(f"licence {lid} is {client.market.licence(lid).state.label} and has no key delivery")
+        if time.monotonic() > deadline:
+            raise ChainError(
+                f"no key delivered for licence {lid} within {timeout:.0f} s: it is refunded automatically after its "
+                "delivery deadline at the next run (or `datalicense refunds`)"
+            )
+        time.sleep(0.5)
+
+
+def _version_of(client: "Client", dataset_id: int, key_hash: bytes) -> int:
+    for n, v in client._versions(dataset_id).items():
+        if v["keyHash"] == "0x" + key_hash.hex():
+            return int(n)
+    raise IntegrityError(f"dataset {dataset_id} has no version with key commitment 0x{key_hash.hex()}")
+
+
+def _verify_into(client: "Client", lid: int, dataset_id: int, version: int, key: bytes, key_hash: bytes,
+                 resp: httpx.Response, dest: Path) -> tuple[int, str]:
+    """The checks of `Client.fetch` on what the gateway sent: the manifest against the chain and the key, the
+    ciphertext against the manifest's size, the plaintext against the on-chain hash; dest appears only then."""
+    v = client._versions(dataset_id)[str(version)]
+    try:
+        manifest: Manifest = parse(base64.b64decode(resp.headers.get(MANIFEST_HEADER, ""), validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise IntegrityError(f"the gateway sent no readable manifest for dataset {dataset_id}") from exc
+    if manifest.plaintext_sha256 != v["plaintextHash"][2:]:
+        raise IntegrityError("the manifest's plaintext hash differs from the on-chain commitment")
+    if manifest.recipient != agecrypt.recipient_of(key):
+        raise IntegrityError(f"the manifest of dataset {dataset_id} version {version} names a recipient the "
+                             "delivered key does not open: nothing was written")
+    if dest.is_dir():
+        raise ConfigError(f"{dest} is a folder: give a file name with -o")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    cleanup_partials(dest)
+    with atomic_output(dest) as fout:
+        size, digest = agecrypt.decrypt_stream(_Exact(resp, manifest.ciphertext_size), fout, key)
+        if digest.hex() != v["plaintextHash"][2:] or size != manifest.plaintext_size:
+            raise IntegrityError(f"the decrypted data does not match the on-chain plaintext hash of licence {lid}: "
+                                 "nothing was written")
+    return size, digest.hex()
+
+
+class _Exact:
+    """A reader over an httpx response body that must be exactly `size` bytes."""
+
+    def __init__(self, resp: httpx.Response, size: int):
+        self.it, self.left, self.buf = resp.iter_raw(1 << 16), size, b""
+
+    def read(self, n: int = -1) -> bytes:
+        while (n < 0 or len(self.buf) < n) and self.left >= 0:
+            chunk = next(self.it, None)
+            if chunk is None:
+                if self.left > 0:
+                    raise StorageError(f"the gateway's ciphertext ended {self.left} bytes short")
+                self.left = -1
+                break
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise StorageError("the gateway sent more ciphertext than the manifest promises")
+            self.buf += chunk
+        out, self.buf = (self.buf, b"") if n < 0 else (self.buf[:n], self.buf[n:])
+        return out
+
+
+# ------------------------------------------------------------------------------------------ httpx hook
+
+
+class PayingAuth(httpx.Auth):
+    """An httpx auth hook: a 402 from a datalicense gateway is paid within the policy (the purchase and the key
+    wait happen here) and the request is retried with the proof. The response body is the *ciphertext*; use
+    `Client.get` to have it verified and decrypted."""
+
+    def __init__(self, client: "Client", policy: SpendingPolicy):
+        self.client, self.policy = client, policy
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        resp = yield request
+        if resp.status_code != 402:
+            return
+        resp.read()
+        required = offer_from(resp)
+        req = _ours(self.client, required)
+        ledger, dataset_id = Ledger(self.client), int(req.extra["datasetId"])
+        lid = _reusable(self.client, ledger, dataset_id)
+        if lid is None:
+            self.policy.check(self.client, req, ledger)
+            res = self.client.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]),
+                                  version=int(req.extra["version"]))
+            lid = res.licence_id
+            ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
+                          time=time.time(), url=str(request.url), tx=res.tx_hash)
+        payload = payment_payload(self.client, required, lid, request.method, request.url.path)
+        request.headers[PAYMENT_SIGNATURE_HEADER] = encode_header(payload)
+        yield request
+
+
+__all__ = ["SCHEME", "SpendingPolicy", "Caps", "PolicyError", "PaymentError", "get", "refunds", "PayingAuth",
+           "EscrowSchemeServer", "EscrowSchemeClient", "proof_message", "network_id", "PAYMENT_RESPONSE_HEADER"]

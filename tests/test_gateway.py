@@ -1,0 +1,226 @@
+"""Paying per request over HTTP 402 on the real local stack: the seller's gateway on a loopback port, the buyer's
+`Client.get` with spending caps, the delivery agent in a thread, Kubo."""
+
+import base64
+import json
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+from brownie import chain
+
+from datalicense import Client
+from datalicense.agent import Agent
+from datalicense.chain import connect, load_account
+from datalicense.errors import ChainError
+from datalicense.gateway import Gateway, Limits, Running
+from datalicense.market import State
+from datalicense.paying import (PAYMENT_SIGNATURE_HEADER, Ledger, PolicyError, SpendingPolicy, encode_header,
+                                network_id, offer_from, payment_payload, sign_proof)
+from datalicense.storage import Storage
+
+DAY = 86400
+
+
+@pytest.fixture
+def make(kubo, market, tmp_path):
+    w3 = connect("local")
+
+    def make(n, home="seller"):
+        acct = None if n is None else load_account(f"dev:{n}", w3)
+        return Client(w3, acct, Storage(kubo.api_multiaddr), market.address, tmp_path / home)
+
+    return make
+
+
+@pytest.fixture
+def gateway(make):
+    with Running(Gateway(make(None, "gateway"), Limits(per_ip_rate=200, per_ip_burst=400))) as running:
+        yield running
+
+
+class AgentThread:
+    """The seller's delivery agent following the chain in a thread."""
+
+    def __init__(self, client, db):
+        self.agent = Agent(client, db, poll_interval=0.2)
+        self.thread = threading.Thread(target=self.agent.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.agent.stop()
+        self.thread.join(10)
+
+
+def _publish(seller, tmp_path, n, agent, price="0.001", **kw):
+    src = tmp_path / f"d{n}.csv"
+    src.write_text(f"n,v\n{n},{n * n}\n")
+    return seller.publish(src, title=f"Gateway {n}", price=price, agent=agent, **kw).dataset_id
+
+
+def test_agent_script_buys_three_within_caps_and_a_fourth_above_the_cap_is_refused_before_any_transaction(
+        make, gateway, tmp_path):
+    seller, buyer, agent = make(3), make(4, "buyer"), make(5)
+    ids = [_publish(seller, tmp_path, n, agent.account.address) for n in range(1, 4)]
+    dear = _publish(seller, tmp_path, 4, agent.account.address, price="0.002")
+    policy = SpendingPolicy.rbtc(per_request="0.0015", per_day="0.003", total="0.01", min_duration=DAY)
+    with AgentThread(agent, tmp_path / "agent.sqlite"):
+        results = [buyer.get(f"{gateway.url}/datasets/{d}", tmp_path / f"out{d}.csv", policy) for d in ids]
+    for n, (d, r) in enumerate(zip(ids, results), start=1):
+        assert (tmp_path / f"out{d}.csv").read_text() == f"n,v\n{n},{n * n}\n"
+        assert r.bought and r.paid == 10**15 and r.confirmed_tx
+        assert buyer.market.licence(r.licence_id).state == State.SETTLED
+    assert Ledger(buyer).spent("0x0000000000000000000000000000000000000000") == 3 * 10**15
+    nonce = buyer.w3.eth.get_transaction_count(buyer.account.address)
+    with pytest.raises(PolicyError, match="per-request cap"):
+        buyer.get(f"{gateway.url}/datasets/{dear}", tmp_path / "dear.csv", policy)
+    cheap = _publish(seller, tmp_path, 5, agent.account.address)
+    with pytest.raises(PolicyError, match="daily cap"):
+        buyer.get(f"{gateway.url}/datasets/{cheap}", tmp_path / "cheap.csv", policy)
+    with pytest.raises(PolicyError, match="allowed datasets"):
+        buyer.get(f"{gateway.url}/datasets/{cheap}", tmp_path / "cheap.csv",
+                  SpendingPolicy.rbtc(per_request="1", datasets={ids[0]}))
+    cmd = _cli(buyer, "get", f"{gateway.url}/datasets/{dear}", "-o", str(tmp_path / "dear.csv"), "--max-request", "0.0015")
+    assert cmd.returncode == 1 and cmd.stderr.count("\n") == 1 and "per-request cap" in cmd.stderr
+    assert buyer.w3.eth.get_transaction_count(buyer.account.address) == nonce  # nothing was signed or sent
+    assert not (tmp_path / "dear.csv").exists()
+    # a second request for a dataset already paid reuses the licence: no new purchase
+    again = buyer.get(f"{gateway.url}/datasets/{ids[0]}", tmp_path / "again.csv", policy)
+    assert not again.bought and again.licence_id == results[0].licence_id
+    assert buyer.w3.eth.get_transaction_count(buyer.account.address) == nonce
+
+
+def test_a_seller_whose_agent_is_down_past_the_deadline_is_refunded_automatically_on_the_next_run(
+        make, gateway, tmp_path):
+    seller, buyer, agent = make(3), make(4, "buyer"), make(5)
+    down = _publish(seller, tmp_path, 1, agent.account.address, delivery_window_hours=1)
+    policy = SpendingPolicy.rbtc(per_request="0.001", total="0.002", delivery_timeout=1.5)
+    before = buyer.w3.eth.get_balance(buyer.account.address)
+    with pytest.raises(ChainError, match="refunded automatically"):
+        buyer.get(f"{gateway.url}/datasets/{down}", tmp_path / "never.csv", policy)
+    lid = max(int(i) for i in Ledger(buyer).read()["licences"])
+    assert buyer.market.licence(lid).state == State.PENDING
+    listed = json.loads(_cli(buyer, "--json", "refunds", "--list").stdout)
+    assert [(r["licence_id"], r["claimable"]) for r in listed] == [(lid, False)]  # not yet: before the deadline
+    chain.sleep(3601)
+    chain.mine()
+    up = _publish(seller, tmp_path, 2, agent.account.address)
+    with AgentThread(agent, tmp_path / "agent.sqlite"):
+        r = buyer.get(f"{gateway.url}/datasets/{up}", tmp_path / "up.csv", policy)  # total cap: the refund counts
+    assert r.refunded == [lid]
+    assert buyer.market.licence(lid).state == State.REFUNDED
+    assert (tmp_path / "up.csv").read_text() == "n,v\n2,4\n"
+    assert buyer.owed() == 0 or buyer.w3.eth.get_balance(buyer.account.address) < before  # paid back via escrow
+    assert Ledger(buyer).read()["licences"][str(lid)]["refunded"]
+
+
+def _cli(client, *args):
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "datalicense.cli", "--network", "local", "--account", "dev:4", "--ipfs",
+            client.storage.api, "--address", client.address, "--home", str(client.home), "--no-progress"]
+    return subprocess.run(base + list(args), capture_output=True, text=True, timeout=60)
+
+
+def _proof_headers(client, gateway_url, dataset_id, lid, signer=None):
+    required = offer_from(httpx.get(f"{gateway_url}/datasets/{dataset_id}"))
+    payload = payment_payload(client, required, lid, "GET", f"/datasets/{dataset_id}")
+    if signer is not None:
+        payload.payload = sign_proof(signer, "GET", f"/datasets/{dataset_id}", client.chain_id, client.address, lid)
+    return {PAYMENT_SIGNATURE_HEADER: encode_header(payload)}
+
+
+def test_replayed_foreign_stale_and_expired_proofs_are_refused(make, gateway, tmp_path):
+    seller, buyer, stranger, agent = make(3), make(4, "buyer"), make(6, "stranger"), make(5)
+    ds = _publish(seller, tmp_path, 1, agent.account.address)
+    other = _publish(seller, tmp_path, 2, agent.account.address)
+    with AgentThread(agent, tmp_path / "agent.sqlite"):
+        r = buyer.get(f"{gateway.url}/datasets/{ds}", tmp_path / "o.csv", SpendingPolicy.rbtc(per_request="0.001"))
+    url = f"{gateway.url}/datasets/{ds}"
+    offer = httpx.get(url)
+    assert offer.status_code == 402
+    req = offer.json()["accepts"][0]
+    assert (req["network"], req["payTo"], req["amount"]) == (network_id(33), buyer.address, str(10**15))
+    assert req["extra"]["datasetId"] == str(ds) and req["extra"]["termsId"] and req["extra"]["version"] == "1"
+    headers = _proof_headers(buyer, gateway.url, ds, r.licence_id)
+    first = httpx.get(url, headers=headers)
+    assert first.status_code == 200 and len(first.content) > 0
+    replay = httpx.get(url, headers=headers)
+    assert replay.status_code == 403 and "replayed" in replay.json()["error"]
+    foreign = httpx.get(url, headers=_proof_headers(buyer, gateway.url, ds, r.licence_id, signer=stranger.account))
+    assert foreign.status_code == 403 and "not by the signer" in foreign.json()["error"]
+    wrong = httpx.get(f"{gateway.url}/datasets/{other}", headers=_proof_headers(buyer, gateway.url, other, r.licence_id))
+    assert wrong.status_code == 403 and f"not {other}" in wrong.json()["error"]
+    moved = httpx.get(f"{gateway.url}/datasets/{other}", headers=headers)  # a proof signed for another path
+    assert moved.status_code == 403
+    stale = _proof_headers(buyer, gateway.url, ds, r.licence_id)
+    payload = json.loads(base64.b64decode(stale[PAYMENT_SIGNATURE_HEADER]))
+    payload["payload"]["timestamp"] -= 3600
+    stale_resp = httpx.get(url, headers={PAYMENT_SIGNATURE_HEADER: base64.b64encode(json.dumps(payload).encode()).decode()})
+    assert stale_resp.status_code == 403 and "stale" in stale_resp.json()["error"]
+    chain.sleep(31 * DAY)
+    chain.mine()
+    expired = httpx.get(url, headers=_proof_headers(buyer, gateway.url, ds, r.licence_id))
+    assert expired.status_code == 402 and "expired" in expired.json()["error"]
+
+
+def _raw(url_port, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", url_port), timeout=5) as s:
+        s.sendall(data)
+        try:
+            return s.recv(256)
+        except OSError:
+            return b""
+
+
+def test_the_gateway_survives_a_burst_of_bad_requests_and_serves_a_good_one(make, tmp_path):
+    seller, buyer, agent = make(3), make(4, "buyer"), make(5)
+    ds = _publish(seller, tmp_path, 1, agent.account.address)
+    limits = Limits(per_ip_rate=50, per_ip_burst=100)
+    with Running(Gateway(make(None, "gateway"), limits)) as gw, AgentThread(agent, tmp_path / "agent.sqlite"):
+        port = int(gw.url.rsplit(":", 1)[1])
+        url = f"{gw.url}/datasets/{ds}"
+        bad = [
+            lambda c: c.get(url, headers={PAYMENT_SIGNATURE_HEADER: "!!!not base64"}),
+            lambda c: c.get(url, headers={PAYMENT_SIGNATURE_HEADER: "A" * 20000}),
+            lambda c: c.get(url, headers={PAYMENT_SIGNATURE_HEADER: base64.b64encode(b'{"x402Version":2}').decode()}),
+            lambda c: c.post(url, content=b"x" * 100_000),
+            lambda c: c.get(f"{gw.url}/datasets/99999999999999999999999"),
+            lambda c: c.get(f"{gw.url}/datasets/-1"),
+            lambda c: c.get(f"{gw.url}/" + "a" * 5000),
+            lambda c: c.get(url, headers={"X-Junk": "y" * 30000}),
+        ]
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+
+        def hammer(k):
+            with httpx.Client(timeout=10) as c:
+                for i in range(40):
+                    try:
+                        code = bad[(k + i) % len(bad)](c).status_code
+                    except httpx.HTTPError:
+                        code = 0
+                    with lock:
+                        statuses[code] = statuses.get(code, 0) + 1
+
+        threads = [threading.Thread(target=hammer, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for k in range(30):  # malformed HTTP on raw sockets
+            _raw(port, [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"H: " + b"z" * 40000 + b"\r\n\r\n",
+                        b"\x00\xff" * 100, b"GET /datasets/1 HTTP/1.1\r\n"][k % 4])
+        for t in threads:
+            t.join(60)
+        assert sum(statuses.values()) == 320
+        assert 200 not in statuses and statuses.get(429, 0) > 0  # refused, and rate limited
+        assert set(statuses) <= {0, 400, 403, 404, 405, 413, 414, 429, 431}  # never an offer, never data, statuses
+        time.sleep(limits.per_ip_burst / limits.per_ip_rate)  # the bucket refills
+        r = buyer.get(url, tmp_path / "good.csv", SpendingPolicy.rbtc(per_request="0.001"))
+        assert (tmp_path / "good.csv").read_text() == "n,v\n1,1\n" and r.bought
+        assert httpx.get(f"{gw.url}/health").json()["ok"]

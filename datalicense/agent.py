@@ -26,7 +26,7 @@ from typing import Any
 import requests
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from . import keywrap
+from . import keywrap, replicas
 from .client import Client
 from .errors import ChainError, ConfigError, DataLicenseError
 from .market import State
@@ -140,6 +140,7 @@ class Agent:
         while not self.stopping:
             try:
                 self.step()
+                replicas.check_on_schedule(self)  # logs replication gaps of served datasets, every 15 min
                 backoff = self.poll_interval
                 if once:
                     break

@@ -156,6 +156,11 @@ def publish(c: Ctx, file: Path, title: str, description: str, media_type: str | 
              f"  plaintext  {r.plaintext_size} bytes, sha256 {r.plaintext_sha256}")
     if r.tx_hash:
         human += f"\n  tx         {r.tx_hash} (gas {r.gas_used:,})"
+    for rep in r.replicas:  # per configured replica (datalicense.replicas)
+        human += f"\n  replica    {rep['endpoint']}: {rep['status']}" + (f" ({rep['reason']})" if rep["reason"] else "")
+    lacking = [rep["endpoint"] for rep in r.replicas if rep["status"] != "pinned"]
+    if lacking:
+        human += f"\n  {len(lacking)} replica(s) still lack the data: {', '.join(lacking)} (`datalicense pins repair`)"
     c.out(r.as_dict(), human)
 
 
@@ -450,6 +455,11 @@ def agent(c: Ctx, once: bool, confirmations: int | None, poll: float, db: Path |
     stats = Agent(client, path, confirmations=confirmations, poll_interval=poll).run(once=once)
     c.out(stats.__dict__, f"delivered {stats.delivered}, re-delivered {stats.redelivered}, "
                           f"skipped {stats.skipped}, failed {stats.failed}")
+
+
+from .cli_pins import register as _register_pins  # noqa: E402
+
+_register_pins(cli, Ctx)  # `pins`, `pins repair`, `retire`
 
 
 def main() -> None:

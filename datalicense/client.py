@@ -75,6 +75,8 @@ class PublishResult:
     tx_hash: str | None
     gas_used: int | None
     reused: bool = False
+    #: per configured replica node: {"endpoint", "status": pinned | fetching | failed, "reason", "cids"}
+    replicas: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -388,6 +390,7 @@ class Client:
             return PublishResult(
                 existing["datasetId"], existing["version"], upload["manifestCid"], upload["ciphertextCid"],
                 upload["sha256"], upload["size"], upload["keyHash"], None, None, reused=True,
+                replicas=self._replicate_upload(upload),
             )
         content_key = agecrypt.content_key_from_identity(upload["identity"])
         target = self.contract if pool is None else self.pool_contract(pool)
@@ -405,8 +408,20 @@ class Client:
         self._save_content_key(dataset_id, content_key)
         return PublishResult(
             dataset_id, 1, upload["manifestCid"], upload["ciphertextCid"], upload["sha256"], upload["size"],
-            "0x" + keccak(content_key).hex(), rcpt.tx_hash, rcpt.gas_used,
+            "0x" + keccak(content_key).hex(), rcpt.tx_hash, rcpt.gas_used, replicas=self._replicate_upload(upload),
         )
+
+    def _replicate_upload(self, upload: dict[str, Any]) -> list[dict[str, Any]]:
+        """Pin an upload's manifest and ciphertext on every configured replica (datalicense.replicas): a report
+        per replica, never an error (a replica that is down does not undo a publish)."""
+        from . import replicas
+
+        try:
+            nodes = replicas.configured(self.home, exclude=self.storage.api)
+        except ConfigError as exc:
+            return [{"endpoint": "(replica list)", "status": replicas.FAILED, "reason": str(exc), "cids": []}]
+        cids = [upload["manifestCid"], upload["ciphertextCid"]]
+        return [r.as_dict() for r in replicas.replicate(self.storage, cids, nodes)] if nodes else []
 
     def _upload(
         self, src: Path, size: int, title: str, description: str, media_type: str | None, terms_ref: bytes,
@@ -507,7 +522,7 @@ class Client:
         self._save_content_key(dataset_id, content_key)
         return PublishResult(dataset_id, int(ev["version"]), upload["manifestCid"], upload["ciphertextCid"],
                              upload["sha256"], upload["size"], "0x" + keccak(content_key).hex(), rcpt.tx_hash,
-                             rcpt.gas_used)
+                             rcpt.gas_used, replicas=self._replicate_upload(upload))
 
     def pool_contract(self, address: str) -> Any:
         return self.w3.eth.contract(address=normalize_address(address), abi=abi("RevenuePool"))

@@ -68,10 +68,18 @@ def _terminate(proc: "subprocess.Popen[bytes] | None") -> None:
 class KuboDaemon:
     """A Kubo daemon in a fresh repository, offline, with RPC API and gateway on free loopback ports.
 
-    Use as a context manager; `api_url` and `api_multiaddr` are set once it is ready.
+    Use as a context manager; `api_url`, `api_multiaddr` and `gateway_url` (the HTTP gateway, for browsers)
+    are set once it is ready.
     """
 
-    def __init__(self, repo: str | Path | None = None, offline: bool = True, startup_timeout: float = 60.0):
+    def __init__(self, repo: str | Path | None = None, offline: bool = True, startup_timeout: float = 60.0,
+                 api_port: int | None = None, swarm_port: int | None = None, routing: str | None = None,
+                 config: dict[str, object] | None = None):
+        """offline=False: a node that talks to peers (swarm on loopback; no bootstrap peers, no mDNS, as the test
+        profile sets). An online node gets fixed ports at its first start (free ones unless api_port/swarm_port
+        name them), so a restart keeps its RPC endpoint and address: what another node was told still works.
+        routing: Routing.Type ("none" for loopback peers that find each other by `swarm connect` alone).
+        config: more `ipfs config --json KEY VALUE` settings, applied at init."""
         self._own_repo = repo is None
         self.repo = Path(repo) if repo else Path(tempfile.mkdtemp(prefix="datalicense-kubo-"))
         self.offline = offline
@@ -80,6 +88,10 @@ class KuboDaemon:
         self.proc: subprocess.Popen[bytes] | None = None
         self.api_multiaddr = ""
         self.api_url = ""
+        self.api_port = api_port
+        self.swarm_port = swarm_port
+        self.routing = routing
+        self.config = dict(config or {})
         self._log = self.repo.parent / f"{self.repo.name}.log"
 
     def _ipfs(self, *args: str) -> None:
@@ -89,10 +101,19 @@ class KuboDaemon:
     def start(self) -> "KuboDaemon":
         env = child_env(IPFS_PATH=str(self.repo))
         if not (self.repo / "config").exists():
+            import json
+
+            fixed = not self.offline or self.api_port is not None or self.swarm_port is not None
+            api = self.api_port if self.api_port is not None else (_free_port() if fixed else 0)
+            swarm = self.swarm_port if self.swarm_port is not None else (_free_port() if fixed else 0)
             self._ipfs("init", "--profile", "test", "--empty-repo")
-            self._ipfs("config", "Addresses.API", "/ip4/127.0.0.1/tcp/0")
+            self._ipfs("config", "Addresses.API", f"/ip4/127.0.0.1/tcp/{api}")
             self._ipfs("config", "Addresses.Gateway", "/ip4/127.0.0.1/tcp/0")
-            self._ipfs("config", "--json", "Addresses.Swarm", '["/ip4/127.0.0.1/tcp/0"]')
+            self._ipfs("config", "--json", "Addresses.Swarm", json.dumps([f"/ip4/127.0.0.1/tcp/{swarm}"]))
+            if self.routing:
+                self._ipfs("config", "Routing.Type", self.routing)
+            for key, value in self.config.items():
+                self._ipfs("config", "--json", key, json.dumps(value))
         api_file = self.repo / "api"
         api_file.unlink(missing_ok=True)
         args = [self.binary, "daemon"] + (["--offline"] if self.offline else [])
@@ -105,6 +126,9 @@ class KuboDaemon:
             if api_file.exists() and "Daemon is ready" in self._log.read_text(errors="replace"):
                 self.api_multiaddr = api_file.read_text().strip()
                 self.api_url = _multiaddr_to_url(self.api_multiaddr)
+                for line in self._log.read_text(errors="replace").splitlines():
+                    if line.startswith("Gateway server listening on "):
+                        self.gateway_url = _multiaddr_to_url(line.split()[-1])
                 return self
             time.sleep(0.1)
         self.stop()

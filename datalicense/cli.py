@@ -113,6 +113,10 @@ def cli(ctx: click.Context, network: str, account: str | None, ipfs: str | None,
 
         scratch = (Path(home) if home else default_home()) / "chains" / namespace
         ctx.call_on_close(lambda: shutil.rmtree(scratch, ignore_errors=True))
+    elif network == "local":  # the stack `datalicense up` keeps running in this data folder, if any
+        from .stack import apply_defaults
+
+        ipfs = apply_defaults(Path(home) if home else None, ipfs)
     ctx.obj = Ctx(network, account, ipfs, address, home, as_json, progress, int(chain_id) if chain_id else None,
                   namespace)
 
@@ -165,13 +169,43 @@ def publish(c: Ctx, file: Path, title: str, description: str, media_type: str | 
 
 
 @cli.command(name="list")
+@click.option("--text", default=None, help="Only datasets whose title, description or media type contains this.")
+@click.option("--owner", default=None, help="Only datasets owned by this address.")
+@click.option("--min-price", default=None, help="Lowest price, in the dataset's asset (e.g. 0.001).")
+@click.option("--max-price", default=None, help="Highest price, in the dataset's asset.")
+@click.option("--asset", default=None, help="Only datasets priced in this token address (or RBTC).")
 @pass_ctx
-def list_(c: Ctx) -> None:
-    """List datasets for sale."""
-    items = c.client.datasets()
-    rows = [f"{d.dataset_id:>5}  {d.price_text:>16}  {d.status:<8} v{d.version}  sold {d.sold}"
-            f"{'/' + str(d.supply_cap) if d.supply_cap else ''}  {c.addr(d.owner)}  {d.manifest_cid}" for d in items]
-    c.out([d.as_dict() for d in items], "\n".join(rows) if rows else "no datasets yet")
+def list_(c: Ctx, text: str | None, owner: str | None, min_price: str | None, max_price: str | None,
+          asset: str | None) -> None:
+    """List datasets for sale: title, media type, size, price, state, sales and owner."""
+    items = c.client.datasets(text=text, owner=owner, min_price=min_price, max_price=max_price, asset=asset)
+    rows = []
+    for d in items:
+        if d.manifest_error:
+            what = f"({_clip(d.manifest_error, 70)})"
+        else:
+            what = f"{_clip(d.title, 36):<36}  {_clip(d.media_type, 24):<24} {_size(d.size):>9}"
+        rows.append(f"{d.dataset_id:>5}  {what}  {d.price_text:>14}  {d.status:<8} v{d.version}  sold {d.sold}"
+                    f"{'/' + str(d.supply_cap) if d.supply_cap else ''}  {c.addr(d.owner)}")
+    filtered = any(v is not None for v in (text, owner, min_price, max_price, asset))
+    c.out([d.as_dict() for d in items], "\n".join(rows) if rows else
+          ("no dataset matches" if filtered else "no datasets yet"))
+
+
+def _clip(text: str, width: int) -> str:
+    """Stranger's text on one line, escaped, at most `width` characters."""
+    t = escape(text)
+    return t if len(t) <= width else t[: width - 1] + "…"
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return "?"
 
 
 @cli.command()
@@ -183,9 +217,11 @@ def show(c: Ctx, dataset_id: int) -> None:
     m = d.manifest
     term = "perpetual" if d.duration == 0 else f"{d.duration / 86400:g} days from delivery"
     human = "\n".join([
-        f"dataset {d.dataset_id}: {escape(m.get('title', '?'))}",
+        f"dataset {d.dataset_id}: {escape(m.get('title', '?'))}" if m else
+        f"dataset {d.dataset_id}: ({escape(d.manifest_error)})",
         f"  {escape(m.get('description', ''))}" if m.get("description") else "",
         f"  owner        {c.addr(d.owner)}",
+        f"  agent        {c.addr(d.agent) if int(d.agent, 16) else 'none (the owner delivers keys)'}",
         f"  price        {d.price_text} ({d.status})",
         f"  licence      {term}, {'transferable' if d.transferable else 'soulbound'}",
         f"  sold         {d.sold}{' of ' + str(d.supply_cap) if d.supply_cap else ''}",
@@ -473,7 +509,8 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except DataLicenseError as exc:
-        click.echo(f"error: {escape(exc)}", err=True)
+        hint = " (start the local stack with `datalicense up` or `make up`)" if "reach the local node" in str(exc) else ""
+        click.echo(f"error: {escape(exc)}{hint}", err=True)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
@@ -486,6 +523,9 @@ def main() -> None:
         sys.exit(EXIT_ERROR)
 
 
+from .cli_stack import register as _register_stack  # noqa: E402 - up, down, status
+
+_register_stack(cli)
 from .cli_gateway import register as _register_gateway  # noqa: E402 - get, serve, refunds (HTTP 402)
 
 _register_gateway(cli)

@@ -151,6 +151,11 @@ class DatasetInfo:
     status: str
     terms_ref: str
     manifest: dict[str, Any] = field(default_factory=dict)
+    manifest_error: str = ""  # why the manifest could not be used (unreachable, too large, not JSON, schema)
+    agent: str = ZERO
+    title: str = ""
+    media_type: str = ""
+    size: int | None = None  # plaintext bytes, from the manifest
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -529,37 +534,97 @@ class Client:
 
     # ----------------------------------------------------------------------------------------- reading
 
-    def datasets(self, with_manifest: bool = False) -> list[DatasetInfo]:
-        """All datasets, from the event index (incremental: only new blocks are read)."""
+    def datasets(
+        self,
+        with_manifest: bool = True,
+        text: str | None = None,
+        owner: str | None = None,
+        min_price: str | int | None = None,
+        max_price: str | int | None = None,
+        asset: str | None = None,
+    ) -> list[DatasetInfo]:
+        """All datasets, from the local index alone (incremental: only new blocks are read; no per-dataset chain
+        read), with their manifests (fetched once, bounded in size and time, validated, cached); optionally only
+        those whose title, description or media type contains `text`, owned by `owner`, priced in `asset`
+        ("RBTC" or a token address) within [min_price, max_price] (human units of each dataset's asset)."""
         self.index.update()
-        return [self._dataset_info(int(i), with_manifest) for i in sorted(self.index.datasets, key=int)]
+        recs = [(int(i), r) for i, r in self.index.datasets.items() if r.get("version") and r.get("termsId")]
+        recs.sort(key=lambda x: x[0])
+        want_owner = normalize_address(owner) if owner else None
+        want_asset = None
+        if asset:
+            want_asset = ZERO if asset.strip().upper() in ("RBTC", "TRBTC") else normalize_address(asset)
+        picked = []
+        for ds_id, rec in recs:
+            t = self.index.terms.get(str(rec["termsId"]), {})
+            if want_owner and normalize_address(rec["owner"]) != want_owner:
+                continue
+            if want_asset and normalize_address(t.get("asset", ZERO)) != want_asset:
+                continue
+            if min_price is not None or max_price is not None:
+                decimals, _ = self.index.asset_info(t.get("asset", ZERO))
+                low = min_price if isinstance(min_price, int) or min_price is None else parse_amount(min_price, decimals)
+                high = max_price if isinstance(max_price, int) or max_price is None else parse_amount(max_price, decimals)
+                if (low is not None and t.get("price", 0) < low) or (high is not None and t.get("price", 0) > high):
+                    continue
+            picked.append((ds_id, rec))
+        manifests = {}
+        if with_manifest or text:
+            manifests = self.index.manifests_for([r["versions"][str(r["version"])]["manifestCid"] for _, r in picked])
+        out = [self._index_info(ds_id, rec, manifests) for ds_id, rec in picked]
+        if text:
+            needle = text.casefold()
+            out = [d for d in out if needle in " ".join(
+                str(d.manifest.get(k, "")) for k in ("title", "description", "media_type")).casefold()]
+        return out
 
     def dataset(self, dataset_id: int, with_manifest: bool = True) -> DatasetInfo:
         self.index.update()
-        if str(dataset_id) not in self.index.datasets:
-            raise ConfigError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}: see `datalicense list`")
+        if str(dataset_id) not in self.index.datasets or not self.index.datasets[str(dataset_id)].get("version"):
+            raise NotFoundError(f"dataset {dataset_id} does not exist on chain id {self.chain_id}: see `datalicense list`")
         return self._dataset_info(dataset_id, with_manifest)
 
     def _dataset_info(self, dataset_id: int, with_manifest: bool) -> DatasetInfo:
+        """One dataset as the chain has it now (terms, owner, version and sales read from the contract), its
+        versions and manifest from the index."""
         rec = self.index.datasets[str(dataset_id)]
         offer = self.market.offer(dataset_id)
         t = offer.terms
         latest = rec["versions"][str(offer.version)]
         terms_rec = self.index.terms.get(str(offer.terms_id), {})
-        manifest: dict[str, Any] = {}
-        if with_manifest:
-            try:
-                manifest = parse(self.storage.cat_bytes(latest["manifestCid"])).as_dict()
-            except (StorageError, IntegrityError) as exc:
-                manifest = {"error": str(exc)}
+        manifests = self.index.manifests_for([latest["manifestCid"]]) if with_manifest else {}
+        info = self._index_info(dataset_id, rec, manifests)
+        info.owner, info.version, info.terms_id, info.sold = offer.dataset.owner, offer.version, offer.terms_id, \
+            offer.dataset.sold
+        info.manifest_cid, info.plaintext_sha256, info.key_hash = (latest["manifestCid"], latest["plaintextHash"],
+                                                                   latest["keyHash"])
+        info.price, info.asset, info.price_text = t.price, offer.asset, self.amount_text(t.price, offer.asset)
+        info.duration, info.supply_cap, info.status = t.duration, t.supply_cap, t.status
+        info.delivery_window, info.dispute_window = t.delivery_window, t.dispute_window
+        info.transferable, info.terms_ref = bool(t.flags & TermsFlag.TRANSFERABLE), terms_rec.get("termsRef", "")
+        info.agent = self.market.agent_of(dataset_id)
+        return info
+
+    def _index_info(self, dataset_id: int, rec: dict[str, Any], manifests: dict[str, dict[str, Any]]) -> DatasetInfo:
+        """A dataset from the index alone (no chain read)."""
+        version = int(rec["version"])
+        latest = rec["versions"][str(version)]
+        t = self.index.terms.get(str(rec["termsId"]), {})
+        asset = t.get("asset", ZERO)
+        decimals, symbol = self.index.asset_info(asset)
+        m = manifests.get(latest["manifestCid"], {})
+        manifest = m.get("manifest", {})
+        status = "retired" if rec.get("retired") else ("paused" if rec.get("paused") else "on sale")
         return DatasetInfo(
-            dataset_id=dataset_id, owner=offer.dataset.owner, version=offer.version,
-            manifest_cid=latest["manifestCid"], plaintext_sha256=latest["plaintextHash"], key_hash=latest["keyHash"],
-            terms_id=offer.terms_id, price=t.price, price_text=self.amount_text(t.price, offer.asset),
-            asset=offer.asset, duration=t.duration, supply_cap=t.supply_cap, sold=offer.dataset.sold,
-            delivery_window=t.delivery_window, dispute_window=t.dispute_window,
-            transferable=bool(t.flags & TermsFlag.TRANSFERABLE), status=t.status,
-            terms_ref=terms_rec.get("termsRef", ""), manifest=manifest,
+            dataset_id=dataset_id, owner=rec["owner"], version=version, manifest_cid=latest["manifestCid"],
+            plaintext_sha256=latest["plaintextHash"], key_hash=latest["keyHash"], terms_id=int(rec["termsId"]),
+            price=int(t.get("price", 0)), price_text=format_amount(int(t.get("price", 0)), decimals, symbol),
+            asset=asset, duration=int(t.get("duration", 0)), supply_cap=int(t.get("supplyCap", 0)),
+            sold=int(rec.get("sold", 0)), delivery_window=int(t.get("deliveryWindow", 0)),
+            dispute_window=int(t.get("disputeWindow", 0)), transferable=bool(t.get("transferable", False)),
+            status=status, terms_ref=t.get("termsRef", ""), manifest=manifest, manifest_error=m.get("error", ""),
+            agent=rec.get("agent", ZERO), title=str(manifest.get("title", "")),
+            media_type=str(manifest.get("media_type", "")), size=manifest.get("plaintext_size"),
         )
 
     def licence(self, licence_id: int) -> LicenceInfo:

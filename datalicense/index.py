@@ -1,93 +1,224 @@
-"""Incremental local index of the marketplace's dataset events (a JSON file per chain and contract).
+"""Incremental local index of the marketplace: datasets, terms, versions, sales and manifests (a JSON file per
+chain and contract, in the client's state folder).
 
-Each call reads only the blocks after the last one indexed, so listing stays cheap on a long chain.
+Each update reads only the blocks after the last one indexed (one `eth_getLogs` per chunk of blocks for every
+event the listing needs), so a warm listing makes no per-dataset chain read at all: owner, agent, current
+terms (price, asset, duration, cap, windows, transferable), paused and retired, versions and the number sold
+all follow from the events:
+
+    DatasetPublished, VersionPublished, TermsSet, DatasetTransferred, AgentSet, SalesPaused, SalesResumed,
+    DatasetRetired, LicencePurchased (sold counts)
+
+Manifests are fetched once per CID (content-addressed, so a good one never changes), in parallel, each bounded
+by MANIFEST_MAX_BYTES and a deadline, validated against the schema, and cached here with the chain data. A
+manifest that is too large, not JSON or of the wrong schema is cached with its reason for good; an unreachable
+one with its reason and retried after UNREACHABLE_RETRY seconds. Either way the dataset is still listed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .storage import cid_from_bytes
+from eth_utils import event_abi_to_log_topic
+from web3._utils.events import get_event_data
+
+from .storage import MANIFEST_MAX_BYTES, cid_from_bytes
 
 if TYPE_CHECKING:
     from .client import Client
 
+FORMAT = 2
 CHUNK_BLOCKS = 2000  # public Rootstock nodes limit the block range of one eth_getLogs
+EVENTS = ("DatasetPublished", "VersionPublished", "TermsSet", "DatasetTransferred", "AgentSet", "SalesPaused",
+          "SalesResumed", "DatasetRetired", "LicencePurchased")
+#: Overall deadline of one manifest read (seconds); $DATALICENSE_MANIFEST_TIMEOUT changes it.
+MANIFEST_TIMEOUT = 5.0
+#: Seconds before a manifest that could not be reached is tried again.
+UNREACHABLE_RETRY = 300.0
+FETCH_THREADS = 8
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+def _empty_dataset() -> dict[str, Any]:
+    return {"owner": ZERO, "agent": ZERO, "block": 0, "versions": {}, "version": 0, "termsId": 0, "paused": False,
+            "retired": False, "sold": 0}
 
 
 class EventIndex:
     def __init__(self, client: "Client", path: Path):
         self.client = client
         self.path = path
-        self.last_block = client.deploy_block - 1
-        self.datasets: dict[str, dict[str, Any]] = {}
-        self.terms: dict[str, dict[str, Any]] = {}
         self.blocks_read = 0
+        self.manifests_fetched = 0
+        self._reset()
+        self.manifests: dict[str, dict[str, Any]] = {}
+        self.assets: dict[str, list[Any]] = {}
         if path.exists():
             try:
                 data = json.loads(path.read_text())
-                self.last_block = int(data["lastBlock"])
-                self.datasets = data["datasets"]
-                self.terms = data["terms"]
-            except (OSError, ValueError, KeyError):
-                pass  # a damaged cache is rebuilt from the chain
+                if data.get("format") == FORMAT:
+                    self.last_block = int(data["lastBlock"])
+                    self.last_hash = str(data.get("lastHash", ""))
+                    self.datasets = data["datasets"]
+                    self.terms = data["terms"]
+                    self.manifests = data.get("manifests", {})
+                    self.assets = data.get("assets", {})
+            except (OSError, ValueError, KeyError, TypeError):
+                self._reset()  # a damaged cache is rebuilt from the chain
+
+    def _reset(self) -> None:
+        self.last_block = self.client.deploy_block - 1
+        self.last_hash = ""
+        self.datasets: dict[str, dict[str, Any]] = {}
+        self.terms: dict[str, dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------------------------------ chain
 
     def update(self) -> int:
         """Read new blocks; return how many were read."""
         w3 = self.client.w3
         head = w3.eth.block_number
-        if head < self.last_block:  # the chain was reset (local development): start again
-            self.last_block, self.datasets, self.terms = self.client.deploy_block - 1, {}, {}
-        events = self.client.contract.events
-        kinds = {
-            "DatasetPublished": events.DatasetPublished(),
-            "VersionPublished": events.VersionPublished(),
-            "TermsSet": events.TermsSet(),
-            "DatasetTransferred": events.DatasetTransferred(),
-        }
+        if head < self.last_block:  # the chain was reset or reverted (local development): start again
+            self._reset()
+        elif self.last_hash and self.last_block >= 0:
+            if bytes(w3.eth.get_block(self.last_block)["hash"]).hex() != self.last_hash:
+                self._reset()  # the block we stopped at is no longer on the chain
+        contract = self.client.contract
+        decoders = {}
+        for name in EVENTS:
+            ev_abi = getattr(contract.events, name)().abi
+            decoders[event_abi_to_log_topic(ev_abi)] = ev_abi
+        topics = ["0x" + t.hex() for t in decoders]
         start = self.last_block + 1
         read = 0
         while start <= head:
             end = min(head, start + CHUNK_BLOCKS - 1)
-            logs: list[Any] = []
-            for ev in kinds.values():
-                logs += ev.get_logs(from_block=start, to_block=end)
+            logs = w3.eth.get_logs({"address": contract.address, "fromBlock": start, "toBlock": end,
+                                    "topics": [topics]})
             for log in sorted(logs, key=lambda lg: (lg["blockNumber"], lg["logIndex"])):
-                self._apply(log["event"], log["args"], log["blockNumber"])
+                ev_abi = decoders.get(bytes(log["topics"][0]))
+                if ev_abi is None:
+                    continue
+                ev = get_event_data(w3.codec, ev_abi, log)
+                self._apply(ev["event"], ev["args"], log["blockNumber"])
             read += end - start + 1
             start = end + 1
             self.last_block = end
         self.blocks_read = read
         if read:
+            self.last_hash = bytes(w3.eth.get_block(self.last_block)["hash"]).hex() if self.last_block >= 0 else ""
             self._save()
         return read
 
     def _apply(self, name: str, a: Any, block: int) -> None:
+        ds_id = str(a["datasetId"]) if "datasetId" in a else None
+        ds = self.datasets.setdefault(ds_id, _empty_dataset()) if ds_id is not None else None
+        if ds is None:
+            return
         if name == "DatasetPublished":
-            self.datasets[str(a["datasetId"])] = {
-                "owner": a["owner"], "agent": a["agent"], "block": block, "versions": {},
-            }
+            ds.update(owner=a["owner"], agent=a["agent"], block=block)
         elif name == "VersionPublished":
-            ds = self.datasets.setdefault(str(a["datasetId"]), {"versions": {}})
-            ds["versions"][str(a["version"])] = {
+            v = int(a["version"])
+            ds["versions"][str(v)] = {
                 "manifestCid": cid_from_bytes(bytes(a["manifestCid"])),
                 "plaintextHash": "0x" + bytes(a["plaintextHash"]).hex(),
                 "keyHash": "0x" + bytes(a["keyHash"]).hex(),
                 "block": block,
             }
+            ds["version"] = max(int(ds.get("version", 0)), v)
         elif name == "TermsSet":
-            self.terms[str(a["termsId"])] = {"datasetId": a["datasetId"], "termsRef": "0x" + bytes(a["termsRef"]).hex()}
+            terms_id = int(a["termsId"])
+            self.terms[str(terms_id)] = {
+                "datasetId": int(a["datasetId"]), "termsRef": "0x" + bytes(a["termsRef"]).hex(),
+                "price": int(a["price"]), "asset": a["asset"], "duration": int(a["duration"]),
+                "supplyCap": int(a["supplyCap"]), "deliveryWindow": int(a["deliveryWindow"]),
+                "disputeWindow": int(a["disputeWindow"]), "royaltyBps": int(a["royaltyBps"]),
+                "transferable": bool(a["transferable"]),
+            }
+            ds["termsId"] = terms_id  # new terms keep the paused flag (setTerms), a new dataset has none
         elif name == "DatasetTransferred":
-            self.datasets.setdefault(str(a["datasetId"]), {"versions": {}})["owner"] = a["to"]
+            ds["owner"] = a["to"]
+        elif name == "AgentSet":
+            ds["agent"] = a["agent"]
+        elif name == "SalesPaused":
+            ds["paused"] = True
+        elif name == "SalesResumed":
+            ds["paused"] = False
+        elif name == "DatasetRetired":
+            ds.update(retired=True, paused=True)
+        elif name == "LicencePurchased":
+            ds["sold"] = int(ds.get("sold", 0)) + 1
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"lastBlock": self.last_block, "datasets": self.datasets, "terms": self.terms}))
+        tmp = self.path.with_suffix(f".{os.getpid()}.{id(self)}.tmp")  # agents and the CLI may write at once
+        tmp.write_text(json.dumps({
+            "format": FORMAT, "lastBlock": self.last_block, "lastHash": self.last_hash, "datasets": self.datasets,
+            "terms": self.terms, "manifests": self.manifests, "assets": self.assets,
+        }, separators=(",", ":")))
         os.replace(tmp, self.path)
+
+    # -------------------------------------------------------------------------------------- manifests
+
+    def manifests_for(self, cids: list[str]) -> dict[str, dict[str, Any]]:
+        """{cid: {"manifest": {...}} or {"error": reason}} for each CID: from the cache, fetching (in parallel,
+        bounded in size and time) only those never seen, or unreachable long enough ago to try again."""
+        from .manifest import parse
+
+        now = time.time()
+        todo = []
+        for cid in dict.fromkeys(cids):
+            rec = self.manifests.get(cid)
+            if rec is None or (rec.get("retryAt") and rec["retryAt"] <= now):
+                todo.append(cid)
+        if todo:
+            storage = self.client.storage
+            try:
+                deadline = float(os.environ.get("DATALICENSE_MANIFEST_TIMEOUT", MANIFEST_TIMEOUT))
+            except ValueError:
+                deadline = MANIFEST_TIMEOUT
+
+            def fetch(cid: str) -> tuple[str, dict[str, Any]]:
+                from .errors import DataLicenseError, StorageError
+
+                try:
+                    raw = storage.cat_bytes(cid, MANIFEST_MAX_BYTES, deadline=deadline)
+                except StorageError as exc:
+                    reason = str(exc)
+                    if "larger than" in reason:
+                        return cid, {"error": f"manifest larger than {MANIFEST_MAX_BYTES} bytes"}
+                    return cid, {"error": f"manifest unreachable: {reason}", "retryAt": time.time() + UNREACHABLE_RETRY}
+                try:
+                    return cid, {"manifest": parse(raw).as_dict()}
+                except DataLicenseError as exc:
+                    return cid, {"error": f"manifest invalid: {exc}"}
+
+            with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(todo))) as pool:
+                for cid, rec in pool.map(fetch, todo):
+                    self.manifests[cid] = rec
+            self.manifests_fetched = len(todo)
+            self._save()
+        else:
+            self.manifests_fetched = 0
+        return {cid: self.manifests[cid] for cid in cids}
+
+    # ----------------------------------------------------------------------------------------- assets
+
+    def asset_info(self, asset: str) -> tuple[int, str]:
+        """(decimals, symbol) of a payment asset, read once from the chain and kept here."""
+        key = asset.lower()
+        if key not in self.assets:
+            self.assets[key] = list(self.client.asset_info(asset))
+            self._save()
+        decimals, symbol = self.assets[key]
+        return int(decimals), str(symbol)
+
+    # ------------------------------------------------------------------------------------------ finds
 
     def _find(self, field: str, value: str) -> dict[str, Any] | None:
         self.update()

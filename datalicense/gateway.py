@@ -35,7 +35,7 @@ from .market import State
 if TYPE_CHECKING:
     from .client import Client
 
-CHUNK = 1 << 16
+CHUNK = 1 << 18
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Limits:
     max_nonces: int = 200_000  # remembered proofs (per window); beyond it new proofs wait for room
     max_connections: int = 64  # uvicorn limit_concurrency
     max_header_bytes: int = 16 * 1024
+    header_timeout: float = 10.0  # seconds a new connection has to send a complete request head
 
 
 class Buckets:
@@ -182,10 +183,11 @@ class Gateway:
     def _serve(self, request: Request, lid: int, state: State, dataset_id: int, signer: str) -> Response:
         with self.index_lock:
             versions = self.client._versions(dataset_id)
+        purchase = self.client._purchase_event(lid)
         if state == State.SETTLED:
             allowed = {int(n) for n in versions}
         else:  # in escrow: the version the purchase named
-            allowed = {int(self.client._purchase_event(lid)["args"]["version"])}
+            allowed = {int(purchase["args"]["version"])}
         wanted = request.query_params.get("version")
         if wanted is None:
             version = max(allowed)
@@ -198,7 +200,7 @@ class Gateway:
             manifest = parse(manifest_bytes)
         except DataLicenseError as exc:
             return _error(502, f"the manifest of version {version} cannot be read: {exc}")
-        receipt = SettleResponse(success=True, transaction=self.client._purchase_event(lid)["transactionHash"].to_0x_hex(),
+        receipt = SettleResponse(success=True, transaction=purchase["transactionHash"].to_0x_hex(),
                                  network=paying.network_id(self.client.chain_id), payer=signer,
                                  extra={"licenceId": str(lid)})
         headers = {
@@ -212,9 +214,17 @@ class Gateway:
         storage = self.client.storage
 
         def body() -> Iterator[bytes]:
+            # each item crosses from a worker thread to the event loop: hand over blocks of CHUNK, not the
+            # socket-sized pieces IPFS returns
             with storage.open_stream(manifest.ciphertext_cid, exact_size=manifest.ciphertext_size) as s:
+                buf = bytearray()
                 while chunk := s.read(CHUNK):
-                    yield chunk
+                    buf += chunk
+                    if len(buf) >= CHUNK:
+                        yield bytes(buf)
+                        buf.clear()
+                if buf:
+                    yield bytes(buf)
 
         return StreamingResponse(body(), media_type="application/octet-stream", headers=headers)
 
@@ -231,7 +241,8 @@ class Gateway:
     def config(self, host: str = "127.0.0.1", port: int = 8402) -> Any:
         import uvicorn
 
-        return uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False,
+        return uvicorn.Config(self.app, host=host, port=port, log_level="error", access_log=False,
+                              http=_protocol(self.limits.header_timeout),
                               limit_concurrency=self.limits.max_connections, timeout_keep_alive=5,
                               h11_max_incomplete_event_size=self.limits.max_header_bytes, server_header=False,
                               timeout_graceful_shutdown=2)
@@ -240,6 +251,27 @@ class Gateway:
         import uvicorn
 
         uvicorn.Server(self.config(host, port)).run()
+
+
+def _protocol(header_timeout: float) -> type:
+    """uvicorn's h11 protocol, closing a connection whose first request head is not complete in time (uvicorn
+    only times out idle keep-alive connections: a slow sender could otherwise hold a connection slot forever)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class Protocol(H11Protocol):
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._head_timer = self.loop.call_later(header_timeout, self._head_timeout)
+
+        def _head_timeout(self) -> None:
+            if self.cycle is None and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._head_timer.cancel()
+            super().connection_lost(exc)
+
+    return Protocol
 
 
 class _Guard:

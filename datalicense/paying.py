@@ -317,13 +317,12 @@ def refunds(client: "Client", claim: bool = True, licence_ids: list[int] | None 
                                                        if not e.get("refunded") and not e.get("delivered")]
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     rows = []
+    known = ledger.read()["licences"]
     for lid in ids:
         lic = client.market.licence(lid)
         if lic.state != State.PENDING:
-            if lic.state == State.NONE:
-                continue
-            ledger.record(lid, delivered=lic.state != State.REFUNDED, refunded=lic.state == State.REFUNDED) \
-                if str(lid) in ledger.read()["licences"] else None
+            if str(lid) in known and lic.state != State.NONE:  # settled elsewhere: no longer a candidate
+                ledger.record(lid, delivered=lic.state != State.REFUNDED, refunded=lic.state == State.REFUNDED)
             continue
         t = client.market.terms(lic.terms_id)
         deadline = lic.stamp + t.delivery_window
@@ -331,7 +330,7 @@ def refunds(client: "Client", claim: bool = True, licence_ids: list[int] | None 
         if claim and row.claimable:
             row.claimed_tx = client.refund(lid).tx_hash
             row.state = State.REFUNDED.label
-            if str(lid) in ledger.read()["licences"]:
+            if str(lid) in known:
                 ledger.record(lid, refunded=True)
         rows.append(row)
     return rows
@@ -410,21 +409,19 @@ def get(client: "Client", url: str, out: str | Path, policy: SpendingPolicy, con
             lid = res.licence_id
             ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
                           time=time.time(), url=url, tx=res.tx_hash)
-        key, key_hash = _await_key(client, lid, policy.delivery_timeout)
-        version = _version_of(client, dataset_id, key_hash)
+        key, key_hash, state = _await_key(client, lid, policy.delivery_timeout)
+        versions = client._versions(dataset_id)
+        version = _version_of(versions, dataset_id, key_hash)
         payload = payment_payload(client, required, lid, "GET", path)
         dest = Path(out)
         with http.stream("GET", url, params={"version": str(version)},
                          headers={PAYMENT_SIGNATURE_HEADER: encode_header(payload)}) as resp:
             if resp.status_code != 200:
                 raise PaymentError(f"the gateway refused licence {lid}: {resp.status_code} {escape(_reason(resp))}")
-            size, digest = _verify_into(client, lid, dataset_id, version, key, key_hash, resp, dest)
+            size, digest = _verify_into(versions[str(version)], lid, dataset_id, version, key, resp, dest)
         ledger.record(lid, delivered=True)
-        info = client.market.licence(lid)
-        confirmed = None
-        if confirm and info.state == State.DELIVERED and info.holder == client.tx.account.address:
-            if bytes(client.deliveries(lid)[0]["keyHash"]) == key_hash:
-                confirmed = client.confirm(lid).tx_hash
+        # a Delivered licence was opened with its escrowed key (checked against the commitment escrow is bound to)
+        confirmed = client.confirm(lid).tx_hash if confirm and state == State.DELIVERED else None
         entry = ledger.read()["licences"].get(str(lid), {})
         return GetResult(str(dest), lid, dataset_id, version, int(entry.get("amount", 0)) if bought else 0,
                          normalize_address(req.asset), bought, size, digest, confirmed, refunded)
@@ -447,34 +444,37 @@ def _reusable(client: "Client", ledger: Ledger, dataset_id: int) -> int | None:
     return None
 
 
-def _await_key(client: "Client", lid: int, timeout: float) -> tuple[bytes, bytes]:
+def _await_key(client: "Client", lid: int, timeout: float) -> tuple[bytes, bytes, State]:
+    """(content key, commitment, state) once the licence's key is delivered; bounded by `timeout`. A Delivered
+    licence gives the escrowed key (what confirming binds to); a Settled one the newest good key."""
     deadline = time.monotonic() + timeout
     while True:
-        if any(d["escrowed"] for d in client.deliveries(lid)):
-            return client.escrowed_key(lid) if client.market.licence(lid).state == State.DELIVERED \
-                else client.unwrap(lid)
-        if client.market.licence(lid).state not in (State.PENDING,):
-            raise ChainError(f"licence {lid} is {client.market.licence(lid).state.label} and has no key delivery")
+        state = client.market.licence(lid).state
+        if state == State.DELIVERED:
+            return (*client.escrowed_key(lid), state)
+        if state == State.SETTLED:
+            return (*client.unwrap(lid), state)
+        if state != State.PENDING:
+            raise ChainError(f"licence {lid} is {state.label}: it gives no access to the data")
         if time.monotonic() > deadline:
             raise ChainError(
                 f"no key delivered for licence {lid} within {timeout:.0f} s: it is refunded automatically after its "
                 "delivery deadline at the next run (or `datalicense refunds`)"
             )
-        time.sleep(0.5)
+        time.sleep(0.25)
 
 
-def _version_of(client: "Client", dataset_id: int, key_hash: bytes) -> int:
-    for n, v in client._versions(dataset_id).items():
+def _version_of(versions: dict[str, Any], dataset_id: int, key_hash: bytes) -> int:
+    for n, v in versions.items():
         if v["keyHash"] == "0x" + key_hash.hex():
             return int(n)
     raise IntegrityError(f"dataset {dataset_id} has no version with key commitment 0x{key_hash.hex()}")
 
 
-def _verify_into(client: "Client", lid: int, dataset_id: int, version: int, key: bytes, key_hash: bytes,
-                 resp: httpx.Response, dest: Path) -> tuple[int, str]:
+def _verify_into(v: dict[str, Any], lid: int, dataset_id: int, version: int, key: bytes, resp: httpx.Response,
+                 dest: Path) -> tuple[int, str]:
     """The checks of `Client.fetch` on what the gateway sent: the manifest against the chain and the key, the
     ciphertext against the manifest's size, the plaintext against the on-chain hash; dest appears only then."""
-    v = client._versions(dataset_id)[str(version)]
     try:
         manifest: Manifest = parse(base64.b64decode(resp.headers.get(MANIFEST_HEADER, ""), validate=True))
     except (binascii.Error, ValueError) as exc:
@@ -500,7 +500,7 @@ class _Exact:
     """A reader over an httpx response body that must be exactly `size` bytes."""
 
     def __init__(self, resp: httpx.Response, size: int):
-        self.it, self.left, self.buf = resp.iter_raw(1 << 16), size, b""
+        self.it, self.left, self.buf = resp.iter_raw(1 << 18), size, b""
 
     def read(self, n: int = -1) -> bytes:
         while (n < 0 or len(self.buf) < n) and self.left >= 0:

@@ -17,8 +17,8 @@ from datalicense.chain import connect, load_account
 from datalicense.errors import ChainError
 from datalicense.gateway import Gateway, Limits, Running
 from datalicense.market import State
-from datalicense.paying import (PAYMENT_SIGNATURE_HEADER, Ledger, PolicyError, SpendingPolicy, encode_header,
-                                network_id, offer_from, payment_payload, sign_proof)
+from datalicense.paying import (PAYMENT_SIGNATURE_HEADER, Ledger, PayingAuth, PolicyError, SpendingPolicy,
+                                encode_header, network_id, offer_from, payment_payload, sign_proof)
 from datalicense.storage import Storage
 
 DAY = 86400
@@ -114,6 +114,8 @@ def test_a_seller_whose_agent_is_down_past_the_deadline_is_refunded_automaticall
         r = buyer.get(f"{gateway.url}/datasets/{up}", tmp_path / "up.csv", policy)  # total cap: the refund counts
     assert r.refunded == [lid]
     assert buyer.market.licence(lid).state == State.REFUNDED
+    gone = httpx.get(f"{gateway.url}/datasets/{down}", headers=_proof_headers(buyer, gateway.url, down, lid))
+    assert gone.status_code == 402 and "refunded" in gone.json()["error"]
     assert (tmp_path / "up.csv").read_text() == "n,v\n2,4\n"
     assert buyer.owed() == 0 or buyer.w3.eth.get_balance(buyer.account.address) < before  # paid back via escrow
     assert Ledger(buyer).read()["licences"][str(lid)]["refunded"]
@@ -151,6 +153,8 @@ def test_replayed_foreign_stale_and_expired_proofs_are_refused(make, gateway, tm
     headers = _proof_headers(buyer, gateway.url, ds, r.licence_id)
     first = httpx.get(url, headers=headers)
     assert first.status_code == 200 and len(first.content) > 0
+    hooked = httpx.get(url, auth=PayingAuth(buyer, SpendingPolicy.rbtc(per_request="0.001")))  # the httpx hook
+    assert hooked.status_code == 200 and hooked.content == first.content  # the licence held: nothing bought
     replay = httpx.get(url, headers=headers)
     assert replay.status_code == 403 and "replayed" in replay.json()["error"]
     foreign = httpx.get(url, headers=_proof_headers(buyer, gateway.url, ds, r.licence_id, signer=stranger.account))
@@ -170,8 +174,8 @@ def test_replayed_foreign_stale_and_expired_proofs_are_refused(make, gateway, tm
     assert expired.status_code == 402 and "expired" in expired.json()["error"]
 
 
-def _raw(url_port, data: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", url_port), timeout=5) as s:
+def _raw(url_port, data: bytes, timeout: float = 5) -> bytes:
+    with socket.create_connection(("127.0.0.1", url_port), timeout=timeout) as s:
         s.sendall(data)
         try:
             return s.recv(256)
@@ -182,7 +186,7 @@ def _raw(url_port, data: bytes) -> bytes:
 def test_the_gateway_survives_a_burst_of_bad_requests_and_serves_a_good_one(make, tmp_path):
     seller, buyer, agent = make(3), make(4, "buyer"), make(5)
     ds = _publish(seller, tmp_path, 1, agent.account.address)
-    limits = Limits(per_ip_rate=50, per_ip_burst=100)
+    limits = Limits(per_ip_rate=50, per_ip_burst=100, header_timeout=2)
     with Running(Gateway(make(None, "gateway"), limits)) as gw, AgentThread(agent, tmp_path / "agent.sqlite"):
         port = int(gw.url.rsplit(":", 1)[1])
         url = f"{gw.url}/datasets/{ds}"
@@ -214,7 +218,11 @@ def test_the_gateway_survives_a_burst_of_bad_requests_and_serves_a_good_one(make
             t.start()
         for k in range(30):  # malformed HTTP on raw sockets
             _raw(port, [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"H: " + b"z" * 40000 + b"\r\n\r\n",
-                        b"\x00\xff" * 100, b"GET /datasets/1 HTTP/1.1\r\n"][k % 4])
+                        b"\x00\xff" * 100][k % 3])
+        # a slow sender that never finishes its request head is cut off after header_timeout
+        t0 = time.monotonic()
+        assert _raw(port, b"GET /datasets/1 HTTP/1.1\r\n", timeout=10) == b""
+        assert time.monotonic() - t0 < 5
         for t in threads:
             t.join(60)
         assert sum(statuses.values()) == 320

@@ -384,6 +384,11 @@ class CatStream:
                 break
             conn_cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
             conn = conn_cls(host, port, timeout=min(storage.timeout, left))
+            if exact_size is not None:
+                # HTTP/1.0: Kubo streams the body as it is, not in ~4 KiB chunks of chunked transfer encoding,
+                # so reads come in large pieces (~2.5x faster here). A connection that ends early is caught by
+                # the exact size; a mid-stream error Kubo would have put in a trailer ends the body the same way.
+                conn._http_vsn, conn._http_vsn_str = 10, "HTTP/1.0"  # type: ignore[attr-defined]
             try:
                 conn.request("POST", path, body=b"", headers={"Content-Length": "0"})
                 if conn.sock is not None:

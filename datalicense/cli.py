@@ -529,6 +529,9 @@ _register_stack(cli)
 from .cli_gateway import register as _register_gateway  # noqa: E402 - get, serve, refunds (HTTP 402)
 
 _register_gateway(cli)
+from .cli_web import register as _register_web  # noqa: E402 - web (the page)
+
+_register_web(cli)
 
 if __name__ == "__main__":
     main()

@@ -242,3 +242,19 @@ def test_publish_validates_input(client, tmp_path):
         seller.publish(tmp_path / "missing.bin", title="x", price="1")
     with pytest.raises(ConfigError, match="not an amount"):
         seller.publish(_file(tmp_path / "a.bin", 3), title="x", price="lots")
+
+
+def test_publish_again_reuses_the_upload_without_reading_the_file_again(client, tmp_path):
+    """The streamed publish remembers its upload by the file's identity (path, inode, size, times) and by its
+    content: a re-run on the same file, or on a touched copy of it, reuses the same CIDs and never publishes twice."""
+    seller = client(3)
+    src = _file(tmp_path / "same.bin", 600_000)
+    first = seller.publish(src, title="Same", price="0.001")
+    again = seller.publish(src, title="Same", price="0.001")
+    assert again.reused and (again.dataset_id, again.manifest_cid) == (first.dataset_id, first.manifest_cid)
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(src.read_bytes())  # another file, same content: found by its hash after one streamed pass
+    third = seller.publish(copy, title="Same", price="0.001")
+    assert third.reused and third.ciphertext_cid == first.ciphertext_cid
+    assert len(list((seller.state_dir / "uploads").glob("*.json"))) == 1
+    assert not list((seller.state_dir / "uploads").glob(".datalicense-*"))  # no temporary ciphertext file

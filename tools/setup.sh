@@ -7,6 +7,8 @@
 #   5. slither (static analysis) in .venv-slither
 #   6. the reference age CLI (Debian package), used by the interoperability tests
 #   7. a Kubo (IPFS) daemon: `ipfs` on PATH if recent enough, else built with Go into .tools/bin
+#   8. Chromium (Debian package), the browser the web page's tests drive with Playwright
+#   9. the web page's bundle (web/ -> web/dist) built by Vite from the pinned npm packages
 # Each step is skipped when its inputs have not changed since it last succeeded (stamps in .tools/stamps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -124,5 +126,23 @@ if ! kubo_ok .tools/bin/ipfs; then
   else
     fail "no Kubo found: install Kubo >= 0.$KUBO_MIN_MINOR and put 'ipfs' on PATH, or install Go so setup can build it"
   fi
+fi
+# 8. Chromium for the web page's browser tests (test tools cannot download browsers here; Debian's can)
+if ! command -v chromium >/dev/null && [[ ! -x "${DATALICENSE_CHROMIUM:-/usr/bin/chromium}" ]]; then
+  say "installing Chromium (Debian package chromium), for the web page's browser tests"
+  if command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
+    (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) \
+      || fail "could not install Chromium with apt-get: install it (apt install chromium) or set DATALICENSE_CHROMIUM"
+  else
+    fail "the browser tests need Chromium: apt install chromium (or set DATALICENSE_CHROMIUM to a Chromium binary) and re-run"
+  fi
+fi
+
+# 9. The web page's bundle
+WEB_INPUTS=(package-lock.json web/index.html web/vite.config.mjs web/src/*)
+if ! fresh web "${WEB_INPUTS[@]}" || [[ ! -f web/dist/index.html ]]; then
+  say "building the web page (Vite)"
+  tools/web-build.sh
+  stamp web "${WEB_INPUTS[@]}"
 fi
 say "ready"

@@ -1,0 +1,321 @@
+"""The web page's server: a JSON API over the chain and the event index, and the built front-end (web/dist).
+
+It holds no keys and sends no transactions: the page signs everything with the user's wallet (EIP-1193). The
+API only reads: datasets (with their manifests, read with the package's limits and schema), licences with their
+deliveries and delivery keys, an owner's sales and money flow, and the one-line text of a revert.
+
+    datalicense web --port 8600        (or `make up`, which starts it with the local stack)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import keywrap
+from .chain import decode_revert, gas_price, normalize_address
+from .errors import DataLicenseError
+from .manifest import parse
+from .market import ZERO, State
+
+if TYPE_CHECKING:
+    from .client import Client
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DIST = PROJECT_ROOT / "web" / "dist"
+
+#: What a wallet needs to add a network (wallet_addEthereumChain); the local chain gets its RPC URL at run time.
+CHAINS = {
+    30: {"chainName": "Rootstock Mainnet", "rpcUrls": ["https://public-node.rsk.co"],
+         "blockExplorerUrls": ["https://explorer.rootstock.io"]},
+    31: {"chainName": "Rootstock Testnet", "rpcUrls": ["https://public-node.testnet.rsk.co"],
+         "blockExplorerUrls": ["https://explorer.testnet.rootstock.io"]},
+    33: {"chainName": "Rootstock local (regtest)", "rpcUrls": [], "blockExplorerUrls": []},
+}
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + bytes(b).hex()
+
+
+class Web:
+    """The API of one marketplace deployment, for one page."""
+
+    def __init__(self, client: "Client", gateway_url: str, rpc_url: str | None = None, dist: Path = DIST):
+        self.client = client
+        self.gateway_url = gateway_url.rstrip("/")
+        self.rpc_url = rpc_url
+        self.dist = Path(dist)
+        self.lock = threading.Lock()  # web3 and the index are not shared across threads concurrently
+        self.manifests: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        routes = [
+            Route("/api/config", self.config),
+            Route("/api/datasets", self.datasets),
+            Route("/api/datasets/{id:int}", self.dataset),
+            Route("/api/licences/{id:int}", self.licence),
+            Route("/api/accounts/{address}", self.account),
+            Route("/api/explain", self.explain, methods=["POST"]),
+        ]
+        if (self.dist / "assets").is_dir():
+            routes.append(Mount("/assets", StaticFiles(directory=self.dist / "assets")))
+        routes.append(Route("/{path:path}", self.index))
+        self.app = Starlette(routes=routes, exception_handlers={Exception: self._error})
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    async def _error(self, request: Request, exc: Exception) -> Response:
+        status = 404 if type(exc).__name__ == "NotFoundError" else 400 if isinstance(exc, DataLicenseError) else 500
+        msg = str(exc) if isinstance(exc, DataLicenseError) else f"internal error ({type(exc).__name__})"
+        return JSONResponse({"error": msg.splitlines()[0][:300] if msg else "error"}, status_code=status)
+
+    def _manifest(self, cid: str) -> dict[str, Any]:
+        """The manifest at cid as a dict, or {"error": reason} (cached: a CID's content never changes)."""
+        if cid not in self.manifests:
+            try:
+                parsed = parse(self.client.storage.cat_bytes(cid, max_size=1 << 16, deadline=10))
+                self.manifests[cid] = json.loads(parsed.to_json())  # the schema's shape, checked by parse
+            except DataLicenseError as exc:
+                return {"error": str(exc)}  # not cached: the node may find it later
+            while len(self.manifests) > 1024:
+                self.manifests.popitem(last=False)
+        return self.manifests[cid]
+
+    def _summary(self, dataset_id: int) -> dict[str, Any]:
+        info = self.client._dataset_info(dataset_id, with_manifest=False)
+        m = self._manifest(info.manifest_cid)
+        return {
+            "id": dataset_id, "owner": info.owner, "version": info.version, "termsId": info.terms_id,
+            "price": str(info.price), "priceText": info.price_text, "asset": info.asset, "status": info.status,
+            "sold": info.sold, "supplyCap": info.supply_cap, "title": m.get("title", ""),
+            "description": m.get("description", ""), "mediaType": m.get("mediaType", ""),
+            "size": (m.get("plaintext") or {}).get("size"), "manifestError": m.get("error"),
+        }
+
+    def _purchases(self, **filters: Any) -> list[Any]:
+        ev = self.client.contract.events.LicencePurchased()
+        return list(ev.get_logs(from_block=self.client.deploy_block, argument_filters=filters))
+
+    def _sale(self, log: Any) -> dict[str, Any]:
+        a = log["args"]
+        lid = int(a["licenceId"])
+        block = self.client.w3.eth.get_block(log["blockNumber"])
+        return {"licenceId": lid, "datasetId": int(a["datasetId"]), "licensee": a["licensee"], "payer": a["payer"],
+                "price": str(a["price"]), "priceText": self.client.amount_text(int(a["price"]), ZERO),
+                "version": int(a["version"]), "block": log["blockNumber"], "time": int(block["timestamp"]),
+                "state": self.client.market.licence(lid).state.label}
+
+    # ---------------------------------------------------------------------------------------------- API
+
+    async def config(self, request: Request) -> Response:
+        with self.lock:
+            c = self.client
+            chain = dict(CHAINS.get(c.chain_id, {"chainName": f"chain {c.chain_id}", "rpcUrls": [],
+                                                  "blockExplorerUrls": []}))
+            if self.rpc_url and not chain["rpcUrls"]:
+                chain["rpcUrls"] = [self.rpc_url]
+            return JSONResponse({
+                "chainId": c.chain_id, "chainIdHex": hex(c.chain_id), "contract": c.address,
+                "currency": c.currency, "gatewayUrl": self.gateway_url, "chain": chain,
+                "deliveryKeyMessage": keywrap.delivery_key_message(c.chain_id, c.address),
+                "gasPrice": str(gas_price(c.w3)), "disputeBond": str(c.market.current_settings().dispute_bond),
+            })
+
+    async def datasets(self, request: Request) -> Response:
+        q = request.query_params.get("q", "").strip().lower()
+        with self.lock:
+            self.client.index.update()
+            rows = [self._summary(int(i)) for i in sorted(self.client.index.datasets, key=int)]
+        if q:
+            rows = [r for r in rows if q in f"{r['id']} {r['title']} {r['description']} {r['owner']}".lower()]
+        return JSONResponse({"datasets": rows})
+
+    async def dataset(self, request: Request) -> Response:
+        dataset_id = int(request.path_params["id"])
+        with self.lock:
+            info = self.client.dataset(dataset_id, with_manifest=False)
+            out = self._summary(dataset_id)
+            manifest = self._manifest(info.manifest_cid)
+            rec = self.client.index.datasets[str(dataset_id)]
+            out.update({
+                "manifestCid": info.manifest_cid, "plaintextSha256": info.plaintext_sha256, "keyHash": info.key_hash,
+                "duration": info.duration, "deliveryWindow": info.delivery_window,
+                "disputeWindow": info.dispute_window, "transferable": info.transferable, "termsRef": info.terms_ref,
+                "manifest": manifest, "agent": self.client.market.agent_of(dataset_id),
+                "versions": [{"version": int(v), **r} for v, r in sorted(rec["versions"].items(), key=lambda x: int(x[0]))],
+                "sales": [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)],
+            })
+        return JSONResponse(out)
+
+    async def licence(self, request: Request) -> Response:
+        lid = int(request.path_params["id"])
+        with self.lock:
+            c = self.client
+            info = c.licence(lid)
+            w3 = c.w3
+            keys = []
+            for k in c.delivery_keys(lid):
+                tx = w3.eth.get_transaction(k["tx"])
+                keys.append({"x": _hex(k["x"]), "y": _hex(k["y"]), "tx": k["tx"], "nonce": int(tx["nonce"]),
+                             "from": tx["from"], "block": k["block"], "logIndex": k["logIndex"]})
+            deliveries = [{"escrowed": d["escrowed"], "block": d["block"], "logIndex": d["logIndex"],
+                           "rX": _hex(d["wrap"].r_x), "rY": _hex(d["wrap"].r_y),
+                           "wrappedKey": _hex(d["wrap"].wrapped_key), "keyHash": _hex(d["keyHash"])}
+                          for d in c.deliveries(lid)]
+            versions = c._versions(info.dataset_id)
+            for d in deliveries:
+                v = next((int(n) for n, r in versions.items() if r["keyHash"] == d["keyHash"]), None)
+                d["version"] = v
+                if v is not None:
+                    rec = versions[str(v)]
+                    d["plaintextSha256"] = rec["plaintextHash"]
+                    d["manifestCid"] = rec["manifestCid"]
+                    d["manifest"] = self._manifest(rec["manifestCid"])
+            lic = c.market.licence(lid)
+            t = c.market.terms(lic.terms_id)
+            deadline = 0
+            if lic.state == State.PENDING:
+                deadline = lic.stamp + t.delivery_window
+            elif lic.state == State.DELIVERED:
+                deadline = lic.stamp + t.dispute_window
+            out = info.as_dict()
+            out.update({"price": str(info.price), "keys": keys, "deliveries": deliveries, "deadline": deadline,
+                        "now": int(w3.eth.get_block("latest")["timestamp"])})
+        return JSONResponse(out)
+
+    async def account(self, request: Request) -> Response:
+        """An account's licences, the datasets it owns with their sales and money flow, and what it is owed."""
+        try:
+            who = normalize_address(request.path_params["address"])
+        except DataLicenseError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        with self.lock:
+            c = self.client
+            c.index.update()
+            licences = [self._sale(lg) for lg in self._purchases(licensee=who)]
+            owned = [int(i) for i, d in c.index.datasets.items() if str(d.get("owner", "")).lower() == who.lower()]
+            datasets = []
+            for ds in sorted(owned):
+                summary = self._summary(ds)
+                sales = [self._sale(lg) for lg in self._purchases(datasetId=ds)]
+                summary["sales"] = sales
+                summary["flow"] = self._flow(sales)
+                summary["pendingDelivery"] = [s["licenceId"] for s in sales if s["state"] == "Pending"]
+                datasets.append(summary)
+            owed = c.market.balance_owed(ZERO, who)
+        return JSONResponse({"address": who, "licences": licences, "datasets": datasets, "owed": str(owed),
+                             "owedText": c.amount_text(owed, ZERO), "currency": c.currency})
+
+    def _flow(self, sales: list[dict[str, Any]]) -> dict[str, Any]:
+        """Where the money of a dataset's sales went: paid in, to the owner, fees, refunded, still in escrow; and
+        the cumulative series over time (one point per event)."""
+        ids = {s["licenceId"] for s in sales}
+        ev = self.client.contract.events
+        points: list[tuple[int, int, str, int]] = [(s["block"], s["time"], "paid", int(s["price"])) for s in sales]
+        if ids:
+            for lg in ev.LicenceSettled().get_logs(from_block=self.client.deploy_block):
+                if int(lg["args"]["licenceId"]) in ids:
+                    t = int(self.client.w3.eth.get_block(lg["blockNumber"])["timestamp"])
+                    points.append((lg["blockNumber"], t, "owner", int(lg["args"]["sellerAmount"])))
+                    points.append((lg["blockNumber"], t, "fee", int(lg["args"]["fee"])))
+            for lg in ev.LicenceRefunded().get_logs(from_block=self.client.deploy_block):
+                if int(lg["args"]["licenceId"]) in ids:
+                    t = int(self.client.w3.eth.get_block(lg["blockNumber"])["timestamp"])
+                    points.append((lg["blockNumber"], t, "refunded", int(lg["args"]["amount"])))
+        totals = {"paid": 0, "owner": 0, "fee": 0, "refunded": 0}
+        series = []
+        for block, t, kind, amount in sorted(points):
+            totals[kind] += amount
+            series.append({"block": block, "time": t, **{k: str(v) for k, v in totals.items()}})
+        escrow = totals["paid"] - totals["owner"] - totals["fee"] - totals["refunded"]
+        return {**{k: str(v) for k, v in totals.items()}, "escrow": str(max(escrow, 0)), "series": series}
+
+    async def explain(self, request: Request) -> Response:
+        """The one-line text the CLI gives for revert data (the page never shows raw revert data)."""
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = {}
+        data = str(body.get("data") or "")[:20000]
+        return JSONResponse({"message": decode_revert(data)})
+
+    async def index(self, request: Request) -> Response:
+        page = self.dist / "index.html"
+        if not page.exists():
+            return Response("the page is not built: run `make setup` (or tools/web-build.sh)\n", status_code=503,
+                            media_type="text/plain")
+        return FileResponse(page, headers={"Cache-Control": "no-store"})
+
+    # ---------------------------------------------------------------------------------------------- run
+
+    def config_for(self, host: str, port: int) -> Any:
+        import uvicorn
+
+        return uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False,
+                              timeout_graceful_shutdown=2)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 8600) -> None:
+        import uvicorn
+
+        uvicorn.Server(self.config_for(host, port)).run()
+
+
+class Running:
+    """The page served from a background thread (tests)."""
+
+    def __init__(self, web: Web, host: str = "127.0.0.1", port: int = 0):
+        import socket
+
+        import uvicorn
+
+        if port == 0:
+            with socket.socket() as s:
+                s.bind((host, 0))
+                port = s.getsockname()[1]
+        self.url = f"http://{host}:{port}"
+        self.server = uvicorn.Server(web.config_for(host, port))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "Running":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"the page's server did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def kubo_gateway(api: str) -> str:
+    """The HTTP gateway URL of the Kubo whose RPC API is at `api` (from its Addresses.Gateway setting)."""
+    import urllib.request
+
+    from .storage import Storage
+
+    scheme, host, port = Storage(api)._endpoint()
+    url = f"{scheme}://{host}:{port}/api/v0/config?arg=Addresses.Gateway"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=5) as resp:
+            value = json.loads(resp.read())["Value"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataLicenseError(f"cannot read the gateway address of the Kubo at {api} ({exc}): pass --gateway") from exc
+    addr = value[0] if isinstance(value, list) else value
+    parts = str(addr).split("/")
+    if len(parts) < 5 or parts[3] != "tcp" or parts[4] == "0":
+        raise DataLicenseError(f"the Kubo at {api} has gateway address {addr!r}: pass --gateway URL")
+    gw_host = "127.0.0.1" if parts[2] in ("0.0.0.0", "::") else parts[2]
+    return f"http://{gw_host}:{parts[4]}"
+

@@ -1,0 +1,341 @@
+"""The web page in a real browser: Debian's Chromium driven by Playwright, with a test wallet injected as an
+EIP-1193 provider (a local-chain account that signs legacy transactions through the local RPC).
+
+Screenshots of each page go to reports/web/ (kept out of git) for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_utils import keccak
+
+from datalicense import Client
+from datalicense.agent import Agent
+from datalicense.chain import connect, load_account
+from datalicense.market import State
+from datalicense.storage import Storage
+from datalicense.web import Running, Web
+
+from conftest import DeliveryKey, Published, account_private_key, deliver
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("DATALICENSE_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = ROOT / "reports" / "web"
+WAIT = 20_000  # ms
+
+WALLET_JS = """
+(() => {
+  const listeners = {};
+  window.ethereum = {
+    isInjectedWallet: true,
+    on(ev, fn) { (listeners[ev] = listeners[ev] || []).push(fn); },
+    removeListener() {},
+    async request({ method, params }) {
+      const out = JSON.parse(await window.__testWallet(method, JSON.stringify(params || [])));
+      if (out.error) {
+        const e = new Error(out.error.message);
+        e.code = out.error.code;
+        e.data = out.error.data;
+        throw e;
+      }
+      return out.result;
+    },
+  };
+})();
+"""
+
+
+class InjectedWallet:
+    """What MetaMask would do, for one local-chain key: accounts, chain switching, personal_sign and legacy
+    transactions signed here and sent raw; everything else goes to the node."""
+
+    def __init__(self, w3, private_key: bytes, chain_id: int):
+        self.w3 = w3
+        self.account = Account.from_key(private_key)
+        self.chain_id = chain_id
+        self.current_chain = 30  # the wallet starts on another network: the page must switch (and add) it
+        self.known_chains = {30}
+        self.connected = False
+        self.calls: list[str] = []
+        self.sent: list[dict] = []
+
+    def use(self, private_key: bytes) -> None:
+        self.account = Account.from_key(private_key)
+
+    def handle(self, method: str, params_json: str) -> str:
+        params = json.loads(params_json)
+        self.calls.append(method)
+        try:
+            return json.dumps({"result": self._handle(method, params)})
+        except _Rpc as exc:
+            return json.dumps({"error": exc.error})
+
+    def _handle(self, method: str, params: list):
+        if method == "eth_requestAccounts":
+            self.connected = True
+            return [self.account.address]
+        if method == "eth_accounts":
+            return [self.account.address] if self.connected else []
+        if method == "eth_chainId":
+            return hex(self.current_chain)
+        if method == "wallet_switchEthereumChain":
+            wanted = int(params[0]["chainId"], 16)
+            if wanted not in self.known_chains:
+                raise _Rpc({"code": 4902, "message": "Unrecognized chain ID"})
+            self.current_chain = wanted
+            return None
+        if method == "wallet_addEthereumChain":
+            c = params[0]
+            assert c["nativeCurrency"]["decimals"] == 18 and c["chainName"] and c["rpcUrls"], c
+            self.known_chains.add(int(c["chainId"], 16))
+            return None
+        if method == "personal_sign":
+            assert params[1].lower() == self.account.address.lower()
+            signed = self.account.sign_message(encode_defunct(hexstr=params[0]))
+            return "0x" + bytes(signed.signature).hex()
+        if method == "eth_sendTransaction":
+            tx = params[0]
+            if self.current_chain != self.chain_id:
+                raise _Rpc({"code": 4100, "message": "wrong network"})
+            assert tx.get("type") == "0x0" and "gasPrice" in tx and "maxFeePerGas" not in tx, tx
+            fields = {
+                "to": tx["to"], "value": int(tx.get("value", "0x0"), 16), "data": tx.get("data", "0x"),
+                "gas": int(tx["gas"], 16), "gasPrice": int(tx["gasPrice"], 16), "chainId": self.chain_id,
+                "nonce": int(tx["nonce"], 16) if "nonce" in tx
+                else self.w3.eth.get_transaction_count(self.account.address, "pending"),
+            }
+            signed = self.account.sign_transaction(fields)
+            self.sent.append(fields)
+            return "0x" + bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
+        resp = self.w3.provider.make_request(method, params)
+        if "error" in resp:
+            raise _Rpc(dict(resp["error"]))
+        return resp["result"]
+
+
+class _Rpc(Exception):
+    def __init__(self, error: dict):
+        super().__init__(error.get("message"))
+        self.error = error
+
+
+# ------------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    if not (ROOT / "web" / "dist" / "index.html").exists():
+        subprocess.run([str(ROOT / "tools" / "web-build.sh")], check=True, timeout=120)
+    return ROOT / "web" / "dist"
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory, bundle):
+    from playwright.sync_api import sync_playwright
+
+    assert shutil.which(CHROMIUM) or os.access(CHROMIUM, os.X_OK), "Chromium missing: run `make setup`"
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
+                                                    args=FLAGS, accept_downloads=True,
+                                                    viewport={"width": 1100, "height": 900})
+        ctx.set_default_timeout(WAIT)
+        yield ctx
+        ctx.close()
+
+
+@pytest.fixture
+def stack(kubo, market, tmp_path):
+    """Seller (dev:3) and its agent (dev:5, same home), the page's server, and a Client factory."""
+    w3 = connect("local")
+
+    def client(n, home):
+        return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / home)
+
+    reader = Client(w3, None, Storage(kubo.api_multiaddr), market.address, tmp_path / "web")
+    with Running(Web(reader, kubo.gateway_url, w3.provider.endpoint_uri)) as running:
+        yield {"w3": w3, "url": running.url, "seller": client(3, "seller"), "agent": client(5, "seller"),
+               "client": client}
+
+
+@pytest.fixture
+def page_for(browser_context, stack):
+    pages = []
+
+    def open_page(dev_index: int):
+        from brownie import accounts
+
+        w3 = stack["w3"]
+        wallet = InjectedWallet(w3, account_private_key(accounts[dev_index]), w3.eth.chain_id)
+        page = browser_context.new_page()
+        page.on("console", lambda m: print("console:", m.type, m.text))
+        page.on("pageerror", lambda e: print("page error:", e))
+        page.expose_function("__testWallet", wallet.handle)
+        page.add_init_script(WALLET_JS)
+        page.goto(stack["url"] + "/#/")
+        page.wait_for_selector("body[data-ready='1']")
+        pages.append(page)
+        return page, wallet
+
+    yield open_page
+    for p in pages:
+        print("page error line:", p.inner_text("#error"), "| status:", p.inner_text("#status"))
+        p.close()
+
+
+def _publish(stack, tmp_path, title, body, agent=True):
+    src = tmp_path / f"{title.split()[0].lower()}.csv"
+    src.write_bytes(body)
+    agent_address = stack["agent"].account.address if agent else "0x0000000000000000000000000000000000000000"
+    return stack["seller"].publish(src, title=title, description=f"{title}, one row per record", price="0.002",
+                                   agent=agent_address).dataset_id
+
+
+def _state(page, state):
+    page.wait_for_function(
+        "s => (document.querySelector('#licence-state strong') || {}).textContent === s", arg=state)
+
+
+def _buy(page, title):
+    page.fill("#search", title.split()[0])
+    page.click("form[role=search] button")
+    page.click(f"a:text-is('{title}')")
+    page.wait_for_selector("#buy")
+    page.click("#buy")
+    page.wait_for_selector("#licence-state")
+    return int(page.inner_text("h1").split()[-1])
+
+
+# ----------------------------------------------------------------------------------------------------- tests
+
+
+def test_delivery_key_vectors_in_the_browser(page_for):
+    """The page's derivation reproduces the shared vectors (message, seed, one-time key, its address)."""
+    page, _ = page_for(4)
+    vectors = json.loads((ROOT / "tests" / "vectors" / "delivery_keys.json").read_text())
+    results = page.evaluate("""vs => vs.map(v => {
+        const c = window.datalicenseCrypto;
+        const seed = c.deliverySeed(c.hexToBytes(v.signature));
+        const k = c.deliveryKey(seed, BigInt(v.index));
+        return {message: c.deliveryKeyMessage(v.chainId, v.contract), seed: c.bytesToHex(seed),
+                p: k.p.toString(16).padStart(64, '0'), x: c.bytesToHex(k.x), y: c.bytesToHex(k.y),
+                address: c.bytesToHex(c.pointAddress(k.x, k.y))};
+    })""", vectors)
+    assert len(results) == len(vectors) > 0
+    for got, v in zip(results, vectors):
+        assert got == {k: v[k] for k in ("message", "seed", "p", "x", "y", "address")}
+
+
+def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path, market):
+    """A buyer finds a dataset by title, buys with the wallet, the agent delivers, the page fetches and decrypts
+    the very bytes published, refuses a key dispute that would settle, confirms; the owner sees the sale and the
+    money flow and withdraws."""
+    body = b"visit,clinic,days\n" + b"".join(b"%d,c%d,%d\n" % (i, i % 7, i % 30) for i in range(5000))
+    ds = _publish(stack, tmp_path, "Clinic visits 2025", body)
+    _publish(stack, tmp_path, "Weather stations", b"station,temp\n1,20\n")
+    page, wallet = page_for(4)
+    page.screenshot(path=str(SHOTS / "listing.png"), full_page=True)
+    assert page.locator("a:text-is('Weather stations')").count() == 1
+    page.fill("#search", "clinic")
+    page.click("form[role=search] button")
+    page.wait_for_function("() => !document.body.innerText.includes('Weather stations')")
+    page.click("a:text-is('Clinic visits 2025')")
+    page.wait_for_selector("#buy")
+    assert "0.002 RBTC" in page.inner_text("#app") and stack["seller"].market.key_hash(ds).hex() in page.inner_text("#app")
+    page.screenshot(path=str(SHOTS / "dataset.png"), full_page=True)
+    page.click("#buy")
+    _state(page, "Pending")
+    lid = int(page.inner_text("h1").split()[-1])
+    # the wallet was asked to add, then switch to, the marketplace's network; every transaction was legacy
+    assert "wallet_addEthereumChain" in wallet.calls and "wallet_switchEthereumChain" in wallet.calls
+    assert wallet.sent and all("gasPrice" in t for t in wallet.sent)
+    lic = stack["seller"].market.licence(lid)
+    assert lic.state == State.PENDING and lic.holder == wallet.account.address
+
+    assert Agent(stack["agent"], tmp_path / "agent.sqlite").run(once=True).delivered == 1
+    _state(page, "Delivered")
+    page.click("#fetch")
+    page.wait_for_selector("#verified")
+    with page.expect_download() as dl:
+        page.click("#download")
+    assert Path(dl.value.path()).read_bytes() == body
+    page.screenshot(path=str(SHOTS / "licence-verified.png"), full_page=True)
+
+    # a key dispute of a right key would settle the sale to the seller: refused, nothing sent
+    sent = len(wallet.sent)
+    page.click("#dispute")
+    page.wait_for_function("() => document.querySelector('#error').textContent.includes('is right')")
+    assert len(wallet.sent) == sent
+
+    page.click("#confirm")
+    _state(page, "Settled")
+    assert stack["seller"].market.licence(lid).state == State.SETTLED
+
+    # the owner's page
+    seller_key = account_private_key(stack["seller"].account.address)
+    wallet.use(seller_key)
+    page.goto(stack["url"] + "/#/account")
+    page.reload()
+    page.wait_for_selector("#owed")
+    text = page.inner_text("#app")
+    assert "Clinic visits 2025" in text and f"#{lid}" in text and "Settled" in text
+    assert "Buyers paid 0.002 RBTC" in text
+    page.wait_for_selector(".chart canvas")
+    page.screenshot(path=str(SHOTS / "owner.png"), full_page=True)
+    owed = market.balanceOwed("0x0000000000000000000000000000000000000000", stack["seller"].account.address)
+    assert owed > 0
+    page.click("#withdraw")
+    page.wait_for_function("() => document.querySelector('#status').textContent === 'withdrawn'")
+    page.wait_for_function("() => document.querySelector('#owed').textContent.startsWith('0 ')")
+    assert market.balanceOwed("0x0000000000000000000000000000000000000000", stack["seller"].account.address) == 0
+
+
+def test_wrong_key_is_proved_in_the_page_and_refunded(page_for, stack, tmp_path, market):
+    ds = _publish(stack, tmp_path, "Sensor log", b"t,v\n1,2\n", agent=False)
+    page, wallet = page_for(4)
+    lid = _buy(page, "Sensor log")
+    _state(page, "Pending")
+    key = stack["seller"].delivery_keys(lid)[0]
+    info = stack["seller"].dataset(ds, with_manifest=False)
+    pub = Published(ds, os.urandom(32), bytes.fromhex(info.key_hash[2:]))  # a wrong key, the right commitment
+    deliver(market, lid, pub, DeliveryKey(b"", key["x"], key["y"]), stack["seller"].account.address)
+    _state(page, "Delivered")
+    page.click("#fetch")
+    page.wait_for_selector("#wrong-key")
+    page.click("#dispute")
+    _state(page, "Refunded")
+    page.screenshot(path=str(SHOTS / "licence-refunded.png"), full_page=True)
+    assert stack["seller"].market.licence(lid).state == State.REFUNDED
+    refunds = stack["seller"].contract.events.LicenceRefunded().get_logs(from_block=0, argument_filters={"licenceId": lid})
+    assert [(r["args"]["to"], r["args"]["amount"]) for r in refunds] == [(wallet.account.address, 2 * 10**15)]
+    decided = stack["seller"].contract.events.KeyDisputeDecided().get_logs(from_block=0, argument_filters={"licenceId": lid})
+    assert [d["args"]["keyCorrect"] for d in decided] == [False]
+
+
+def test_a_broken_manifest_shows_its_reason(page_for, stack, kubo, market):
+    from brownie import accounts
+
+    from datalicense.storage import cid_to_bytes
+
+    cid = Storage(kubo.api_multiaddr).add_bytes(b'{"schema": "datalicense/manifest", "version": 1}')
+    market.publish(cid_to_bytes(cid), keccak(b"p"), keccak(b"k"), keccak(b"terms"),
+                   (2 * 10**15, "0x0000000000000000000000000000000000000000", 86400, 0, 86400, 2 * 86400, 0, False),
+                   "0x0000000000000000000000000000000000000000", {"from": accounts[3]})
+    page, _ = page_for(4)
+    assert "manifest problem" in page.inner_text("#app")
+    page.click("table a")
+    page.wait_for_selector("#manifest-error")
+    assert "manifest has no" in page.inner_text("#manifest-error")
+    assert page.is_disabled("#buy")
+    page.screenshot(path=str(SHOTS / "broken-manifest.png"), full_page=True)

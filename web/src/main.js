@@ -1,0 +1,366 @@
+// The DataLicense page: browse and search datasets, a dataset's terms, commitments, versions and sales; buy with
+// the wallet; follow a licence, fetch and verify it in the page, confirm or prove a wrong key; an owner's sales,
+// money flow and withdrawal. Routes: #/ #/dataset/ID #/licence/ID #/account
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import './style.css';
+import * as crypto from './crypto.js';
+import { chooseDelivery, fetchVerified } from './fetch.js';
+import { calls, LICENCE_PURCHASED, Wallet, ZERO } from './wallet.js';
+
+const app = document.getElementById('app');
+const statusEl = document.getElementById('status');
+const errorEl = document.getElementById('error');
+let config = null;
+let wallet = null;
+let poll = null;
+
+// ------------------------------------------------------------------------------------------------- helpers
+
+async function api(path, init) {
+  const resp = await fetch(path, init);
+  const body = await resp.json().catch(() => ({ error: `the server answered ${resp.status}` }));
+  if (!resp.ok) throw new Error(body.error || `the server answered ${resp.status}`);
+  return body;
+}
+
+async function explain(data) {
+  return (await api('/api/explain', { method: 'POST', body: JSON.stringify({ data }) })).message;
+}
+
+/** Build an element: h('a', {href: '#/'}, 'text', child...). Text is always set as text, never as HTML. */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+function status(text) { statusEl.textContent = text || ''; }
+function showError(err) {
+  errorEl.textContent = err ? (err.message || String(err)).split('\n')[0] : '';
+  errorEl.hidden = !err;
+  if (err) status('');
+}
+
+function amount(wei) {
+  const v = BigInt(wei);
+  const whole = v / 10n ** 18n;
+  const frac = (v % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '');
+  return `${whole}${frac ? '.' + frac : ''} ${config.currency}`;
+}
+
+const short = (a) => (a ? `${a.slice(0, 6)}…${a.slice(-4)}` : '');
+const duration = (s) => (s === 0 ? "perpetual" : s % 86400 === 0 ? `${s / 86400} day${s === 86400 ? "" : "s"}` : `${(s / 3600).toFixed(1)} hours`);
+const when = (t) => new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+
+function table(caption, head, rows) {
+  return h('table', {},
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows.length ? rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))
+      : h('tr', {}, h('td', { colspan: head.length }, 'none yet'))));
+}
+
+function dl(pairs) {
+  return h('dl', {}, pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+async function act(button, fn) {
+  showError(null);
+  button.disabled = true;
+  try {
+    await fn();
+  } catch (err) {
+    showError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- header
+
+async function renderWalletBox() {
+  const box = document.getElementById('wallet');
+  box.replaceChildren();
+  if (wallet.account) {
+    let onChain = false;
+    try { onChain = (await wallet.chainId()) === config.chainId; } catch { /* shown as off-network */ }
+    box.append(h('span', { id: 'account' }, `Account ${short(wallet.account)}`), ' ');
+    if (!onChain) {
+      box.append(h('button', { type: 'button', id: 'switch-network', onclick: (e) => act(e.target, async () => {
+        await wallet.ensureChain(); await renderWalletBox();
+      }) }, `Switch to ${config.chain.chainName}`));
+    } else {
+      box.append(h('span', { class: 'network' }, config.chain.chainName));
+    }
+  } else {
+    box.append(h('button', { type: 'button', id: 'connect', onclick: (e) => act(e.target, async () => {
+      await wallet.ready(); await renderWalletBox(); route();
+    }) }, 'Connect wallet'));
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- listing
+
+async function listing() {
+  const q = new URLSearchParams(location.hash.split('?')[1] || '').get('q') || '';
+  const input = h('input', { id: 'search', type: 'search', value: q, placeholder: 'title, description, owner or id' });
+  const form = h('form', { role: 'search', onsubmit: (e) => {
+    e.preventDefault();
+    location.hash = `#/?q=${encodeURIComponent(input.value)}`;
+  } }, h('label', { for: 'search' }, 'Search datasets '), input, ' ', h('button', { type: 'submit' }, 'Search'));
+  const { datasets } = await api(`/api/datasets?q=${encodeURIComponent(q)}`);
+  const rows = datasets.map((d) => [
+    h('a', { href: `#/dataset/${d.id}` }, d.title || `Dataset ${d.id}`),
+    d.manifestError ? h('span', { class: 'bad', role: 'note' }, `manifest problem: ${d.manifestError}`) : d.description,
+    d.priceText, d.status, String(d.sold), short(d.owner),
+  ]);
+  app.replaceChildren(h('h1', {}, 'Datasets'), form,
+    table(`${datasets.length} dataset${datasets.length === 1 ? '' : 's'}${q ? ` matching “${q}”` : ''}`,
+      ['Title', 'Description', 'Price', 'Status', 'Sold', 'Owner'], rows));
+}
+
+// ------------------------------------------------------------------------------------------------- dataset
+
+async function datasetPage(id) {
+  const d = await api(`/api/datasets/${id}`);
+  const m = d.manifest || {};
+  const buyBtn = h('button', { type: 'button', id: 'buy', disabled: d.status !== 'on sale' || !!d.manifestError },
+    `Buy a licence for ${d.priceText}`);
+  buyBtn.addEventListener('click', () => act(buyBtn, () => buy(d)));
+  app.replaceChildren(
+    h('h1', {}, d.title || `Dataset ${d.id}`),
+    d.manifestError ? h('p', { class: 'bad', role: 'alert', id: 'manifest-error' },
+      `This dataset's manifest cannot be used: ${d.manifestError}`) : h('p', {}, d.description || ''),
+    h('section', { 'aria-labelledby': 'terms-h' }, h('h2', { id: 'terms-h' }, 'Terms'), dl([
+      ['Price', d.priceText], ['Licence term', duration(d.duration)], ['Status', d.status],
+      ['Sold', `${d.sold}${d.supplyCap ? ` of ${d.supplyCap}` : ''}`],
+      ['Key delivery within', duration(d.deliveryWindow)], ['Dispute window', duration(d.disputeWindow)],
+      ['Transferable', d.transferable ? 'yes' : 'no'], ['Licence text reference', h('code', {}, d.termsRef || 'none')],
+      ['Owner', h('code', {}, d.owner)], ['Delivery agent', h('code', {}, d.agent)],
+    ])),
+    h('p', {}, buyBtn),
+    h('section', { 'aria-labelledby': 'commit-h' }, h('h2', { id: 'commit-h' }, 'Commitments (current version)'), dl([
+      ['Version', String(d.version)], ['Plaintext SHA-256', h('code', {}, d.plaintextSha256)],
+      ['Content key commitment', h('code', {}, d.keyHash)], ['Manifest', h('code', {}, d.manifestCid)],
+      ['Media type', m.mediaType || ''], ['Size', m.plaintext ? `${m.plaintext.size} bytes` : ''],
+    ])),
+    table('Versions', ['Version', 'Manifest', 'Plaintext SHA-256', 'Block'],
+      d.versions.map((v) => [String(v.version), h('code', {}, v.manifestCid), h('code', {}, v.plaintextHash), String(v.block)])),
+    table('Sales', ['Licence', 'Licensee', 'Price', 'Version', 'State', 'When'],
+      d.sales.map((s) => [h('a', { href: `#/licence/${s.licenceId}` }, `#${s.licenceId}`), short(s.licensee),
+        s.priceText, String(s.version), s.state, when(s.time)])),
+  );
+}
+
+async function buy(d) {
+  const account = await wallet.ready();
+  status('sign the delivery-key message in your wallet (once per session)');
+  const seed = await wallet.deliverySeed(crypto.deliverySeed);
+  const nonce = BigInt(await wallet.request('eth_getTransactionCount', [account, 'pending']));
+  const key = crypto.deliveryKey(seed, nonce);
+  const data = calls.buy(d.id, d.termsId, d.version, ZERO, key.x, key.y);
+  const receipt = await wallet.send({ data, value: BigInt(d.price), nonce }, status);
+  const tx = await wallet.request('eth_getTransactionByHash', [receipt.transactionHash]);
+  if (BigInt(tx.nonce) !== nonce) {
+    throw new Error(`the wallet sent the purchase with nonce ${BigInt(tx.nonce)}, not ${nonce}: rotate the licence's delivery key with the CLI`);
+  }
+  const log = receipt.logs.find((l) => l.topics[0] === LICENCE_PURCHASED);
+  const licenceId = BigInt(log.topics[1]);
+  status(`bought licence ${licenceId}`);
+  location.hash = `#/licence/${licenceId}`;
+}
+
+// ------------------------------------------------------------------------------------------------- licence
+
+async function licencePage(id) {
+  const lic = await api(`/api/licences/${id}`);
+  const escrowed = lic.deliveries.find((x) => x.escrowed);
+  const stateLine = {
+    Pending: `waiting for the seller's agent to deliver the key (refund possible after ${when(lic.deadline)})`,
+    Delivered: `key delivered: in escrow until ${when(lic.deadline)}; fetch and verify, then confirm`,
+    Settled: 'settled: the seller has been paid; the licence gives access to the data',
+    Refunded: 'refunded', DataDisputed: 'data dispute open (the arbiter decides)', Resolved: 'resolved by the arbiter',
+  }[lic.state] || lic.state;
+  const out = h('div', { id: 'fetch-result', 'aria-live': 'polite' });
+  const buttons = [];
+  const mine = wallet.account && lic.holder.toLowerCase() === wallet.account.toLowerCase();
+  if (escrowed && ['Delivered', 'Settled'].includes(lic.state)) {
+    const fetchBtn = h('button', { type: 'button', id: 'fetch' }, 'Fetch and verify the data');
+    fetchBtn.addEventListener('click', () => act(fetchBtn, () => fetchData(lic, out)));
+    buttons.push(fetchBtn);
+  }
+  if (lic.state === 'Delivered' && mine) {
+    const disputeBtn = h('button', { type: 'button', id: 'dispute' }, 'Prove the key is wrong (key dispute)');
+    disputeBtn.addEventListener('click', () => act(disputeBtn, () => disputeKey(lic)));
+    buttons.push(disputeBtn);
+  }
+  app.replaceChildren(
+    h('h1', {}, `Licence ${lic.licence_id}`),
+    h('p', { id: 'licence-state', role: 'status' }, h('strong', {}, lic.state), ': ', stateLine),
+    dl([['Dataset', h('a', { href: `#/dataset/${lic.dataset_id}` }, `Dataset ${lic.dataset_id}`)],
+      ['Version bought', String(lic.version)], ['Holder', h('code', {}, lic.holder)], ['Price', lic.price_text],
+      ['Valid', lic.valid ? 'yes' : 'no'], ['Expires', lic.expires_at ? when(lic.expires_at) : lic.state === 'Settled' ? 'never' : '—']]),
+    h('p', { class: 'actions' }, buttons), out,
+    table('Key deliveries', ['Kind', 'Version', 'Key commitment', 'Block'], lic.deliveries.map((x) => [
+      x.escrowed ? 'escrowed' : 'newer version', String(x.version ?? '?'), h('code', {}, x.keyHash), String(x.block)])),
+  );
+  if (lic.state === 'Pending') poll = setTimeout(() => route(), 1500);
+}
+
+async function fetchData(lic, out) {
+  await wallet.ready();
+  status('sign the delivery-key message in your wallet (once per session)');
+  const seed = await wallet.deliverySeed(crypto.deliverySeed);
+  const opened = chooseDelivery(lic, seed);
+  if (!opened.right) {
+    out.replaceChildren(h('p', { class: 'bad', role: 'alert', id: 'wrong-key' },
+      'The delivered key does not open its commitment. Prove it with a key dispute: you are refunded at once.'));
+    status('');
+    return;
+  }
+  status('downloading and decrypting');
+  const progress = h('progress', { max: '1', value: '0', 'aria-label': 'download and decryption' });
+  out.replaceChildren(progress);
+  const res = await fetchVerified(config.gatewayUrl, opened, (n, total) => { progress.value = total ? n / total : 1; });
+  const m = opened.delivery.manifest;
+  const ext = (m.mediaType || '').split('/')[1] || 'bin';
+  const name = `dataset-${lic.dataset_id}-v${opened.delivery.version}.${ext.replace(/[^a-z0-9]/gi, '')}`;
+  const link = h('a', { href: URL.createObjectURL(res.blob), download: name, id: 'download' }, `Save ${name}`);
+  const parts = [h('p', { id: 'verified' }, `Verified: ${res.size} bytes, SHA-256 ${res.sha256} matches the on-chain commitment. `, link)];
+  const mine = lic.holder.toLowerCase() === wallet.account.toLowerCase();
+  if (lic.state === 'Delivered' && mine && opened.delivery.escrowed) {
+    const confirmBtn = h('button', { type: 'button', id: 'confirm' }, 'Confirm: the data is as described (pays the seller)');
+    confirmBtn.addEventListener('click', () => act(confirmBtn, async () => {
+      await wallet.send({ data: calls.confirm(lic.licence_id) }, status);
+      status(`licence ${lic.licence_id} confirmed`);
+      route();
+    }));
+    parts.push(h('p', {}, confirmBtn));
+  }
+  out.replaceChildren(...parts);
+  status('verified');
+}
+
+async function disputeKey(lic) {
+  await wallet.ready();
+  const seed = await wallet.deliverySeed(crypto.deliverySeed);
+  const opened = chooseDelivery(lic, seed);
+  const d = opened.delivery;
+  if (opened.right) {
+    throw new Error(`the key delivered for licence ${lic.licence_id} is right: a key dispute would settle the sale to the seller, so it was not sent`);
+  }
+  const data = calls.disputeKey(lic.licence_id, opened.p, d.rX, d.rY, d.wrappedKey, d.keyHash);
+  status('simulating the key dispute');
+  await wallet.simulate({ to: config.contract, data }); // a dispute that would revert is never sent
+  await wallet.send({ data }, status);
+  status(`key dispute sent: licence ${lic.licence_id} refunded`);
+  route();
+}
+
+// ------------------------------------------------------------------------------------------------- account
+
+function flowChart(series) {
+  const el = h('div', { class: 'chart', role: 'img', 'aria-label': 'money flow over time: paid by buyers, to the owner, fees, refunded' });
+  if (!series.length) return el;
+  const xs = series.map((p) => p.time);
+  const ys = (k) => series.map((p) => Number(BigInt(p[k])) / 1e18);
+  const opts = {
+    width: 560, height: 220, scales: { x: { time: true } },
+    series: [{}, { label: 'paid by buyers', stroke: '#2563eb' }, { label: 'to the owner', stroke: '#16a34a' },
+      { label: 'fees', stroke: '#9333ea' }, { label: 'refunded', stroke: '#dc2626' }],
+  };
+  requestAnimationFrame(() => new uPlot(opts, [xs, ys('paid'), ys('owner'), ys('fee'), ys('refunded')], el));
+  return el;
+}
+
+function flowBar(f) {
+  const total = BigInt(f.paid);
+  const part = (k, label, cls) => {
+    const v = BigInt(f[k]);
+    const pct = total ? Number((v * 10000n) / total) / 100 : 0;
+    return h('div', { class: `seg ${cls}`, style: `width:${pct}%`, title: `${label}: ${amount(v)}` });
+  };
+  return h('div', { class: 'flow' },
+    h('p', {}, `Buyers paid ${amount(f.paid)} → in escrow ${amount(f.escrow)}, to the owner ${amount(f.owner)}, ` +
+      `platform fee ${amount(f.fee)}, refunded ${amount(f.refunded)}`),
+    h('div', { class: 'bar', 'aria-hidden': 'true' }, part('owner', 'owner', 'owner'), part('fee', 'fee', 'fee'),
+      part('escrow', 'escrow', 'escrow'), part('refunded', 'refunded', 'refunded')));
+}
+
+async function accountPage() {
+  if (!wallet.account) {
+    const b = h('button', { type: 'button', onclick: (e) => act(e.target, async () => { await wallet.ready(); renderWalletBox(); route(); }) },
+      'Connect wallet');
+    app.replaceChildren(h('h1', {}, 'My account'), h('p', {}, 'Connect your wallet to see your licences and datasets. '), b);
+    return;
+  }
+  const a = await api(`/api/accounts/${wallet.account}`);
+  const withdrawBtn = h('button', { type: 'button', id: 'withdraw', disabled: BigInt(a.owed) === 0n }, `Withdraw ${a.owedText}`);
+  withdrawBtn.addEventListener('click', () => act(withdrawBtn, async () => {
+    await wallet.send({ data: calls.withdraw(ZERO, wallet.account) }, status);
+    status('withdrawn');
+    route();
+  }));
+  app.replaceChildren(
+    h('h1', {}, 'My account'),
+    h('section', { 'aria-labelledby': 'owed-h' }, h('h2', { id: 'owed-h' }, 'Owed to you'),
+      h('p', { id: 'owed' }, a.owedText, ' '), withdrawBtn),
+    table('Licences you hold', ['Licence', 'Dataset', 'Price', 'State', 'When'], a.licences.map((l) => [
+      h('a', { href: `#/licence/${l.licenceId}` }, `#${l.licenceId}`), h('a', { href: `#/dataset/${l.datasetId}` }, `Dataset ${l.datasetId}`),
+      l.priceText, l.state, when(l.time)])),
+    h('h2', {}, 'Your datasets'),
+    a.datasets.length ? '' : h('p', {}, 'You own no datasets. Publish with the command line: ',
+      h('code', {}, 'datalicense --account KEY publish FILE --title "My data" --price 0.002'),
+      ' (large files stream from disk; the page never uploads your data).'),
+    ...a.datasets.map((d) => h('section', { class: 'owned', 'aria-label': `dataset ${d.id}` },
+      h('h3', {}, h('a', { href: `#/dataset/${d.id}` }, d.title || `Dataset ${d.id}`)),
+      h('p', {}, `${d.sold} sold at ${d.priceText}; pending delivery: ${d.pendingDelivery.length ? d.pendingDelivery.map((x) => '#' + x).join(', ') : 'none'}`),
+      flowBar(d.flow), flowChart(d.flow.series),
+      table('Sales', ['Licence', 'Licensee', 'Price', 'State', 'When'], d.sales.map((s) => [
+        `#${s.licenceId}`, short(s.licensee), s.priceText, s.state, when(s.time)])))),
+  );
+}
+
+// ------------------------------------------------------------------------------------------------- router
+
+async function route() {
+  clearTimeout(poll);
+  const path = location.hash.replace(/^#/, '').split('?')[0] || '/';
+  const parts = path.split('/').filter(Boolean);
+  try {
+    if (!parts.length) await listing();
+    else if (parts[0] === 'dataset' && /^\d+$/.test(parts[1])) await datasetPage(parts[1]);
+    else if (parts[0] === 'licence' && /^\d+$/.test(parts[1])) await licencePage(parts[1]);
+    else if (parts[0] === 'account') await accountPage();
+    else app.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'All datasets')));
+    document.body.dataset.page = parts[0] || 'listing';
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function main() {
+  config = await api('/api/config');
+  wallet = new Wallet(config, explain);
+  if (window.ethereum) {
+    try {
+      const accounts = await window.ethereum.request({ method: 'eth_accounts' });
+      if (accounts && accounts.length) wallet.account = accounts[0];
+    } catch { /* not connected yet */ }
+    if (window.ethereum.on) window.ethereum.on('accountsChanged', (a) => { wallet.account = a[0] || null; wallet.seed = null; renderWalletBox(); route(); });
+  }
+  await renderWalletBox();
+  window.addEventListener('hashchange', () => { showError(null); route(); });
+  await route();
+  document.body.dataset.ready = '1';
+}
+
+// The buyer-side derivation, exposed so the shared vectors can be checked in the browser.
+window.datalicenseCrypto = crypto;
+main().catch(showError);

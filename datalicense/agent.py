@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     block_hash TEXT,
     nonce INTEGER,                   -- nonce of the signed transaction (kept when re-signing: exactly once)
     signed_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,   -- mined transactions that reverted (the key rotated in front, ...)
     PRIMARY KEY (kind, licence_id, key_hash)
 );
 """
@@ -62,6 +63,7 @@ DELIVERY_GAS = 120_000
 #: Blocks to wait before acting on an event, by chain id: Rootstock mainnet and testnet reorganise a few blocks
 #: at times (30 s blocks: 12 is six minutes); a local chain does not.
 DEFAULT_CONFIRMATIONS = {30: 12, 31: 12}
+MAX_ATTEMPTS = 5  # reverted deliveries of one licence before the job is given up
 REORG_REWIND = 256  # blocks scanned again after the chain under the cursor changed
 RESIGN_AFTER = 120.0  # seconds a signed transaction may wait unmined before it is re-signed at the current price
 DONE = {"deliver": "delivered", "redeliver": "redelivered"}  # job kind -> AgentStats field
@@ -305,7 +307,9 @@ class Agent:
         except (Web3RPCError, ValueError) as exc:
             text = str(exc)
             if any(k in text.lower() for k in ("already known", "known transaction", "already imported",
-                                               "already in the pool", "already exists")):
+                                               "already in the pool", "already exists",
+                                               # Ganache answers so for a transaction it mined and that reverted
+                                               "vm exception while processing transaction")):
                 return ""
             return text[:200]
         return ""
@@ -336,6 +340,15 @@ class Agent:
             setattr(self.stats, counter, getattr(self.stats, counter) + 1)
             log.info("%s licence %d: tx %s gas %s", counter, lid, tx_hash, rcpt["gasUsed"])
         else:
+            attempts = self.db.execute("SELECT attempts FROM jobs WHERE kind=? AND licence_id=? AND key_hash=?",
+                                       (kind, lid, key_hash)).fetchone()[0] + 1
+            self.db.execute("UPDATE jobs SET attempts=?, nonce=NULL WHERE kind=? AND licence_id=? AND key_hash=?",
+                            (attempts, kind, lid, key_hash))
+            if attempts < MAX_ATTEMPTS and self._still_needed(kind, lid):
+                # e.g. the holder rotated its key in front of the delivery: build it again for the key on chain
+                self._mark(kind, lid, key_hash, "todo", note=f"reverted ({tx_hash}): built again")
+                log.warning("%s licence %d: tx %s reverted; building it again", kind, lid, tx_hash)
+                return
             self._mark(kind, lid, key_hash, "skipped", note=f"reverted: {tx_hash}")
             self.stats.skipped += 1
             log.warning("%s licence %d: tx %s reverted", kind, lid, tx_hash)

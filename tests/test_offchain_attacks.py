@@ -201,3 +201,28 @@ def test_already_published_means_owned_by_this_account_on_this_chain(make, tmp_p
     second = seller.publish(src, title="same", price="0.001")
     assert second.dataset_id != first.dataset_id and not second.reused
     assert seller.market.dataset(second.dataset_id).owner == seller.account.address
+
+
+def test_a_rotation_in_front_of_a_delivery_is_delivered_again_to_the_new_key(make, tmp_path):
+    """The holder rotates its key while the agent's delivery is in flight: the delivery reverts on chain
+    (DeliveryKeyChanged) and the agent builds it again for the key the licence names now."""
+    seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
+    pub = _publish(seller, tmp_path, "rot\n", agent_c.account.address)
+    lid = buyer.buy(pub.dataset_id).licence_id
+    agent = Agent(agent_c, tmp_path / "agent.sqlite")
+    agent.scan()
+    key = buyer.delivery_keys(lid)[-1]
+    stale = agent_c.delivery_call(lid, key=(key["x"], key["y"]))  # built for the purchase key
+    buyer.rotate_key(lid)  # mined first
+    raw, tx_hash = agent_c.tx.sign(stale, nonce=agent_c.w3.eth.get_transaction_count(agent_c.account.address),
+                                   gas=120_000)
+    agent.db.execute("UPDATE jobs SET state='signed', raw_tx=?, tx_hash=?, signed_at=? WHERE licence_id=?",
+                     (raw, tx_hash, 1e12, lid))
+    assert agent._broadcast(raw) == ""  # mined, and reverted
+    stats = agent.run(once=True)
+    assert agent_c.w3.eth.get_transaction_receipt(tx_hash)["status"] == 0  # the stale delivery reverted
+    agent.run(once=True)
+    assert stats.delivered == 1 and len(_delivered_to(seller, lid)) == 1
+    out = tmp_path / "rot.csv"
+    buyer.fetch(lid, out)
+    assert out.read_text() == "rot\n"

@@ -201,7 +201,7 @@ class Marketplace(RuleBasedStateMachine):
             assert tx is not None
         if tx is not None:
             lic.state, lic.stamp = DELIVERED, tx.timestamp
-            lic.delivery = (key, wrap, key_hash, st_kind in (0, 1))
+            lic.delivery = (key, wrap, key_hash, content == d.content_key)
 
     def rule_rotate(self, st_pick):
         lic = self._licence(st_pick, PENDING) if st_pick % 2 else self._licence(st_pick)
@@ -351,7 +351,13 @@ class Marketplace(RuleBasedStateMachine):
         elif name == "resolve":
             self.rule_resolve(st_a, [0, 10000, st_b % 10001][st_c % 3])
         elif name == "withdraw":
-            self.rule_withdraw(st_a % 6, bool(st_b % 2))
+            owed = sorted(k for k, v in self.owed.items() if v)
+            everyone = [str(a) for a in self.sellers + self.buyers]
+            if owed and st_c % 3:  # mostly someone who is owed something
+                asset, account = owed[st_a % len(owed)]
+                self.rule_withdraw(everyone.index(account), asset != ZERO)
+            else:
+                self.rule_withdraw(st_a % 6, bool(st_b % 2))
         elif name == "withdraw_fees":
             self.rule_withdraw_fees(bool(st_b % 2))
         elif name == "sleep":

@@ -86,7 +86,8 @@ def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, pai
 
 @click.command()
 @click.option("--list", "list_only", is_flag=True, help="Only show them; do not claim.")
-@click.option("--all", "all_licences", is_flag=True, help="Every licence of this account, not only those bought by `get`.")
+@click.option("--all", "all_licences", is_flag=True,
+              help="Every licence of this account, not only those bought by `get`.")
 @pass_ctx
 def refunds(c: Ctx, list_only: bool, all_licences: bool) -> None:
     """Show, and claim, refunds of licences whose key was not delivered before the deadline."""

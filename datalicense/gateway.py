@@ -153,7 +153,8 @@ class Gateway:
             return self._offer(request, dataset_id, "payment required")
         try:
             payload = paying.decode_payment(header)
-            if payload.accepted.scheme != paying.SCHEME or payload.accepted.network != paying.network_id(self.client.chain_id):
+            ours = paying.network_id(self.client.chain_id)
+            if payload.accepted.scheme != paying.SCHEME or payload.accepted.network != ours:
                 raise ValueError(f"the proof is not for {paying.SCHEME} on {paying.network_id(self.client.chain_id)}")
             lid, signer = paying.recover_proof(payload.payload, request.method if request.method != "HEAD" else "GET",
                                                request.url.path, self.client.chain_id, self.client.address)

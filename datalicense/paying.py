@@ -158,7 +158,8 @@ class EscrowSchemeServer:
         t = offer.terms
         if t.flags & (TermsFlag.PAUSED | TermsFlag.RETIRED):
             raise LookupError(f"dataset {dataset_id} is not on sale ({t.status})")
-        amount = self.parse_price(AssetAmount(amount=str(offer.price), asset=offer.asset), network_id(self.client.chain_id))
+        amount = self.parse_price(AssetAmount(amount=str(offer.price), asset=offer.asset),
+                                  network_id(self.client.chain_id))
         req = PaymentRequirements(
             scheme=SCHEME, network=network_id(self.client.chain_id), asset=amount.asset, amount=amount.amount,
             pay_to=self.client.address, max_timeout_seconds=int(t.delivery_window),
@@ -185,7 +186,8 @@ class EscrowSchemeClient:
                           self.licence_id)
 
 
-def payment_payload(client: "Client", required: PaymentRequired, licence_id: int, method: str, path: str) -> PaymentPayload:
+def payment_payload(client: "Client", required: PaymentRequired, licence_id: int, method: str,
+                    path: str) -> PaymentPayload:
     """The x402 PaymentPayload carrying a fresh proof, made through the SDK's client with our scheme registered."""
     x = x402ClientSync().set_spend_controls(False)
     x.register(network_id(client.chain_id), EscrowSchemeClient(client, licence_id, method, path))
@@ -237,7 +239,8 @@ class SpendingPolicy:
         offer = client.market.offer(dataset_id)
         asset, amount = normalize_address(req.asset), int(req.amount)
         if (offer.terms_id, offer.version, offer.price, offer.asset) != (terms_id, version, amount, asset):
-            raise PolicyError(f"the offer for dataset {dataset_id} differs from the chain's terms, version or price: refused")
+            raise PolicyError(f"the offer for dataset {dataset_id} differs from the chain's terms, version or price: "
+                              "refused")
         if self.datasets is not None and dataset_id not in self.datasets:
             raise PolicyError(f"dataset {dataset_id} is not in the allowed datasets: refused")
         if self.sellers is not None and offer.dataset.owner not in {normalize_address(s) for s in self.sellers}:
@@ -250,7 +253,8 @@ class SpendingPolicy:
             raise PolicyError(f"the licence is {'' if transferable else 'not '}transferable: refused by policy")
         caps = self.caps.get(asset) or self.caps.get(asset.lower())
         if caps is None:
-            raise PolicyError(f"no spending cap for asset {client.amount_text(0, asset).split()[-1]} ({asset}): refused")
+            symbol = client.amount_text(0, asset).split()[-1]
+            raise PolicyError(f"no spending cap for asset {symbol} ({asset}): refused")
         text = lambda n: client.amount_text(n, asset)  # noqa: E731
         if caps.per_request is not None and amount > caps.per_request:
             raise PolicyError(f"price {text(amount)} is above the per-request cap {text(caps.per_request)}: refused")
@@ -447,7 +451,7 @@ def _reusable(client: "Client", ledger: Ledger, dataset_id: int) -> int | None:
 def _await_key(client: "Client", lid: int, timeout: float) -> tuple[bytes, bytes, State]:
     """(content key, commitment, state) once the licence's key is delivered; bounded by `timeout`. A Delivered
     licence gives the escrowed key (what confirming binds to); a Settled one the newest good key."""
-    deadline = time.monotonic() + timeout
+    deadline, pause = time.monotonic() + timeout, 0.1
     while True:
         state = client.market.licence(lid).state
         if state == State.DELIVERED:
@@ -461,7 +465,8 @@ def _await_key(client: "Client", lid: int, timeout: float) -> tuple[bytes, bytes
                 f"no key delivered for licence {lid} within {timeout:.0f} s: it is refunded automatically after its "
                 "delivery deadline at the next run (or `datalicense refunds`)"
             )
-        time.sleep(0.25)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 2.0)  # prompt on a local chain, gentle on a 30 s block time
 
 
 def _version_of(versions: dict[str, Any], dataset_id: int, key_hash: bytes) -> int:

@@ -85,7 +85,8 @@ def test_agent_script_buys_three_within_caps_and_a_fourth_above_the_cap_is_refus
     with pytest.raises(PolicyError, match="allowed datasets"):
         buyer.get(f"{gateway.url}/datasets/{cheap}", tmp_path / "cheap.csv",
                   SpendingPolicy.rbtc(per_request="1", datasets={ids[0]}))
-    cmd = _cli(buyer, "get", f"{gateway.url}/datasets/{dear}", "-o", str(tmp_path / "dear.csv"), "--max-request", "0.0015")
+    cmd = _cli(buyer, "get", f"{gateway.url}/datasets/{dear}", "-o", str(tmp_path / "dear.csv"),
+               "--max-request", "0.0015")
     assert cmd.returncode == 1 and cmd.stderr.count("\n") == 1 and "per-request cap" in cmd.stderr
     assert buyer.w3.eth.get_transaction_count(buyer.account.address) == nonce  # nothing was signed or sent
     assert not (tmp_path / "dear.csv").exists()
@@ -159,14 +160,16 @@ def test_replayed_foreign_stale_and_expired_proofs_are_refused(make, gateway, tm
     assert replay.status_code == 403 and "replayed" in replay.json()["error"]
     foreign = httpx.get(url, headers=_proof_headers(buyer, gateway.url, ds, r.licence_id, signer=stranger.account))
     assert foreign.status_code == 403 and "not by the signer" in foreign.json()["error"]
-    wrong = httpx.get(f"{gateway.url}/datasets/{other}", headers=_proof_headers(buyer, gateway.url, other, r.licence_id))
+    wrong = httpx.get(f"{gateway.url}/datasets/{other}",
+                      headers=_proof_headers(buyer, gateway.url, other, r.licence_id))
     assert wrong.status_code == 403 and f"not {other}" in wrong.json()["error"]
     moved = httpx.get(f"{gateway.url}/datasets/{other}", headers=headers)  # a proof signed for another path
     assert moved.status_code == 403
     stale = _proof_headers(buyer, gateway.url, ds, r.licence_id)
     payload = json.loads(base64.b64decode(stale[PAYMENT_SIGNATURE_HEADER]))
     payload["payload"]["timestamp"] -= 3600
-    stale_resp = httpx.get(url, headers={PAYMENT_SIGNATURE_HEADER: base64.b64encode(json.dumps(payload).encode()).decode()})
+    stale_header = base64.b64encode(json.dumps(payload).encode()).decode()
+    stale_resp = httpx.get(url, headers={PAYMENT_SIGNATURE_HEADER: stale_header})
     assert stale_resp.status_code == 403 and "stale" in stale_resp.json()["error"]
     chain.sleep(31 * DAY)
     chain.mine()

@@ -75,10 +75,15 @@ def test_every_inline_suppression_is_explained():
         source = (ROOT / contract).read_text()
         name = Path(contract).stem
         function = None
-        for line in source.splitlines():
+        lines = source.splitlines()
+        for i, line in enumerate(lines):
             m = re.match(r"\s*function (\w+)\(", line)
             if m:
                 function = m.group(1)
             for check in re.findall(r"slither-disable-next-line ([\w-]+)", line):
-                found.add((check, f"{name}.{function}"))
+                nxt = lines[i + 1] if i + 1 < len(lines) else ""
+                var = re.match(r"\s*(?:mapping\(.*\)|[\w.]+)(?:\s+(?:internal|private|public|immutable|constant))*"
+                               r"\s+(\w+)\s*(?:=[^;]*)?;", nxt)
+                where = var.group(1) if var and function is None else function  # a state variable, or the function
+                found.add((check, f"{name}.{where}"))
     assert found <= explained, f"suppressed but not explained in SLITHER_TRIAGE.md: {sorted(found - explained)}"

@@ -56,7 +56,9 @@ class Web:
         self.gateway_url = gateway_url.rstrip("/")
         self.rpc_url = rpc_url
         self.dist = Path(dist)
-        self.lock = threading.Lock()  # web3 and the index are not shared across threads concurrently
+        # Starlette runs the (blocking) handlers in a thread pool; web3, the index and the cache are used by one
+        # request at a time
+        self.lock = threading.Lock()
         self.manifests: OrderedDict[str, dict[str, Any]] = OrderedDict()
         routes = [
             Route("/api/config", self.config),
@@ -64,6 +66,7 @@ class Web:
             Route("/api/datasets/{id:int}", self.dataset),
             Route("/api/licences/{id:int}", self.licence),
             Route("/api/accounts/{address}", self.account),
+            Route("/api/contributors/{address}", self.contributor),
             Route("/api/explain", self.explain, methods=["POST"]),
         ]
         if (self.dist / "assets").is_dir():
@@ -116,7 +119,7 @@ class Web:
 
     # ---------------------------------------------------------------------------------------------- API
 
-    async def config(self, request: Request) -> Response:
+    def config(self, request: Request) -> Response:
         with self.lock:
             c = self.client
             chain = dict(CHAINS.get(c.chain_id, {"chainName": f"chain {c.chain_id}", "rpcUrls": [],
@@ -130,7 +133,7 @@ class Web:
                 "gasPrice": str(gas_price(c.w3)), "disputeBond": str(c.market.current_settings().dispute_bond),
             })
 
-    async def datasets(self, request: Request) -> Response:
+    def datasets(self, request: Request) -> Response:
         q = request.query_params.get("q", "").strip().lower()
         with self.lock:
             self.client.index.update()
@@ -139,7 +142,7 @@ class Web:
             rows = [r for r in rows if q in f"{r['id']} {r['title']} {r['description']} {r['owner']}".lower()]
         return JSONResponse({"datasets": rows})
 
-    async def dataset(self, request: Request) -> Response:
+    def dataset(self, request: Request) -> Response:
         dataset_id = int(request.path_params["id"])
         with self.lock:
             info = self.client.dataset(dataset_id, with_manifest=False)
@@ -156,7 +159,7 @@ class Web:
             })
         return JSONResponse(out)
 
-    async def licence(self, request: Request) -> Response:
+    def licence(self, request: Request) -> Response:
         lid = int(request.path_params["id"])
         with self.lock:
             c = self.client
@@ -192,7 +195,7 @@ class Web:
                         "now": int(w3.eth.get_block("latest")["timestamp"])})
         return JSONResponse(out)
 
-    async def account(self, request: Request) -> Response:
+    def account(self, request: Request) -> Response:
         """An account's licences, the datasets it owns with their sales and money flow, and what it is owed."""
         try:
             who = normalize_address(request.path_params["address"])
@@ -239,6 +242,56 @@ class Web:
         escrow = totals["paid"] - totals["owner"] - totals["fee"] - totals["refunded"]
         return {**{k: str(v) for k, v in totals.items()}, "escrow": str(max(escrow, 0)), "series": series}
 
+    def contributor(self, request: Request) -> Response:
+        """The pools an account contributes to: per epoch and asset its weight, what it claimed and can claim (with
+        the proof a claim needs), whether it revoked consent; and the transparency list: every licence sold of the
+        pool's dataset, when, to whom, at what price, what the pool received and the account's share of it."""
+        from eth_utils import event_abi_to_log_topic
+
+        from .pool import PoolClient
+
+        try:
+            who = normalize_address(request.path_params["address"])
+        except DataLicenseError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        with self.lock:
+            c = self.client
+            event = next(e for e in c.pool_contract(ZERO).abi if e.get("type") == "event" and e["name"] == "PoolCreated")
+            logs = c.w3.eth.get_logs({"fromBlock": c.deploy_block, "toBlock": "latest",
+                                      "topics": ["0x" + event_abi_to_log_topic(event).hex()]})
+            pools = []
+            for address in sorted({normalize_address("0x" + bytes(lg["topics"][1])[-20:].hex()) for lg in logs}):
+                pc = PoolClient(c, address)
+                try:
+                    leaves = pc._leaves(who)
+                except DataLicenseError as exc:
+                    pools.append({"address": address, "error": str(exc)})
+                    continue
+                if not leaves:
+                    continue
+                f = pc.contract.functions
+                rows = []
+                for epoch, proof in leaves:
+                    for asset in pc.assets():
+                        claimed, _, revoked, _ = f.record(epoch, asset, who).call()
+                        rows.append({"epoch": epoch, "asset": asset, "weight": proof.weight,
+                                     "totalWeight": proof.total_weight, "claimed": str(claimed),
+                                     "claimable": str(f.claimable(epoch, asset, who, proof.weight).call()),
+                                     "revoked": bool(revoked), "proof": [_hex(x) for x in proof.proof]})
+                dataset_id = int(f.datasetId().call())
+                sales = [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)] if dataset_id else []
+                settled = {int(lg["args"]["licenceId"]): int(lg["args"]["sellerAmount"])
+                           for lg in c.contract.events.LicenceSettled().get_logs(from_block=c.deploy_block)}
+                weights = {epoch: (p.weight, p.total_weight) for epoch, p in leaves}
+                for sale in sales:
+                    to_pool = settled.get(sale["licenceId"], 0)
+                    w, total = weights.get(sale["version"], (0, 1))
+                    sale.update({"toPool": str(to_pool), "yourShare": str(to_pool * w // max(total, 1))})
+                pools.append({"address": address, "datasetId": dataset_id, "epoch": int(f.epoch().call()),
+                              "title": self._summary(dataset_id)["title"] if dataset_id else "",
+                              "rows": rows, "sales": sales})
+        return JSONResponse({"address": who, "pools": pools, "currency": c.currency})
+
     async def explain(self, request: Request) -> Response:
         """The one-line text the CLI gives for revert data (the page never shows raw revert data)."""
         try:
@@ -248,7 +301,7 @@ class Web:
         data = str(body.get("data") or "")[:20000]
         return JSONResponse({"message": decode_revert(data)})
 
-    async def index(self, request: Request) -> Response:
+    def index(self, request: Request) -> Response:
         page = self.dist / "index.html"
         if not page.exists():
             return Response("the page is not built: run `make setup` (or tools/web-build.sh)\n", status_code=503,

@@ -339,3 +339,44 @@ def test_a_broken_manifest_shows_its_reason(page_for, stack, kubo, market):
     assert "manifest has no" in page.inner_text("#manifest-error")
     assert page.is_disabled("#buy")
     page.screenshot(path=str(SHOTS / "broken-manifest.png"), full_page=True)
+
+
+def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack, tmp_path, market, kubo):
+    """A pool's contributor opens its pools page: what it earned per epoch, a claim through the wallet, the
+    transparency list of licences sold (to whom, price, its share), and revoking consent."""
+    from brownie import RevenuePool, accounts
+
+    from conftest import buy, terms
+    from datalicense.pool import PoolClient
+
+    contributor, other, curator = accounts[7], accounts[8], accounts[3]
+    rows = tmp_path / "contributors.csv"
+    rows.write_text(f"account,weight\n{contributor.address},1\n{other.address},3\n")
+    info = PoolClient.build_and_store(Storage(kubo.api_multiaddr), rows)
+    impl = RevenuePool.deploy(market, {"from": accounts[0]})
+    pool = RevenuePool.at(impl.create(curator, "0x" + "00" * 20, info.top, info.cid.encode(),
+                                      {"from": curator}).events["PoolCreated"]["pool"])
+    content_key = os.urandom(32)
+    ds = pool.publishDataset(b"\x01\x55\x12\x20" + os.urandom(32), keccak(b"p"), keccak(content_key), keccak(b"t"),
+                             terms(), accounts[5], {"from": curator}).return_value
+    lid, key, _ = buy(market, ds, accounts[4])
+    deliver(market, lid, Published(ds, content_key, keccak(content_key)), key, accounts[5])
+    market.confirm(lid, {"from": accounts[4]})
+
+    page, _ = page_for(7)
+    page.goto(stack["url"] + "/#/pools")
+    page.click("#app button")  # connect
+    page.wait_for_selector("#pools button.claim")
+    text = page.inner_text("#app")
+    assert "1 of 4" in text and f"#{lid}" in text and accounts[4].address in text
+    share = (2 * 10**15 - 2 * 10**15 * 250 // 10000) // 4
+    before = contributor.balance()
+    page.click("#pools button.claim")
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('claimed')")
+    page.wait_for_selector("#pools button.claim[disabled]")
+    receipt = stack["w3"].eth.get_transaction_receipt(stack["w3"].eth.get_block("latest")["transactions"][-1])
+    assert contributor.balance() - before + receipt["gasUsed"] * receipt["effectiveGasPrice"] == share
+    page.screenshot(path=str(SHOTS / "pools.png"), full_page=True)
+    page.click("#pools button.revoke")
+    page.wait_for_function("() => document.querySelector('#app').innerText.includes('consent revoked')")
+    assert pool.record(1, "0x" + "00" * 20, contributor)[2] is True

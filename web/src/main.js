@@ -327,6 +327,53 @@ async function accountPage() {
   );
 }
 
+// ------------------------------------------------------------------------------------------------- pools
+
+async function poolsPage() {
+  if (!wallet.account) {
+    const b = h('button', { type: 'button', onclick: (e) => act(e.target, async () => { await wallet.ready(); renderWalletBox(); route(); }) },
+      'Connect wallet');
+    app.replaceChildren(h('h1', {}, 'My pools'), h('p', {}, 'Connect your wallet to see the pools your records are in. '), b);
+    return;
+  }
+  const c = await api(`/api/contributors/${wallet.account}`);
+  const sections = c.pools.map((p) => {
+    if (p.error) return h('section', { class: 'pool' }, h('h2', {}, `Pool ${short(p.address)}`), h('p', { class: 'bad' }, p.error));
+    const rows = p.rows.map((r) => {
+      const claimBtn = h('button', { type: 'button', class: 'claim', disabled: BigInt(r.claimable) === 0n,
+        'aria-label': `claim ${amount(r.claimable)} of epoch ${r.epoch}` }, `Claim ${amount(r.claimable)}`);
+      claimBtn.addEventListener('click', () => act(claimBtn, async () => {
+        await wallet.send({ to: p.address, data: calls.claim(r.epoch, r.asset, r.weight, r.proof) }, status);
+        status(`claimed epoch ${r.epoch}`);
+        route();
+      }));
+      const cells = [String(r.epoch), `${r.weight} of ${r.totalWeight}`, amount(r.claimed), claimBtn,
+        r.revoked ? 'consent revoked' : 'consent given'];
+      if (r.epoch === p.epoch && !r.revoked && r.asset === p.rows[0].asset) {
+        const revokeBtn = h('button', { type: 'button', class: 'revoke' }, 'Revoke consent');
+        revokeBtn.addEventListener('click', () => act(revokeBtn, async () => {
+          await wallet.send({ to: p.address, data: calls.revokeConsent(r.weight, r.proof) }, status);
+          status('consent revoked: the next version of the dataset must leave your records out');
+          route();
+        }));
+        cells[4] = h('span', {}, 'consent given ', revokeBtn);
+      }
+      return cells;
+    });
+    return h('section', { class: 'pool', 'aria-label': `pool ${p.address}` },
+      h('h2', {}, p.title ? `${p.title} (pool ${short(p.address)})` : `Pool ${short(p.address)}`),
+      h('p', {}, p.datasetId ? h('a', { href: `#/dataset/${p.datasetId}` }, `Dataset ${p.datasetId}`) : 'no dataset yet',
+        `, current epoch ${p.epoch}`),
+      table('What you earned, by epoch', ['Epoch', 'Your weight', 'Claimed', 'Claimable', 'Consent'], rows),
+      table('Transparency: every licence sold of the data that includes your records',
+        ['Licence', 'When', 'To', 'Price', 'State', 'To the pool', 'Your share'],
+        p.sales.map((s) => [`#${s.licenceId}`, when(s.time), h('code', {}, s.licensee), s.priceText, s.state,
+          amount(s.toPool), amount(s.yourShare)])));
+  });
+  app.replaceChildren(h('h1', {}, 'My pools'),
+    sections.length ? h('div', { id: 'pools' }, sections) : h('p', { id: 'pools' }, 'Your account is in no pool.'));
+}
+
 // ------------------------------------------------------------------------------------------------- router
 
 async function route() {
@@ -338,6 +385,7 @@ async function route() {
     else if (parts[0] === 'dataset' && /^\d+$/.test(parts[1])) await datasetPage(parts[1]);
     else if (parts[0] === 'licence' && /^\d+$/.test(parts[1])) await licencePage(parts[1]);
     else if (parts[0] === 'account') await accountPage();
+    else if (parts[0] === 'pools') await poolsPage();
     else app.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'All datasets')));
     document.body.dataset.page = parts[0] || 'listing';
   } catch (err) {

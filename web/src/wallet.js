@@ -31,6 +31,12 @@ export function calldata(signature, ...words) {
   return '0x' + bytesToHex(concat(selector(signature), ...words.map(word)));
 }
 
+/** Calldata whose last argument is a bytes32[] (the head words first, then the array). */
+function calldataWithArray(signature, words, array) {
+  const offset = 32 * (words.length + 1);
+  return calldata(signature, ...words, offset, array.length, ...array);
+}
+
 export const topic = (signature) => '0x' + bytesToHex(keccak_256(enc.encode(signature)));
 export const LICENCE_PURCHASED = topic(
   'LicencePurchased(uint256,uint256,address,address,uint256,uint256,uint256,bytes32,bytes32)');
@@ -42,6 +48,9 @@ export const calls = {
   disputeKey: (licenceId, p, rX, rY, wrapped, keyHash) =>
     calldata('disputeKey(uint256,uint256,(bytes32,bytes32,bytes32,bytes32))', licenceId, p, rX, rY, wrapped, keyHash),
   withdraw: (asset, to) => calldata('withdraw(address,address)', asset, to),
+  claim: (epoch, asset, weight, proof) =>
+    calldataWithArray('claim(uint256,address,uint256,bytes32[])', [epoch, asset, weight], proof),
+  revokeConsent: (weight, proof) => calldataWithArray('revokeConsent(uint256,bytes32[])', [weight], proof),
 };
 
 // ---------------------------------------------------------------------------------------------------- wallet
@@ -145,7 +154,7 @@ export class Wallet {
   /** Simulate, then send a legacy transaction and wait for its receipt. */
   async send(tx, onStatus = () => {}) {
     const account = await this.ready();
-    const full = { from: account, to: this.config.contract, value: hex(tx.value || 0n), data: tx.data };
+    const full = { from: account, to: tx.to || this.config.contract, value: hex(tx.value || 0n), data: tx.data };
     onStatus('checking the transaction');
     await this.simulate(full);
     const gas = BigInt(await this.request('eth_estimateGas', [full]));

@@ -89,6 +89,10 @@ def main(n: int) -> None:
         print(f"published in {time.perf_counter() - t0:.1f} s", flush=True)
 
         rows = []
+        t0 = time.perf_counter()
+        index_only = Client.connect("local", home=tmp / "index-only").datasets(with_manifest=False)
+        assert len(index_only) == n
+        rows.append(("cold, the index alone (every event read and decoded)", time.perf_counter() - t0, 0))
         home = tmp / "buyer"
         t0 = time.perf_counter()
         buyer = Client.connect("local", home=home)
@@ -119,6 +123,12 @@ def main(n: int) -> None:
             cli.append(time.perf_counter() - t0)
         assert len(p.stdout.splitlines()) == n
         rows.append(("warm, the `datalicense list` process (Python start-up included)", min(cli), 0))
+        start = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "datalicense.cli", "--help"], env=env, capture_output=True, check=True)
+            start.append(time.perf_counter() - t0)
+        rows.append(("for comparison: the `datalicense --help` process (start-up alone)", min(start), 0))
 
         t0 = time.perf_counter()
         for d in listed:

@@ -526,6 +526,9 @@ def main() -> None:
 from .cli_stack import register as _register_stack  # noqa: E402 - up, down, status
 
 _register_stack(cli)
+from .cli_owner import register as _register_owner  # noqa: E402 - set-agent, set-terms, pause, resume, new-version, transfer, accept, rule, resolve-default, sales
+
+_register_owner(cli, Ctx)
 from .cli_gateway import register as _register_gateway  # noqa: E402 - get, serve, refunds (HTTP 402)
 
 _register_gateway(cli)

@@ -1,0 +1,111 @@
+"""End-to-end CLI tests of the dataset lifecycle on the real chain and Kubo: an owner sets the agent, changes
+terms for future sales, pauses and resumes, publishes a new version, sees its sales and hands the dataset over
+in two steps; data disputes end by the arbiter's ruling and by default after the arbiter's deadline."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from brownie import chain
+
+AGENT = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # dev:5
+DEV7 = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
+
+
+@pytest.fixture
+def run(kubo, market, tmp_path):
+    def run(*args, account="dev:3", check=True, home="home"):
+        env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=kubo.api_multiaddr)
+        cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address]
+        if account:
+            cmd += ["--account", account]
+        p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env, timeout=300)
+        if check:
+            assert p.returncode == 0, p.stderr
+        assert "Traceback" not in p.stderr
+        return p
+
+    return run
+
+
+def _one_line_error(p, text):
+    assert p.returncode != 0
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], p.stderr
+
+
+def _publish(run, tmp_path, name="d.csv", title="Owner's data", price="0.002"):
+    src = tmp_path / name
+    src.write_text(f"{name}\n1\n2\n")
+    return json.loads(run("--json", "publish", str(src), "--title", title, "--price", price).stdout)["dataset_id"]
+
+
+def test_owner_lifecycle_from_the_terminal(run, tmp_path):
+    ds = _publish(run, tmp_path)
+    assert "none (the owner delivers keys)" in run("show", str(ds), account=None).stdout
+
+    assert f"agent {AGENT}" in run("set-agent", str(ds), AGENT).stdout
+    assert AGENT in run("show", str(ds), account=None).stdout
+    _one_line_error(run("set-agent", str(ds), AGENT, account="dev:6", check=False), "not by")
+
+    out = run("set-terms", str(ds), "--price", "0.003", "--cap", "5").stdout
+    assert "0.003 RBTC" in out and f"--terms 2 --version 1" in out
+    shown = json.loads(run("--json", "show", str(ds), account=None).stdout)
+    assert shown["price"] == 3 * 10**15 and shown["supply_cap"] == 5 and shown["terms_id"] == 2
+    assert shown["duration"] == 30 * 86400  # what was not given stays
+
+    assert "paused" in run("pause", str(ds)).stdout
+    _one_line_error(run("buy", str(ds), account="dev:4", home="buyer", check=False), "SalesClosed")
+    assert "paused" in run("list", account=None).stdout
+    assert "on sale again" in run("resume", str(ds)).stdout
+    bought = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)
+    assert bought["price"] == 3 * 10**15
+
+    v2 = tmp_path / "v2.csv"
+    v2.write_text("new,version\n")
+    assert "version 2 published" in run("new-version", str(ds), str(v2), "--title", "Owner's data, v2").stdout
+    shown = json.loads(run("--json", "show", str(ds), account=None).stdout)
+    assert shown["version"] == 2 and shown["manifest"]["title"] == "Owner's data, v2"
+
+    sales = json.loads(run("--json", "sales").stdout)
+    (sale,) = sales["sales"]
+    assert sale["licenceId"] == bought["licence_id"] and sale["state"] == "Pending"
+    assert sale["price"] == 3 * 10**15 and sale["fee"] == 3 * 10**15 * 250 // 10_000
+    assert "dataset" in run("sales").stdout
+
+    assert "offered to" in run("transfer", str(ds), DEV7).stdout
+    _one_line_error(run("accept", str(ds), account="dev:6", check=False), "NotPendingOwner")
+    assert "is yours" in run("accept", str(ds), account="dev:7").stdout
+    shown = json.loads(run("--json", "show", str(ds), account=None).stdout)
+    assert shown["owner"] == DEV7 and int(shown["agent"], 16) == 0  # the previous owner's agent is gone
+    _one_line_error(run("pause", str(ds), check=False), "is owned by")
+
+
+def _disputed(run, tmp_path, name):
+    ds = _publish(run, tmp_path, name=name)
+    lid = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)["licence_id"]
+    run("deliver", str(lid))
+    assert "data dispute opened" in run("dispute", str(lid), "--data", account="dev:4", home="buyer").stdout
+    return lid
+
+
+def test_data_disputes_end_by_ruling_and_by_default(run, tmp_path):
+    ruled = _disputed(run, tmp_path, "a.csv")
+    _one_line_error(run("rule", str(ruled), "--buyer-bps", "0", account="dev:6", check=False), "NotArbiter")
+    assert "the sale stands" in run("rule", str(ruled), "--buyer-bps", "0", account="dev:2").stdout
+    mine = run("licences", account="dev:4", home="buyer").stdout
+    assert any(ln.split()[0] == str(ruled) and "Settled" in ln for ln in mine.splitlines()), mine
+
+    split = _disputed(run, tmp_path, "b.csv")
+    assert "back and its bond" in run("rule", str(split), "--buyer-bps", "5000", account="dev:2").stdout
+
+    late = _disputed(run, tmp_path, "c.csv")
+    _one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "has until")
+    chain.sleep(14 * 86400 + 10)
+    chain.mine()
+    assert "the sale stands" in run("resolve-default", str(late), account="dev:6").stdout
+    _one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "not in a data dispute")
+    states = {ln.split()[0]: ln for ln in run("licences", account="dev:4", home="buyer").stdout.splitlines()}
+    assert "Settled" in states[str(late)] and "Resolved" in states[str(split)]

@@ -24,7 +24,7 @@ fi
 rm -f reports/coverage.json
 brownie test tests/test_admin.py tests/test_datasets.py tests/test_purchase.py tests/test_delivery.py \
   tests/test_licence_token.py tests/test_reentrancy.py tests/test_marketplace_attacks.py tests/test_lens.py \
-  ${COVERAGE_EXTRA_TESTS:-tests/test_pool.py} --network "$NETWORK" --coverage "$@" | grep -v "^    " || true
+  ${COVERAGE_EXTRA_TESTS-tests/test_pool.py} --network "$NETWORK" --coverage "$@" | grep -v "^    " || true
 python - <<'PY'
 """Per-contract statement and branch coverage from brownie's reports/coverage.json."""
 import json

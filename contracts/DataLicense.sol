@@ -27,11 +27,11 @@ import {KeyProof} from "./KeyProof.sol";
 /// The delivery slot `_delivery[licenceId]` by licence state:
 /// | state          | meaning                                                                 |
 /// |----------------|-------------------------------------------------------------------------|
-/// | Pending        | address of the current delivery key (rotation overwrites it and restarts the window) |
+/// | Pending        | (purchased version << 160) | address of the delivery key                  |
 /// | Delivered      | keccak256(rX, rY, W, keyHash, delivery key address): the escrowed delivery |
 /// | DataDisputed   | the same commitment                                                     |
 /// | Settled, Refunded, Resolved | cleared                                                    |
-/// `_bonds[licenceId]` is non-zero only in DataDisputed (the bond posted).
+/// `_disputes[licenceId]` is non-zero only in DataDisputed: (opened at << 96) | bond posted.
 contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -72,14 +72,14 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     mapping(uint256 datasetId => Dataset) private _datasets;
     mapping(uint256 termsId => Terms) private _terms;
     mapping(uint256 termsId => uint256) private _royaltyBps;
-    mapping(uint256 datasetId => bytes32) private _keyHash;
+    mapping(uint256 datasetId => mapping(uint256 version => bytes32)) private _keyHash;
     mapping(uint256 datasetId => address) private _agents;
     mapping(uint256 datasetId => address) private _pendingOwners;
     mapping(uint256 settingsId => Settings) private _settings;
 
     /// @dev See the state table above.
     mapping(uint256 licenceId => bytes32) private _delivery;
-    mapping(uint256 licenceId => uint256) private _bonds;
+    mapping(uint256 licenceId => uint256) private _disputes;
 
     mapping(uint256 assetId => address) private _assetAddress;
     mapping(address asset => uint256) private _assetSlot; // (assetId << 1) | allowed
@@ -126,7 +126,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         }
         uint32 termsId = _storeTerms(datasetId, termsRef, termsInput, 0);
         _datasets[datasetId] = Dataset({owner: msg.sender, termsId: termsId, sold: 0, version: 1});
-        _keyHash[datasetId] = keyHash;
+        _keyHash[datasetId][1] = keyHash;
         if (agent != address(0)) _agents[datasetId] = agent;
         emit DatasetPublished(datasetId, msg.sender, agent);
         emit VersionPublished(datasetId, 1, manifestCid, plaintextHash, keyHash);
@@ -140,7 +140,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         _checkVersion(manifestCid, keyHash);
         uint32 version = d.version + 1;
         d.version = version;
-        _keyHash[datasetId] = keyHash;
+        _keyHash[datasetId][version] = keyHash;
         emit VersionPublished(datasetId, version, manifestCid, plaintextHash, keyHash);
     }
 
@@ -250,15 +250,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         Licence storage l = _licences[licenceId];
         if (l.holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
         State state = l.state;
-        if (state == State.Refunded || state == State.Resolved) revert WrongState(licenceId, state);
-        address keyAddress = _checkDeliveryKey(keyX, keyY, msg.sender, msg.sender);
-        if (state == State.Pending) {
-            _delivery[licenceId] = bytes32(uint256(uint160(keyAddress)));
-            // A delivery built for the previous key now fails, yet its calldata (K wrapped to that key) is public:
-            // the seller's delivery window restarts, so a holder rotating in front of every delivery can delay it
-            // but never run out the window and take a refund.
-            l.stamp = uint40(block.timestamp);
+        // Not while Pending: a holder rotating in front of each delivery would read K from the reverted
+        // delivery's calldata and run out the window into a refund. The escrowed delivery never changes.
+        if (state == State.Pending || state == State.Refunded || state == State.Resolved) {
+            revert WrongState(licenceId, state);
         }
+        _checkDeliveryKey(keyX, keyY, msg.sender, msg.sender);
         emit DeliveryKeyRotated(licenceId, keyX, keyY);
     }
 
@@ -279,9 +276,11 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         uint256 deadline = uint256(l.stamp) + t.deliveryWindow;
         if (block.timestamp > deadline) revert TooLate(licenceId, deadline);
         _requireDeliverer(t.datasetId);
-        bytes32 current = _keyHash[t.datasetId];
-        if (keyHash != current) revert KeyCommitmentChanged(licenceId, current, keyHash);
-        address keyAddress = address(uint160(uint256(_delivery[licenceId])));
+        uint256 pending = uint256(_delivery[licenceId]);
+        // the escrowed delivery carries the key of the version the buyer bought, whatever was published since
+        bytes32 bought = _keyHash[t.datasetId][pending >> 160];
+        if (keyHash != bought) revert KeyCommitmentChanged(licenceId, bought, keyHash);
+        address keyAddress = address(uint160(pending));
         if (deliveryKey != keyAddress) revert DeliveryKeyChanged(licenceId, keyAddress, deliveryKey);
         if (!KeyProof.isUsableKey(uint256(rX), uint256(rY))) revert InvalidPoint();
         _delivery[licenceId] = _deliveryCommitment(rX, rY, wrappedKey, keyHash, keyAddress);
@@ -296,7 +295,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (state != State.Settled || !isValid(licenceId)) revert WrongState(licenceId, state);
         uint256 datasetId = _terms[_licences[licenceId].termsId].datasetId;
         _requireDeliverer(datasetId);
-        bytes32 current = _keyHash[datasetId];
+        bytes32 current = _keyHash[datasetId][_datasets[datasetId].version];
         if (keyHash != current) revert KeyCommitmentChanged(licenceId, current, keyHash);
         if (!KeyProof.isUsableKey(uint256(rX), uint256(rY))) revert InvalidPoint();
         emit KeyRedelivered(licenceId, rX, rY, wrappedKey, keyHash);
@@ -307,7 +306,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         Licence storage l = _licences[licenceId];
         if (l.holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
         _requireState(licenceId, l.state, State.Delivered);
-        _settle(licenceId, l, false);
+        _settle(licenceId, l, 0);
     }
 
     /// @inheritdoc IDataLicense
@@ -316,7 +315,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         _requireState(licenceId, l.state, State.Delivered);
         uint256 notBefore = uint256(l.stamp) + _terms[l.termsId].disputeWindow;
         if (block.timestamp <= notBefore) revert TooEarly(licenceId, notBefore + 1);
-        _settle(licenceId, l, false);
+        _settle(licenceId, l, 0);
     }
 
     /// @inheritdoc IDataLicense
@@ -335,7 +334,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
             keccak256(abi.encodePacked(KeyProof.unwrap(delivery.wrappedKey, s, licenceId))) == delivery.keyHash;
         emit KeyDisputeDecided(licenceId, keyCorrect);
         if (keyCorrect) {
-            _settle(licenceId, l, false);
+            _settle(licenceId, l, 0);
         } else {
             _refund(licenceId, l, 0);
         }
@@ -344,11 +343,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     /// @inheritdoc IDataLicense
     function disputeData(uint256 licenceId) external payable {
         Licence storage l = _openDispute(licenceId);
+        // an expired licence cannot be revived by a dispute (a ruling for the seller would restart its term)
+        if (!isValid(licenceId)) revert WrongState(licenceId, l.state);
         uint256 bond = _settings[l.settingsId].disputeBond;
         if (msg.value != bond) revert WrongBond(bond, msg.value);
-        if (bond != 0) _bonds[licenceId] = bond;
-        l.state = State.DataDisputed;
-        l.stamp = uint40(block.timestamp);
+        _disputes[licenceId] = (block.timestamp << 96) | bond;
+        l.state = State.DataDisputed; // the stamp keeps the delivery time: the term is extended, not restarted
         emit DataDisputed(licenceId, bond);
     }
 
@@ -358,12 +358,14 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (buyerBps > BPS) revert InvalidSplit(buyerBps);
         Licence storage l = _licences[licenceId];
         _requireState(licenceId, l.state, State.DataDisputed);
-        uint256 bond = _bonds[licenceId];
-        delete _bonds[licenceId];
+        uint256 dispute = _disputes[licenceId];
+        delete _disputes[licenceId];
+        uint256 bond = uint96(dispute);
         emit DataDisputeResolved(licenceId, buyerBps, false);
         if (buyerBps == 0) {
-            // The ruling is for the seller: the sale stands, the licence stays valid, the bond is forfeit.
-            _settle(licenceId, l, true);
+            // The ruling is for the seller: the sale stands, the licence stays valid for its term plus the time
+            // spent in dispute, the bond is forfeit.
+            _settle(licenceId, l, block.timestamp - (dispute >> 96));
             _credit(0, _datasets[_terms[l.termsId].datasetId].owner, bond);
             return;
         }
@@ -386,13 +388,13 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     function resolveDataByDefault(uint256 licenceId) external {
         Licence storage l = _licences[licenceId];
         _requireState(licenceId, l.state, State.DataDisputed);
-        uint256 notBefore = uint256(l.stamp) + ARBITER_WINDOW;
+        uint256 dispute = _disputes[licenceId];
+        uint256 notBefore = (dispute >> 96) + ARBITER_WINDOW;
         if (block.timestamp <= notBefore) revert TooEarly(licenceId, notBefore + 1);
-        uint256 bond = _bonds[licenceId];
-        delete _bonds[licenceId];
-        _credit(0, l.holder, bond);
+        delete _disputes[licenceId];
+        _credit(0, l.holder, uint96(dispute));
         emit DataDisputeResolved(licenceId, 0, true);
-        _settle(licenceId, l, true);
+        _settle(licenceId, l, block.timestamp - (dispute >> 96));
     }
 
     /// @inheritdoc IDataLicense
@@ -539,7 +541,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
             licenceId = ++_lastLicenceId;
         }
         _mint(licensee, licenceId, d.termsId, _settingsId);
-        _delivery[licenceId] = bytes32(uint256(uint160(keyAddress)));
+        _delivery[licenceId] = bytes32((uint256(d.version) << 160) | uint160(keyAddress));
         _emitPurchase(licenceId, p, licensee, payer, price);
     }
 
@@ -634,14 +636,14 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (block.timestamp > deadline) revert TooLate(licenceId, deadline);
     }
 
-    /// @dev Pay the seller (less the fee fixed at purchase). With `restartTerm` (after a ruling) the licence
-    /// term starts now.
-    function _settle(uint256 licenceId, Licence storage l, bool restartTerm) private {
+    /// @dev Pay the seller (less the fee fixed at purchase). After a data dispute ruled for the seller, the licence
+    /// term is extended by `extension`, the time spent in dispute.
+    function _settle(uint256 licenceId, Licence storage l, uint256 extension) private {
         Terms memory t = _terms[l.termsId];
         address payee = _datasets[t.datasetId].owner;
         uint256 fee = uint256(t.price) * _settings[l.settingsId].feeBps / BPS;
         l.state = State.Settled;
-        if (restartTerm) l.stamp = uint40(block.timestamp);
+        if (extension != 0) l.stamp += uint40(extension);
         delete _delivery[licenceId];
         unchecked {
             _owed[t.assetId][payee] += t.price - fee;

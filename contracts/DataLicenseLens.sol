@@ -25,7 +25,7 @@ contract DataLicenseLens {
     uint256 internal constant SLOT_PENDING_OWNERS = 16;
     uint256 internal constant SLOT_SETTINGS = 17;
     uint256 internal constant SLOT_DELIVERY = 18;
-    uint256 internal constant SLOT_BONDS = 19;
+    uint256 internal constant SLOT_DISPUTES = 19;
     uint256 internal constant SLOT_ASSET_ADDRESS = 20;
     uint256 internal constant SLOT_ASSET_SLOT = 21;
     uint256 internal constant SLOT_OWED = 22;
@@ -84,9 +84,14 @@ contract DataLicenseLens {
         return _load(_at(SLOT_ROYALTY, termsId));
     }
 
-    /// @notice Current key commitment keccak256(K) of a dataset.
+    /// @notice Current key commitment keccak256(K) of a dataset (its current version's).
     function keyHashOf(uint256 datasetId) external view returns (bytes32) {
-        return bytes32(_load(_at(SLOT_KEY_HASH, datasetId)));
+        return keyHashOfVersion(datasetId, dataset(datasetId).version);
+    }
+
+    /// @notice Key commitment of one version of a dataset.
+    function keyHashOfVersion(uint256 datasetId, uint256 version) public view returns (bytes32) {
+        return bytes32(_load(_at(uint256(_at(SLOT_KEY_HASH, datasetId)), version)));
     }
 
     /// @notice Delivery agent of a dataset (address(0): none).
@@ -105,15 +110,27 @@ contract DataLicenseLens {
         return bytes32(_load(_at(SLOT_DELIVERY, licenceId)));
     }
 
-    /// @notice Address of the current delivery key of a pending licence (address(0) in other states).
+    /// @notice Address of the delivery key of a pending licence (address(0) in other states).
     function pendingDeliveryKey(uint256 licenceId) external view returns (address) {
         if (licence(licenceId).state != IDataLicense.State.Pending) return address(0);
         return address(uint160(_load(_at(SLOT_DELIVERY, licenceId))));
     }
 
+    /// @notice The version a pending licence was bought for (its escrowed delivery carries that version's key;
+    /// 0 in other states).
+    function purchasedVersion(uint256 licenceId) external view returns (uint256) {
+        if (licence(licenceId).state != IDataLicense.State.Pending) return 0;
+        return _load(_at(SLOT_DELIVERY, licenceId)) >> 160;
+    }
+
     /// @notice Data-dispute bond held for a licence.
     function bondOf(uint256 licenceId) external view returns (uint256) {
-        return _load(_at(SLOT_BONDS, licenceId));
+        return uint96(_load(_at(SLOT_DISPUTES, licenceId)));
+    }
+
+    /// @notice When the data dispute of a licence was opened (0: none open).
+    function disputeOpenedAt(uint256 licenceId) external view returns (uint256) {
+        return _load(_at(SLOT_DISPUTES, licenceId)) >> 96;
     }
 
     /// @notice Platform settings number `settingsId` (fee and dispute bond).

@@ -107,13 +107,19 @@ class Agent:
         self.stats = AgentStats()
         self._served: dict[int, bool] = {}
         self._why: dict[int, str] = {}
-        self._key_hashes: dict[int, bytes] = {}
+        self._key_hashes: dict[tuple[int, int], bytes] = {}
 
     def _check_journal(self) -> None:
         """A journal belongs to one chain (id and genesis), one contract and one agent key: refuse any other."""
         genesis = self.c.w3.eth.get_block(0)["hash"].to_0x_hex()
         mine = {"version": JOURNAL_VERSION, "chainId": str(self.c.chain_id), "genesis": genesis,
                 "contract": self.c.address, "agent": self.me}
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(jobs)").fetchall()}
+        if not {"block", "block_hash", "nonce", "signed_at", "attempts"} <= columns:
+            raise ConfigError(
+                f"the agent journal {self.db_path} was written by an older version of the agent (for the v1 "
+                "marketplace): move it aside and start a new one (--db)"
+            )
         have = dict(self.db.execute("SELECT name, value FROM meta").fetchall())
         if not have:
             self.db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", list(mine.items()))
@@ -381,7 +387,7 @@ class Agent:
         mined_nonce = w3.eth.get_transaction_count(self.me, "latest")
         nonce = max(mined_nonce, w3.eth.get_transaction_count(self.me, "pending"))
         tx = self.c.tx
-        self._key_hashes: dict[int, bytes] = {}  # current key commitment per dataset, for this run
+        self._key_hashes: dict[tuple[int, int], bytes] = {}  # key commitment per dataset version, for this run
         canonical: dict[int, str | None] = {}
         for start in range(0, len(todo), batch_size):
             if self.stopping:
@@ -429,21 +435,23 @@ class Agent:
         self._await_signed()
 
     def _call_for(self, kind: str, lid: int, dataset_id: int, kx: bytes | None, ky: bytes | None) -> Any:
-        """The delivery, wrapped to the key the licence names now (checked on chain before signing)."""
-        if dataset_id not in self._key_hashes:  # one look-up per dataset and run
-            self._key_hashes[dataset_id] = self.c.market.key_hash(dataset_id)
+        """The delivery, wrapped to the key the licence names on chain now (checked before signing), carrying
+        the key of the version bought (a delivery) or of the current version (a redelivery)."""
         key = (kx, ky) if kx is not None and ky is not None else None
         if kind == "deliver":
-            named = self.c.market.pending_delivery_key(lid)
-            if key is None or named is None or named.lower() != "0x" + keywrap.point_address(*key).hex():
-                latest = self.c.delivery_keys(lid)[-1]  # rotated since the purchase
-                key = (latest["x"], latest["y"])
-                if named is None or named.lower() != "0x" + keywrap.point_address(*key).hex():
-                    raise ChainError(f"licence {lid}: the delivery key on chain is {named}, not one it named")
+            pending = self.c.market.pending_delivery(lid)
+            if pending is None:
+                raise ChainError(f"licence {lid} is no longer pending")
+            named, version = pending
+            if key is None or named.lower() != "0x" + keywrap.point_address(*key).hex():
+                raise ChainError(f"licence {lid}: the delivery key on chain is {named}, not the purchase's")
         else:
-            latest = self.c.delivery_keys(lid)[-1]
+            latest = self.c.delivery_keys(lid)[-1]  # after a transfer or a rotation: the key named last
             key = (latest["x"], latest["y"])
-        return self.c.delivery_call(lid, kind == "redeliver", dataset_id, key, self._key_hashes[dataset_id])
+            version = self.c.market.dataset(dataset_id).version
+        if (dataset_id, version) not in self._key_hashes:  # one look-up per dataset version and run
+            self._key_hashes[(dataset_id, version)] = self.c.market.key_hash(dataset_id, version)
+        return self.c.delivery_call(lid, kind == "redeliver", dataset_id, key, self._key_hashes[(dataset_id, version)])
 
     def counts(self) -> dict[str, int]:
         return {f"{k}:{s}": n for k, s, n in self.db.execute(

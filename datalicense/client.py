@@ -767,7 +767,12 @@ class Client:
             latest = self.delivery_keys(licence_id)[-1]
             key = (latest["x"], latest["y"])
         if key_hash is None:
-            key_hash = self.market.key_hash(dataset_id)
+            if redeliver:
+                key_hash = self.market.key_hash(dataset_id)  # the current version's
+            else:  # the escrowed delivery carries the version the buyer bought
+                pending = self.market.pending_delivery(licence_id)
+                bought = pending[1] if pending else int(self._purchase_event(licence_id)["args"]["version"])
+                key_hash = self.market.key_hash(dataset_id, bought)
         r = keywrap.derive_r(self.seller_secret(), self.chain_id, self.address, licence_id, key_hash)
         wrap = keywrap.wrap_key(self.content_key(dataset_id, key_hash), licence_id, key[0], key[1], r)
         if redeliver:
@@ -811,26 +816,37 @@ class Client:
         return content_key, d["keyHash"]
 
     def unwrap(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes]:
-        """(content key, key commitment) of the newest version this licence has a good key for: the escrowed
-        delivery first (always checked), then deliveries of newer versions of the licence's own dataset; a
-        delivery that does not open its commitment is ignored."""
+        """(content key, key commitment) of the newest version this licence has a good key for."""
+        content_key, key_hash, _version = self.best_key(licence_id, private_key)
+        return content_key, key_hash
+
+    def best_key(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes, int]:
+        """(content key, key commitment, version) of the newest version this licence has a good key for: the
+        escrowed delivery first (always checked; it carries the version bought), then deliveries of newer versions
+        of the licence's own dataset, each matched to the version that was current when it was made; a delivery
+        that does not open its commitment is ignored."""
         content_key, key_hash = self.escrowed_key(licence_id, private_key)
         dataset_id = self.market.dataset_of(licence_id)
+        bought = int(self._purchase_event(licence_id)["args"]["version"])
         versions = self._versions(dataset_id)
-        rank = {v["keyHash"]: int(n) for n, v in versions.items()}
-        best = rank.get("0x" + key_hash.hex(), 0)
+        if versions.get(str(bought), {}).get("keyHash") != "0x" + key_hash.hex():
+            raise IntegrityError(f"the escrowed delivery of licence {licence_id} is not for version {bought} it bought")
+        best = bought
         keys = self.delivery_keys(licence_id)
         for d in self.deliveries(licence_id):
-            newer = rank.get("0x" + d["keyHash"].hex(), 0)
-            if d["escrowed"] or newer <= best:
+            if d["escrowed"]:
+                continue
+            # the version current at the delivery's block (a reused commitment cannot point at an older version)
+            at = max((int(n) for n, v in versions.items() if v.get("block", 0) <= d["block"]), default=0)
+            if at <= best or versions[str(at)]["keyHash"] != "0x" + d["keyHash"].hex():
                 continue
             try:
                 k, _ = self._open_delivery(licence_id, d, keys, private_key)
             except (ConfigError, keywrap.KeyWrapError):
                 continue
             if keccak(k) == d["keyHash"]:
-                content_key, key_hash, best = k, d["keyHash"], newer
-        return content_key, key_hash
+                content_key, key_hash, best = k, d["keyHash"], at
+        return content_key, key_hash, best
 
     def _versions(self, dataset_id: int) -> dict[str, dict[str, Any]]:
         self.index.update()
@@ -861,17 +877,18 @@ class Client:
         if info.state in ("Delivered", "Settled") and not info.valid:
             raise ChainError(f"licence {licence_id} expired at {info.expires_at} (unix time): buy a new one")
         escrowed_key, escrowed_hash = self.escrowed_key(licence_id, private_key)
+        bought = info.version
         if info.state == "Delivered":
-            content_key, key_hash = escrowed_key, escrowed_hash  # what escrow is bound to is what gets verified
+            # what escrow is bound to (the version bought) is what gets verified before confirming
+            content_key, key_hash, number = escrowed_key, escrowed_hash, bought
         else:
-            content_key, key_hash = self.unwrap(licence_id, private_key)
+            content_key, key_hash, number = self.best_key(licence_id, private_key)
         versions = self._versions(info.dataset_id)
-        version = next((dict(v, version=int(n)) for n, v in versions.items() if v["keyHash"] == "0x" + key_hash.hex()),
-                       None)
-        if version is None:
+        version = dict(versions.get(str(number), {}), version=number)
+        if version.get("keyHash") != "0x" + key_hash.hex():
             raise IntegrityError(
-                f"dataset {info.dataset_id} has no version with key commitment 0x{key_hash.hex()}: nothing was "
-                "written and nothing confirmed"
+                f"dataset {info.dataset_id} version {number} does not carry key commitment 0x{key_hash.hex()}: "
+                "nothing was written and nothing confirmed"
             )
         manifest = parse(self.storage.cat_bytes(version["manifestCid"]))
         if manifest.plaintext_sha256 != version["plaintextHash"][2:]:
@@ -899,7 +916,7 @@ class Client:
                     "nothing was written; open a data dispute with `datalicense dispute --data`"
                 )
         confirmed = None
-        if confirm and info.state == "Delivered" and info.holder == account.address and key_hash == escrowed_hash:
+        if confirm and info.state == "Delivered" and info.holder == account.address and number == bought:
             confirmed = self.tx.send(self.contract.functions.confirm(licence_id), what="confirm").tx_hash
         return FetchResult(licence_id, str(dest), size, digest.hex(), confirmed)
 

@@ -57,7 +57,7 @@ SLOT_AGENTS = 15
 SLOT_PENDING_OWNERS = 16
 SLOT_SETTINGS = 17
 SLOT_DELIVERY = 18
-SLOT_BONDS = 19
+SLOT_DISPUTES = 19
 SLOT_ASSET_ADDRESS = 20
 SLOT_ASSET_SLOT = 21
 SLOT_OWED = 22
@@ -181,8 +181,11 @@ class Market:
     def asset_address(self, asset_id: int) -> str:
         return ZERO if asset_id == 0 else _address(self.word(self.at(SLOT_ASSET_ADDRESS, asset_id)))
 
-    def key_hash(self, dataset_id: int) -> bytes:
-        return self.word(self.at(SLOT_KEY_HASH, dataset_id)).to_bytes(32, "big")
+    def key_hash(self, dataset_id: int, version: int | None = None) -> bytes:
+        """Key commitment of a version of a dataset (default: its current version)."""
+        if version is None:
+            version = self.dataset(dataset_id).version
+        return self.word(self.at(self.at(SLOT_KEY_HASH, dataset_id), version)).to_bytes(32, "big")
 
     def agent_of(self, dataset_id: int) -> str:
         return _address(self.word(self.at(SLOT_AGENTS, dataset_id)))
@@ -190,11 +193,22 @@ class Market:
     def delivery_record(self, licence_id: int) -> bytes:
         return self.word(self.at(SLOT_DELIVERY, licence_id)).to_bytes(32, "big")
 
-    def pending_delivery_key(self, licence_id: int) -> str | None:
-        """Address of the key a pending licence's delivery must be made to (None unless Pending)."""
+    def pending_delivery(self, licence_id: int) -> tuple[str, int] | None:
+        """(address of the key, version bought) a pending licence's delivery must be made to; None unless Pending."""
         if self.licence(licence_id).state != State.PENDING:
             return None
-        return _address(self.word(self.at(SLOT_DELIVERY, licence_id)))
+        w = self.word(self.at(SLOT_DELIVERY, licence_id))
+        return _address(w), w >> 160
+
+    def pending_delivery_key(self, licence_id: int) -> str | None:
+        """Address of the key a pending licence's delivery must be made to (None unless Pending)."""
+        pending = self.pending_delivery(licence_id)
+        return None if pending is None else pending[0]
+
+    def dispute(self, licence_id: int) -> tuple[int, int]:
+        """(bond, opened at) of an open data dispute; (0, 0) if none."""
+        w = self.word(self.at(SLOT_DISPUTES, licence_id))
+        return _bits(w, 0, 96), w >> 96
 
     def dataset_of(self, licence_id: int) -> int:
         return self.terms(self.licence(licence_id).terms_id).dataset_id

@@ -61,9 +61,9 @@ interface IDataLicense {
     }
 
     /// @notice A licence (one storage slot; the ERC-721 holder is its first field).
-    /// @dev `stamp` is the purchase or last rotation time (Pending), the delivery time (Delivered, and Settled by confirmation or
-    /// after the window), the dispute time (DataDisputed), the ruling time (Settled by a ruling, Resolved) or the
-    /// refund time (Refunded). The licence term runs from `stamp` in the Delivered and Settled states.
+    /// @dev `stamp` is the purchase time (Pending), the delivery time (Delivered, DataDisputed, Settled; moved
+    /// later by the time spent in a data dispute ruled for the seller), the ruling time (Resolved) or the refund
+    /// time (Refunded). The licence term runs from `stamp` in the Delivered and Settled states.
     struct Licence {
         address holder;
         uint32 termsId;
@@ -253,7 +253,8 @@ interface IDataLicense {
     error DeliveryKeyIsAccount(address account);
     /// @notice The delivered point R is not a usable secp256k1 point.
     error InvalidPoint();
-    /// @notice The delivery names a key commitment other than the dataset's current one.
+    /// @notice The delivery names a key commitment other than the one it must carry (the bought version's, or for
+    /// a redelivery the current version's).
     error KeyCommitmentChanged(uint256 licenceId, bytes32 currentKeyHash, bytes32 namedKeyHash);
     /// @notice The delivery names a delivery key other than the licence's current one.
     error DeliveryKeyChanged(uint256 licenceId, address currentKey, address namedKey);
@@ -341,17 +342,16 @@ interface IDataLicense {
     /// `Purchase` (192 bytes); the value must be exactly the price.
     function tokenFallback(address from, uint256 value, bytes calldata data) external returns (bool);
 
-    /// @notice The holder names a new one-time delivery key (after a transfer, or a lost key). Before delivery
-    /// the escrowed delivery will go to it and the seller's delivery window restarts (a delivery built for the old
-    /// key fails, though its calldata is public); after delivery, later deliveries go to it. The escrowed delivery
-    /// never changes.
+    /// @notice The holder of a delivered or settled licence names a new one-time delivery key (after a transfer,
+    /// or a lost key): later deliveries (of newer versions) go to it. Refused while Pending (a rotation in front of
+    /// the delivery would make it fail after its calldata revealed K). The escrowed delivery never changes.
     function rotateDeliveryKey(uint256 licenceId, bytes32 keyX, bytes32 keyY) external;
 
     // -------------------------------------------------------------- delivery
 
-    /// @notice Deliver the content key wrapped to the licence's delivery key: R = r*G and
-    /// W = K xor keccak256(address(r*P), licenceId). Names the delivery key's address and the key commitment
-    /// it carries; reverts if either is no longer current.
+    /// @notice Deliver the content key of the version the buyer bought, wrapped to the licence's delivery key:
+    /// R = r*G and W = K xor keccak256(address(r*P), licenceId). Names the delivery key's address and the key
+    /// commitment it carries; reverts unless they are the licence's key and the bought version's commitment.
     function deliverKey(uint256 licenceId, address deliveryKey, bytes32 keyHash, bytes32 rX, bytes32 rY, bytes32 wrappedKey)
         external;
 

@@ -9,7 +9,7 @@ import sqlite3
 import pyrage
 import pytest
 
-from datalicense import Client, ConfigError, keywrap
+from datalicense import ChainError, Client, ConfigError, keywrap
 from datalicense.agent import Agent
 from datalicense.chain import connect, load_account
 from datalicense.manifest import Manifest, now, parse
@@ -203,26 +203,63 @@ def test_already_published_means_owned_by_this_account_on_this_chain(make, tmp_p
     assert seller.market.dataset(second.dataset_id).owner == seller.account.address
 
 
-def test_a_rotation_in_front_of_a_delivery_is_delivered_again_to_the_new_key(make, tmp_path):
-    """The holder rotates its key while the agent's delivery is in flight: the delivery reverts on chain
-    (DeliveryKeyChanged) and the agent builds it again for the key the licence names now."""
+def test_a_rotation_in_front_of_a_delivery_is_refused(make, tmp_path):
+    """A holder rotating its key in front of each delivery made it revert (its calldata revealing K to the
+    holder's old key) and then ran out the window into a refund. Rotation is refused while Pending; the agent
+    delivers to the purchase key."""
     seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
     pub = _publish(seller, tmp_path, "rot\n", agent_c.account.address)
     lid = buyer.buy(pub.dataset_id).licence_id
-    agent = Agent(agent_c, tmp_path / "agent.sqlite")
-    agent.scan()
-    key = buyer.delivery_keys(lid)[-1]
-    stale = agent_c.delivery_call(lid, key=(key["x"], key["y"]))  # built for the purchase key
-    buyer.rotate_key(lid)  # mined first
-    raw, tx_hash = agent_c.tx.sign(stale, nonce=agent_c.w3.eth.get_transaction_count(agent_c.account.address),
-                                   gas=120_000)
-    agent.db.execute("UPDATE jobs SET state='signed', raw_tx=?, tx_hash=?, signed_at=? WHERE licence_id=?",
-                     (raw, tx_hash, 1e12, lid))
-    assert agent._broadcast(raw) == ""  # mined, and reverted
-    stats = agent.run(once=True)
-    assert agent_c.w3.eth.get_transaction_receipt(tx_hash)["status"] == 0  # the stale delivery reverted
-    agent.run(once=True)
-    assert stats.delivered == 1 and len(_delivered_to(seller, lid)) == 1
+    nonce = buyer.w3.eth.get_transaction_count(buyer.account.address)
+    with pytest.raises(ChainError, match="WrongState"):
+        buyer.rotate_key(lid)
+    assert buyer.w3.eth.get_transaction_count(buyer.account.address) == nonce
+    assert Agent(agent_c, tmp_path / "agent.sqlite").run(once=True).delivered == 1
     out = tmp_path / "rot.csv"
     buyer.fetch(lid, out)
     assert out.read_text() == "rot\n"
+
+
+def test_a_version_published_after_the_purchase_is_not_what_escrow_delivers(make, tmp_path):
+    """The seller publishes junk as a new version after the purchase and delivers: before the fix escrow was
+    bound to the junk version and the client confirmed it. The escrowed delivery carries the version bought."""
+    seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
+    pub = _publish(seller, tmp_path, "good\n", agent_c.account.address)
+    lid = buyer.buy(pub.dataset_id).licence_id
+    seller.publish_version(pub.dataset_id, _write(tmp_path / "junk.csv", "junk\n"), title="junk")
+    assert Agent(agent_c, tmp_path / "agent.sqlite").run(once=True).delivered == 1
+    out = tmp_path / "got.csv"
+    res = buyer.fetch(lid, out)
+    assert out.read_text() == "good\n" and res.confirmed_tx
+
+
+def test_a_reused_key_commitment_does_not_point_fetch_at_an_older_version(make, tmp_path):
+    """The seller publishes version 2 reusing version 1's key commitment: the buyer of version 2 gets version 2
+    (what it bought), never version 1 found by the commitment."""
+    seller, buyer = make(3), make(4, "buyer")
+    pub = _publish(seller, tmp_path, "v1\n", "0x" + "00" * 20)
+    v1 = buyer._versions(pub.dataset_id)["1"]
+    # version 2: same key, different content, encrypted by hand to the same recipient
+    from datalicense import agecrypt
+
+    key = seller.content_key(pub.dataset_id, bytes.fromhex(v1["keyHash"][2:]))
+    plain = b"v2 for real\n"
+    enc = tmp_path / "v2.age"
+    enc.write_bytes(pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(agecrypt.recipient_of(key))]))
+    cid = seller.storage.add_file(enc)
+    sha = hashlib.sha256(plain).hexdigest()
+    m = Manifest("v2", "", "text/plain", len(plain), sha, cid, enc.stat().st_size, agecrypt.recipient_of(key),
+                 "0x" + "11" * 32, seller.account.address, now())
+    seller.tx.send(seller.contract.functions.publishVersion(
+        pub.dataset_id, cid_to_bytes(seller.storage.add_bytes(m.to_json())), bytes.fromhex(sha),
+        bytes.fromhex(v1["keyHash"][2:])))
+    lid = buyer.buy(pub.dataset_id).licence_id
+    seller.deliver(lid)
+    out = tmp_path / "got.txt"
+    buyer.fetch(lid, out)
+    assert out.read_bytes() == plain
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path

@@ -365,19 +365,10 @@ def withdraw(c: Ctx, asset: str, to: str | None) -> None:
 @click.option("--holder", default=None, help="Another holder's address (default: your account).")
 @pass_ctx
 def licences(c: Ctx, holder: str | None) -> None:
-    """Your licences, with state and expiry."""
-    import datetime
+    """Your licences: dataset title, state, validity and the next deadline that matters to you."""
+    from .cli_owner import licences_view
 
-    items = c.client.licences(holder)
-
-    def expiry(i: Any) -> str:
-        if i.expires_at == 0:
-            return "perpetual" if i.state in ("Delivered", "Settled") else "-"
-        return datetime.datetime.fromtimestamp(i.expires_at, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-    rows = [f"{i.licence_id:>5}  dataset {i.dataset_id:<5} {i.state:<12} {'valid' if i.valid else 'not valid':<9} "
-            f"expires {expiry(i):<22} {i.price_text}" for i in items]
-    c.out([i.as_dict() for i in items], "\n".join(rows) if rows else "no licences")
+    c.out(*licences_view(c, c.client.licences(holder)))
 
 
 @cli.group()

@@ -252,3 +252,51 @@ def register(cli: click.Group, Ctx: type) -> None:
 
 def _when(ts: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+
+
+def licences_view(c: Any, items: list[Any]) -> tuple[list[dict[str, Any]], str]:
+    """`licences`: each licence with its dataset's title, state, and the next deadline that matters to the buyer
+    (when a refund becomes possible, when the dispute window closes, when the arbiter must rule, when it
+    expires)."""
+    from .market import State
+
+    client = c.client
+    titles: dict[int, str] = {}
+    try:
+        client.index.update()
+        cids = {}
+        for i in items:
+            rec = client.index.datasets.get(str(i.dataset_id), {})
+            v = rec.get("versions", {}).get(str(rec.get("version", 0)))
+            if v:
+                cids[i.dataset_id] = v["manifestCid"]
+        found = client.index.manifests_for(list(cids.values())) if cids else {}
+        for ds, cid in cids.items():
+            rec = found.get(cid, {})
+            titles[ds] = rec.get("manifest", {}).get("title", "") or f"({rec.get('error', 'no manifest')})"
+    except Exception:  # noqa: BLE001 - titles are a courtesy: the licences are listed without them
+        pass
+    data, rows = [], []
+    for i in items:
+        lic = client.market.licence(i.licence_id)
+        t = client.market.terms(lic.terms_id)
+        if lic.state == State.PENDING:
+            what, at = "refund possible from", lic.stamp + t.delivery_window + 1
+        elif lic.state == State.DELIVERED:
+            what, at = "dispute window closes", lic.stamp + t.dispute_window
+        elif lic.state == State.DATA_DISPUTED:
+            what, at = "arbiter rules by", lic.stamp + ARBITER_WINDOW
+        elif lic.state == State.SETTLED:
+            what, at = ("expires", i.expires_at) if i.expires_at else ("perpetual", 0)
+        else:
+            what, at = "", 0
+        nxt = f"{what} {_when(at)}" if at else what or "-"
+        title = titles.get(i.dataset_id, "")
+        data.append({**i.as_dict(), "title": title, "next": what, "nextAt": at})
+        from .textsafe import escape
+
+        shown = escape(title)
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        rows.append(f"{i.licence_id:>5}  dataset {i.dataset_id:<5} {i.state:<12} {'valid' if i.valid else 'not valid':<9} "
+                    f"{nxt:<38} {i.price_text:<14} {shown}")
+    return data, "\n".join(rows) if rows else "no licences"

@@ -62,6 +62,8 @@ def test_owner_lifecycle_from_the_terminal(run, tmp_path):
     assert "on sale again" in run("resume", str(ds)).stdout
     bought = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)
     assert bought["price"] == 3 * 10**15
+    mine = run("licences", account="dev:4", home="buyer").stdout
+    assert "Pending" in mine and "refund possible from" in mine and "Owner's data" in mine
 
     v2 = tmp_path / "v2.csv"
     v2.write_text("new,version\n")
@@ -87,6 +89,7 @@ def _disputed(run, tmp_path, name):
     ds = _publish(run, tmp_path, name=name)
     lid = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)["licence_id"]
     run("deliver", str(lid))
+    assert "dispute window closes" in run("licences", account="dev:4", home="buyer").stdout
     assert "data dispute opened" in run("dispute", str(lid), "--data", account="dev:4", home="buyer").stdout
     return lid
 
@@ -102,6 +105,8 @@ def test_data_disputes_end_by_ruling_and_by_default(run, tmp_path):
     assert "back and its bond" in run("rule", str(split), "--buyer-bps", "5000", account="dev:2").stdout
 
     late = _disputed(run, tmp_path, "c.csv")
+    mine = json.loads(run("--json", "licences", account="dev:4", home="buyer").stdout)
+    assert {i["licence_id"]: i["next"] for i in mine}[late] == "arbiter rules by"
     _one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "has until")
     chain.sleep(14 * 86400 + 10)
     chain.mine()

@@ -220,9 +220,12 @@ def show(c: Ctx, dataset_id: int) -> None:
         f"dataset {d.dataset_id}: {escape(m.get('title', '?'))}" if m else
         f"dataset {d.dataset_id}: ({escape(d.manifest_error)})",
         f"  {escape(m.get('description', ''))}" if m.get("description") else "",
-        f"  owner        {c.addr(d.owner)}",
+        f"  owner        {c.addr(d.owner)}" + (" (a revenue pool: its contributors share the sales)"
+                                                   if d.owner_is_pool else ""),
         f"  agent        {c.addr(d.agent) if int(d.agent, 16) else 'none (the owner delivers keys)'}",
         f"  price        {d.price_text} ({d.status})",
+        f"  fee and bond platform fee {(d.fee_bps or 0) / 100:g}% of the price, data-dispute bond "
+        f"{c.client.amount_text(d.dispute_bond or 0, '0x' + '00' * 20)} (fixed when you buy)",
         f"  licence      {term}, {'transferable' if d.transferable else 'soulbound'}",
         f"  sold         {d.sold}{' of ' + str(d.supply_cap) if d.supply_cap else ''}",
         f"  windows      delivery {d.delivery_window / 3600:g} h, dispute {d.dispute_window / 3600:g} h",

@@ -156,6 +156,9 @@ class DatasetInfo:
     title: str = ""
     media_type: str = ""
     size: int | None = None  # plaintext bytes, from the manifest
+    owner_is_pool: bool | None = None  # a contract (RevenuePool) owns it (None: not read, in listings)
+    fee_bps: int | None = None  # platform fee and data-dispute bond of a purchase now (None: not read)
+    dispute_bond: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -603,6 +606,9 @@ class Client:
         info.delivery_window, info.dispute_window = t.delivery_window, t.dispute_window
         info.transferable, info.terms_ref = bool(t.flags & TermsFlag.TRANSFERABLE), terms_rec.get("termsRef", "")
         info.agent = self.market.agent_of(dataset_id)
+        settings = self.market.current_settings()
+        info.fee_bps, info.dispute_bond = settings.fee_bps, settings.dispute_bond
+        info.owner_is_pool = bool(self.w3.eth.get_code(info.owner))
         return info
 
     def _index_info(self, dataset_id: int, rec: dict[str, Any], manifests: dict[str, dict[str, Any]]) -> DatasetInfo:

@@ -44,7 +44,9 @@ def _publish(run, tmp_path, name="d.csv", title="Owner's data", price="0.002"):
 
 def test_owner_lifecycle_from_the_terminal(run, tmp_path):
     ds = _publish(run, tmp_path)
-    assert "none (the owner delivers keys)" in run("show", str(ds), account=None).stdout
+    shown = run("show", str(ds), account=None).stdout
+    assert "none (the owner delivers keys)" in shown
+    assert "platform fee 2.5% of the price, data-dispute bond 0.001 RBTC" in shown and "revenue pool" not in shown
 
     assert f"agent {AGENT}" in run("set-agent", str(ds), AGENT).stdout
     assert AGENT in run("show", str(ds), account=None).stdout

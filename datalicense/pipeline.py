@@ -13,6 +13,7 @@ while pyrage decrypts, and the plaintext is hashed and written by a third thread
 from __future__ import annotations
 
 import hashlib
+import io
 import queue
 import threading
 from typing import Any, BinaryIO, Callable
@@ -71,32 +72,29 @@ class _Hasher:
         return self.sha256.digest()
 
 
-class _BlockReader:
-    """What pyrage reads: the source in BLOCK-sized reads (GIL released), each block also queued for hashing."""
+class _HashingRaw(io.RawIOBase):
+    """The source as a raw stream that queues every block it reads for hashing. Wrapped in a BufferedReader of
+    BLOCK bytes, so pyrage's many small reads (8 KiB) are served in C and this runs once per block."""
 
     def __init__(self, src: BinaryIO, hasher: _Hasher):
         self._src = src
         self._hasher = hasher
-        self._block = memoryview(b"")
-        self._pos = 0
         self.error: OSError | None = None
 
-    def read(self, n: int = -1) -> bytes:
-        if self._pos >= len(self._block):
-            try:
-                block = self._src.read(BLOCK)
-            except OSError as exc:
-                self.error = exc
-                raise
-            if not block:
-                return b""
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        try:
+            block = self._src.read(len(buf))
+        except OSError as exc:
+            self.error = exc
+            raise
+        n = len(block)
+        if n:
+            buf[:n] = block
             self._hasher.put(block)
-            self._block, self._pos = memoryview(block), 0
-        if n is None or n < 0:
-            n = len(self._block) - self._pos
-        piece = self._block[self._pos:self._pos + n]
-        self._pos += len(piece)
-        return bytes(piece)
+        return n
 
 
 def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: str = "data",
@@ -106,7 +104,8 @@ def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: s
     Returns (plaintext size, plaintext SHA-256, ciphertext CID, ciphertext size)."""
     recipient = pyrage.x25519.Recipient.from_str(agecrypt.recipient_of(content_key))
     hasher = _Hasher(progress=progress)
-    reader = _BlockReader(src, hasher)
+    raw = _HashingRaw(src, hasher)
+    reader = io.BufferedReader(raw, buffer_size=BLOCK)
     try:
         with storage.open_add(pin=True, name=name) as add:
             try:
@@ -114,8 +113,8 @@ def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: s
             except Exception as exc:  # pyrage wraps what its reader and writer raised: report the cause
                 if add.error is not None:
                     raise add.error from exc
-                if reader.error is not None:
-                    raise ConfigError(f"cannot read the file being published: {reader.error}") from exc
+                if raw.error is not None:
+                    raise ConfigError(f"cannot read the file being published: {raw.error}") from exc
                 raise
             digest = hasher.close()
             cid = add.finish()
@@ -128,8 +127,9 @@ def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: s
     return hasher.size, digest, cid, add.size
 
 
-class _Prefetch:
-    """Reads the next pieces of a download on a thread while the caller decrypts the previous ones."""
+class _Prefetch(io.RawIOBase):
+    """Reads the next pieces of a download on a thread while the caller decrypts the previous ones (wrapped in a
+    BufferedReader, so pyrage's 8 KiB reads are served in C)."""
 
     def __init__(self, src: Any, depth: int = QUEUE):
         self._src = src
@@ -152,10 +152,13 @@ class _Prefetch:
         except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
             self._q.put((b"", exc))
 
-    def read(self, n: int = -1) -> bytes:
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
         if self._pos >= len(self._buf):
             if self._eof:
-                return b""
+                return 0
             chunk, exc = self._q.get()
             if exc is not None:
                 self._eof = True
@@ -163,13 +166,12 @@ class _Prefetch:
                 raise exc
             if not chunk:
                 self._eof = True
-                return b""
+                return 0
             self._buf, self._pos = memoryview(chunk), 0
-        if n is None or n < 0:
-            n = len(self._buf) - self._pos
-        piece = self._buf[self._pos:self._pos + n]
-        self._pos += len(piece)
-        return bytes(piece)
+        n = min(len(buf), len(self._buf) - self._pos)
+        buf[:n] = self._buf[self._pos:self._pos + n]
+        self._pos += n
+        return n
 
     def close(self) -> None:
         self._stop.set()
@@ -178,29 +180,21 @@ class _Prefetch:
                 self._q.get(timeout=0.05)
             except queue.Empty:
                 pass
+        super().close()
 
 
-class _Gather:
-    """pyrage's output gathered into BLOCK-sized pieces for the hashing/writing thread."""
+class _ToHasher(io.RawIOBase):
+    """pyrage's output, gathered by a BufferedWriter into BLOCK-sized pieces, for the hashing/writing thread."""
 
     def __init__(self, hasher: _Hasher):
         self._hasher = hasher
-        self._buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
 
     def write(self, data: Any) -> int:
-        self._buf += data
-        if len(self._buf) >= BLOCK:
-            self._hasher.put(bytes(self._buf))
-            self._buf = bytearray()
+        self._hasher.put(bytes(data))
         return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def end(self) -> None:
-        if self._buf:
-            self._hasher.put(bytes(self._buf))
-            self._buf = bytearray()
 
 
 def decrypt_verify(src: Any, dst: BinaryIO, content_key: bytes,
@@ -210,22 +204,25 @@ def decrypt_verify(src: Any, dst: BinaryIO, content_key: bytes,
     what was written); a broken download raises the StorageError of the stream."""
     identity = pyrage.x25519.Identity.from_str(agecrypt.identity_string(content_key))
     hasher = _Hasher(sink=dst.write, progress=progress)
-    reader = _Prefetch(src)
-    out = _Gather(hasher)
+    prefetch = _Prefetch(src)
+    reader = io.BufferedReader(prefetch, buffer_size=BLOCK)
+    out = io.BufferedWriter(_ToHasher(hasher), buffer_size=BLOCK)
     try:
         pyrage.decrypt_io(reader, out, [identity])
-        out.end()
-    except pyrage.DecryptError as exc:
-        if reader.error is not None:  # the download broke, not the data
-            raise reader.error from exc
-        raise IntegrityError(
-            f"the ciphertext does not decrypt with the delivered key ({exc}): the data on IPFS was tampered "
-            "with or the key is wrong; no output was written. Open a dispute with `datalicense dispute`"
-        ) from exc
-    except StorageError:
+        out.flush()
+    except Exception as exc:  # pyrage wraps what its reader and writer raised: report the cause
+        if prefetch.error is not None:  # the download broke, not the data
+            raise prefetch.error from exc
+        if hasher.error is not None:  # writing the output failed (a full disk)
+            raise hasher.error from exc
+        if isinstance(exc, pyrage.DecryptError):
+            raise IntegrityError(
+                f"the ciphertext does not decrypt with the delivered key ({exc}): the data on IPFS was tampered "
+                "with or the key is wrong; no output was written. Open a dispute with `datalicense dispute`"
+            ) from exc
         raise
     finally:
-        reader.close()
+        prefetch.close()
         digest = hasher.close() if hasher.error is None else b""
     if hasher.error is not None:
         raise hasher.error

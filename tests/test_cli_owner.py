@@ -3,7 +3,6 @@ terms for future sales, pauses and resumes, publishes a new version, sees its sa
 in two steps; data disputes end by the arbiter's ruling and by default after the arbiter's deadline."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -15,13 +14,24 @@ DEV7 = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 
 
 @pytest.fixture
-def run(kubo, market, tmp_path):
+def run(kubo, market, tmp_path, monkeypatch, capsys):
+    """The `datalicense` entry point (main: one-line errors, exit codes), run in this process to spare a Python
+    start-up per command; the chain and Kubo are the real ones."""
+    from datalicense import cli
+
     def run(*args, account="dev:3", check=True, home="home"):
-        env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=kubo.api_multiaddr)
-        cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address]
-        if account:
-            cmd += ["--account", account]
-        p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env, timeout=300)
+        monkeypatch.setenv("DATALICENSE_HOME", str(tmp_path / home))
+        monkeypatch.setenv("DATALICENSE_IPFS_API", kubo.api_multiaddr)
+        argv = ["datalicense", "--address", market.address] + (["--account", account] if account else []) + list(args)
+        monkeypatch.setattr(sys, "argv", argv)
+        capsys.readouterr()
+        code = 0
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        p = subprocess.CompletedProcess(argv, code, out, err)
         if check:
             assert p.returncode == 0, p.stderr
         assert "Traceback" not in p.stderr

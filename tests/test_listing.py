@@ -3,7 +3,6 @@ datasets whose manifest is unreachable, too large, not JSON or of the wrong sche
 and never break the others (a publisher can put any CID on chain)."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -18,14 +17,24 @@ MISSING_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # s
 
 
 @pytest.fixture
-def run(kubo, market, tmp_path):
+def run(kubo, market, tmp_path, monkeypatch, capsys):
+    """The `datalicense` entry point run in this process (the chain and Kubo are the real ones)."""
+    from datalicense import cli
+
     def run(*args, account="dev:3", check=True, home="home"):
-        env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=kubo.api_multiaddr,
-                   DATALICENSE_MANIFEST_TIMEOUT="5")
-        cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address]
-        if account:
-            cmd += ["--account", account]
-        p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env, timeout=300)
+        monkeypatch.setenv("DATALICENSE_HOME", str(tmp_path / home))
+        monkeypatch.setenv("DATALICENSE_IPFS_API", kubo.api_multiaddr)
+        monkeypatch.setenv("DATALICENSE_MANIFEST_TIMEOUT", "5")
+        argv = ["datalicense", "--address", market.address] + (["--account", account] if account else []) + list(args)
+        monkeypatch.setattr(sys, "argv", argv)
+        capsys.readouterr()
+        code = 0
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        p = subprocess.CompletedProcess(argv, code, out, err)
         if check:
             assert p.returncode == 0, p.stderr
             assert "Traceback" not in p.stderr

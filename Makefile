@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing
+.PHONY: setup test demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing bench-pool
 
 setup:
 	@tools/setup.sh
@@ -44,3 +44,6 @@ bench-listing: setup
 
 bench-gateway: setup
 	python bench/gateway.py $${ROUNDS:-5} $${SIZE_KIB:-1024}
+
+bench-pool: setup
+	python bench/pool_million.py $${CONTRIBUTORS:-1000000}

@@ -83,6 +83,8 @@ contract RevenuePool is ReentrancyGuard {
     address public pendingCurator;
 
     mapping(uint256 epoch => Epoch) internal _epochs;
+    // Written member by member through `_pots[e][a].field` and storage references, which Slither does not count.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 epoch => mapping(address asset => Pot)) internal _pots;
     /// @dev claimed (bits 0-127) | frozen entitlement (128-253) | REVOKED | SETTLED
     mapping(uint256 epoch => mapping(address asset => mapping(address account => uint256))) internal _records;
@@ -192,6 +194,9 @@ contract RevenuePool is ReentrancyGuard {
     ) external onlyCurator nonReentrant returns (uint256 id) {
         if (datasetId != 0) revert DatasetExists(datasetId);
         if (terms.asset != asset) revert AssetChange(asset, terms.asset);
+        // The id exists only once the marketplace has assigned it (another publish may come first): it is written
+        // after the call. The marketplace is immutable and trusted, and the function is nonReentrant.
+        // slither-disable-next-line reentrancy-no-eth
         id = market.publish(manifestCid, plaintextHash, keyHash, termsRef, terms, agent);
         datasetId = id.toUint32();
         emit DatasetAttached(id, terms.asset);
@@ -263,13 +268,21 @@ contract RevenuePool is ReentrancyGuard {
 
     /// @notice Take epoch `epoch_`'s rounding dust in `asset_`: what provably nobody can claim any more.
     function sweepDust(uint256 epoch_, address asset_) external onlyCurator nonReentrant {
-        uint256 amount = sweepable(epoch_, asset_);
+        _checkAsset(asset_);
+        uint256 owed = epoch_ == epoch ? _accrue(asset_) : 0;
+        uint256 amount = _sweepable(epoch_, asset_);
         if (amount == 0) revert NothingToClaim(msg.sender);
         Pot storage p = _pots[epoch_][asset_];
         p.swept += uint128(amount);
         held[asset_] -= amount;
         emit DustSwept(epoch_, asset_, amount);
-        _pay(asset_, amount);
+        _pull(asset_, owed);
+        if (asset_ == address(0)) {
+            (bool ok,) = msg.sender.call{value: amount}(""); // the curator
+            if (!ok) revert PaymentFailed(msg.sender, amount);
+        } else {
+            IERC20(asset_).safeTransfer(msg.sender, amount);
+        }
     }
 
     /// @notice Take a token that is neither the pool's asset nor RBTC (a stray transfer, a royalty in another
@@ -322,7 +335,13 @@ contract RevenuePool is ReentrancyGuard {
             emit Claimed(epoch_, asset_, msg.sender, amount);
         }
         _pull(asset_, owed);
-        if (amount != 0) _pay(asset_, amount);
+        if (amount == 0) return;
+        if (asset_ == address(0)) {
+            (bool ok,) = msg.sender.call{value: amount}(""); // the proven contributor
+            if (!ok) revert PaymentFailed(msg.sender, amount);
+        } else {
+            IERC20(asset_).safeTransfer(msg.sender, amount);
+        }
     }
 
     /// @notice Revoke consent: keep what was earned so far in the current epoch, earn nothing after.
@@ -377,14 +396,11 @@ contract RevenuePool is ReentrancyGuard {
 
     /// @notice Rounding dust of `epoch_` in `asset_` that provably no contributor can claim: what was credited
     /// less the most the active contributors not yet paid in full can still be owed, less what was paid in full,
-    /// frozen by revocations or swept. Only for a closed epoch, or one whose every contributor revoked.
-    function sweepable(uint256 epoch_, address asset_) public view returns (uint256) {
-        Epoch memory e = _epochs[epoch_];
-        if (e.root == bytes32(0)) revert UnknownEpoch(epoch_);
-        if (epoch_ == epoch && e.activeWeight != 0) revert EpochOpen(epoch_);
-        Pot memory p = _pots[epoch_][asset_];
-        uint256 unsettled = Math.mulDiv(e.activeWeight - p.settledWeight, p.acc, ACC);
-        return p.credited - unsettled - p.settledAmount - p.frozen - p.swept;
+    /// frozen by revocations or swept. Only for a closed epoch, or one whose every contributor revoked (then what
+    /// reached the pool and is not credited yet counts too: it can only go to the curator).
+    function sweepable(uint256 epoch_, address asset_) external view returns (uint256 amount) {
+        amount = _sweepable(epoch_, asset_);
+        if (epoch_ == epoch && (asset_ == asset || asset_ == address(0))) amount += pending(asset_);
     }
 
     /// @notice (claimed, frozen entitlement, revoked, paid in full after close) of an account.
@@ -482,6 +498,15 @@ contract RevenuePool is ReentrancyGuard {
         if (h != root) revert NotInTree(account, weight);
     }
 
+    function _sweepable(uint256 epoch_, address asset_) private view returns (uint256) {
+        Epoch memory e = _epochs[epoch_];
+        if (e.root == bytes32(0)) revert UnknownEpoch(epoch_);
+        if (epoch_ == epoch && e.activeWeight != 0) revert EpochOpen(epoch_);
+        Pot memory p = _pots[epoch_][asset_];
+        uint256 unsettled = Math.mulDiv(e.activeWeight - p.settledWeight, p.acc, ACC);
+        return p.credited - unsettled - p.settledAmount - p.frozen - p.swept;
+    }
+
     function _checkAsset(address asset_) private view {
         if (asset_ != asset && asset_ != address(0)) revert NotPoolAsset(asset_);
     }
@@ -498,7 +523,7 @@ contract RevenuePool is ReentrancyGuard {
         if (_records[e][a][account] & REVOKED != 0) revert AlreadyRevoked(account);
         uint256 owedA = _accrue(a);
         _freeze(e, a, account, weight);
-        uint256 owedR;
+        uint256 owedR = 0;
         if (a != address(0)) {
             owedR = _accrue(address(0));
             _freeze(e, address(0), account, weight);
@@ -532,13 +557,12 @@ contract RevenuePool is ReentrancyGuard {
         if (inflow == 0) return owed;
         held[asset_] = accounted + inflow;
         uint256 e = epoch;
-        Pot storage p = _pots[e][asset_];
-        p.credited = (p.credited + inflow).toUint128();
+        _pots[e][asset_].credited = (_pots[e][asset_].credited + inflow).toUint128();
         uint256 active = _epochs[e].activeWeight;
-        uint256 acc = p.acc;
+        uint256 acc = _pots[e][asset_].acc;
         if (active != 0) {
             acc += inflow * ACC / active;
-            p.acc = acc;
+            _pots[e][asset_].acc = acc;
         }
         emit RevenueIn(e, asset_, inflow, acc);
     }
@@ -548,13 +572,4 @@ contract RevenuePool is ReentrancyGuard {
         if (owed != 0) market.withdraw(asset_, address(this));
     }
 
-    /// @dev Pay `amount` of `asset_` to the caller (a proven contributor, or the curator).
-    function _pay(address asset_, uint256 amount) private {
-        if (asset_ == address(0)) {
-            (bool ok,) = msg.sender.call{value: amount}("");
-            if (!ok) revert PaymentFailed(msg.sender, amount);
-        } else {
-            IERC20(asset_).safeTransfer(msg.sender, amount);
-        }
-    }
 }

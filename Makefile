@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing bench-pool
+.PHONY: setup test demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing bench-pool web bench-web
 
 setup:
 	@tools/setup.sh
@@ -47,3 +47,10 @@ bench-gateway: setup
 
 bench-pool: setup
 	python bench/pool_million.py $${CONTRIBUTORS:-1000000}
+
+# The web page on localhost (the local stack or --network NAME); open the address it prints
+web: setup
+	datalicense web --port $${PORT:-8600}
+
+bench-web: setup
+	python bench/web_fetch.py $${SIZE_MIB:-256}

@@ -281,3 +281,21 @@ def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack
     page.click("#pools button.revoke")
     page.wait_for_function("() => document.querySelector('#app').innerText.includes('consent revoked')")
     assert pool.record(1, "0x" + "00" * 20, contributor)[2] is True
+
+
+def test_a_revert_is_shown_as_one_line_and_nothing_is_sent(page_for, stack, tmp_path, market):
+    """The seller changes the terms after the buyer opened the page: the purchase's simulation reverts and the page
+    shows the CLI's one-line message, not revert data; the wallet sends nothing."""
+    from conftest import terms
+
+    ds = _publish(stack, tmp_path, "Traffic counts", b"road,count\nA1,5\n")
+    page, wallet = page_for(4)
+    page.click("a:text-is('Traffic counts')")
+    page.wait_for_selector("#buy")
+    market.setTerms(ds, keccak(b"other terms"), terms(price=2 * 10**15, duration=86400),
+                    {"from": stack["seller"].account.address})
+    page.click("#buy")
+    page.wait_for_selector("#error:not([hidden])")
+    message = page.inner_text("#error")
+    assert message.startswith("TermsChanged: the terms of dataset") and "0x" not in message, message
+    assert wallet.sent == []

@@ -60,6 +60,7 @@ class Web:
         # request at a time
         self.lock = threading.Lock()
         self.manifests: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._listing: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
         routes = [
             Route("/api/config", self.config),
             Route("/api/datasets", self.datasets),
@@ -136,8 +137,13 @@ class Web:
     def datasets(self, request: Request) -> Response:
         q = request.query_params.get("q", "").strip().lower()
         with self.lock:
-            self.client.index.update()
-            rows = [self._summary(int(i)) for i in sorted(self.client.index.datasets, key=int)]
+            # recomputed on a new block, or after 30 s (a manifest the node could not find may turn up), not per
+            # request
+            key = (self.client.w3.eth.block_number, int(time.monotonic() // 30))
+            if self._listing is None or self._listing[0] != key:
+                self.client.index.update()
+                self._listing = (key, [self._summary(int(i)) for i in sorted(self.client.index.datasets, key=int)])
+            rows = self._listing[1]
         if q:
             rows = [r for r in rows if q in f"{r['id']} {r['title']} {r['description']} {r['owner']}".lower()]
         return JSONResponse({"datasets": rows})
@@ -192,6 +198,8 @@ class Web:
                 deadline = lic.stamp + t.dispute_window
             out = info.as_dict()
             out.update({"price": str(info.price), "keys": keys, "deliveries": deliveries, "deadline": deadline,
+                        "disputeBond": str(c.market.settings(lic.settings_id).dispute_bond),
+                        "disputeBondText": c.amount_text(c.market.settings(lic.settings_id).dispute_bond, ZERO),
                         "now": int(w3.eth.get_block("latest")["timestamp"])})
         return JSONResponse(out)
 

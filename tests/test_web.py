@@ -299,3 +299,36 @@ def test_a_revert_is_shown_as_one_line_and_nothing_is_sent(page_for, stack, tmp_
     message = page.inner_text("#error")
     assert message.startswith("TermsChanged: the terms of dataset") and "0x" not in message, message
     assert wallet.sent == []
+
+
+def _tab_to(page, condition: str, presses: int = 30) -> None:
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(condition):
+            return
+    raise AssertionError(f"never reached with Tab: {condition}")
+
+
+def test_keyboard_only_buy_and_a_data_dispute(page_for, stack, tmp_path):
+    """Search, open and buy with the keyboard alone; after delivery the buyer opens a data dispute (with the
+    licence's bond) for the arbiter."""
+    _publish(stack, tmp_path, "Parking sensors", b"bay,free\n1,0\n")
+    page, wallet = page_for(4)
+    _tab_to(page, "document.activeElement.id === 'search'")
+    page.keyboard.type("Parking")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('caption').textContent.includes('Parking')")
+    _tab_to(page, "document.activeElement.textContent === 'Parking sensors'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#buy")
+    _tab_to(page, "document.activeElement.id === 'buy'")
+    page.keyboard.press("Enter")
+    _state(page, "Pending")
+    lid = int(page.inner_text("h1").split()[-1])
+    assert Agent(stack["agent"], tmp_path / "agent.sqlite").run(once=True).delivered == 1
+    _state(page, "Delivered")
+    assert "bond 0.001 RBTC" in page.inner_text("#dispute-data")
+    page.click("#dispute-data")
+    _state(page, "DataDisputed")
+    assert stack["seller"].market.licence(lid).state == State.DATA_DISPUTED
+    assert wallet.sent[-1]["value"] == 10**15

@@ -196,6 +196,14 @@ async function licencePage(id) {
     buttons.push(fetchBtn);
   }
   if (lic.state === 'Delivered' && mine) {
+    const dataBtn = h('button', { type: 'button', id: 'dispute-data' },
+      `The data is not as described (data dispute, bond ${lic.disputeBondText})`);
+    dataBtn.addEventListener('click', () => act(dataBtn, async () => {
+      await wallet.send({ data: calls.disputeData(lic.licence_id), value: BigInt(lic.disputeBond) }, status);
+      status(`data dispute opened for licence ${lic.licence_id}: the arbiter decides`);
+      route();
+    }));
+    buttons.push(dataBtn);
     const disputeBtn = h('button', { type: 'button', id: 'dispute' }, 'Prove the key is wrong (key dispute)');
     disputeBtn.addEventListener('click', () => act(disputeBtn, () => disputeKey(lic)));
     buttons.push(disputeBtn);

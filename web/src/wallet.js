@@ -45,6 +45,7 @@ export const calls = {
   buy: (datasetId, termsId, version, licensee, x, y) =>
     calldata('buy((uint256,uint256,uint256,address,bytes32,bytes32))', datasetId, termsId, version, licensee, x, y),
   confirm: (licenceId) => calldata('confirm(uint256)', licenceId),
+  disputeData: (licenceId) => calldata('disputeData(uint256)', licenceId),
   disputeKey: (licenceId, p, rX, rY, wrapped, keyHash) =>
     calldata('disputeKey(uint256,uint256,(bytes32,bytes32,bytes32,bytes32))', licenceId, p, rX, rY, wrapped, keyHash),
   withdraw: (asset, to) => calldata('withdraw(address,address)', asset, to),

@@ -179,17 +179,21 @@ def list_(c: Ctx, text: str | None, owner: str | None, min_price: str | None, ma
           asset: str | None) -> None:
     """List datasets for sale: title, media type, size, price, state, sales and owner."""
     items = c.client.datasets(text=text, owner=owner, min_price=min_price, max_price=max_price, asset=asset)
+    if c.as_json:
+        c.out([d.as_dict() for d in items], "")
+        return
     rows = []
+    owners: dict[str, str] = {}  # one checksum per owner, not per row
     for d in items:
         if d.manifest_error:
             what = f"({_clip(d.manifest_error, 70)})"
         else:
             what = f"{_clip(d.title, 36):<36}  {_clip(d.media_type, 24):<24} {_size(d.size):>9}"
         rows.append(f"{d.dataset_id:>5}  {what}  {d.price_text:>14}  {d.status:<8} v{d.version}  sold {d.sold}"
-                    f"{'/' + str(d.supply_cap) if d.supply_cap else ''}  {c.addr(d.owner)}")
+                    f"{'/' + str(d.supply_cap) if d.supply_cap else ''}  "
+                    f"{owners.setdefault(d.owner, c.addr(d.owner)) if d.owner not in owners else owners[d.owner]}")
     filtered = any(v is not None for v in (text, owner, min_price, max_price, asset))
-    c.out([d.as_dict() for d in items], "\n".join(rows) if rows else
-          ("no dataset matches" if filtered else "no datasets yet"))
+    c.out([], "\n".join(rows) if rows else ("no dataset matches" if filtered else "no datasets yet"))
 
 
 def _clip(text: str, width: int) -> str:

@@ -314,7 +314,13 @@ class Web:
         if not page.exists():
             return Response("the page is not built: run `make setup` (or tools/web-build.sh)\n", status_code=503,
                             media_type="text/plain")
-        return FileResponse(page, headers={"Cache-Control": "no-store"})
+        # the page runs only its own bundle and talks only to this server and the IPFS gateway: text from manifests
+        # is never markup, and this policy makes that hold even if a bug let some through
+        csp = (f"default-src 'self'; script-src 'self'; connect-src 'self' {self.gateway_url}; "
+               "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+               "frame-ancestors 'none'; form-action 'self'")
+        return FileResponse(page, headers={"Cache-Control": "no-store", "Content-Security-Policy": csp,
+                                           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
 
     # ---------------------------------------------------------------------------------------------- run
 

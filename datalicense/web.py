@@ -296,6 +296,7 @@ class Web:
                     w, total = weights.get(sale["version"], (0, 1))
                     sale.update({"toPool": str(to_pool), "yourShare": str(to_pool * w // max(total, 1))})
                 pools.append({"address": address, "datasetId": dataset_id, "epoch": int(f.epoch().call()),
+                              "revocationDigest": _hex(f.revocationDigest(who).call()),
                               "title": self._summary(dataset_id)["title"] if dataset_id else "",
                               "rows": rows, "sales": sales})
         return JSONResponse({"address": who, "pools": pools, "currency": c.currency})

@@ -264,7 +264,7 @@ def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack
     deliver(market, lid, Published(ds, content_key, keccak(content_key)), key, accounts[5])
     market.confirm(lid, {"from": accounts[4]})
 
-    page, _ = page_for(7)
+    page, wallet = page_for(7)
     page.goto(stack["url"] + "/#/pools")
     page.click("#app button")  # connect
     page.wait_for_selector("#pools button.claim")
@@ -281,6 +281,23 @@ def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack
     page.click("#pools button.revoke")
     page.wait_for_function("() => document.querySelector('#app').innerText.includes('consent revoked')")
     assert pool.record(1, "0x" + "00" * 20, contributor)[2] is True
+
+    # the other contributor signs a revocation without gas; the curator sends it from its own page
+    wallet.use(account_private_key(other))
+    wallet.connected = False
+    page.reload()
+    page.click("#app button")
+    sent = len(wallet.sent)
+    page.click("#pools button.sign-revocation")
+    signed = page.input_value("textarea.signed-revocation")
+    assert len(wallet.sent) == sent  # signing costs the contributor nothing
+    wallet.use(account_private_key(curator))
+    page.reload()
+    page.wait_for_selector("#revocation-input")
+    page.fill("#revocation-input", signed)
+    page.click("#send-revocation")
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('consent of')")
+    assert pool.record(1, "0x" + "00" * 20, other)[2] is True
 
 
 def test_a_revert_is_shown_as_one_line_and_nothing_is_sent(page_for, stack, tmp_path, market):

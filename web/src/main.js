@@ -364,7 +364,16 @@ async function poolsPage() {
           status('consent revoked: the next version of the dataset must leave your records out');
           route();
         }));
-        cells[4] = h('span', {}, 'consent given ', revokeBtn);
+        const signBtn = h('button', { type: 'button', class: 'sign-revocation' }, 'Sign a revocation (no gas)');
+        signBtn.addEventListener('click', () => act(signBtn, async () => {
+          await wallet.ready();
+          const signature = await wallet.request('personal_sign', [p.revocationDigest, wallet.account]);
+          const text = JSON.stringify({ pool: p.address, account: wallet.account, weight: r.weight, proof: r.proof, signature });
+          signBtn.replaceWith(h('label', {}, 'Signed revocation: give it to anyone (the curator) to send ',
+            h('textarea', { readonly: true, rows: 3, cols: 60, class: 'signed-revocation' }, text)));
+          status('revocation signed: anyone can send it with "Send a signed revocation"');
+        }));
+        cells[4] = h('span', {}, 'consent given ', revokeBtn, ' ', signBtn);
       }
       return cells;
     });
@@ -378,8 +387,20 @@ async function poolsPage() {
         p.sales.map((s) => [`#${s.licenceId}`, when(s.time), h('code', {}, s.licensee), s.priceText, s.state,
           amount(s.toPool), amount(s.yourShare)])));
   });
+  const input = h('textarea', { id: 'revocation-input', rows: 3, cols: 60 });
+  const sendBtn = h('button', { type: 'button', id: 'send-revocation' }, 'Send');
+  sendBtn.addEventListener('click', () => act(sendBtn, async () => {
+    let r;
+    try { r = JSON.parse(input.value); } catch { throw new Error('that is not a signed revocation (JSON from "Sign a revocation")'); }
+    await wallet.send({ to: r.pool, data: calls.revokeConsentFor(r.account, r.weight, r.proof, r.signature) }, status);
+    status(`consent of ${r.account} revoked`);
+    route();
+  }));
   app.replaceChildren(h('h1', {}, 'My pools'),
-    sections.length ? h('div', { id: 'pools' }, sections) : h('p', { id: 'pools' }, 'Your account is in no pool.'));
+    sections.length ? h('div', { id: 'pools' }, sections) : h('p', { id: 'pools' }, 'Your account is in no pool.'),
+    h('section', { 'aria-labelledby': 'relay-h' }, h('h2', { id: 'relay-h' }, 'Send a signed revocation'),
+      h('p', {}, h('label', { for: 'revocation-input' }, "A contributor's signed revocation (you pay the gas)")),
+      input, ' ', sendBtn));
 }
 
 // ------------------------------------------------------------------------------------------------- router

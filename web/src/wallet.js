@@ -37,6 +37,21 @@ function calldataWithArray(signature, words, array) {
   return calldata(signature, ...words, offset, array.length, ...array);
 }
 
+/** revokeConsentFor(address,uint256,bytes32[],bytes): two dynamic arguments after two static ones. */
+function revokeConsentForData(account, weight, proof, signature) {
+  const sig = hexToBytes(signature);
+  const sigWords = [];
+  for (let i = 0; i < sig.length; i += 32) {
+    const w = new Uint8Array(32);
+    w.set(sig.slice(i, i + 32));
+    sigWords.push(w);
+  }
+  const first = 32 * 4;
+  const second = first + 32 * (1 + proof.length);
+  return '0x' + bytesToHex(concat(selector('revokeConsentFor(address,uint256,bytes32[],bytes)'),
+    ...[account, weight, first, second, proof.length, ...proof, sig.length].map(word), ...sigWords));
+}
+
 export const topic = (signature) => '0x' + bytesToHex(keccak_256(enc.encode(signature)));
 export const LICENCE_PURCHASED = topic(
   'LicencePurchased(uint256,uint256,address,address,uint256,uint256,uint256,bytes32,bytes32)');
@@ -51,6 +66,7 @@ export const calls = {
   withdraw: (asset, to) => calldata('withdraw(address,address)', asset, to),
   claim: (epoch, asset, weight, proof) =>
     calldataWithArray('claim(uint256,address,uint256,bytes32[])', [epoch, asset, weight], proof),
+  revokeConsentFor: revokeConsentForData,
   revokeConsent: (weight, proof) => calldataWithArray('revokeConsent(uint256,bytes32[])', [weight], proof),
 };
 

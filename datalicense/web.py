@@ -215,30 +215,32 @@ class Web:
             licences = [self._sale(lg) for lg in self._purchases(licensee=who)]
             owned = [int(i) for i, d in c.index.datasets.items() if str(d.get("owner", "")).lower() == who.lower()]
             datasets = []
+            ev = c.contract.events
+            outcomes = ([lg for lg in ev.LicenceSettled().get_logs(from_block=c.deploy_block)],
+                        [lg for lg in ev.LicenceRefunded().get_logs(from_block=c.deploy_block)]) if owned else ([], [])
             for ds in sorted(owned):
                 summary = self._summary(ds)
                 sales = [self._sale(lg) for lg in self._purchases(datasetId=ds)]
                 summary["sales"] = sales
-                summary["flow"] = self._flow(sales)
+                summary["flow"] = self._flow(sales, *outcomes)
                 summary["pendingDelivery"] = [s["licenceId"] for s in sales if s["state"] == "Pending"]
                 datasets.append(summary)
             owed = c.market.balance_owed(ZERO, who)
         return JSONResponse({"address": who, "licences": licences, "datasets": datasets, "owed": str(owed),
                              "owedText": c.amount_text(owed, ZERO), "currency": c.currency})
 
-    def _flow(self, sales: list[dict[str, Any]]) -> dict[str, Any]:
+    def _flow(self, sales: list[dict[str, Any]], settled: list[Any], refunded: list[Any]) -> dict[str, Any]:
         """Where the money of a dataset's sales went: paid in, to the owner, fees, refunded, still in escrow; and
-        the cumulative series over time (one point per event)."""
+        the cumulative series over time (one point per event). `settled`, `refunded`: all such logs."""
         ids = {s["licenceId"] for s in sales}
-        ev = self.client.contract.events
         points: list[tuple[int, int, str, int]] = [(s["block"], s["time"], "paid", int(s["price"])) for s in sales]
         if ids:
-            for lg in ev.LicenceSettled().get_logs(from_block=self.client.deploy_block):
+            for lg in settled:
                 if int(lg["args"]["licenceId"]) in ids:
                     t = int(self.client.w3.eth.get_block(lg["blockNumber"])["timestamp"])
                     points.append((lg["blockNumber"], t, "owner", int(lg["args"]["sellerAmount"])))
                     points.append((lg["blockNumber"], t, "fee", int(lg["args"]["fee"])))
-            for lg in ev.LicenceRefunded().get_logs(from_block=self.client.deploy_block):
+            for lg in refunded:
                 if int(lg["args"]["licenceId"]) in ids:
                     t = int(self.client.w3.eth.get_block(lg["blockNumber"])["timestamp"])
                     points.append((lg["blockNumber"], t, "refunded", int(lg["args"]["amount"])))

@@ -104,6 +104,16 @@ def register(cli: click.Group, Ctx: type) -> None:
               f"dataset {dataset_id}: terms {after.terms_id}, {after.price_text} ({after.status}), for future sales: "
               f"{_tx_line(r)}\n  to buy: datalicense buy {dataset_id} --terms {after.terms_id} --version {after.version}")
 
+    @cli.command(name="set-price")
+    @click.argument("dataset_id", type=int)
+    @click.argument("price")
+    @click.pass_context
+    def set_price(ctx: click.Context, dataset_id: int, price: str) -> None:
+        """Change the price of a dataset you own for future sales (the rest of its terms stay): set-terms --price."""
+        ctx.invoke(set_terms, dataset_id=dataset_id, price=price, asset=None, duration_days=None, perpetual=False,
+                   cap=None, delivery_hours=None, dispute_hours=None, transferable=None, royalty_bps=None,
+                   terms_file=None)
+
     def _flag(name: str, method: str, done: str, help_text: str) -> None:
         @cli.command(name=name, help=help_text)
         @click.argument("dataset_id", type=int)

@@ -67,6 +67,10 @@ def test_owner_lifecycle_from_the_terminal(run, tmp_path):
     shown = json.loads(run("--json", "show", str(ds), account=None).stdout)
     assert shown["price"] == 3 * 10**15 and shown["supply_cap"] == 5 and shown["terms_id"] == 2
     assert shown["duration"] == 30 * 86400  # what was not given stays
+    assert "0.0025 RBTC" in run("set-price", str(ds), "0.0025").stdout
+    shown = json.loads(run("--json", "show", str(ds), account=None).stdout)
+    assert shown["price"] == 25 * 10**14 and shown["supply_cap"] == 5 and shown["terms_id"] == 3
+    run("set-price", str(ds), "0.003")
 
     assert "paused" in run("pause", str(ds)).stdout
     _one_line_error(run("buy", str(ds), account="dev:4", home="buyer", check=False), "SalesClosed")

@@ -6,6 +6,7 @@ Publish side (plaintext file -> CID):
   ours              the publish path (datalicense.pipeline.encrypt_and_add, as Client._upload runs it): pyrage
                     encrypts straight into Kubo's add request while a second thread hashes the plaintext
   reference         `age -r R < file | ipfs add --cid-version 1 -Q`
+  reference + hash  the same with the plaintext's SHA-256 beside it (`tee >(sha256sum)`), which a publish needs
   raw ipfs add      `ipfs add --cid-version 1 -Q file` (the plaintext: no encryption)
   pyrage alone      pyrage.encrypt_io from the file to /dev/null (no hashing, no upload)
 Fetch side (CID -> verified plaintext):
@@ -13,6 +14,7 @@ Fetch side (CID -> verified plaintext):
                     safefile.atomic_output: download, decryption and hashing+writing on three threads, fsync)
   ours, no file     the same into /dev/null, to compare like for like with the reference
   reference         `ipfs cat CID | age -d -i KEY | sha256sum`
+  reference, file   the same writing the plaintext to a file too (`| tee out | sha256sum`; no fsync)
   raw ipfs cat      `ipfs cat CID > /dev/null`
 
 Every measurement is repeated ROUNDS times (default 3), interleaved, on a machine other work may share; the
@@ -147,6 +149,10 @@ def main() -> None:
             ref = b.shell(f"age -r {recipient} < {plain} | {ipfs} add --cid-version 1 -Q")
             runs.setdefault("ref_add", []).append(ref)
             b.forget(ref["stdout"])
+            ref_sha = b.shell(f"set -o pipefail; tee >(sha256sum > /dev/null) < {plain} | age -r {recipient} | "
+                              f"{ipfs} add --cid-version 1 -Q")
+            runs.setdefault("ref_add_sha", []).append(ref_sha)
+            b.forget(ref_sha["stdout"])
             runs.setdefault("encrypt", []).append(b.child("encrypt", plain, key))
             pub = b.child("publish", plain, key)
             runs.setdefault("our_add", []).append(pub)
@@ -154,6 +160,9 @@ def main() -> None:
             runs.setdefault("raw_cat", []).append(b.shell(f"{ipfs} cat {cid} > /dev/null"))
             ref_cat = b.shell(f"set -o pipefail; {ipfs} cat {cid} | age -d -i {ident} | sha256sum")
             runs.setdefault("ref_cat", []).append(ref_cat)
+            runs.setdefault("ref_cat_file", []).append(b.shell(
+                f"set -o pipefail; {ipfs} cat {cid} | age -d -i {ident} | tee {tmp / 'ref.out'} | sha256sum"))
+            (tmp / "ref.out").unlink()
             runs.setdefault("our_cat_null", []).append(b.child("fetch-null", plain, key, cid, csize))
             runs.setdefault("our_cat", []).append(b.child("fetch", plain, key, cid, csize))
             ok = ok and ref_cat["stdout"].split()[0] == _sha256(plain)
@@ -180,11 +189,13 @@ def main() -> None:
     rows = [
         ("publish: ours (encrypt into the add request, hash beside)", "our_add", "ref_add"),
         ("publish: reference `age -r R < f \\| ipfs add --cid-version 1 -Q`", "ref_add", None),
+        ("publish: reference + plaintext SHA-256 (`tee >(sha256sum) < f \\| age \\| ipfs add`)", "ref_add_sha", None),
         ("publish: raw `ipfs add --cid-version 1` (no encryption)", "raw_add", None),
         ("pyrage encryption alone (file to /dev/null)", "encrypt", None),
         ("fetch: ours (download, decrypt, hash, write + fsync)", "our_cat", "ref_cat"),
         ("fetch: ours into /dev/null", "our_cat_null", "ref_cat"),
         ("fetch: reference `ipfs cat \\| age -d -i K \\| sha256sum`", "ref_cat", None),
+        ("fetch: reference writing the file (`… \\| age -d \\| tee out \\| sha256sum`, no fsync)", "ref_cat_file", None),
         ("fetch: raw `ipfs cat > /dev/null`", "raw_cat", None),
     ]
     print(f"\nData path, {size_mib} MiB file, one local Kubo, {os.cpu_count()} cores, median of {rounds} rounds "

@@ -510,12 +510,14 @@ def _rpc_message(body: bytes, status: int) -> str:
 class AddStream:
     """File-like writer over one streamed `POST /api/v0/add` (multipart body, chunked transfer encoding).
 
-    Writes are gathered into BATCH-byte pieces and sent as they come, so the daemon chunks, hashes and stores
-    while the caller is still producing (encrypting) the rest. `finish()` ends the body and returns the CID;
+    Writes are gathered into BATCH-byte pieces and sent by a thread as they come, so the daemon chunks, hashes
+    and stores while the caller is still producing (encrypting) the rest, and the caller never waits on the
+    socket while fewer than QUEUE pieces are in flight. `finish()` ends the body and returns the CID;
     a daemon that goes away or refuses mid-way is a StorageError, and nothing is retried (the bytes are gone).
     """
 
     BATCH = 1 << 20
+    QUEUE = 8  # pieces waiting for the socket at most (memory: QUEUE * BATCH)
 
     def __init__(self, storage: Storage, conn: http.client.HTTPConnection, boundary: str):
         self._storage = storage
@@ -526,6 +528,7 @@ class AddStream:
         self.cid = ""
         self.error: StorageError | None = None  # what broke the upload (also when a caller wrapped it)
         self._closed = False
+        self._thread: Any = None
 
     @classmethod
     def _open(cls, storage: Storage, pin: bool, name: str) -> "AddStream":
@@ -589,17 +592,45 @@ class AddStream:
         except (OSError, http.client.HTTPException, ValueError):
             return ""
 
+    def _sender(self) -> None:
+        """Sends the queued pieces, so that the caller goes on producing while the socket waits for Kubo."""
+        while True:
+            piece = self._q.get()
+            if piece is None:
+                return
+            if self.error is None:
+                try:
+                    self._send(piece)
+                except StorageError:
+                    pass  # kept in self.error; the producer sees it at its next write
+
+    def _queue(self, piece: bytes) -> None:
+        if self._thread is None:
+            import queue
+            import threading
+
+            self._q: "queue.Queue[bytes | None]" = queue.Queue(self.QUEUE)
+            self._thread = threading.Thread(target=self._sender, name="datalicense-add", daemon=True)
+            self._thread.start()
+        self._q.put(piece)
+
+    def _drain(self) -> None:
+        """Wait until every queued piece is sent (or the upload broke)."""
+        if self._thread is not None:
+            self._q.put(None)
+            self._thread.join()
+            self._thread = None
+
     def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self.error is not None:
+            raise self.error
         if self._closed:
             raise StorageError("write to a finished IPFS upload")
         n = len(data)
         self.size += n
-        if not self._buf and n >= self.BATCH:
-            self._send(data)
-            return n
         self._buf += data
         if len(self._buf) >= self.BATCH:
-            self._send(self._buf)
+            self._queue(bytes(self._buf))
             self._buf = bytearray()
         return n
 
@@ -612,6 +643,9 @@ class AddStream:
 
         if self.cid:
             return self.cid
+        self._drain()
+        if self.error is not None:
+            raise self.error
         self._send(bytes(self._buf))
         self._buf = bytearray()
         self._send(f"\r\n--{self._boundary}--\r\n".encode())
@@ -646,6 +680,8 @@ class AddStream:
     def abort(self) -> None:
         self._closed = True
         self._conn.close()
+        if self._thread is not None and self._thread is not __import__("threading").current_thread():
+            self._drain()
 
     def __enter__(self) -> "AddStream":
         return self

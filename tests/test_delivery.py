@@ -200,11 +200,19 @@ def test_dispute_window_closes(market, sold, agent, buyer):
         market.disputeData(lid, {"from": buyer, "value": BOND})
 
 
-def test_rotation_before_delivery(market, lens, sold, agent, buyer, stranger):
+def test_rotation_refused_before_delivery(market, lens, sold, agent, buyer, stranger):
+    """No rotation while Pending: a rotation in front of a delivery would make it fail after its calldata revealed
+    K (see test_marketplace_attacks)."""
     pub, lid, key = sold
     new = DeliveryKey.random()
     with reverts("NotLicenceHolder"):
         market.rotateDeliveryKey(lid, new.x, new.y, {"from": stranger})
+    with reverts(f"WrongState: {lid}, {PENDING}"):
+        market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
+    assert lens.pendingDeliveryKey(lid) == key.address
+    _, wrap, _ = deliver(market, lid, pub, key, agent)
+    assert keywrap.unwrap_key(wrap, lid, key.private) == pub.content_key
+    # once delivered, the holder may name a new key for later deliveries; the checks apply
     with reverts("InvalidDeliveryKey"):
         market.rotateDeliveryKey(lid, (1).to_bytes(32, "big"), (1).to_bytes(32, "big"), {"from": buyer})
     mine = account_key(buyer)
@@ -212,11 +220,7 @@ def test_rotation_before_delivery(market, lens, sold, agent, buyer, stranger):
         market.rotateDeliveryKey(lid, mine.x, mine.y, {"from": buyer})
     tx = market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
     assert list(tx.events["DeliveryKeyRotated"].values()) == [lid, "0x" + new.x.hex(), "0x" + new.y.hex()]
-    assert lens.pendingDeliveryKey(lid) == new.address
-    assert lens.licence(lid)[2] == tx.timestamp  # the seller's delivery window restarts
-    _, wrap, _ = deliver(market, lid, pub, new, agent)
-    assert keywrap.unwrap_key(wrap, lid, new.private) == pub.content_key
-    dispute_key(market, lid, new, wrap, pub.key_hash, buyer)  # the dispute is against the new key
+    dispute_key(market, lid, key, wrap, pub.key_hash, buyer)  # the dispute is against the escrowed delivery's key
     assert lens.licence(lid)[3] == SETTLED
 
 
@@ -292,20 +296,26 @@ def test_data_dispute_full_refund(market, sold, agent, buyer, seller, arbiter, l
 def test_data_dispute_lost_by_buyer_forfeits_bond_and_keeps_the_licence(market, lens, sold, agent, buyer, seller,
                                                                         arbiter):
     pub, lid, key = sold
-    deliver(market, lid, pub, key, agent)
-    market.disputeData(lid, {"from": buyer, "value": BOND})
+    _, _, dtx = deliver(market, lid, pub, key, agent)
+    sleep(DAY)
+    ptx = market.disputeData(lid, {"from": buyer, "value": BOND})
+    assert lens.disputeOpenedAt(lid) == ptx.timestamp
+    assert lens.licence(lid)[2] == dtx.timestamp  # the stamp keeps the delivery time
+    sleep(3 * DAY)
     tx = market.resolveData(lid, 0, {"from": arbiter})
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE + BOND
     assert market.balanceOwed(ZERO, buyer) == 0
     assert lens.licence(lid)[3] == SETTLED
     assert market.isValid(lid)
-    assert lens.expiresAt(lid) == tx.timestamp + 30 * DAY  # the term restarts at the ruling
+    # the term is extended by the time spent in dispute (not restarted)
+    assert lens.expiresAt(lid) == dtx.timestamp + (tx.timestamp - ptx.timestamp) + 30 * DAY
+    assert lens.disputeOpenedAt(lid) == 0
 
 
 def test_absent_arbiter_default(market, lens, sold, agent, buyer, seller, stranger):
     pub, lid, key = sold
-    deliver(market, lid, pub, key, agent)
-    market.disputeData(lid, {"from": buyer, "value": BOND})
+    _, _, dtx = deliver(market, lid, pub, key, agent)
+    ptx = market.disputeData(lid, {"from": buyer, "value": BOND})
     with reverts("TooEarly"):
         market.resolveDataByDefault(lid, {"from": stranger})
     sleep(ARBITER_WINDOW + 1)
@@ -315,6 +325,7 @@ def test_absent_arbiter_default(market, lens, sold, agent, buyer, seller, strang
     assert market.balanceOwed(ZERO, buyer) == BOND
     assert lens.bondOf(lid) == 0
     assert market.isValid(lid)
+    assert lens.expiresAt(lid) == dtx.timestamp + (tx.timestamp - ptx.timestamp) + 30 * DAY
     with reverts("WrongState"):
         market.resolveDataByDefault(lid, {"from": stranger})
 
@@ -441,3 +452,28 @@ def test_redelivery_of_a_new_version_to_a_settled_licence(market, lens, sold, ag
     sleep(31 * DAY)  # expired: no more redeliveries
     with reverts(f"WrongState: {lid}, {SETTLED}"):
         market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": agent})
+
+
+def test_expired_licence_cannot_be_data_disputed(market, seller, buyer, agent):
+    pub = publish(market, seller, agent=agent, duration=3600)
+    lid, key, _ = buy(market, pub.dataset_id, buyer)
+    deliver(market, lid, pub, key, agent)
+    sleep(3601)
+    with reverts(f"WrongState: {lid}, {DELIVERED}"):
+        market.disputeData(lid, {"from": buyer, "value": BOND})
+
+
+def test_delivery_carries_the_version_bought(market, lens, seller, buyer, agent):
+    from eth_utils import keccak
+
+    pub = publish(market, seller, agent=agent)
+    lid, key, _ = buy(market, pub.dataset_id, buyer)
+    assert lens.purchasedVersion(lid) == 1
+    k2 = os.urandom(32)
+    market.publishVersion(pub.dataset_id, b"\x02", keccak(b"p2"), keccak(k2), {"from": seller})
+    assert lens.keyHashOfVersion(pub.dataset_id, 1) == "0x" + pub.key_hash.hex()
+    assert lens.keyHashOf(pub.dataset_id) == "0x" + keccak(k2).hex()
+    with reverts(f"KeyCommitmentChanged: {lid}"):
+        deliver(market, lid, Published(pub.dataset_id, k2, keccak(k2)), key, agent)
+    deliver(market, lid, pub, key, agent)
+    assert lens.purchasedVersion(lid) == 0

@@ -77,7 +77,7 @@ SLOT_VARIABLES = {
     "SLOT_PENDING_OWNERS": "_pendingOwners",
     "SLOT_SETTINGS": "_settings",
     "SLOT_DELIVERY": "_delivery",
-    "SLOT_BONDS": "_bonds",
+    "SLOT_DISPUTES": "_disputes",
     "SLOT_ASSET_ADDRESS": "_assetAddress",
     "SLOT_ASSET_SLOT": "_assetSlot",
     "SLOT_OWED": "_owed",
@@ -94,6 +94,30 @@ def test_lens_slot_constants_match_the_storage_layout(layout):
     for const, label in SLOT_VARIABLES.items():
         slot, offset, _ = variables[label]
         assert (constants[const], 0) == (slot, offset), f"{const} = {constants[const]}, but {label} is at {slot}"
+
+
+#: The shape the lens decodes each mapping as (a mapping that gains a key, e.g. per version, must fail here).
+MAPPING_TYPES = {
+    "_keyHash": "t_mapping(t_uint256,t_mapping(t_uint256,t_bytes32))",
+    "_agents": "t_mapping(t_uint256,t_address)",
+    "_pendingOwners": "t_mapping(t_uint256,t_address)",
+    "_royaltyBps": "t_mapping(t_uint256,t_uint256)",
+    "_delivery": "t_mapping(t_uint256,t_bytes32)",
+    "_disputes": "t_mapping(t_uint256,t_uint256)",
+    "_assetAddress": "t_mapping(t_uint256,t_address)",
+    "_assetSlot": "t_mapping(t_address,t_uint256)",
+    "_owed": "t_mapping(t_uint256,t_mapping(t_address,t_uint256))",
+    "_fees": "t_mapping(t_uint256,t_uint256)",
+    "_held": "t_mapping(t_uint256,t_uint256)",
+}
+
+
+def test_lens_mapping_shapes_match_the_storage_layout(layout):
+    variables = _variables(layout)
+    for label, shape in MAPPING_TYPES.items():
+        assert variables[label][2] == shape, f"{label} is {variables[label][2]}; the lens reads it as {shape}"
+    for label in ("_licences", "_datasets", "_terms", "_settings"):
+        assert variables[label][2].startswith("t_mapping(t_uint256,t_struct("), label
 
 
 def test_lens_packed_fields_match_the_storage_layout(layout):
@@ -147,7 +171,7 @@ def scene(market, lens, admin, seller, buyer, agent, stranger, arbiter, token):
     _, dwrap, dtx = deliver(market, delivered, ds, dkey, agent)
     disputed, xkey, _ = buy(market, ds.dataset_id, buyer)
     deliver(market, disputed, ds, xkey, agent)
-    market.disputeData(disputed, {"from": buyer, "value": BOND})
+    dispute_tx = market.disputeData(disputed, {"from": buyer, "value": BOND})
     settled, skey, _ = buy(market, ds.dataset_id, buyer)
     deliver(market, settled, ds, skey, agent)
     market.confirm(settled, {"from": buyer})
@@ -156,7 +180,7 @@ def scene(market, lens, admin, seller, buyer, agent, stranger, arbiter, token):
     market.transferDataset(tok.dataset_id, stranger, {"from": seller})
     market.setSettings(500, 3 * BOND, {"from": admin})
     return dict(ds=ds, pending=pending, pkey=pkey, ptx=ptx, delivered=delivered, dkey=dkey, dwrap=dwrap, dtx=dtx,
-                disputed=disputed, settled=settled, tok=tok, tlid=tlid)
+                disputed=disputed, dispute_tx=dispute_tx, settled=settled, tok=tok, tlid=tlid)
 
 
 def test_market_and_admin(lens, market, admin):
@@ -193,9 +217,14 @@ def test_dataset_terms_and_royalty(lens, scene, seller):
     assert lens.royaltyBps(tok[1]) == 0
 
 
-def test_key_hash_agent_and_pending_owner(lens, scene, agent, stranger):
+def test_key_hash_agent_and_pending_owner(lens, market, scene, seller, agent, stranger):
     ds, tok = scene["ds"], scene["tok"]
     assert lens.keyHashOf(ds.dataset_id) == "0x" + ds.key_hash.hex()
+    assert lens.keyHashOfVersion(ds.dataset_id, 1) == "0x" + ds.key_hash.hex()
+    assert lens.keyHashOfVersion(ds.dataset_id, 2) == ZERO32
+    market.publishVersion(ds.dataset_id, b"\x02", keccak(b"p"), keccak(b"k2"), {"from": seller})
+    assert lens.keyHashOf(ds.dataset_id) == "0x" + keccak(b"k2").hex()
+    assert lens.keyHashOfVersion(ds.dataset_id, 1) == "0x" + ds.key_hash.hex()
     assert lens.agentOf(ds.dataset_id) == agent
     assert lens.agentOf(tok.dataset_id) == ZERO
     assert lens.pendingDatasetOwner(tok.dataset_id) == stranger
@@ -206,8 +235,10 @@ def test_delivery_records(lens, scene):
     from eth_abi import encode
 
     pkey, dkey, w, ds = scene["pkey"], scene["dkey"], scene["dwrap"], scene["ds"]
-    assert lens.deliveryRecord(scene["pending"]) == "0x" + bytes.fromhex(pkey.address[2:]).rjust(32, b"\0").hex()
+    assert lens.deliveryRecord(scene["pending"]) == "0x" + ((1 << 160) | int(pkey.address, 16)).to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(scene["pending"]) == pkey.address
+    assert lens.purchasedVersion(scene["pending"]) == 1
+    assert lens.purchasedVersion(scene["delivered"]) == 0
     expected = keccak(encode(["bytes32"] * 4 + ["address"], [w.r_x, w.r_y, w.wrapped_key, ds.key_hash,
                                                                dkey.address]))
     assert lens.deliveryRecord(scene["delivered"]) == "0x" + expected.hex()
@@ -218,7 +249,9 @@ def test_delivery_records(lens, scene):
 
 def test_bonds_and_settings(lens, scene):
     assert lens.bondOf(scene["disputed"]) == BOND
+    assert lens.disputeOpenedAt(scene["disputed"]) == scene["dispute_tx"].timestamp
     assert lens.bondOf(scene["settled"]) == 0
+    assert lens.disputeOpenedAt(scene["settled"]) == 0
     assert [int(v) for v in lens.settingsOf(1)] == [FEE_BPS, BOND]
     assert [int(v) for v in lens.settingsOf(2)] == [500, 3 * BOND]
     assert [int(v) for v in lens.settingsOf(3)] == [0, 0]

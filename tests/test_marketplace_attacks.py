@@ -88,24 +88,28 @@ def test_seller_publishes_a_new_version_in_front_of_a_purchase(market, seller, b
 def test_new_version_between_building_and_mining_a_delivery(market, lens, seller, buyer, agent):
     """v1: the agent's delivery of K1 landed after the owner published v2, was bound to keccak(K2), and the buyer
     (holding K1) disputed and was refunded: the buyer keeps the data for free, the seller loses the sale.
-    v2: the delivery names the commitment it carries and is refused; the agent delivers v2's key."""
+    v2: a delivery names the commitment it carries and must carry the version bought, whatever was published
+    since: the delivery of K1 is bound to keccak(K1), a dispute of it settles, and a delivery naming any other
+    commitment is refused."""
     pub = publish(market, seller, agent=agent)
     lid, key, _ = buy(market, pub.dataset_id, buyer)
-    r = 777
-    stale = keywrap.wrap_key(pub.content_key, lid, key.x, key.y, r)  # built by the agent for version 1
+    stale = keywrap.wrap_key(pub.content_key, lid, key.x, key.y, 777)  # built by the agent for version 1
     k2 = os.urandom(32)
     market.publishVersion(pub.dataset_id, b"\x01v2", keccak(b"v2"), keccak(k2), {"from": seller})  # mined first
-    with reverts(f"KeyCommitmentChanged: {lid}"):
-        market.deliverKey(lid, key.address, pub.key_hash, *stale.as_args(), {"from": agent})
-    assert lens.licence(lid)[3] == PENDING  # nothing was bound to the stale delivery
-    # the agent rebuilds for the current version; the buyer cannot get a refund for a right key
     v2 = Published(pub.dataset_id, k2, keccak(k2))
-    _, wrap, _ = deliver(market, lid, v2, key, agent)
-    assert keywrap.unwrap_key(wrap, lid, key.private) == k2
-    tx = dispute_key(market, lid, key, wrap, v2.key_hash, buyer)
-    assert tx.events["KeyDisputeDecided"]["keyCorrect"] is True
+    with reverts(f"KeyCommitmentChanged: {lid}"):
+        deliver(market, lid, v2, key, agent)  # the new version's key is not what was bought
+    with reverts(f"KeyCommitmentChanged: {lid}"):
+        market.deliverKey(lid, key.address, keccak(k2), *stale.as_args(), {"from": agent})  # K1 named as v2's
+    market.deliverKey(lid, key.address, pub.key_hash, *stale.as_args(), {"from": agent})
+    tx = dispute_key(market, lid, key, stale, pub.key_hash, buyer)
+    assert tx.events["KeyDisputeDecided"]["keyCorrect"] is True  # never refunded while holding the key
     assert market.balanceOwed(ZERO, buyer) == 0
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
+    # the settled licence then gets version 2 by redelivery
+    w2 = keywrap.wrap_key(k2, lid, key.x, key.y, 778)
+    market.redeliverKey(lid, keccak(k2), *w2.as_args(), {"from": agent})
+    assert keywrap.unwrap_key(w2, lid, key.private) == k2
 
 
 def test_junk_redelivery_after_a_good_delivery_while_in_escrow(market, lens, seller, buyer, agent):
@@ -136,13 +140,15 @@ def test_data_ruling_of_zero_leaves_a_valid_settled_licence(market, lens, seller
     both the money and the licence. v2: the sale stands, the licence is valid, the seller paid plus the bond."""
     pub = publish(market, seller, agent=agent)
     lid, key, _ = buy(market, pub.dataset_id, buyer)
-    deliver(market, lid, pub, key, agent)
-    market.disputeData(lid, {"from": buyer, "value": BOND})
+    _, _, dtx = deliver(market, lid, pub, key, agent)
+    ptx = market.disputeData(lid, {"from": buyer, "value": BOND})
+    sleep(DAY)
     tx = market.resolveData(lid, 0, {"from": arbiter})
     assert lens.licence(lid)[3] == SETTLED
     assert market.isValid(lid)
     assert lens.hasValidLicence(buyer, pub.dataset_id, lid)
-    assert lens.expiresAt(lid) == tx.timestamp + 30 * DAY
+    # the term runs from delivery, extended by the time spent in dispute (the licence gave no access meanwhile)
+    assert lens.expiresAt(lid) == dtx.timestamp + (tx.timestamp - ptx.timestamp) + 30 * DAY
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE + BOND
     assert market.balanceOwed(ZERO, buyer) == 0
 
@@ -183,19 +189,21 @@ def test_admin_changes_the_bond_after_a_purchase(market, lens, seller, buyer, ag
 def test_buyer_rotates_its_key_right_before_the_delivery_lands(market, lens, seller, buyer, agent):
     """The rotation race: the buyer watches the mempool, rotates to a fresh key just before the agent's delivery
     (built for the old key) is mined, decrypts with the old key, then reveals the new key to prove the delivery
-    "wrong" and is refunded: the data for free (cost to the attacker: one rotation, ~30,000 gas).
-    v2: the delivery names the key it was built for and is refused."""
+    "wrong" and is refunded: the data for free (cost to the attacker: one rotation, ~35,000 gas).
+    v2: a delivery names the key it was built for (DeliveryKeyChanged otherwise), and no rotation is accepted
+    while the licence is pending, so the race cannot start."""
     pub = publish(market, seller, agent=agent)
     lid, old, _ = buy(market, pub.dataset_id, buyer)
-    stale = keywrap.wrap_key(pub.content_key, lid, old.x, old.y, 4242)  # built by the agent
+    built = keywrap.wrap_key(pub.content_key, lid, old.x, old.y, 4242)  # built by the agent
     new = DeliveryKey.random()
-    market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})  # mined first
-    with reverts(f"DeliveryKeyChanged: {lid}, {new.address}, {old.address}"):
-        market.deliverKey(lid, old.address, pub.key_hash, *stale.as_args(), {"from": agent})
-    # an agent that named the new key while wrapping to the old one only hurts the seller; it cannot be forced
-    assert lens.licence(lid)[3] == PENDING
-    _, wrap, _ = deliver(market, lid, pub, new, agent)
-    tx = dispute_key(market, lid, new, wrap, pub.key_hash, buyer)
+    with reverts(f"WrongState: {lid}, {PENDING}"):
+        market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})  # sent in front of the delivery
+    with reverts(f"DeliveryKeyChanged: {lid}, {old.address}, {new.address}"):
+        market.deliverKey(lid, new.address, pub.key_hash, *built.as_args(), {"from": agent})
+    market.deliverKey(lid, old.address, pub.key_hash, *built.as_args(), {"from": agent})
+    with reverts("ProofMismatch"):
+        dispute_key(market, lid, new, built, pub.key_hash, buyer)  # the new key proves nothing
+    tx = dispute_key(market, lid, old, built, pub.key_hash, buyer)
     assert tx.events["KeyDisputeDecided"]["keyCorrect"] is True  # the buyer gains nothing
     assert market.balanceOwed(ZERO, buyer) == 0
 
@@ -241,7 +249,8 @@ def test_delivery_key_equal_to_the_payer_or_licensee_account(market, seller, buy
         buy(market, pub.dataset_id, buyer, key=licensee_key, licensee=stranger)
     with reverts("DeliveryKeyIsAccount"):
         buy_677(market, token, tok.dataset_id, buyer, key=payer_key)
-    lid, _, _ = buy(market, pub.dataset_id, buyer, licensee=stranger)
+    lid, key, _ = buy(market, pub.dataset_id, buyer, licensee=stranger)
+    deliver(market, lid, pub, key, seller)
     with reverts(f"DeliveryKeyIsAccount: {stranger.address}"):
         market.rotateDeliveryKey(lid, licensee_key.x, licensee_key.y, {"from": stranger})
 
@@ -357,34 +366,23 @@ def test_dispute_after_settlement_or_refund(market, delivered, buyer):
 
 
 def test_buyer_rotates_in_front_of_every_delivery_to_run_out_the_window(market, lens, seller, buyer, agent):
-    """Found in review of v2. A refused delivery still lands on-chain: its calldata wraps K to the key it was built
-    for, which the buyer holds. A buyer who front-runs each delivery with a rotation reads K from the first refused
-    one, keeps the deliveries failing until the window closes, and takes a refund: the data for free (cost: one
-    rotation, ~37,000 gas, per delivery attempt). Fix: a rotation before delivery restarts the delivery window,
-    so rotating can delay a delivery but never run out the seller's clock."""
+    """Found in review of v2 (also the red team's F1). A refused delivery still lands on-chain: its calldata wraps K
+    to the key it was built for, which the buyer holds. A buyer who front-runs each delivery with a rotation reads K
+    from the first refused one, keeps the deliveries failing until the window closes, and takes a refund: the data
+    for free (cost: one rotation, ~35,000 gas, per delivery attempt). Fixed: no rotation while Pending."""
     pub = publish(market, seller, agent=agent)
     lid, key_a, buy_tx = buy(market, pub.dataset_id, buyer)
-    # attempt 1, built for key A; the buyer rotates to B first
-    d1 = keywrap.wrap_key(pub.content_key, lid, key_a.x, key_a.y, 1111)
+    d1 = keywrap.wrap_key(pub.content_key, lid, key_a.x, key_a.y, 1111)  # attempt 1, built for key A
     key_b = DeliveryKey.random()
-    market.rotateDeliveryKey(lid, key_b.x, key_b.y, {"from": buyer})
-    with reverts("DeliveryKeyChanged"):
-        market.deliverKey(lid, key_a.address, pub.key_hash, *d1.as_args(), {"from": agent})
-    assert keywrap.unwrap_key(d1, lid, key_a.private) == pub.content_key  # the buyer now has the data
-    # attempt 2, near the end of the original window, built for B; the buyer rotates to C first
+    with reverts(f"WrongState: {lid}, {PENDING}"):
+        market.rotateDeliveryKey(lid, key_b.x, key_b.y, {"from": buyer})
     sleep(DAY - 120)
-    d2 = keywrap.wrap_key(pub.content_key, lid, key_b.x, key_b.y, 2222)
-    key_c = DeliveryKey.random()
-    rot = market.rotateDeliveryKey(lid, key_c.x, key_c.y, {"from": buyer})
-    with reverts("DeliveryKeyChanged"):
-        market.deliverKey(lid, key_b.address, pub.key_hash, *d2.as_args(), {"from": agent})
-    # the original window is over: the buyer asks for its money back
+    with reverts("WrongState"):
+        market.rotateDeliveryKey(lid, key_b.x, key_b.y, {"from": buyer})  # not even at the end of the window
+    market.deliverKey(lid, key_a.address, pub.key_hash, *d1.as_args(), {"from": agent})
     sleep(240)
-    assert buy_tx.timestamp + DAY < rot.timestamp + 240
-    with reverts("TooEarly"):
+    with reverts(f"WrongState: {lid}, {DELIVERED}"):
         market.refund(lid, {"from": buyer})
-    assert lens.licence(lid)[2] == rot.timestamp  # the window runs from the last rotation
-    _, wrap, _ = deliver(market, lid, pub, key_c, agent)
     market.confirm(lid, {"from": buyer})
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
     assert market.balanceOwed(ZERO, buyer) == 0

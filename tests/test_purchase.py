@@ -28,8 +28,10 @@ def test_buy_with_rbtc_escrows_and_mints(market, lens, seller, buyer):
     assert tx.events["Transfer"]["from"] == ZERO
     lic = lens.licence(lid)
     assert (lic[0], lic[1], lic[2], lic[3], lic[4]) == (buyer, terms_id, tx.timestamp, PENDING, 1)
-    assert lens.deliveryRecord(lid) == "0x" + keywrap.point_address(key.x, key.y).rjust(32, b"\0").hex()
+    # while pending: (version bought << 160) | delivery key address
+    assert lens.deliveryRecord(lid) == "0x" + ((1 << 160) | int(key.address, 16)).to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(lid) == key.address
+    assert lens.purchasedVersion(lid) == version
     assert not market.isValid(lid)
     assert lens.dataset(pub.dataset_id)[2] == 1
 

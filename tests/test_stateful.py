@@ -17,7 +17,7 @@ brownie 1.22's compiled `state_machine` helper refuses user machine classes, so 
 import os
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from brownie import chain
 from brownie.exceptions import VirtualMachineError
@@ -69,7 +69,8 @@ class Licence:
     state: int = PENDING
     delivery: tuple | None = None  # (key, wrap, key hash, good)
     posted_bond: int = 0
-    old_keys: list = field(default_factory=list)
+    bought_key: bytes = b""  # content key of the version bought: the escrowed delivery must carry it
+    disputed_at: int = 0
 
 
 class Marketplace(RuleBasedStateMachine):
@@ -177,42 +178,44 @@ class Marketplace(RuleBasedStateMachine):
             lid = tx.events["LicencePurchased"]["licenceId"]
             fee_bps, bond = self.settings[-1]
             self.licences[lid] = self.touched = Licence(lid, d, buyer, d.asset, d.price, fee_bps, bond, key,
-                                                        tx.timestamp)
+                                                        tx.timestamp, bought_key=d.content_key)
 
     def rule_deliver(self, st_pick, st_kind):
-        """0-1: right key, 2: wrong key, 3: built for a rotated-away key, 4: built for an older version."""
+        """0-1: right key, 2: wrong key, 3: named for another delivery key, 4: the current version's key when a
+        newer version than the one bought was published (refused: the escrowed delivery carries the version bought)."""
         lic = self._licence(st_pick, PENDING)
         if lic is None:
             return
         d = lic.ds
-        key = lic.old_keys[-1] if st_kind == 3 and lic.old_keys else lic.key
-        content = os.urandom(32) if st_kind in (2, 4) else d.content_key
-        key_hash = keccak(content) if st_kind == 4 else keccak(d.content_key)
+        key = lic.key
+        named = DeliveryKey.random() if st_kind == 3 else key
+        content = {2: os.urandom(32), 4: d.content_key}.get(st_kind, lic.bought_key)
+        key_hash = keccak(content) if st_kind == 4 else keccak(lic.bought_key)
         r = int.from_bytes(os.urandom(31), "big") + 1
         wrap = keywrap.wrap_key(content, lic.id, key.x, key.y, r)
         sender = self.agent if st_pick % 2 else d.owner
-        tx = self._ok(self.market.deliverKey, lic.id, key.address, key_hash, *wrap.as_args(), {"from": sender})
+        tx = self._ok(self.market.deliverKey, lic.id, named.address, key_hash, *wrap.as_args(), {"from": sender})
         in_time = chain.time() <= lic.stamp + DAY - 5
         late = chain.time() > lic.stamp + DAY + 5
-        stale = key is not lic.key or st_kind == 4
-        if stale or late:
+        refused = st_kind == 3 or (st_kind == 4 and d.content_key != lic.bought_key)
+        if refused or late:
             assert tx is None
         elif in_time:
             assert tx is not None
         if tx is not None:
             lic.state, lic.stamp = DELIVERED, tx.timestamp
-            lic.delivery = (key, wrap, key_hash, content == d.content_key)
+            lic.delivery = (key, wrap, key_hash, content == lic.bought_key)
 
     def rule_rotate(self, st_pick):
-        lic = self._licence(st_pick, PENDING) if st_pick % 2 else self._licence(st_pick)
+        lic = self._licence(st_pick, DELIVERED, SETTLED) if st_pick % 2 else self._licence(st_pick)
         if lic is None:
             return
         new = DeliveryKey.random()
         tx = self._ok(self.market.rotateDeliveryKey, lic.id, new.x, new.y, {"from": lic.holder})
-        assert (tx is not None) == (lic.state not in (REFUNDED, RESOLVED))
-        if tx is not None and lic.state == PENDING:
-            lic.old_keys.append(lic.key)
-            lic.key, lic.stamp = new, tx.timestamp  # the delivery window restarts
+        # refused while Pending (a rotation in front of a delivery) and once the licence has ended
+        assert (tx is not None) == (lic.state not in (PENDING, REFUNDED, RESOLVED))
+        if tx is not None:
+            lic.key = new  # later (re)deliveries go to it; the escrowed delivery keeps its key
 
     def rule_confirm(self, st_pick):
         lic = self._licence(st_pick, DELIVERED) if st_pick % 4 else self._licence(st_pick)
@@ -256,7 +259,7 @@ class Marketplace(RuleBasedStateMachine):
         if tx is None:
             assert chain.time() > lic.stamp + 2 * DAY - 5
         else:
-            lic.state, lic.stamp, lic.posted_bond = DATA_DISPUTED, tx.timestamp, lic.bond
+            lic.state, lic.disputed_at, lic.posted_bond = DATA_DISPUTED, tx.timestamp, lic.bond
 
     def rule_resolve(self, st_pick, st_bps):
         lic = self._licence(st_pick, DATA_DISPUTED)
@@ -284,7 +287,7 @@ class Marketplace(RuleBasedStateMachine):
             return
         tx = self._ok(self.market.resolveDataByDefault, lic.id, {"from": self.admin})
         if tx is None:
-            assert chain.time() <= lic.stamp + ARBITER_WINDOW + 5
+            assert chain.time() <= lic.disputed_at + ARBITER_WINDOW + 5
             return
         self._credit(ZERO, lic.holder, lic.posted_bond)
         lic.posted_bond = 0

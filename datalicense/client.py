@@ -221,6 +221,10 @@ class Client:
         namespace: str | None = None,
         chain_id: int | None = None,
     ) -> "Client":
+        if network == "local":  # the stack `datalicense up` keeps running, if any: its chain, contracts and Kubo
+            from .stack import apply_defaults
+
+            ipfs = apply_defaults(Path(home) if home is not None else None, ipfs)
         w3 = connect(network, expected_chain_id=chain_id)
         acct = load_account(account, w3) if isinstance(account, str) else account
         return cls(w3, acct, Storage(ipfs), address, home, progress, namespace)

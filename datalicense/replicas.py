@@ -428,12 +428,8 @@ def retire_and_erase(client: "Client", dataset_id: int, erase: bool) -> ErasureR
     if not info.exists:
         raise ConfigError(f"dataset {dataset_id} does not exist on chain id {client.chain_id}")
     me = client.tx.account.address
-    tx: str | None = None
-    if client.market.offer(dataset_id).terms.status == "retired":
-        tx = None  # already retired: erasure can still run (again)
-    elif info.owner == me:
-        tx = client.tx.send(client.contract.functions.retire(dataset_id), what="retire").tx_hash
-    else:
+    pool = None
+    if info.owner != me:
         pool = client.pool_contract(normalize_address(info.owner))
         try:
             curator = pool.functions.curator().call()
@@ -441,6 +437,12 @@ def retire_and_erase(client: "Client", dataset_id: int, erase: bool) -> ErasureR
             raise ConfigError(f"dataset {dataset_id} is owned by {info.owner}, not {me}: only its owner retires it") from exc
         if normalize_address(curator) != me:
             raise ConfigError(f"dataset {dataset_id} belongs to a pool curated by {curator}, not {me}")
+    tx: str | None = None
+    if client.market.offer(dataset_id).terms.status == "retired":
+        tx = None  # already retired: erasure can still run (again)
+    elif pool is None:
+        tx = client.tx.send(client.contract.functions.retire(dataset_id), what="retire").tx_hash
+    else:
         tx = client.tx.send(pool.functions.retire(), what="retire").tx_hash
     if not erase:
         return ErasureReport(dataset_id, tx)

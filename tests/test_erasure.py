@@ -129,3 +129,17 @@ def test_erasing_chosen_versions_keeps_the_others(nodes, setup, tmp_path):
     assert any("on-chain record" in line for line in report.cannot_erase)
     with pytest.raises(Exception, match="no version 7"):
         replicas.erase_versions(seller, v1.dataset_id, [7])
+
+
+def test_only_the_owner_retires_and_erases(nodes, setup, tmp_path):
+    from datalicense import replicas
+    from datalicense.errors import ConfigError
+
+    publisher, owned, friend = nodes
+    client, _ = setup
+    seller, stranger = client(3, publisher), client(6, publisher)
+    pub = seller.publish(_data(tmp_path / "mine.bin", 10_000), title="Mine", price="0.001")
+    with pytest.raises(ConfigError, match="only its owner"):
+        replicas.retire_and_erase(stranger, pub.dataset_id, erase=True)
+    assert Storage(publisher.api_multiaddr).pinned([pub.ciphertext_cid])[pub.ciphertext_cid]
+    assert seller.dataset(pub.dataset_id, with_manifest=False).status == "on sale"

@@ -264,7 +264,7 @@ class PoolsAndMarket(RuleBasedStateMachine):
                         if e == current and m not in revoked and active_weight:
                             exact += Fraction(pending * w, active_weight)
                         got = self.received.get((pool.address, e, asset, m), 0) + owed
-                        assert exact - 1 < got <= exact, (e, asset, m, got, exact)
+                        assert exact - 1 <= got <= exact, (e, asset, m, got, exact)
                     if e < current or active_weight == 0:
                         sweepable += pool.sweepable(e, asset)
                     rounding += len(weights) + 1

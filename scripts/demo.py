@@ -8,6 +8,7 @@ refunded in one transaction; then a pooled dataset pays three contributors by we
 """
 
 import csv
+import datetime
 import os
 import random
 import tempfile
@@ -97,7 +98,8 @@ def main():
         say(f"   {res.size:,} bytes, sha256 {res.sha256} = on-chain commitment; identical to the original: {same}")
         say(f"   confirmed: tx {res.confirmed_tx}")
         lic = buyer.licence(bought.licence_id)
-        say(f"   licence {lic.licence_id}: {lic.state}, valid {lic.valid}, expires at unix time {lic.expires_at}")
+        expires = datetime.datetime.fromtimestamp(lic.expires_at).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        say(f"   licence {lic.licence_id}: {lic.state}, valid {lic.valid}, expires {expires}")
 
         say("\n5. The owner withdraws the revenue (price less the 2.5% platform fee)")
         owed = seller.owed()
@@ -129,9 +131,10 @@ def main():
 
         members = [load_account(f"dev:{n}", w3) for n in (7, 8, 9)]
         tree = PoolTree.build([(m.address, w) for m, w in zip(members, (1, 2, 5))])
-        tree_cid = storage.add_bytes(tree.dump())
-        pool_address = PoolClient.create(seller, tree, tree_cid)
-        say(f"   pool {pool_address}: root 0x{tree.root.hex()[:16]}…, weights 1/2/5, tree {tree_cid}")
+        tree_cid = tree.store(storage)
+        pool_address = PoolClient.create(seller, tree.info)
+        say(f"   pool {pool_address}: root 0x{tree.root.hex()[:16]}… (a Merkle sum tree), weights 1/2/5, "
+            f"tree {tree_cid}")
         pooled = seller.publish(src, title="Pooled visits", price="0.004", agent=agent.account.address,
                                 pool=pool_address, description="three contributors")
         lic2 = buyer.buy(pooled.dataset_id)
@@ -141,7 +144,7 @@ def main():
         for n, m in zip((7, 8, 9), members):
             member = Client(w3, m, storage, market.address, tmp / f"member{n}")
             done = PoolClient(member, pool_address).claim()
-            say(f"   contributor {m.address[:10]}… claimed {format_amount(sum(a for _, a, _ in done))}")
+            say(f"   contributor {m.address[:10]}… claimed {format_amount(sum(a for _, _, a, _ in done))}")
     say(f"\n== done in {time.monotonic() - started:.1f}s; Kubo stopped, brownie stops the chain")
 
 

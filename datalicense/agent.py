@@ -63,6 +63,7 @@ DELIVERY_GAS = 120_000
 #: Blocks to wait before acting on an event, by chain id: Rootstock mainnet and testnet reorganise a few blocks
 #: at times (30 s blocks: 12 is six minutes); a local chain does not.
 DEFAULT_CONFIRMATIONS = {30: 12, 31: 12}
+DEADLINE_MARGIN = 300  # seconds before the delivery deadline after which a delivery is no longer sent
 MAX_ATTEMPTS = 5  # reverted deliveries of one licence before the job is given up
 REORG_REWIND = 256  # blocks scanned again after the chain under the cursor changed
 RESIGN_AFTER = 120.0  # seconds a signed transaction may wait unmined before it is re-signed at the current price
@@ -445,6 +446,13 @@ class Agent:
             named, version = pending
             if key is None or named.lower() != "0x" + keywrap.point_address(*key).hex():
                 raise ChainError(f"licence {lid}: the delivery key on chain is {named}, not the purchase's")
+            lic = self.c.market.licence(lid)
+            deadline = lic.stamp + self.c.market.terms(lic.terms_id).delivery_window
+            now = int(self.c.w3.eth.get_block("latest")["timestamp"])
+            if now + DEADLINE_MARGIN > deadline:
+                # a delivery mined after the deadline reverts, yet its calldata shows the wrapped key to the
+                # buyer, who is then refunded anyway: never send one that may land late
+                raise ChainError(f"licence {lid}: too close to its delivery deadline (time {deadline}): not sent")
         else:
             latest = self.c.delivery_keys(lid)[-1]  # after a transfer or a rotation: the key named last
             key = (latest["x"], latest["y"])

@@ -263,3 +263,18 @@ def test_a_reused_key_commitment_does_not_point_fetch_at_an_older_version(make, 
 def _write(path, text):
     path.write_text(text)
     return path
+
+
+def test_no_delivery_is_sent_that_may_land_after_the_deadline(make, tmp_path):
+    """A delivery mined after the deadline reverts, but its calldata shows the wrapped key to the buyer, who is
+    refunded anyway: the agent does not send one within its margin of the deadline."""
+    seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
+    pub = _publish(seller, tmp_path, "late\n", agent_c.account.address)
+    lid = buyer.buy(pub.dataset_id).licence_id
+    w3 = seller.w3
+    w3.provider.make_request("evm_increaseTime", [24 * 3600 - 60])  # a minute before the deadline
+    w3.provider.make_request("evm_mine", [])
+    before = w3.eth.get_transaction_count(agent_c.account.address)
+    stats = Agent(agent_c, tmp_path / "agent.sqlite").run(once=True)
+    assert stats.delivered == 0 and stats.failed == 1
+    assert w3.eth.get_transaction_count(agent_c.account.address) == before  # nothing was broadcast

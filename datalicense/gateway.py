@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from x402.schemas import PaymentRequired, ResourceInfo, SettleResponse
 
+from .serving import BackgroundServer
 from . import paying
 from .errors import DataLicenseError
 from .manifest import MAX_BYTES as MANIFEST_MAX, parse
@@ -317,31 +318,8 @@ class _Guard:
                 await _error(500, f"internal error ({type(exc).__name__})")(scope, receive, send)
 
 
-class Running:
+class Running(BackgroundServer):
     """A gateway served from a background thread (tests, benchmarks, `make up`)."""
 
     def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 0):
-        import socket
-
-        import uvicorn
-
-        if port == 0:
-            with socket.socket() as s:
-                s.bind((host, 0))
-                port = s.getsockname()[1]
-        self.url = f"http://{host}:{port}"
-        self.server = uvicorn.Server(gateway.config(host, port))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "Running":
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"the gateway did not start on {self.url}")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
+        super().__init__(gateway.config, "the gateway", host, port)

@@ -22,6 +22,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .serving import BackgroundServer
 from . import keywrap
 from .chain import decode_revert, gas_price, normalize_address
 from .errors import DataLicenseError
@@ -339,34 +340,11 @@ class Web:
         uvicorn.Server(self.config_for(host, port)).run()
 
 
-class Running:
+class Running(BackgroundServer):
     """The page served from a background thread (tests)."""
 
     def __init__(self, web: Web, host: str = "127.0.0.1", port: int = 0):
-        import socket
-
-        import uvicorn
-
-        if port == 0:
-            with socket.socket() as s:
-                s.bind((host, 0))
-                port = s.getsockname()[1]
-        self.url = f"http://{host}:{port}"
-        self.server = uvicorn.Server(web.config_for(host, port))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "Running":
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"the page's server did not start on {self.url}")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        super().__init__(web.config_for, "the page's server", host, port)
 
 
 def kubo_gateway(api: str) -> str:

@@ -296,3 +296,25 @@ def kubo():
     daemon = KuboDaemon().start()
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture
+def make(kubo, market, tmp_path):
+    """make(n, home): a web3.py Client for the local chain's account dev:n, over this run's Kubo, with its own home."""
+    from datalicense import Client
+    from datalicense.chain import connect, load_account
+    from datalicense.storage import Storage
+
+    w3 = connect("local")
+
+    def make(n, home="seller"):
+        return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / home)
+
+    return make
+
+
+def publish_file(client, tmp_path, text, agent, price="0.001", name="d.csv"):
+    """Publish a small text file through the client (title = file name)."""
+    src = tmp_path / name
+    src.write_text(text)
+    return client.publish(src, title=name, price=price, agent=agent)

@@ -15,16 +15,6 @@ from datalicense.market import State
 from datalicense.storage import Storage
 
 
-@pytest.fixture
-def make(kubo, market, tmp_path):
-    w3 = connect("local")
-
-    def make(n, home="seller"):
-        return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / home)
-
-    return make
-
-
 def _dataset(seller, tmp_path, agent_address):
     src = tmp_path / "d.csv"
     src.write_text("a,b\n1,2\n")

@@ -16,21 +16,7 @@ from datalicense.manifest import Manifest, now, parse
 from datalicense.market import State
 from datalicense.storage import Storage, cid_to_bytes
 
-
-@pytest.fixture
-def make(kubo, market, tmp_path):
-    w3 = connect("local")
-
-    def make(n, home="seller"):
-        return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / home)
-
-    return make
-
-
-def _publish(client, tmp_path, text, agent, price="0.001", name="d.csv"):
-    src = tmp_path / name
-    src.write_text(text)
-    return client.publish(src, title=name, price=price, agent=agent)
+from conftest import publish_file as _publish
 
 
 def _delivered_to(client, lid):

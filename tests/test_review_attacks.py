@@ -16,7 +16,7 @@ import pytest
 from brownie import chain
 from eth_utils import keccak
 
-from conftest import DAY, PRICE, ZERO, DeliveryKey, buy, deliver, publish, reverts, sleep, terms
+from conftest import publish_file as _publish, DAY, PRICE, ZERO, DeliveryKey, buy, deliver, publish, reverts, sleep, terms
 from datalicense import agecrypt, keywrap
 from datalicense.agent import Agent
 from datalicense.chain import connect, load_account
@@ -24,22 +24,6 @@ from datalicense.client import Client
 from datalicense.manifest import Manifest, now, parse
 from datalicense.market import State
 from datalicense.storage import Storage, cid_to_bytes
-
-
-@pytest.fixture
-def make(kubo, market, tmp_path):
-    w3 = connect("local")
-
-    def make(n, home="seller"):
-        return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / home)
-
-    return make
-
-
-def _publish(client, tmp_path, text, agent, price="0.001", name="d.csv"):
-    src = tmp_path / name
-    src.write_text(text)
-    return client.publish(src, title=name, price=price, agent=agent)
 
 
 def _rpc(w3, method, params=()):

@@ -24,6 +24,12 @@ def _describe(s: dict[str, Any]) -> list[str]:
                      f"pools {c.get('RevenuePool', '?')}; recorded in {s['deployments']})")
     else:
         lines.append("  marketplace  not deployed yet")
+    for key, label, what in (("web", "web page", "open it in a browser with a wallet"),
+                             ("serve", "HTTP 402", "datasets at /datasets/ID for AI buyers")):
+        svc = s.get(key)
+        if svc:
+            lines.append(f"  {label:<12} {svc['url']}  (" + (f"pid {svc['pid']}; {what}" if svc["running"] else "stopped")
+                         + ")")
     return lines
 
 
@@ -49,7 +55,8 @@ def down(c: Any) -> None:
     from .stack import Stack
 
     stopped = Stack(c.home).down()
-    c.out({"stopped": stopped}, f"stopped {', '.join('the chain' if n == 'ganache' else 'Kubo' for n in stopped)}"
+    names = {"ganache": "the chain", "kubo": "Kubo", "web": "the web page", "serve": "the HTTP 402 gateway"}
+    c.out({"stopped": stopped}, f"stopped {', '.join(names[n] for n in stopped)}"
           if stopped else "the local stack was not running")
 
 

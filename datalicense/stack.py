@@ -12,6 +12,8 @@ Fixed loopback ports, chosen apart from everything the tests and the demo use (t
 brownie's own chain), each overridable from the environment:
 
     chain RPC    8560   DATALICENSE_STACK_RPC_PORT      (the default URL of `--network local`)
+    web page     8600   DATALICENSE_STACK_WEB_PORT      (`datalicense web`)
+    HTTP 402     8402   DATALICENSE_STACK_SERVE_PORT    (`datalicense serve`)
     Kubo API     5160   DATALICENSE_STACK_IPFS_PORT
     Kubo gateway 8160   DATALICENSE_STACK_GATEWAY_PORT
     Kubo swarm   4160   DATALICENSE_STACK_SWARM_PORT
@@ -41,13 +43,17 @@ CHAIN_ID = 33
 MNEMONIC = "test test test test test test test test test test test junk"
 GAS_LIMIT = 6_800_000
 GAS_PRICE = 60_000_000
-DEFAULT_PORTS = {"rpc": 8560, "ipfs": 5160, "gateway": 8160, "swarm": 4160}
+DEFAULT_PORTS = {"rpc": 8560, "ipfs": 5160, "gateway": 8160, "swarm": 4160, "web": 8600, "serve": 8402}
 PORT_ENV = {
     "rpc": "DATALICENSE_STACK_RPC_PORT",
     "ipfs": "DATALICENSE_STACK_IPFS_PORT",
     "gateway": "DATALICENSE_STACK_GATEWAY_PORT",
     "swarm": "DATALICENSE_STACK_SWARM_PORT",
+    "web": "DATALICENSE_STACK_WEB_PORT",
+    "serve": "DATALICENSE_STACK_SERVE_PORT",
 }
+#: The services `up` starts after the chain and Kubo: the page and the HTTP 402 gateway (no keys in either).
+SERVERS = {"web": "the web page", "serve": "the HTTP 402 gateway"}
 #: Marketplace roles on the local chain (the dev accounts of the mnemonic).
 ADMIN, FEE_RECIPIENT, ARBITER = 0, 1, 2
 FEE_BPS = 250
@@ -121,7 +127,8 @@ class Stack:
         if not _alive(pid):
             return None
         cmdline = _cmdline(pid)
-        marker = {"ganache": str(self.dir / "chain"), "kubo": "daemon"}[name]
+        marker = {"ganache": str(self.dir / "chain"), "kubo": "daemon", "web": "datalicense.cli",
+                  "serve": "datalicense.cli"}[name]
         if cmdline is not None and marker not in cmdline:
             return None  # the pid was reused by another program
         return pid
@@ -135,7 +142,11 @@ class Stack:
             except (OSError, ValueError, KeyError, TypeError):
                 contracts = {}
         chain_pid, kubo_pid = self.pid("ganache"), self.pid("kubo")
+        servers = {name: {"running": self.pid(name) is not None, "pid": self.pid(name),
+                          "url": f"http://127.0.0.1:{self.ports[name]}/"} for name in SERVERS}
         return {
+            "web": servers["web"],
+            "serve": servers["serve"],
             "home": str(self.home),
             "chain": {"running": chain_pid is not None, "pid": chain_pid, "rpc": self.rpc_url, "chainId": CHAIN_ID,
                       "database": str(self.dir / "chain")},
@@ -156,6 +167,10 @@ class Stack:
             started.append("ipfs")
         deployed = self._deploy_once()
         self._write_state()
+        for name in SERVERS:
+            if self.pid(name) is None:
+                self._start_server(name)
+                started.append(name)
         out = self.status()
         out["started"] = started
         out["deployed"] = deployed
@@ -163,7 +178,7 @@ class Stack:
 
     def down(self) -> list[str]:
         stopped = []
-        for name in ("kubo", "ganache"):
+        for name in ("web", "serve", "kubo", "ganache"):
             pid = self.pid(name)
             if pid is not None:
                 _stop(pid)
@@ -256,6 +271,35 @@ class Stack:
             time.sleep(0.1)
         _stop(proc.pid)
         raise DataLicenseError(f"the Kubo daemon was not ready after {STARTUP_TIMEOUT:.0f}s (log: {log})")
+
+    def _start_server(self, name: str) -> None:
+        """`datalicense web` or `datalicense serve` on this stack (its chain, contracts and Kubo via stack.json)."""
+        import sys
+
+        port = self.ports[name]
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise ConfigError(f"port {port} for {SERVERS[name]} is taken by another program: stop it, or pick "
+                                  f"another port with {PORT_ENV[name]}") from exc
+        env = child_env(DATALICENSE_HOME=str(self.home))
+        for k in ("DATALICENSE_LOCAL_RPC", "DATALICENSE_DEPLOYMENTS", "DATALICENSE_IPFS_API", "DATALICENSE_NETWORK"):
+            env.pop(k, None)  # the stack's own, from stack.json
+        proc = self._spawn(name, [sys.executable, "-m", "datalicense.cli", "--network", "local", name,
+                                  "--port", str(port)], env)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self._pid_file(name).unlink(missing_ok=True)
+                raise DataLicenseError(f"{SERVERS[name]} exited at start: {_tail(self._log(name))}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.1)
+        _stop(proc.pid)
+        raise DataLicenseError(f"{SERVERS[name]} was not ready after {STARTUP_TIMEOUT:.0f}s (log: {self._log(name)})")
 
     # ------------------------------------------------------------------------------------ deployment
 

@@ -64,7 +64,7 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def user(tmp_path):
     """A user's shell: a data folder of its own, the stack on free ports, nothing from the tests' environment."""
-    rpc, ipfs, gateway, swarm = _free_ports(4)
+    rpc, ipfs, gateway, swarm, web, serve = _free_ports(6)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATALICENSE_")}
     env.update(
         DATALICENSE_HOME=str(tmp_path / "home"),
@@ -72,6 +72,8 @@ def user(tmp_path):
         DATALICENSE_STACK_IPFS_PORT=str(ipfs),
         DATALICENSE_STACK_GATEWAY_PORT=str(gateway),
         DATALICENSE_STACK_SWARM_PORT=str(swarm),
+        DATALICENSE_STACK_WEB_PORT=str(web),
+        DATALICENSE_STACK_SERVE_PORT=str(serve),
         PATH=os.pathsep.join([str(Path(sys.executable).parent), str(ROOT / ".tools" / "bin"),
                               str(ROOT / "node_modules" / ".bin"), env.get("PATH", "")]),
     )
@@ -86,7 +88,7 @@ def user(tmp_path):
         return p
 
     sh.work = work  # type: ignore[attr-defined]
-    sh.ports = (rpc, ipfs, gateway, swarm)  # type: ignore[attr-defined]
+    sh.ports = (rpc, ipfs, gateway, swarm, web, serve)  # type: ignore[attr-defined]
     yield sh
     sh("datalicense down", check=False)
 

@@ -28,6 +28,9 @@ import {IDataLicense} from "../interfaces/IDataLicense.sol";
 ///
 /// A contributor who revokes consent (itself or by a signed message anyone submits) keeps what it earned so far in
 /// the current epoch and earns nothing after.
+///
+/// Rounding: a contributor is owed its exact share rounded down; in an epoch where someone revoked, at most one
+/// unit less (the revoked weight's later share is spread over an active weight the scale need not divide).
 /// @dev Deployed once as an implementation; each pool is an EIP-1167 clone made by `create`.
 ///
 /// Tree (built by `datalicense.pool`): leaf = keccak256(keccak256(abi.encode(account, weight))), sum = weight;
@@ -37,7 +40,11 @@ contract RevenuePool is ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
-    uint256 private constant ACC = 1e36; // fixed-point scale of revenue per unit of weight
+    // Revenue per unit of weight is kept scaled by `_scale(totalWeight)`: the largest multiple of the epoch's total
+    // weight not above 1e36. While nobody has revoked, an inflow adds inflow * scale / totalWeight with no
+    // remainder, so a contributor's entitlement floor(weight * acc / scale) is its exact share rounded down, never
+    // a unit less (with a flat 1e36 a sole contributor of weight 3 credited 3n + 1 wei could claim only 3n).
+    uint256 private constant ACC = 1e36;
     /// @notice Largest total weight of a tree.
     uint256 public constant MAX_TOTAL_WEIGHT = type(uint96).max;
     uint256 private constant MASK128 = type(uint128).max;
@@ -66,7 +73,7 @@ contract RevenuePool is ReentrancyGuard {
 
     /// @notice What one asset did in one epoch.
     struct Pot {
-        uint256 acc; // revenue per unit of active weight, scaled by 1e36
+        uint256 acc; // revenue per unit of active weight, scaled by _scale(totalWeight)
         uint128 credited; // everything that reached the pool during the epoch
         uint128 paid; // everything claimed from it
         uint128 frozen; // entitlements frozen by revocations
@@ -98,7 +105,8 @@ contract RevenuePool is ReentrancyGuard {
     );
     /// @notice A new dataset version came with a new tree: epoch `epoch` started.
     event EpochStarted(uint256 indexed epoch, bytes32 root, uint256 totalWeight, bytes treeCid);
-    /// @notice `amount` of `asset` reached the pool and was credited to `epoch`.
+    /// @notice `amount` of `asset` reached the pool and was credited to `epoch` (`accPerWeight` is scaled by the
+    /// largest multiple of the epoch's total weight not above 1e36).
     event RevenueIn(uint256 indexed epoch, address indexed asset, uint256 amount, uint256 accPerWeight);
     /// @notice A contributor claimed `amount` of `asset` earned in `epoch`.
     event Claimed(uint256 indexed epoch, address indexed asset, address indexed account, uint256 amount);
@@ -316,7 +324,7 @@ contract RevenuePool is ReentrancyGuard {
         uint256 owed = epoch_ == current ? _accrue(asset_) : 0;
         Pot storage p = _pots[epoch_][asset_];
         uint256 rec = _records[epoch_][asset_][msg.sender];
-        uint256 entitled = _entitled(p, rec, weight);
+        uint256 entitled = _entitled(epoch_, p, rec, weight);
         uint256 amount = entitled - (rec & MASK128);
         bool settle = epoch_ < current && rec & (REVOKED | SETTLED) == 0;
         if (amount == 0 && !settle) revert NothingToClaim(msg.sender);
@@ -380,11 +388,12 @@ contract RevenuePool is ReentrancyGuard {
         Pot memory p = _pots[epoch_][asset_];
         uint256 rec = _records[epoch_][asset_][account];
         if (rec & REVOKED != 0) return ((rec >> 128) & MASK126) - (rec & MASK128);
-        uint256 active = _epochs[epoch_].activeWeight;
-        if (epoch_ == epoch && active != 0 && (asset_ == asset || asset_ == address(0))) {
-            p.acc += pending(asset_) * ACC / active;
+        Epoch memory ep = _epochs[epoch_];
+        uint256 scale = _scale(ep.totalWeight);
+        if (epoch_ == epoch && ep.activeWeight != 0 && (asset_ == asset || asset_ == address(0))) {
+            p.acc += pending(asset_) * scale / ep.activeWeight;
         }
-        return Math.mulDiv(weight, p.acc, ACC) - (rec & MASK128);
+        return Math.mulDiv(weight, p.acc, scale) - (rec & MASK128);
     }
 
     /// @notice Amount of `asset_` that reached the pool or is owed to it by the marketplace and is not credited
@@ -503,7 +512,7 @@ contract RevenuePool is ReentrancyGuard {
         if (e.root == bytes32(0)) revert UnknownEpoch(epoch_);
         if (epoch_ == epoch && e.activeWeight != 0) revert EpochOpen(epoch_);
         Pot memory p = _pots[epoch_][asset_];
-        uint256 unsettled = Math.mulDiv(e.activeWeight - p.settledWeight, p.acc, ACC);
+        uint256 unsettled = Math.mulDiv(e.activeWeight - p.settledWeight, p.acc, _scale(e.totalWeight));
         return p.credited - unsettled - p.settledAmount - p.frozen - p.swept;
     }
 
@@ -511,9 +520,15 @@ contract RevenuePool is ReentrancyGuard {
         if (asset_ != asset && asset_ != address(0)) revert NotPoolAsset(asset_);
     }
 
-    function _entitled(Pot storage p, uint256 rec, uint256 weight) private view returns (uint256) {
+    function _entitled(uint256 epoch_, Pot storage p, uint256 rec, uint256 weight) private view returns (uint256) {
         if (rec & REVOKED != 0) return (rec >> 128) & MASK126;
-        return Math.mulDiv(weight, p.acc, ACC);
+        return Math.mulDiv(weight, p.acc, _scale(_epochs[epoch_].totalWeight));
+    }
+
+    /// @dev Scale of an epoch's revenue per unit of weight: the largest multiple of its total weight not above
+    /// 1e36 (total weights are below 2^96, so it is above 1e36 - 2^96).
+    function _scale(uint256 totalWeight) private pure returns (uint256) {
+        return ACC - ACC % totalWeight;
     }
 
     function _revoke(address account, uint256 weight, bytes32[] calldata proof) private {
@@ -522,11 +537,12 @@ contract RevenuePool is ReentrancyGuard {
         address a = asset;
         if (_records[e][a][account] & REVOKED != 0) revert AlreadyRevoked(account);
         uint256 owedA = _accrue(a);
-        _freeze(e, a, account, weight);
+        uint256 scale = _scale(_epochs[e].totalWeight);
+        _freeze(e, a, account, weight, scale);
         uint256 owedR = 0;
         if (a != address(0)) {
             owedR = _accrue(address(0));
-            _freeze(e, address(0), account, weight);
+            _freeze(e, address(0), account, weight, scale);
         }
         _epochs[e].activeWeight -= uint128(weight);
         emit ConsentRevoked(e, account, weight);
@@ -534,9 +550,9 @@ contract RevenuePool is ReentrancyGuard {
         _pull(address(0), owedR);
     }
 
-    function _freeze(uint256 e, address a, address account, uint256 weight) private {
+    function _freeze(uint256 e, address a, address account, uint256 weight, uint256 scale) private {
         Pot storage p = _pots[e][a];
-        uint256 entitled = Math.mulDiv(weight, p.acc, ACC);
+        uint256 entitled = Math.mulDiv(weight, p.acc, scale);
         _records[e][a][account] |= REVOKED | (entitled << 128);
         p.frozen += uint128(entitled);
     }
@@ -558,10 +574,11 @@ contract RevenuePool is ReentrancyGuard {
         held[asset_] = accounted + inflow;
         uint256 e = epoch;
         _pots[e][asset_].credited = (_pots[e][asset_].credited + inflow).toUint128();
-        uint256 active = _epochs[e].activeWeight;
+        Epoch storage ep = _epochs[e];
+        uint256 active = ep.activeWeight;
         uint256 acc = _pots[e][asset_].acc;
         if (active != 0) {
-            acc += inflow * ACC / active;
+            acc += inflow * _scale(ep.totalWeight) / active;
             _pots[e][asset_].acc = acc;
         }
         emit RevenueIn(e, asset_, inflow, acc);

@@ -350,7 +350,7 @@ def test_rounding_dust_is_sweepable_once_nobody_can_claim_it(market, people, acc
         pool.sweepable(5, ZERO)
     tree2 = PoolTree.build([(a.address, 1)])
     pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), tree2.top, b"t2", {"from": curator})
-    assert pool.sweepable(1, ZERO) == 1  # credited - floor(3 * acc): before anyone is paid in full
+    assert pool.sweepable(1, ZERO) == 0  # the three exact shares add up to what was credited: nobody paid yet
     assert claim(pool, a, tree) == credited // 3
     assert claim(pool, b, tree) == credited // 3
     before_c = pool.sweepable(1, ZERO)
@@ -363,6 +363,24 @@ def test_rounding_dust_is_sweepable_once_nobody_can_claim_it(market, people, acc
     assert curator.balance() - before + tx.gas_used * tx.gas_price == credited % 3
     with reverts("NothingToClaim"):
         pool.sweepDust(1, ZERO, {"from": curator})
+    assert web3.eth.get_balance(pool.address) == pool.held(ZERO) == 0
+
+
+def test_a_whole_share_is_paid_in_full_not_one_unit_short(market, accounts):
+    """Regression (stateful test: a sole contributor of weight 3 could claim 2950000000000005 of 2950000000000006
+    wei): revenue per weight was kept scaled by 1e36 and floored, so a share that is a whole number came out one
+    unit short whenever the active weight does not divide inflow * 1e36. The scale is now a multiple of the total
+    weight, so without revocations each share is its exact value rounded down."""
+    a, b = accounts[7], accounts[8]
+    curator = accounts[3]
+    pool, tree = new_pool(market, curator, [(a.address, 3)])
+    accounts[6].transfer(pool, 2950000000000006)
+    assert pool.claimable(1, ZERO, a, 3) == 2950000000000006
+    assert claim(pool, a, tree) == 2950000000000006  # everything that reached the pool
+    pool, tree = new_pool(market, curator, [(a.address, 3), (b.address, 3)])
+    accounts[6].transfer(pool, 2)  # one wei each, exactly
+    assert claim(pool, a, tree) == 1
+    assert claim(pool, b, tree) == 1
     assert web3.eth.get_balance(pool.address) == pool.held(ZERO) == 0
 
 

@@ -6,7 +6,7 @@ dust sweeps. After every step:
   what the curator can sweep, up to the rounding not yet attributable (under one unit per contributor and epoch);
 - per asset, the marketplace's balance equals escrow plus everything owed plus fees plus bonds;
 - no contributor is owed less than its weight's share of what reached its epochs (an exact model fed by the
-  pool's events, less one unit of rounding), and none more.
+  pool's events) rounded down, and none more; in an epoch with a revocation, one unit less at most.
 
 Pools run on `RevenuePoolHarness` (the implementation itself, so coverage maps to its source).
 """
@@ -212,7 +212,8 @@ class PoolsAndMarket(RuleBasedStateMachine):
             return
         e = sorted(entry["trees"])[pick % len(entry["trees"])]
         assets = self._assets(entry)
-        self._try(entry["pool"].sweepDust, e, assets[(pick >> 3) % len(assets)], {"from": self.curator})
+        self._track(entry, self._try(entry["pool"].sweepDust, e, assets[(pick >> 3) % len(assets)],
+                                     {"from": self.curator}))
 
     @rule(days=st.integers(min_value=0, max_value=3))
     def time_passes(self, days):
@@ -244,7 +245,8 @@ class PoolsAndMarket(RuleBasedStateMachine):
     @invariant()
     def every_pool_unit_is_claimable_or_sweepable_and_shares_are_by_weight(self):
         """Per pool and asset: balance + owed = claimable + sweepable (+ rounding not yet attributable); and
-        each contributor's paid + claimable is its exact weight share of what reached its epochs, less < 1 unit."""
+        each contributor's paid + claimable is its exact weight share of what reached its epochs rounded down (one unit
+        less at most in an epoch with a revocation)."""
         for entry in self.pools:
             pool = entry["pool"]
             current = pool.epoch()
@@ -264,7 +266,13 @@ class PoolsAndMarket(RuleBasedStateMachine):
                         if e == current and m not in revoked and active_weight:
                             exact += Fraction(pending * w, active_weight)
                         got = self.received.get((pool.address, e, asset, m), 0) + owed
-                        assert exact - 1 <= got <= exact, (e, asset, m, got, exact)
+                        # Without a revocation in the epoch the contract pays the exact share rounded down (its
+                        # per-weight scale is a multiple of the total weight): more than exact - 1. After one, the
+                        # revoked weight's future share is spread over an active weight that the scale need not
+                        # divide, so a share that is a whole number may come out one unit short (the documented
+                        # "at most one wei"); never more than that.
+                        slack = 1 if revoked else 0
+                        assert exact - 1 < got + slack and got <= exact, (e, asset, m, got, exact)
                     if e < current or active_weight == 0:
                         sweepable += pool.sweepable(e, asset)
                     rounding += len(weights) + 1

@@ -3,13 +3,18 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing bench-pool web bench-web
+.PHONY: setup test test-deep demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing bench-pool web bench-web
 
 setup:
 	@tools/setup.sh
 
 test: setup
 	brownie test tests/ $(TEST_ARGS)
+
+# The two stateful property tests with large settings (minutes to hours; `make test` runs them small).
+test-deep: setup
+	POOL_EXAMPLES=$${POOL_EXAMPLES:-100} POOL_STEPS=$${POOL_STEPS:-50} brownie test tests/test_pool_stateful.py $(TEST_ARGS)
+	STATEFUL_EXAMPLES=$${STATEFUL_EXAMPLES:-200} brownie test tests/test_stateful.py $(TEST_ARGS)
 
 demo: setup
 	python scripts/demo.py

@@ -9,6 +9,9 @@ dust sweeps. After every step:
   pool's events) rounded down, and none more; in an epoch with a revocation, one unit less at most.
 
 Pools run on `RevenuePoolHarness` (the implementation itself, so coverage maps to its source).
+
+Small by default (4 examples of 12 steps after the 12-operation history: about a minute) so `make test` stays
+short; POOL_EXAMPLES and POOL_STEPS set a deep run (`make test-deep`).
 """
 
 from fractions import Fraction
@@ -285,7 +288,7 @@ def test_pools_stateful(market, token, accounts, arbiter):
     chain.snapshot()
     run_state_machine_as_test(
         PoolsAndMarket,
-        settings=settings(max_examples=int(os.environ.get("POOL_EXAMPLES", 15)),
-                          stateful_step_count=int(os.environ.get("POOL_STEPS", 25)), deadline=None,
+        settings=settings(max_examples=int(os.environ.get("POOL_EXAMPLES", 4)),
+                          stateful_step_count=int(os.environ.get("POOL_STEPS", 12)), deadline=None,
                           suppress_health_check=list(HealthCheck), database=None, phases=[Phase.generate]),
     )

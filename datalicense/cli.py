@@ -24,6 +24,7 @@ from .errors import DataLicenseError
 from .textsafe import escape
 
 EXIT_ERROR = 1
+ZERO = "0x0000000000000000000000000000000000000000"
 
 
 class Ctx:
@@ -165,6 +166,10 @@ def publish(c: Ctx, file: Path, title: str, description: str, media_type: str | 
     lacking = [rep["endpoint"] for rep in r.replicas if rep["status"] != "pinned"]
     if lacking:
         human += f"\n  {len(lacking)} replica(s) still lack the data: {', '.join(lacking)} (`datalicense pins repair`)"
+    if int(agent, 16) == 0 and not r.reused and not c.as_json:
+        click.echo(f"note: dataset {r.dataset_id} has no delivery agent: deliver each sale yourself before its "
+                   f"delivery deadline (`datalicense agent` with this account, or `datalicense set-agent "
+                   f"{r.dataset_id} ADDRESS`), or buyers are refunded", err=True)
     c.out(r.as_dict(), human)
 
 
@@ -253,9 +258,10 @@ def show(c: Ctx, dataset_id: int) -> None:
               help="One-time public key (hex, 64 or 65 bytes) the content key is wrapped to; default: one derived "
                    "from your wallet. Required with --for: the recipient's `datalicense delivery-key`.")
 @click.option("--erc677", is_flag=True, help="Pay a token with one transferAndCall instead of approve + buy.")
+@click.option("--again", is_flag=True, help="Buy even though you already hold a valid licence for this dataset.")
 @pass_ctx
 def buy(c: Ctx, dataset_id: int, max_price: str | None, terms_id: int | None, version: int | None,
-        licensee: str | None, delivery_key: str | None, erc677: bool) -> None:
+        licensee: str | None, delivery_key: str | None, erc677: bool, again: bool) -> None:
     """Buy a licence: pay into escrow for the terms and version you saw; the seller's agent delivers the key."""
     from .errors import ConfigError
     from .keywrap import is_usable_key
@@ -273,6 +279,13 @@ def buy(c: Ctx, dataset_id: int, max_price: str | None, terms_id: int | None, ve
         key = (raw[:32], raw[32:])
     elif licensee:
         raise ConfigError("--for needs --delivery-key: the recipient's public key, so that the recipient can decrypt")
+    if not again and not licensee:
+        held = [i for i in c.client.licences() if i.dataset_id == dataset_id
+                and i.state in ("Pending", "Delivered", "Settled") and (i.valid or i.state == "Pending")]
+        if held:
+            raise ConfigError(
+                f"you already hold licence {held[0].licence_id} for dataset {dataset_id} ({held[0].state}): "
+                "fetch it with `datalicense fetch`, or pass --again to buy another")
     r = c.client.buy(dataset_id, max_price=max_price, licensee=licensee, delivery_key=key, erc677=erc677,
                      terms_id=terms_id, version=version)
     c.out(r.as_dict(), f"licence {r.licence_id} bought for {r.price_text} (terms {r.terms_id}, version {r.version})"
@@ -306,6 +319,9 @@ def rotate_key(c: Ctx, licence_id: int) -> None:
 @pass_ctx
 def fetch(c: Ctx, licence_id: int, output: Path, no_confirm: bool) -> None:
     """Download, decrypt and verify a licensed dataset, then confirm the licence."""
+    if not no_confirm and not c.as_json:
+        click.echo(f"licence {licence_id}: once the data verifies, it is confirmed and the seller paid (your dispute "
+                   "window ends); pass --no-confirm to keep it open and `confirm` or `dispute` later", err=True)
     r = c.client.fetch(licence_id, output, confirm=not no_confirm)
     human = f"wrote {r.path} ({r.size} bytes, sha256 {r.sha256}, matches the on-chain commitment)"
     if r.confirmed_tx:
@@ -346,6 +362,16 @@ _simple("refund", "refund", "refunded", "Refund a licence whose key was not deli
 def dispute(c: Ctx, licence_id: int, data: bool) -> None:
     """Dispute a delivery. A wrong key is proved in one transaction (you are refunded at once; refused when the
     key is right). A data dispute posts the licence's bond and goes to the arbiter."""
+    if not c.as_json:
+        if data:
+            lic = c.client.market.licence(licence_id)
+            bond = c.client.market.settings(lic.settings_id).dispute_bond
+            click.echo(f"licence {licence_id}: posting the data-dispute bond of {c.client.amount_text(bond, ZERO)}; "
+                       "the arbiter splits the price (after 14 days without a ruling the sale stands and the bond "
+                       "comes back)", err=True)
+        else:
+            click.echo(f"licence {licence_id}: checking the delivered key; if it is wrong the proof refunds you in "
+                       "this one transaction, if it is right nothing is sent", err=True)
     r = c.client.dispute(licence_id, data=data)
     if data:
         c.out({"licenceId": licence_id, "kind": "data", "tx": r.tx_hash},

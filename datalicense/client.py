@@ -395,10 +395,22 @@ class Client:
             transferable,
         )
         # validate the terms on-chain (a dry run) before spending time on encryption and upload
+        target = self.contract if pool is None else self.pool_contract(pool)
+        probe = getattr(target.functions, "publish" if pool is None else "publishDataset")(
+            b"\x01", b"\x00" * 32, b"\x01" * 32, terms_ref, terms, normalize_address(agent))
+        try:
+            probe.call({"from": account.address})
+        except Exception as exc:  # noqa: BLE001 - decoded into the project's error
+            from .chain import decode_error
+
+            data = getattr(exc, "data", None)
+            name, args, text = decode_error(data) if data else (None, (), str(exc))
+            raise ChainError(f"publish would fail: {text}", name, args) from exc
         upload = self._upload(src, size, title, description, media_type, terms_ref, account.address)
         existing = self.index.find_version(upload["manifestCid"])
         owner = account.address if pool is None else normalize_address(pool)
         if existing is not None and self.market.dataset(existing["datasetId"]).owner == owner:
+            self._same_terms_or_refuse(existing["datasetId"], terms, normalize_address(agent))
             return PublishResult(
                 existing["datasetId"], existing["version"], upload["manifestCid"], upload["ciphertextCid"],
                 upload["sha256"], upload["size"], upload["keyHash"], None, None, reused=True,
@@ -434,6 +446,24 @@ class Client:
             return [{"endpoint": "(replica list)", "status": replicas.FAILED, "reason": str(exc), "cids": []}]
         cids = [upload["manifestCid"], upload["ciphertextCid"]]
         return [r.as_dict() for r in replicas.replicate(self.storage, cids, nodes)] if nodes else []
+
+    def _same_terms_or_refuse(self, dataset_id: int, terms: tuple[Any, ...], agent: str) -> None:
+        """A re-run of `publish` for a dataset that exists: refuse, saying what differs and which command changes
+        it, unless the terms and agent asked for are the ones on chain."""
+        offer = self.market.offer(dataset_id)
+        t = offer.terms
+        now = (t.price, offer.asset, t.duration, t.supply_cap, t.delivery_window, t.dispute_window, None,
+               bool(t.flags & TermsFlag.TRANSFERABLE))
+        names = ("price", "asset", "duration", "cap", "delivery window", "dispute window", "royalty", "transferable")
+        differ = [f"{n} {a} (asked {b})" for n, a, b in zip(names, now, terms) if a is not None and a != b]
+        current_agent = self.market.agent_of(dataset_id)
+        if int(agent, 16) and current_agent != agent:
+            differ.append(f"agent {current_agent} (asked {agent})")
+        if differ:
+            raise ConfigError(
+                f"this file is already published as dataset {dataset_id}, with " + "; ".join(differ)
+                + f": change it with `datalicense set-terms {dataset_id} …` or `datalicense set-agent {dataset_id} …`"
+            )
 
     def _upload(
         self, src: Path, size: int, title: str, description: str, media_type: str | None, terms_ref: bytes,

@@ -164,3 +164,27 @@ def test_gift_to_another_account_who_fetches_it(run, tmp_path):
     run("deliver", str(lid))
     run("fetch", str(lid), "-o", str(tmp_path / "got.csv"), account="dev:6", home="friend")
     assert (tmp_path / "got.csv").read_text() == "a\n42\n"
+
+
+def test_rails_of_the_first_hour(run, tmp_path):
+    """What a new user trips over: a re-run of publish with another price, a second purchase of a dataset held,
+    a fetch that confirms, a dispute's bond and outcome; each is said before anything is sent."""
+    src = tmp_path / "rails.csv"
+    src.write_text("a\n1\n")
+    first = run("publish", str(src), "--title", "Rails", "--price", "0.002")
+    assert "no delivery agent" in first.stderr  # the owner must deliver by hand, or run the agent
+    again = run("publish", str(src), "--title", "Rails", "--price", "0.003", check=False)
+    assert again.returncode != 0 and "already published as dataset 1" in again.stderr
+    assert "price 2000000000000000 (asked 3000000000000000)" in again.stderr and "set-terms" in again.stderr
+    run("--json", "buy", "1", account="dev:4", home="buyer")
+    twice = run("buy", "1", account="dev:4", home="buyer", check=False)
+    assert twice.returncode != 0 and "already hold licence 1" in twice.stderr and "--again" in twice.stderr
+    assert "licence 2 bought" in run("buy", "1", "--again", account="dev:4", home="buyer").stdout
+    run("deliver", "1")
+    fetched = run("fetch", "1", "-o", str(tmp_path / "r.csv"), account="dev:4", home="buyer")
+    assert "it is confirmed and the seller paid" in fetched.stderr
+    run("deliver", "2")
+    run("fetch", "2", "-o", str(tmp_path / "r2.csv"), "--no-confirm", account="dev:4", home="buyer")
+    disputed = run("dispute", "2", "--data", account="dev:4", home="buyer")
+    assert "posting the data-dispute bond of 0.001 RBTC" in disputed.stderr
+    assert "data dispute opened for licence 2" in disputed.stdout

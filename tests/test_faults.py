@@ -98,8 +98,21 @@ def test_publish_transaction_failing_after_upload_is_rerun_without_duplicates(ku
     src.write_text("a,b\n1,2\n")
     market.setEmergencyPause(True, {"from": admin})
     with pytest.raises(ChainError, match="EmergencyStopped"):
-        seller.publish(src, title="Retry", price="0.001")
+        seller.publish(src, title="Retry", price="0.001")  # refused by the dry run, before any upload
+    assert not list((seller.state_dir / "uploads").glob("*.json"))
     market.setEmergencyPause(False, {"from": admin})
+    # the transaction fails after the upload (the node refuses it): nothing on chain, the upload is recorded
+    real_send = seller.tx.send
+
+    def refused(fn, *a, what="transaction", **kw):
+        if what == "publish":
+            raise ChainError("publish was refused by the node: connection reset")
+        return real_send(fn, *a, what=what, **kw)
+
+    seller.tx.send = refused
+    with pytest.raises(ChainError, match="refused by the node"):
+        seller.publish(src, title="Retry", price="0.001")
+    seller.tx.send = real_send
     uploads = list((seller.state_dir / "uploads").glob("*.json"))
     assert len(uploads) == 1
     first_cid = json.loads(uploads[0].read_text())["manifestCid"]

@@ -47,7 +47,7 @@ def test_fork_sees_upstream_state_and_leaves_it_untouched(cli, kubo, market, tmp
     upstream_counters = lens_of(market).counters()
     mine = json.loads(cli("--fork", os.environ["DATALICENSE_LOCAL_RPC"], "--json", "licences").stdout)
     assert [m["licence_id"] for m in mine] == [lid]
-    bought = json.loads(cli("--fork", os.environ["DATALICENSE_LOCAL_RPC"], "--json", "buy", str(ds)).stdout)
+    bought = json.loads(cli("--fork", os.environ["DATALICENSE_LOCAL_RPC"], "--json", "buy", str(ds), "--again").stdout)
     assert bought["licence_id"] == lid + 1
     # the upstream chain did not see the write
     assert lens_of(market).counters() == upstream_counters

@@ -319,12 +319,12 @@ contract RevenuePool is ReentrancyGuard {
     /// A claim in a closed epoch pays the contributor in full (and may pay 0 only to settle its rounding).
     function claim(uint256 epoch_, address asset_, uint256 weight, bytes32[] calldata proof) external nonReentrant {
         _checkAsset(asset_);
-        _verify(epoch_, msg.sender, weight, proof);
+        uint256 scale = _scale(_verify(epoch_, msg.sender, weight, proof));
         uint256 current = epoch;
         uint256 owed = epoch_ == current ? _accrue(asset_) : 0;
         Pot storage p = _pots[epoch_][asset_];
         uint256 rec = _records[epoch_][asset_][msg.sender];
-        uint256 entitled = _entitled(epoch_, p, rec, weight);
+        uint256 entitled = _entitled(p, rec, weight, scale);
         uint256 amount = entitled - (rec & MASK128);
         bool settle = epoch_ < current && rec & (REVOKED | SETTLED) == 0;
         if (amount == 0 && !settle) revert NothingToClaim(msg.sender);
@@ -500,10 +500,17 @@ contract RevenuePool is ReentrancyGuard {
         return ok ? (h, sum) : (bytes32(0), 0);
     }
 
-    function _verify(uint256 epoch_, address account, uint256 weight, bytes32[] calldata proof) private view {
+    /// @dev Reverts unless (account, weight) is a leaf of the epoch's tree; returns the tree's total weight: the
+    /// sum the proof climbs to, which the root commits to (its two children's sums), so no storage read is needed.
+    function _verify(uint256 epoch_, address account, uint256 weight, bytes32[] calldata proof)
+        private
+        view
+        returns (uint256 totalWeight)
+    {
         bytes32 root = _epochs[epoch_].root;
         if (weight == 0 || proof.length % 2 != 0 || root == bytes32(0)) revert NotInTree(account, weight);
-        (bytes32 h,) = _climb(leaf(account, weight), weight, proof);
+        bytes32 h;
+        (h, totalWeight) = _climb(leaf(account, weight), weight, proof);
         if (h != root) revert NotInTree(account, weight);
     }
 
@@ -520,9 +527,9 @@ contract RevenuePool is ReentrancyGuard {
         if (asset_ != asset && asset_ != address(0)) revert NotPoolAsset(asset_);
     }
 
-    function _entitled(uint256 epoch_, Pot storage p, uint256 rec, uint256 weight) private view returns (uint256) {
+    function _entitled(Pot storage p, uint256 rec, uint256 weight, uint256 scale) private view returns (uint256) {
         if (rec & REVOKED != 0) return (rec >> 128) & MASK126;
-        return Math.mulDiv(weight, p.acc, _scale(_epochs[epoch_].totalWeight));
+        return Math.mulDiv(weight, p.acc, scale);
     }
 
     /// @dev Scale of an epoch's revenue per unit of weight: the largest multiple of its total weight not above
@@ -533,11 +540,10 @@ contract RevenuePool is ReentrancyGuard {
 
     function _revoke(address account, uint256 weight, bytes32[] calldata proof) private {
         uint256 e = epoch;
-        _verify(e, account, weight, proof);
+        uint256 scale = _scale(_verify(e, account, weight, proof));
         address a = asset;
         if (_records[e][a][account] & REVOKED != 0) revert AlreadyRevoked(account);
         uint256 owedA = _accrue(a);
-        uint256 scale = _scale(_epochs[e].totalWeight);
         _freeze(e, a, account, weight, scale);
         uint256 owedR = 0;
         if (a != address(0)) {

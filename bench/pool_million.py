@@ -223,6 +223,11 @@ BUDGETS = [
     ("pool_buy", "pooled buy (RBTC)", lambda g: g["buy"][-1] + 15_000),
     ("pool_claim", "claim, 2^20 proof, revenue already in the pool", lambda g: 90_000),
     ("pool_claim_sync", "claim, 2^20 proof, also pulling revenue from the marketplace", None),
+    # Not met (steady 82,998 after pools v2's exact scale): 21,000 per transaction, about 14,000 of calldata for
+    # a 20-level proof of (hash, sum) pairs, 2,600 for the clone's delegatecall and the proof's hashing leave about
+    # 22,000 for the revocation itself, which needs the root, the revoker's record and the active weight (written),
+    # the per-weight figure. Measured by removing each: crediting pending revenue first (market + held) 8,570, the
+    # frozen total that lets dust be swept 5,320, the reentrancy guard 2,339; without all three, 66,800.
     ("pool_revoke", "revoke, 2^20 proof", lambda g: 60_000),
 ]
 

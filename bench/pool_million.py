@@ -227,7 +227,7 @@ BUDGETS = [
     # a 20-level proof of (hash, sum) pairs, 2,600 for the clone's delegatecall and the proof's hashing leave about
     # 22,000 for the revocation itself, which needs the root, the revoker's record and the active weight (written),
     # the per-weight figure. Measured by removing each: crediting pending revenue first (market + held) 8,570, the
-    # frozen total that lets dust be swept 5,320, the reentrancy guard 2,339; without all three, 66,800.
+    # frozen total that lets dust be swept 5,320, the reentrancy guard 2,339; without all three, still about 66,800.
     ("pool_revoke", "revoke, 2^20 proof", lambda g: 60_000),
 ]
 

@@ -292,6 +292,19 @@ def buy(c: Ctx, dataset_id: int, max_price: str | None, terms_id: int | None, ve
                        f"\n  tx {r.tx_hash} (gas {r.gas_used:,})")
 
 
+@cli.command()
+@pass_ctx
+def whoami(c: Ctx) -> None:
+    """Print this account's address (in the network's casing), its balance and where its delivery keys come from."""
+    client = c.client
+    me = client.tx.account.address
+    balance = client.w3.eth.get_balance(me)
+    c.out({"address": me, "chainId": client.chain_id, "balance": balance},
+          f"{c.addr(me)} on chain {client.chain_id}, {client.amount_text(balance, ZERO)}\n"
+          "delivery keys: one per purchase, derived from this wallet (nothing to keep; `delivery-key` makes one "
+          "to hand out)")
+
+
 @cli.command(name="delivery-key")
 @pass_ctx
 def delivery_key_cmd(c: Ctx) -> None:

@@ -188,3 +188,9 @@ def test_rails_of_the_first_hour(run, tmp_path):
     disputed = run("dispute", "2", "--data", account="dev:4", home="buyer")
     assert "posting the data-dispute bond of 0.001 RBTC" in disputed.stderr
     assert "data dispute opened for licence 2" in disputed.stdout
+
+
+def test_whoami(run):
+    out = json.loads(run("--json", "whoami", account="dev:4").stdout)
+    assert out["address"] == "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65" and out["chainId"] == 33
+    assert "RBTC" in run("whoami", account="dev:4").stdout

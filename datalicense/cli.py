@@ -332,10 +332,13 @@ def rotate_key(c: Ctx, licence_id: int) -> None:
 @pass_ctx
 def fetch(c: Ctx, licence_id: int, output: Path, no_confirm: bool) -> None:
     """Download, decrypt and verify a licensed dataset, then confirm the licence."""
-    if not no_confirm and not c.as_json:
-        click.echo(f"licence {licence_id}: once the data verifies, it is confirmed and the seller paid (your dispute "
-                   "window ends); pass --no-confirm to keep it open and `confirm` or `dispute` later", err=True)
-    r = c.client.fetch(licence_id, output, confirm=not no_confirm)
+    def notice() -> None:
+        if not no_confirm and not c.as_json:
+            click.echo(f"licence {licence_id}: once the data verifies, it is confirmed and the seller paid (your "
+                       "dispute window ends); pass --no-confirm to keep it open and `confirm` or `dispute` later",
+                       err=True)
+
+    r = c.client.fetch(licence_id, output, confirm=not no_confirm, on_start=notice)
     human = f"wrote {r.path} ({r.size} bytes, sha256 {r.sha256}, matches the on-chain commitment)"
     if r.confirmed_tx:
         human += f"\nlicence {licence_id} confirmed: tx {r.confirmed_tx}"
@@ -375,17 +378,8 @@ _simple("refund", "refund", "refunded", "Refund a licence whose key was not deli
 def dispute(c: Ctx, licence_id: int, data: bool) -> None:
     """Dispute a delivery. A wrong key is proved in one transaction (you are refunded at once; refused when the
     key is right). A data dispute posts the licence's bond and goes to the arbiter."""
-    if not c.as_json:
-        if data:
-            lic = c.client.market.licence(licence_id)
-            bond = c.client.market.settings(lic.settings_id).dispute_bond
-            click.echo(f"licence {licence_id}: posting the data-dispute bond of {c.client.amount_text(bond, ZERO)}; "
-                       "the arbiter splits the price (after 14 days without a ruling the sale stands and the bond "
-                       "comes back)", err=True)
-        else:
-            click.echo(f"licence {licence_id}: checking the delivered key; if it is wrong the proof refunds you in "
-                       "this one transaction, if it is right nothing is sent", err=True)
-    r = c.client.dispute(licence_id, data=data)
+    r = c.client.dispute(licence_id, data=data,
+                         on_send=None if c.as_json else (lambda text: click.echo(text, err=True)))
     if data:
         c.out({"licenceId": licence_id, "kind": "data", "tx": r.tx_hash},
               f"data dispute opened for licence {licence_id}: tx {r.tx_hash}")

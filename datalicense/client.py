@@ -901,8 +901,10 @@ class Client:
         out: str | Path,
         confirm: bool = True,
         private_key: bytes | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> FetchResult:
         """Download, decrypt and verify a licensed dataset; the output appears only when it matches.
+        `on_start` is called once every check before the download has passed (the CLI says what will happen).
 
         Only versions of the licence's own dataset are considered; the manifest must name the recipient the
         content key opens; a licence is confirmed only after its escrowed version verified."""
@@ -945,6 +947,8 @@ class Client:
         cleanup_partials(dest)  # leftovers of an interrupted fetch
         # the ciphertext is read against the size the manifest promises, through the temporary file's own
         # descriptor; the destination appears only when everything matched
+        if on_start is not None:
+            on_start()
         with atomic_output(dest) as fout:
             with self.storage.open_stream(manifest.ciphertext_cid, exact_size=manifest.ciphertext_size) as stream:
                 size, digest = decrypt_verify(
@@ -980,13 +984,20 @@ class Client:
         call = self.contract.functions.disputeKey(licence_id, p, (w.r_x, w.r_y, w.wrapped_key, d["keyHash"]))
         return call, keccak(content_key) == d["keyHash"]
 
-    def dispute(self, licence_id: int, data: bool = False, private_key: bytes | None = None) -> Receipt:
+    def dispute(self, licence_id: int, data: bool = False, private_key: bytes | None = None,
+                on_send: Callable[[str], None] | None = None) -> Receipt:
         """A key dispute proves a wrong key in one transaction (refunded at once); it is refused when the key is
         right (it would settle the sale to the seller). A data dispute posts the licence's bond for the arbiter."""
         if data:
             lic = self.market.licence(licence_id)
             bond = self.market.settings(lic.settings_id).dispute_bond
-            return self.tx.send(self.contract.functions.disputeData(licence_id), value=bond, what="data dispute")
+            fn = self.contract.functions.disputeData(licence_id)
+            self.tx._build(fn, bond, "data dispute")  # simulated first: a dispute that would revert is not sent
+            if on_send is not None:
+                on_send(f"licence {licence_id}: posting the data-dispute bond of {self.amount_text(bond, ZERO)}; the "
+                        "arbiter splits the price (after 14 days without a ruling the sale stands and the bond "
+                        "comes back)")
+            return self.tx.send(fn, value=bond, what="data dispute")
         call, key_correct = self.key_dispute_call(licence_id, private_key)
         if key_correct:
             raise ChainError(
@@ -1000,6 +1011,9 @@ class Client:
 
             data_ = getattr(exc, "data", None)
             raise ChainError(f"key dispute would fail: {decode_revert(data_) if data_ else exc}") from exc
+        if on_send is not None:
+            on_send(f"licence {licence_id}: the delivered key does not open its commitment; the proof refunds you in "
+                    "this one transaction")
         return self.tx.send(call, what="key dispute")
 
     def refund(self, licence_id: int) -> Receipt:

@@ -48,7 +48,9 @@ def main() -> None:
     p = project.load(ROOT, name="DataLicenseProject")
     p.load_config()
     network.connect("development")
-    from brownie import accounts
+    from brownie import accounts, web3
+
+    os.environ["DATALICENSE_LOCAL_RPC"] = web3.provider.endpoint_uri  # this run's chain, never a user's stack
 
     try:
         with tempfile.TemporaryDirectory(prefix="datalicense-bench-") as tmp, KuboDaemon() as kubo:

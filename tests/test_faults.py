@@ -29,10 +29,24 @@ def _big(path, mib):
     return path
 
 
-def _kill_later(daemon, seconds):
-    t = threading.Timer(seconds, daemon.kill)
-    t.start()
-    return t
+def _kill_midway(client, daemon, label, fraction=0.25):
+    """Kill the daemon once `label` progress passes `fraction` of its total: mid-transfer however fast the
+    machine is (a timer fired after a fast machine had finished)."""
+    killed = threading.Event()
+
+    def progress(what, total):
+        seen = [0]
+
+        def tick(n):
+            seen[0] += n
+            if what == label and total and seen[0] >= fraction * total and not killed.is_set():
+                killed.set()
+                daemon.kill()
+
+        return tick
+
+    client.progress = progress
+    return killed
 
 
 @pytest.fixture
@@ -62,10 +76,10 @@ def test_kubo_killed_during_upload(own_kubo, market, tmp_path):
     seller, buyer = _clients(market, own_kubo, tmp_path)
     src = _big(tmp_path / "big.bin", 400)
     before = lens_of(market).counters()
-    timer = _kill_later(own_kubo, 1.5)
+    killed = _kill_midway(seller, own_kubo, "encrypt+upload")
     with pytest.raises(StorageError, match="IPFS"):
         seller.publish(src, title="Interrupted", price="0.001")
-    timer.join()
+    assert killed.is_set()
     assert lens_of(market).counters() == before  # no dataset was created
     _restart(own_kubo, seller, buyer)
     pub = seller.publish(src, title="Interrupted", price="0.001")
@@ -80,10 +94,10 @@ def test_kubo_killed_during_download(own_kubo, market, tmp_path):
     lid = buyer.buy(pub.dataset_id).licence_id
     seller.deliver(lid)
     out = tmp_path / "out" / "big.bin"
-    timer = _kill_later(own_kubo, 1.0)
+    killed = _kill_midway(buyer, own_kubo, "download+decrypt")
     with pytest.raises(StorageError):
         buyer.fetch(lid, out)
-    timer.join()
+    assert killed.is_set()
     assert not out.exists()
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no partial file left behind
     _restart(own_kubo, seller, buyer)

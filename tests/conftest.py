@@ -318,3 +318,33 @@ def publish_file(client, tmp_path, text, agent, price="0.001", name="d.csv"):
     src = tmp_path / name
     src.write_text(text)
     return client.publish(src, title=name, price=price, agent=agent)
+
+
+@pytest.fixture
+def run_inprocess(kubo, market, tmp_path, monkeypatch, capsys):
+    """The `datalicense` entry point (main: one-line errors, exit codes), run in this process to spare a Python
+    start-up per command; the chain and Kubo are the real ones. Returns a CompletedProcess."""
+    import subprocess
+    import sys
+
+    from datalicense import cli
+
+    def run(*args, account="dev:3", check=True, home="home"):
+        monkeypatch.setenv("DATALICENSE_HOME", str(tmp_path / home))
+        monkeypatch.setenv("DATALICENSE_IPFS_API", kubo.api_multiaddr)
+        argv = ["datalicense", "--address", market.address] + (["--account", account] if account else []) + list(args)
+        monkeypatch.setattr(sys, "argv", argv)
+        capsys.readouterr()
+        code = 0
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        p = subprocess.CompletedProcess(argv, code, out, err)
+        if check:
+            assert p.returncode == 0, p.stderr
+        assert "Traceback" not in p.stderr
+        return p
+
+    return run

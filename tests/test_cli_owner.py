@@ -3,8 +3,6 @@ terms for future sales, pauses and resumes, publishes a new version, sees its sa
 in two steps; data disputes end by the arbiter's ruling and by default after the arbiter's deadline."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 from brownie import chain
@@ -14,30 +12,9 @@ DEV7 = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 
 
 @pytest.fixture
-def run(kubo, market, tmp_path, monkeypatch, capsys):
-    """The `datalicense` entry point (main: one-line errors, exit codes), run in this process to spare a Python
-    start-up per command; the chain and Kubo are the real ones."""
-    from datalicense import cli
-
-    def run(*args, account="dev:3", check=True, home="home"):
-        monkeypatch.setenv("DATALICENSE_HOME", str(tmp_path / home))
-        monkeypatch.setenv("DATALICENSE_IPFS_API", kubo.api_multiaddr)
-        argv = ["datalicense", "--address", market.address] + (["--account", account] if account else []) + list(args)
-        monkeypatch.setattr(sys, "argv", argv)
-        capsys.readouterr()
-        code = 0
-        try:
-            cli.main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        p = subprocess.CompletedProcess(argv, code, out, err)
-        if check:
-            assert p.returncode == 0, p.stderr
-        assert "Traceback" not in p.stderr
-        return p
-
-    return run
+def run(run_inprocess, monkeypatch):
+    """The `datalicense` entry point, in this process (conftest.run_inprocess)."""
+    return run_inprocess
 
 
 def _one_line_error(p, text):

@@ -10,22 +10,9 @@ import pytest
 
 from datalicense import ChainError, Client
 from datalicense.chain import connect, load_account
-from datalicense.localstack import KuboDaemon
 from datalicense.storage import Storage
 
-from test_replication import connect_all
-
-
-@pytest.fixture(scope="module")
-def nodes():
-    """The publisher's node, a replica it owns, and a friend's replica: online, connected, on loopback."""
-    daemons = [KuboDaemon(offline=False, routing="none").start() for _ in range(3)]
-    try:
-        connect_all(daemons)
-        yield daemons
-    finally:
-        for d in daemons:
-            d.stop()
+from test_replication import nodes  # noqa: F401 - the three connected Kubo nodes, shared
 
 
 @pytest.fixture

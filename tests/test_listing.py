@@ -3,8 +3,6 @@ datasets whose manifest is unreachable, too large, not JSON or of the wrong sche
 and never break the others (a publisher can put any CID on chain)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 from eth_utils import keccak
@@ -17,30 +15,10 @@ MISSING_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # s
 
 
 @pytest.fixture
-def run(kubo, market, tmp_path, monkeypatch, capsys):
-    """The `datalicense` entry point run in this process (the chain and Kubo are the real ones)."""
-    from datalicense import cli
-
-    def run(*args, account="dev:3", check=True, home="home"):
-        monkeypatch.setenv("DATALICENSE_HOME", str(tmp_path / home))
-        monkeypatch.setenv("DATALICENSE_IPFS_API", kubo.api_multiaddr)
-        monkeypatch.setenv("DATALICENSE_MANIFEST_TIMEOUT", "5")
-        argv = ["datalicense", "--address", market.address] + (["--account", account] if account else []) + list(args)
-        monkeypatch.setattr(sys, "argv", argv)
-        capsys.readouterr()
-        code = 0
-        try:
-            cli.main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        p = subprocess.CompletedProcess(argv, code, out, err)
-        if check:
-            assert p.returncode == 0, p.stderr
-            assert "Traceback" not in p.stderr
-        return p
-
-    return run
+def run(run_inprocess, monkeypatch):
+    """The `datalicense` entry point, in this process (conftest.run_inprocess)."""
+    monkeypatch.setenv("DATALICENSE_MANIFEST_TIMEOUT", "5")
+    return run_inprocess
 
 
 def _raw_publish(market, owner, cid, price=10**15, asset=ZERO):

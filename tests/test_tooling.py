@@ -19,7 +19,6 @@ SHIM = ROOT / "tools" / "solc-shim.js"
 SETUP = ROOT / "tools" / "setup.sh"
 PASSWORD = "hunter2-keystore-password"
 
-needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 
 def _standard_json(import_path: str) -> str:
@@ -37,7 +36,6 @@ def _errors(p: subprocess.CompletedProcess[str]) -> list[str]:
     return [e["message"] for e in json.loads(p.stdout).get("errors", []) if e["severity"] == "error"]
 
 
-@needs_node
 @pytest.mark.parametrize("target", ["/etc/passwd", "outside"])
 def test_shim_refuses_an_import_outside_the_allowed_paths(tmp_path, target):
     outside = tmp_path / "Outside.sol"
@@ -52,7 +50,6 @@ def test_shim_refuses_an_import_outside_the_allowed_paths(tmp_path, target):
         assert _errors(p) == [] and "Outside.sol" in " ".join(json.loads(p.stdout)["sources"])
 
 
-@needs_node
 def test_shim_refuses_relative_escapes_and_links_out(tmp_path):
     # solc clamps a relative import at the root of the source unit names ("etc/passwd"), searched in the roots
     p = _shim("--standard-json", stdin=_standard_json("../../../../../../../../etc/passwd"))
@@ -72,7 +69,6 @@ def test_shim_refuses_relative_escapes_and_links_out(tmp_path):
     assert _errors(p) == []  # the link's target is inside an allowed folder
 
 
-@needs_node
 def test_shim_still_compiles_the_project_imports():
     """OpenZeppelin through the project's remapping, read by the import callback as brownie compiles."""
     src = ('// SPDX-License-Identifier: MIT\npragma solidity ^0.8.0;\nimport "@openzeppelin/contracts/utils/Strings.sol";\n'
@@ -84,7 +80,6 @@ def test_shim_still_compiles_the_project_imports():
     assert _errors(p) == [] and "contracts/A.sol" in json.loads(p.stdout)["contracts"]
 
 
-@needs_node
 def test_shim_combined_json_refuses_outside_imports(tmp_path):
     main = tmp_path / "proj" / "Main.sol"
     main.parent.mkdir()
@@ -102,7 +97,6 @@ def _setup_functions() -> str:
     return "".join(out)
 
 
-@needs_node
 def test_setup_quotes_the_paths_it_writes_into_the_solc_stand_in(tmp_path):
     """A project folder whose name has spaces, quotes, $(...), backquotes and a newline stays one word."""
     root = tmp_path / "my proj $(touch PWNED) `touch PWNED2` 'q' \"dq\"\nx"
@@ -125,7 +119,7 @@ def test_setup_builds_go_in_read_only_module_mode():
     assert "GOFLAGS=-mod=readonly go build" in text and "-mod=mod" not in text
 
 
-@pytest.mark.skipif(shutil.which("go") is None, reason="Go is not installed")
+@pytest.mark.skipif(shutil.which("go") is None, reason="Go is not installed: set-up needs it only to build Kubo when no ipfs 0.28+ is on PATH, and then this check runs")
 def test_kubo_module_resolves_in_read_only_mode():
     """go.mod and go.sum are complete: the read-only build set-up runs needs nothing written to them."""
     p = subprocess.run(["go", "list", "-deps", "github.com/ipfs/kubo/cmd/ipfs"], cwd=ROOT / "tools" / "kubo",
@@ -151,7 +145,7 @@ def _environ(pid: int) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reading a child's environment needs Linux /proc (the supported platform; elsewhere child_env is still used)")
 def test_kubo_daemon_does_not_get_the_password(monkeypatch, tmp_path):
     monkeypatch.setenv("DATALICENSE_PASSWORD", PASSWORD)
     with KuboDaemon(repo=tmp_path / "repo") as daemon:
@@ -160,7 +154,7 @@ def test_kubo_daemon_does_not_get_the_password(monkeypatch, tmp_path):
         assert "DATALICENSE_PASSWORD" not in env and PASSWORD not in json.dumps(env)
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reading a child's environment needs Linux /proc (the supported platform; elsewhere child_env is still used)")
 def test_fork_ganache_does_not_get_the_password(monkeypatch):
     import brownie
 

@@ -63,14 +63,14 @@ def main() -> None:
             src = tmp / "d.csv"
             src.write_text("x\n1\n")
             price = 10**12
-            ds = seller.publish(src, title="bench", price=price, agent=agent_acct.address).dataset_id
+            ds = seller.seller.publish(src, title="bench", price=price, agent=agent_acct.address).dataset_id
 
             buyers = [Account.create() for _ in range(10)]
             for b in buyers:
                 accounts[0].transfer(b.address, 10**19, silent=True)
             gp = gas_price(w3)
             chain_id = w3.eth.chain_id
-            fn = seller.contract.functions
+            fn = seller.conn.contract.functions
 
             def sign_purchases(round_: int) -> list[bytes]:
                 out = []
@@ -102,8 +102,8 @@ def main() -> None:
             agent = start_agent()
             t_buy = send_all(w3, signed)
             t0 = time.perf_counter() - t_buy
-            delivered_event = seller.contract.events.KeyDelivered()
-            while seller.market.licence(purchases).state != State.DELIVERED:  # the last licence id
+            delivered_event = seller.conn.contract.events.KeyDelivered()
+            while seller.conn.market.licence(purchases).state != State.DELIVERED:  # the last licence id
                 time.sleep(0.1)
             while len(delivered_event.get_logs(from_block=0)) < purchases:
                 time.sleep(0.2)
@@ -115,7 +115,7 @@ def main() -> None:
             send_all(w3, sign_purchases(1))
             t_start = time.perf_counter()
             agent = start_agent()
-            while seller.market.licence(2 * purchases).state != State.DELIVERED:
+            while seller.conn.market.licence(2 * purchases).state != State.DELIVERED:
                 time.sleep(0.05)
             t_drain = time.perf_counter() - t_start
             agent.send_signal(signal.SIGTERM)

@@ -3,7 +3,7 @@
 Run: make bench-data   (SIZE_MIB=1024 by default; python bench/data_path.py [SIZE_MIB] [ROUNDS])
 
 Publish side (plaintext file -> CID):
-  ours              the publish path (datalicense.pipeline.encrypt_and_add, as Client._upload runs it): pyrage
+  ours              the publish path (datalicense.pipeline.encrypt_and_add, as Seller.upload runs it): pyrage
                     encrypts straight into Kubo's add request while a second thread hashes the plaintext
   reference         `age -r R < file | ipfs add --cid-version 1 -Q`
   reference + hash  the same with the plaintext's SHA-256 beside it (`tee >(sha256sum)`), which a publish needs

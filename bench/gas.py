@@ -172,16 +172,24 @@ def table(gas: dict[str, list[int]]) -> str:
 
 
 def main():
+    import argparse
+
+    from figures import record
+
+    ap = argparse.ArgumentParser(description="Marketplace gas per operation (a table; also docs/figures/).")
+    ap.add_argument("--network", default="development", help="brownie development network to run on")
+    a = ap.parse_args()
     root = Path(__file__).resolve().parent.parent
     p = project.load(root, name="DataLicenseProject")
     p.load_config()
-    network.connect("development")
+    network.connect(a.network)
     try:
         gas = measure(p)
     finally:
         network.disconnect()
     print("\nMarketplace gas per operation (Ganache 7.9.2, berlin schedule, solc 0.8.24, optimizer 200 runs)\n")
     print(table(gas))
+    record("marketplace_gas", table(gas))
 
 
 if __name__ == "__main__":

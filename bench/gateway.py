@@ -5,10 +5,10 @@ Run: make bench-gateway   (python bench/gateway.py [ROUNDS] [SIZE_KIB] [BROWNIE_
 One dataset on a fresh marketplace, the seller's gateway on a loopback port, its delivery agent in a thread
 (polling every 0.2 s), Kubo. Each round measures, median over the rounds:
   - first purchase, plain: `buy` + wait for the key + `fetch` from IPFS (verify, confirm);
-  - first purchase, 402:   `Client.get(url)`: offer, policy, the same buy, the same wait, proof, gateway stream,
+  - first purchase, 402:   `Buyer.get(url)`: offer, policy, the same buy, the same wait, proof, gateway stream,
     the same checks and confirm;
   - repeat access, plain:  `fetch` of a licence already held (IPFS, verify, no confirm);
-  - repeat access, 402:    `Client.get` of a licence already held (offer, proof, on-chain checks, stream, verify);
+  - repeat access, 402:    `Buyer.get` of a licence already held (offer, proof, on-chain checks, stream, verify);
   - the unpaid request alone (GET -> 402 -> parsed x402 offer).
 """
 
@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def wait_key(client: Client, lid: int, timeout: float = 60) -> None:
-    """Poll as `Client.get` does (0.1 s, growing by half each time)."""
+    """Poll as `Buyer.get` does (0.1 s, growing by half each time)."""
     end, pause = time.monotonic() + timeout, 0.1
-    while not any(d["escrowed"] for d in client.deliveries(lid)):
+    while not any(d["escrowed"] for d in client.reader.deliveries(lid)):
         if time.monotonic() > end:
             raise SystemExit(f"no delivery for licence {lid}")
         time.sleep(pause)
@@ -70,7 +70,7 @@ def main() -> None:
             seller, agent = mk(3, "seller"), mk(5, "seller")
             src = tmp / "d.bin"
             src.write_bytes(os.urandom(size_kib * 1024))
-            ds = seller.publish(src, title="bench", price=10**12, agent=agent.account.address).dataset_id
+            ds = seller.seller.publish(src, title="bench", price=10**12, agent=agent.conn.account.address).dataset_id
             policy = SpendingPolicy.rbtc(per_request="0.001")
             t: dict[str, list[float]] = {k: [] for k in ("plain1", "get1", "plain2", "get2", "offer")}
             with Running(Gateway(mk(None, "gateway"))) as gw, AgentThread(agent, tmp / "agent.sqlite"):
@@ -78,21 +78,21 @@ def main() -> None:
                 for r in range(rounds):
                     plain = mk(4, f"plain{r}")
                     s = time.perf_counter()
-                    lid = plain.buy(ds).licence_id
+                    lid = plain.buyer.buy(ds).licence_id
                     wait_key(plain, lid)
-                    plain.fetch(lid, tmp / "plain.out")
+                    plain.buyer.fetch(lid, tmp / "plain.out")
                     t["plain1"].append(time.perf_counter() - s)
                     s = time.perf_counter()
-                    plain.fetch(lid, tmp / "plain.out", confirm=False)
+                    plain.buyer.fetch(lid, tmp / "plain.out", confirm=False)
                     t["plain2"].append(time.perf_counter() - s)
 
                     paying = mk(6, f"paying{r}")  # a fresh home: no licence to reuse
                     s = time.perf_counter()
-                    res = paying.get(url, tmp / "get.out", policy)
+                    res = paying.buyer.get(url, tmp / "get.out", policy)
                     t["get1"].append(time.perf_counter() - s)
                     assert res.bought and (tmp / "get.out").read_bytes() == src.read_bytes()
                     s = time.perf_counter()
-                    res = paying.get(url, tmp / "get.out", policy)
+                    res = paying.buyer.get(url, tmp / "get.out", policy)
                     t["get2"].append(time.perf_counter() - s)
                     assert not res.bought
                     s = time.perf_counter()

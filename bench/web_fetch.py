@@ -56,7 +56,7 @@ def main() -> None:
                 for _ in range(size_mib):
                     f.write(os.urandom(1 << 20))
             t = time.perf_counter()
-            ds = seller.publish(src, title="Large dataset", price="0.001", agent=agent.account.address).dataset_id
+            ds = seller.seller.publish(src, title="Large dataset", price="0.001", agent=agent.conn.account.address).dataset_id
             print(f"published {size_mib} MiB in {time.perf_counter() - t:.1f} s")
             reader = Client(w3, None, storage, market.address, tmp / "web")
             buyer_key = bytes(load_account("dev:4", w3).key)

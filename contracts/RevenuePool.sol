@@ -49,6 +49,8 @@ contract RevenuePool is ReentrancyGuard {
     uint256 public constant MAX_TOTAL_WEIGHT = type(uint96).max;
     uint256 private constant MASK128 = type(uint128).max;
     uint256 private constant MASK126 = (1 << 126) - 1;
+    /// @notice The most of one asset an epoch is credited (what reaches the pool beyond waits for the next epoch).
+    uint256 public constant MAX_EPOCH_CREDIT = MASK126;
     uint256 private constant REVOKED = 1 << 254;
     uint256 private constant SETTLED = 1 << 255;
 
@@ -93,7 +95,8 @@ contract RevenuePool is ReentrancyGuard {
     // Written member by member through `_pots[e][a].field` and storage references, which Slither does not count.
     // slither-disable-next-line uninitialized-state
     mapping(uint256 epoch => mapping(address asset => Pot)) internal _pots;
-    /// @dev claimed (bits 0-127) | frozen entitlement (128-253) | REVOKED | SETTLED
+    /// @dev claimed (bits 0-127) | weight proven by a claim, or once REVOKED the frozen entitlement (128-253) |
+    /// REVOKED | SETTLED
     mapping(uint256 epoch => mapping(address asset => mapping(address account => uint256))) internal _records;
     /// @notice Amount of each pool asset the pool accounts for (credited less paid and swept, over all epochs).
     mapping(address asset => uint256) public held;
@@ -220,6 +223,18 @@ contract RevenuePool is ReentrancyGuard {
         bytes calldata treeCid
     ) external onlyCurator nonReentrant {
         if (datasetId == 0) revert NoDataset();
+        _newEpoch(top, treeCid);
+        market.publishVersion(datasetId, manifestCid, plaintextHash, keyHash);
+    }
+
+    /// @notice A new contributor tree without a new dataset version (contributors who revoked dropped, or the
+    /// dataset retired, which takes no new version): what reached the pool so far stays with the closing epoch,
+    /// whose rounding dust becomes sweepable once its contributors are paid in full.
+    function newEpoch(Top calldata top, bytes calldata treeCid) external onlyCurator nonReentrant {
+        _newEpoch(top, treeCid);
+    }
+
+    function _newEpoch(Top calldata top, bytes calldata treeCid) private {
         (bytes32 root, uint256 total) = _rootOf(top);
         address a = asset;
         uint256 owedA = _accrue(a);
@@ -230,7 +245,6 @@ contract RevenuePool is ReentrancyGuard {
         emit EpochStarted(next, root, total, treeCid);
         _pull(a, owedA);
         _pull(address(0), owedR);
-        market.publishVersion(datasetId, manifestCid, plaintextHash, keyHash);
     }
 
     /// @notice New terms for future sales, in the pool's asset.
@@ -277,14 +291,15 @@ contract RevenuePool is ReentrancyGuard {
     /// @notice Take epoch `epoch_`'s rounding dust in `asset_`: what provably nobody can claim any more.
     function sweepDust(uint256 epoch_, address asset_) external onlyCurator nonReentrant {
         _checkAsset(asset_);
-        uint256 owed = epoch_ == epoch ? _accrue(asset_) : 0;
+        // Settle with the marketplace first (as in claim), then the sweep's own effects.
+        // slither-disable-next-line reentrancy-no-eth
+        if (epoch_ == epoch) _pull(asset_, _accrue(asset_));
         uint256 amount = _sweepable(epoch_, asset_);
         if (amount == 0) revert NothingToClaim(msg.sender);
         Pot storage p = _pots[epoch_][asset_];
         p.swept += uint128(amount);
         held[asset_] -= amount;
         emit DustSwept(epoch_, asset_, amount);
-        _pull(asset_, owed);
         if (asset_ == address(0)) {
             (bool ok,) = msg.sender.call{value: amount}(""); // the curator
             if (!ok) revert PaymentFailed(msg.sender, amount);
@@ -298,6 +313,8 @@ contract RevenuePool is ReentrancyGuard {
     function sweepToken(IERC20 token) external onlyCurator nonReentrant {
         if (address(token) == asset || address(token) == address(0)) revert NotPoolAsset(address(token));
         uint256 amount = token.balanceOf(address(this));
+        // Nothing to sweep is a plain refusal: a donation changes nothing a sweep relies on.
+        // slither-disable-next-line incorrect-equality
         if (amount == 0) revert NothingToClaim(msg.sender);
         emit StraySwept(address(token), amount);
         token.safeTransfer(msg.sender, amount);
@@ -321,14 +338,19 @@ contract RevenuePool is ReentrancyGuard {
         _checkAsset(asset_);
         uint256 scale = _scale(_verify(epoch_, msg.sender, weight, proof));
         uint256 current = epoch;
-        uint256 owed = epoch_ == current ? _accrue(asset_) : 0;
+        // Settle with the marketplace first: while the pull runs (a revocation may run inside it, see
+        // revokeConsent), the books hold exactly what the pool holds; the claim's own effects come after.
+        // slither-disable-next-line reentrancy-no-eth
+        if (epoch_ == current) _pull(asset_, _accrue(asset_));
         Pot storage p = _pots[epoch_][asset_];
         uint256 rec = _records[epoch_][asset_][msg.sender];
         uint256 entitled = _entitled(p, rec, weight, scale);
         uint256 amount = entitled - (rec & MASK128);
         bool settle = epoch_ < current && rec & (REVOKED | SETTLED) == 0;
         if (amount == 0 && !settle) revert NothingToClaim(msg.sender);
-        rec = (rec & ~MASK128) | entitled;
+        // Remember the proven weight (a later revocation in this epoch needs no proof); a revoked record keeps
+        // its frozen entitlement there.
+        rec = rec & REVOKED != 0 ? (rec & ~MASK128) | entitled : (rec & SETTLED) | (weight << 128) | entitled;
         if (settle) {
             rec |= SETTLED;
             p.settledWeight += uint128(weight);
@@ -342,7 +364,6 @@ contract RevenuePool is ReentrancyGuard {
             held[asset_] -= amount;
             emit Claimed(epoch_, asset_, msg.sender, amount);
         }
-        _pull(asset_, owed);
         if (amount == 0) return;
         if (asset_ == address(0)) {
             (bool ok,) = msg.sender.call{value: amount}(""); // the proven contributor
@@ -352,8 +373,11 @@ contract RevenuePool is ReentrancyGuard {
         }
     }
 
-    /// @notice Revoke consent: keep what was earned so far in the current epoch, earn nothing after.
-    function revokeConsent(uint256 weight, bytes32[] calldata proof) external nonReentrant {
+    /// @notice Revoke consent: keep what was earned so far in the current epoch, earn nothing after. The proof may
+    /// be empty when the account has claimed in the pool's asset in this epoch (the pool knows its weight then).
+    /// @dev Not `nonReentrant`: every effect comes before the only interaction (withdrawing what the trusted
+    /// marketplace owes the pool), so a call made during it sees a finished revocation (tests/test_pool.py).
+    function revokeConsent(uint256 weight, bytes32[] calldata proof) external {
         _revoke(msg.sender, weight, proof);
     }
 
@@ -361,7 +385,6 @@ contract RevenuePool is ReentrancyGuard {
     /// personal-sign format.
     function revokeConsentFor(address account, uint256 weight, bytes32[] calldata proof, bytes calldata signature)
         external
-        nonReentrant
     {
         bytes32 digest = MessageHashUtils.toEthSignedMessageHash(revocationDigest(account));
         if (ECDSA.recover(digest, signature) != account) revert BadSignature();
@@ -391,7 +414,7 @@ contract RevenuePool is ReentrancyGuard {
         Epoch memory ep = _epochs[epoch_];
         uint256 scale = _scale(ep.totalWeight);
         if (epoch_ == epoch && ep.activeWeight != 0 && (asset_ == asset || asset_ == address(0))) {
-            p.acc += pending(asset_) * scale / ep.activeWeight;
+            p.acc += _creditable(pending(asset_), p.credited) * scale / ep.activeWeight;
         }
         return Math.mulDiv(weight, p.acc, scale) - (rec & MASK128);
     }
@@ -409,7 +432,9 @@ contract RevenuePool is ReentrancyGuard {
     /// reached the pool and is not credited yet counts too: it can only go to the curator).
     function sweepable(uint256 epoch_, address asset_) external view returns (uint256 amount) {
         amount = _sweepable(epoch_, asset_);
-        if (epoch_ == epoch && (asset_ == asset || asset_ == address(0))) amount += pending(asset_);
+        if (epoch_ == epoch && (asset_ == asset || asset_ == address(0))) {
+            amount += _creditable(pending(asset_), _pots[epoch_][asset_].credited);
+        }
     }
 
     /// @notice (claimed, frozen entitlement, revoked, paid in full after close) of an account.
@@ -419,7 +444,15 @@ contract RevenuePool is ReentrancyGuard {
         returns (uint256 claimed, uint256 frozen, bool revoked, bool settled)
     {
         uint256 rec = _records[epoch_][asset_][account];
-        return (rec & MASK128, (rec >> 128) & MASK126, rec & REVOKED != 0, rec & SETTLED != 0);
+        revoked = rec & REVOKED != 0;
+        return (rec & MASK128, revoked ? (rec >> 128) & MASK126 : 0, revoked, rec & SETTLED != 0);
+    }
+
+    /// @notice The weight the pool knows `account` has in `epoch_` (proven by a claim in the pool's asset), or 0;
+    /// with it, `revokeConsent` takes an empty proof.
+    function knownWeight(uint256 epoch_, address account) external view returns (uint256) {
+        uint256 rec = _records[epoch_][asset][account];
+        return rec & REVOKED != 0 ? 0 : (rec >> 128) & MASK126;
     }
 
     /// @notice Epoch record: root, total weight (from the root), active weight.
@@ -469,17 +502,19 @@ contract RevenuePool is ReentrancyGuard {
         root = node(top.left, top.leftSum, top.right, top.rightSum);
     }
 
-    /// @dev Hash up the proof from (h, sum): siblings are (hash, sum) pairs; sibling sums below 2^128 so the
-    /// running sum cannot wrap.
+    /// @dev Hash up the proof from (h, sum): siblings are (hash, sum) pairs. The weight and every sibling sum are
+    /// at most MAX_TOTAL_WEIGHT, so the running sum cannot wrap: a leaf whose weight wraps its subtree's sum to a
+    /// small number (a hidden heavy leaf under an honest-looking total) does not verify.
     function _climb(bytes32 h, uint256 sum, bytes32[] calldata proof) private pure returns (bytes32, uint256) {
         bool ok = true;
         assembly ("memory-safe") {
+            if shr(96, sum) { ok := 0 }
             let m := mload(0x40)
             let p := proof.offset
             for { let end := add(p, shl(5, proof.length)) } lt(p, end) { p := add(p, 0x40) } {
                 let sh := calldataload(p)
                 let ss := calldataload(add(p, 0x20))
-                if shr(128, ss) { ok := 0 }
+                if shr(96, ss) { ok := 0 }
                 switch lt(h, sh)
                 case 1 {
                     mstore(m, h)
@@ -523,6 +558,11 @@ contract RevenuePool is ReentrancyGuard {
         return p.credited - unsettled - p.settledAmount - p.frozen - p.swept;
     }
 
+    /// @dev The part of `inflow` an epoch already credited `credited` can still take.
+    function _creditable(uint256 inflow, uint256 credited) private pure returns (uint256) {
+        return Math.min(inflow, MAX_EPOCH_CREDIT - credited);
+    }
+
     function _checkAsset(address asset_) private view {
         if (asset_ != asset && asset_ != address(0)) revert NotPoolAsset(asset_);
     }
@@ -540,9 +580,15 @@ contract RevenuePool is ReentrancyGuard {
 
     function _revoke(address account, uint256 weight, bytes32[] calldata proof) private {
         uint256 e = epoch;
-        uint256 scale = _scale(_verify(e, account, weight, proof));
         address a = asset;
-        if (_records[e][a][account] & REVOKED != 0) revert AlreadyRevoked(account);
+        uint256 rec = _records[e][a][account];
+        if (rec & REVOKED != 0) revert AlreadyRevoked(account);
+        Epoch storage ep = _epochs[e];
+        // Without a proof, the weight must be the one a claim proved in this epoch (the record keeps it).
+        uint256 total = proof.length == 0 && weight != 0 && (rec >> 128) & MASK126 == weight
+            ? ep.totalWeight
+            : _verify(e, account, weight, proof);
+        uint256 scale = _scale(total);
         uint256 owedA = _accrue(a);
         _freeze(e, a, account, weight, scale);
         uint256 owedR = 0;
@@ -550,7 +596,7 @@ contract RevenuePool is ReentrancyGuard {
             owedR = _accrue(address(0));
             _freeze(e, address(0), account, weight, scale);
         }
-        _epochs[e].activeWeight -= uint128(weight);
+        ep.activeWeight -= uint128(weight);
         emit ConsentRevoked(e, account, weight);
         _pull(a, owedA);
         _pull(address(0), owedR);
@@ -559,7 +605,8 @@ contract RevenuePool is ReentrancyGuard {
     function _freeze(uint256 e, address a, address account, uint256 weight, uint256 scale) private {
         Pot storage p = _pots[e][a];
         uint256 entitled = Math.mulDiv(weight, p.acc, scale);
-        _records[e][a][account] |= REVOKED | (entitled << 128);
+        uint256 rec = _records[e][a][account];
+        _records[e][a][account] = (rec & (MASK128 | SETTLED)) | REVOKED | (entitled << 128);
         p.frozen += uint128(entitled);
     }
 
@@ -576,10 +623,20 @@ contract RevenuePool is ReentrancyGuard {
         uint256 accounted = held[asset_];
         if (balance + owed < accounted) revert BalanceShort(asset_, balance + owed, accounted);
         uint256 inflow = balance + owed - accounted;
+        // No inflow means nothing to credit; a donation only makes the inflow larger.
+        // slither-disable-next-line incorrect-equality
         if (inflow == 0) return owed;
-        held[asset_] = accounted + inflow;
         uint256 e = epoch;
-        _pots[e][asset_].credited = (_pots[e][asset_].credited + inflow).toUint128();
+        uint256 credited = _pots[e][asset_].credited;
+        // An epoch takes at most 2^126 - 1 units of an asset (a revoked record keeps its frozen share in 126 bits):
+        // more (a gift of a huge-supply token) stays pending for the next epoch instead of making every accrual,
+        // and so every claim, revert.
+        if (inflow > MAX_EPOCH_CREDIT - credited) {
+            inflow = MAX_EPOCH_CREDIT - credited;
+            if (inflow == 0) return owed;
+        }
+        held[asset_] = accounted + inflow;
+        _pots[e][asset_].credited = uint128(credited + inflow);
         Epoch storage ep = _epochs[e];
         uint256 active = ep.activeWeight;
         uint256 acc = _pots[e][asset_].acc;

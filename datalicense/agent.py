@@ -27,6 +27,7 @@ import requests
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from . import keywrap, replicas
+from .chain import local_time
 from .client import Client
 from .errors import ChainError, ConfigError, DataLicenseError
 from .market import State
@@ -77,6 +78,10 @@ class AgentStats:
     skipped: int = 0
     failed: int = 0
 
+    def __str__(self) -> str:  # the agent's last log line: a summary, not a repr
+        return (f"delivered {self.delivered}, re-delivered {self.redelivered}, skipped {self.skipped}, "
+                f"failed {self.failed}")
+
 
 class Agent:
     def __init__(
@@ -89,17 +94,21 @@ class Agent:
         chunk_blocks: int = 2000,
         resign_after: float = RESIGN_AFTER,
     ):
-        if client.account is None:
+        if client.conn.account is None:
             raise ConfigError("the agent needs its own account (--account): the hot key named as the dataset agent")
-        self.c = client
-        self.me = client.account.address
+        self.client = client
+        self.c = client.conn
+        self.keys, self.reader, self.seller = client.keys, client.reader, client.seller
+        self.me = client.conn.account.address
         self.db_path = db_path
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        from .home import private_dir
+
+        private_dir(db_path.parent)
         self.db = sqlite3.connect(str(db_path), isolation_level=None, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
         self._check_journal()
-        self.confirmations = DEFAULT_CONFIRMATIONS.get(client.chain_id, 0) if confirmations is None else confirmations
+        self.confirmations = DEFAULT_CONFIRMATIONS.get(self.c.chain_id, 0) if confirmations is None else confirmations
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.chunk_blocks = chunk_blocks
@@ -205,7 +214,7 @@ class Agent:
             reason = ""
             if self.me not in (owner, agent):
                 reason = "this agent is neither its owner nor its agent"
-            elif not self.c.holds_keys_for(dataset_id):
+            elif not self.keys.holds_keys_for(dataset_id):
                 reason = f"no content key for it in {self.c.home} (published elsewhere, or by a stranger naming this agent)"
             if reason:
                 log.info("not serving dataset %d: %s", dataset_id, reason)
@@ -270,7 +279,7 @@ class Agent:
         return jobs
 
     def _catch_up_job(self, lid: int, dataset_id: int, now: float) -> list[tuple[Any, ...]]:
-        escrowed = [d for d in self.c.deliveries(lid) if d["escrowed"]]
+        escrowed = [d for d in self.reader.deliveries(lid) if d["escrowed"]]
         current = self.c.market.key_hash(dataset_id)
         if not escrowed or escrowed[0]["keyHash"] == current or not self.c.market.is_valid(lid):
             return []
@@ -452,14 +461,14 @@ class Agent:
             if now + DEADLINE_MARGIN > deadline:
                 # a delivery mined after the deadline reverts, yet its calldata shows the wrapped key to the
                 # buyer, who is then refunded anyway: never send one that may land late
-                raise ChainError(f"licence {lid}: too close to its delivery deadline (time {deadline}): not sent")
+                raise ChainError(f"licence {lid}: too close to its delivery deadline ({local_time(deadline)}): not sent")
         else:
-            latest = self.c.delivery_keys(lid)[-1]  # after a transfer or a rotation: the key named last
+            latest = self.reader.delivery_keys(lid)[-1]  # after a transfer or a rotation: the key named last
             key = (latest["x"], latest["y"])
             version = self.c.market.dataset(dataset_id).version
         if (dataset_id, version) not in self._key_hashes:  # one look-up per dataset version and run
             self._key_hashes[(dataset_id, version)] = self.c.market.key_hash(dataset_id, version)
-        return self.c.delivery_call(lid, kind == "redeliver", dataset_id, key, self._key_hashes[(dataset_id, version)])
+        return self.seller.delivery_call(lid, kind == "redeliver", dataset_id, key, self._key_hashes[(dataset_id, version)])
 
     def counts(self) -> dict[str, int]:
         return {f"{k}:{s}": n for k, s, n in self.db.execute(

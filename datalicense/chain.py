@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
@@ -172,19 +172,134 @@ HINTS: dict[str, str] = {
     "AssetNotAllowed": "{0} is not an accepted payment token",
     "InvalidDeliveryKey": "the delivery key is not a usable secp256k1 public key",
     "WrongState": "licence {0} is in state {1}, which does not allow this",
-    "TooLate": "too late for licence {0}: the deadline was time {1}",
-    "TooEarly": "too early for licence {0}: possible from time {1}",
-    "WrongBond": "the dispute bond is {0} wei, {1} was sent",
+    "TooLate": "too late for licence {0}: the deadline was {1}",
+    "TooEarly": "too early for licence {0}: possible from {1}",
+    "WrongBond": "the dispute bond is {0}, {1} was sent",
     "ProofMismatch": "licence {0}: the revealed key or delivery is not the one the escrowed delivery was made to",
     "NothingToWithdraw": "nothing to withdraw in {0} for {1}",
     "Soulbound": "licence {0} is soulbound: it cannot be transferred",
-    "PriceTooHigh": "price {0} is above the largest allowed, {1}",
-    "DeliveryWindowOutOfRange": "delivery window {0}s is outside {1}s .. {2}s",
-    "DisputeWindowOutOfRange": "dispute window {0}s is outside {1}s .. {2}s",
-    "DurationTooLong": "duration {0}s is above the longest allowed, {1}s",
-    "TokenNotReceived": "token {0} did not transfer the {1} it claimed",
+    "PriceTooHigh": "price {0} (smallest units) is above the largest allowed, {1}",
+    "DeliveryWindowOutOfRange": "delivery window {0} is outside {1} .. {2} (--delivery-hours)",
+    "DisputeWindowOutOfRange": "dispute window {0} is outside {1} .. {2} (--dispute-hours)",
+    "DurationTooLong": "licence duration {0} is above the longest allowed, {1} (--duration-days)",
+    "TokenNotReceived": "token {0} did not transfer the {1} (smallest units) it claimed",
+    # DataLicense: terms, settings, ownership and payments
+    "BadTokenData": "the token payment carried {0} bytes of purchase data, not a purchase: use `datalicense buy`",
+    "BondTooHigh": "dispute bond {0} is above the largest allowed, {1}",
+    "CapBelowSold": "a supply cap of {0} is below the {1} licences already sold",
+    "EmptyKeyCommitment": "the content-key commitment is empty",
+    "EmptyManifest": "the manifest reference is empty",
+    "FeeTooHigh": "platform fee {0} is above the largest allowed, {1}",
+    "InvalidSplit": "a ruling of {0} is above 100% (--buyer-bps 0 .. 10000)",
+    "NotPendingOwner": "dataset {0} was not offered to {1}: the owner offers it with `datalicense transfer`",
+    "NotSoldInToken": "dataset {0} is not sold in a token: buy it with RBTC (without --erc677)",
+    "NotTransferableNow": "licence {0} is {1}: only a settled, valid licence can be transferred",
+    "RegistryFull": "the marketplace's registry is full: no more datasets or terms can be added",
+    "RoyaltyOnSoulbound": "a royalty needs transferable licences (--transferable): soulbound ones are never resold",
+    "RoyaltyTooHigh": "royalty {0} is above the largest allowed, {1} (--royalty-bps)",
+    "SupplyCapTooHigh": "supply cap {0} is above the largest allowed, {1}",
+    "TransferFailed": "paying {1} to {0} failed: that address does not accept RBTC (withdraw with --to ANOTHER)",
+    "ZeroAddress": "an address given is the zero address",
+    # RevenuePool
+    "AlreadyInitialized": "this pool is already initialised",
+    "AlreadyRevoked": "{0} already revoked consent in this pool's current epoch: nothing more to do",
+    "AssetChange": "the pool is priced in {0}, not {1}: a pool's asset is fixed when it is created",
+    "BadSignature": "the signed revocation is not signed by the contributor it names",
+    "BadTotalWeight": "the contributor tree's total weight {0} is zero or too large",
+    "BalanceShort": "the pool holds {1} of {0} but accounts for {2}: report this to the curator",
+    "DatasetExists": "this pool already has dataset {0}: publish a new version with `datalicense pool version`",
+    "EpochOpen": "epoch {0} is still open: its dust can be swept after the next version",
+    "EpochOverdrawn": "epoch {0} would pay out more {1} than it was credited",
+    "NoDataset": "this pool has no dataset yet: its curator publishes one with `datalicense publish FILE --pool ...`",
+    "NotCurator": "{0} is not this pool's curator: use the curator's account (--account)",
+    "NotInTree": "{0} with weight {1} is not in this epoch's contributor tree",
+    "NotPoolAsset": "{0} is not an asset this pool pays out",
+    "NothingToClaim": "nothing to claim for {0} in this pool",
+    "PaymentFailed": "paying {1} to {0} failed: that address does not accept RBTC",
+    "UnknownEpoch": "this pool has no epoch {0}",
+    # OpenZeppelin library errors the contracts can raise
+    "AddressEmptyCode": "{0} has no contract code",
+    "AddressInsufficientBalance": "{0} has too little balance for this call",
+    "ECDSAInvalidSignature": "the signature is not valid",
+    "ECDSAInvalidSignatureLength": "the signature is {0} bytes, not 65",
+    "ECDSAInvalidSignatureS": "the signature's s value {0} is not canonical",
+    "ERC1167FailedCreateClone": "creating the pool (a clone) failed",
+    "ERC721IncorrectOwner": "{0} is not the holder of licence {1} (held by {2})",
+    "ERC721InsufficientApproval": "{0} may not move licence {1}: the holder must approve it",
+    "ERC721InvalidApprover": "{0} may not approve transfers of this licence",
+    "ERC721InvalidOperator": "{0} cannot be an operator",
+    "ERC721InvalidOwner": "{0} cannot own a licence",
+    "ERC721InvalidReceiver": "{0} cannot receive a licence (a contract without onERC721Received, or the zero address)",
+    "ERC721InvalidSender": "{0} cannot send a licence",
+    "ERC721NonexistentToken": "licence {0} does not exist",
+    "FailedInnerCall": "a call the contract made failed",
+    "MathOverflowedMulDiv": "an amount overflowed",
+    "OwnableInvalidOwner": "{0} cannot be the owner",
+    "OwnableUnauthorizedAccount": "{0} is not the marketplace's operator",
+    "ReentrancyGuardReentrantCall": "re-entrant call refused",
+    "SafeCastOverflowedUintDowncast": "{1} does not fit in {0} bits",
+    "SafeERC20FailedOperation": "the token {0} refused the transfer (balance or allowance too low?)",
 }
 STATE_NAMES = [s.label for s in State]
+#: How an error argument is shown, by its name in the ABI (per error where a name means different things): dates
+#: in the reader's time zone, windows in hours and terms in days (as the options take them), basis points as
+#: percent, RBTC amounts in RBTC, addresses checksummed and the zero address of an asset as RBTC.
+_TIME_ARGS = {"notBefore", "deadline"}
+_HOUR_ARGS = {("DeliveryWindowOutOfRange", n) for n in ("window", "min", "max")} | {
+    ("DisputeWindowOutOfRange", n) for n in ("window", "min", "max")}
+_DAY_ARGS = {("DurationTooLong", "duration"), ("DurationTooLong", "max")}
+_BPS_ARGS = {("RoyaltyTooHigh", "royaltyBps"), ("RoyaltyTooHigh", "max"), ("FeeTooHigh", "feeBps"),
+             ("FeeTooHigh", "maxBps"), ("InvalidSplit", "buyerBps")}
+_RBTC_ARGS = {("WrongPayment", "expected"), ("WrongPayment", "sent"), ("WrongBond", "expected"), ("WrongBond", "sent"),
+              ("BondTooHigh", "bond"), ("BondTooHigh", "max"), ("TransferFailed", "amount"), ("PaymentFailed", "amount")}
+_ASSET_ARGS = {"asset", "poolAsset", "termsAsset"} | {("WrongAsset", "expected"), ("WrongAsset", "given")}
+
+
+def _error_inputs() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in abi("DataLicense") + abi("TestToken") + abi("RevenuePool"):
+        if item["type"] == "error":
+            out[item["name"]] = [i["name"] for i in item["inputs"]]
+    return out
+
+
+_ERROR_INPUTS = _error_inputs()
+
+
+def local_time(ts: int) -> str:
+    """A unix time as a date and time in the reader's time zone, e.g. 2026-11-29 19:13 CET."""
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(int(ts))).strip()
+
+
+def hours_text(seconds: int) -> str:
+    return f"{seconds / 3600:g} h"
+
+
+def _shown(error: str, arg: str, value: Any) -> Any:
+    """One decoded error argument as a reader wants it (see _TIME_ARGS and the sets beside it)."""
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        if int(value, 16) == 0 and (arg in _ASSET_ARGS or (error, arg) in _ASSET_ARGS):
+            return "RBTC"
+        return to_checksum_address(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return value
+    if error in ("WrongState", "NotTransferableNow") and arg == "state":
+        return STATE_NAMES[value] if value < len(STATE_NAMES) else value
+    if arg in _TIME_ARGS:
+        return local_time(value)
+    if (error, arg) in _HOUR_ARGS:
+        return hours_text(value)
+    if (error, arg) in _DAY_ARGS:
+        return f"{value / 86400:g} days"
+    if (error, arg) in _BPS_ARGS:
+        return f"{value / 100:g}%"
+    if (error, arg) in _RBTC_ARGS:
+        return format_amount(value)
+    return value
 
 
 def _error_table() -> dict[bytes, tuple[str, list[str]]]:
@@ -221,10 +336,8 @@ def decode_error(data: Any) -> tuple[str | None, tuple[Any, ...], str]:
         args = list(decode(types, raw[4:])) if types else []
     except Exception:  # noqa: BLE001 - malformed data from a foreign contract
         return name, (), f"{name} (undecodable arguments)"
-    shown = list(args)
-    if name in ("WrongState", "NotTransferableNow") and len(shown) == 2 and isinstance(shown[1], int):
-        shown[1] = STATE_NAMES[shown[1]] if shown[1] < len(STATE_NAMES) else shown[1]
-    shown = [("0x" + a.hex()) if isinstance(a, bytes) else a for a in shown]
+    names = _ERROR_INPUTS.get(name, [])
+    shown = [_shown(name, names[i] if i < len(names) else "", a) for i, a in enumerate(args)]
     hint = HINTS.get(name)
     return name, tuple(args), f"{name}: " + (hint.format(*shown) if hint else ", ".join(str(a) for a in shown))
 
@@ -236,11 +349,13 @@ def decode_revert(data: Any) -> str:
 
 @dataclass
 class Receipt:
+    """A mined transaction: its hash, gas and block (the logs and the node's raw receipt are kept, not shown)."""
+
     tx_hash: str
     gas_used: int
     block: int
-    logs: list[Any]
-    raw: Any
+    logs: list[Any] = field(repr=False)
+    raw: Any = field(repr=False)
 
 
 class Transactor:
@@ -309,8 +424,10 @@ class Transactor:
         balance = self.w3.eth.get_balance(sender)
         cost = tx["gas"] * tx["gasPrice"] + value
         if balance < cost:
+            symbol = CURRENCY.get(self.chain_id, "RBTC")
             raise ChainError(
-                f"{what}: account {sender} has {balance} wei, needs up to {cost} wei (value + gas): fund it first"
+                f"{what}: account {display_address(sender, self.chain_id)} has {format_amount(balance, symbol=symbol)}, "
+                f"needs up to {format_amount(cost, symbol=symbol)} (value + gas): fund it first"
             )
         signed = self.account.sign_transaction(tx)
         try:
@@ -327,7 +444,8 @@ class Transactor:
     def _rpc_message(self, what: str, exc: Web3RPCError) -> str:
         text = str(exc)
         if "insufficient funds" in text.lower():
-            return f"{what}: account {self.account.address} does not have enough RBTC for value + gas: fund it first"
+            return (f"{what}: account {display_address(self.account.address, self.chain_id)} does not have enough "
+                    f"{CURRENCY.get(self.chain_id, 'RBTC')} for value + gas: fund it first")
         return f"{what} was refused by the node: {text}"
 
 

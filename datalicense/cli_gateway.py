@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .chain import normalize_address, parse_amount
+from .errors import ConfigError
 from .market import ZERO
 
 Ctx = Any  # datalicense.cli.Ctx (not imported: cli.py imports this module)
@@ -21,7 +22,7 @@ def _policy(c: Ctx, asset: str, max_request: str | None, max_day: str | None, ma
     from .paying import Caps, SpendingPolicy
 
     asset = normalize_address(asset)
-    decimals, _ = c.client.asset_info(asset)
+    decimals, _ = c.client.reader.asset_info(asset)
     amt = lambda s: None if s is None else parse_amount(s, decimals)  # noqa: E731
     if max_request is None and max_day is None and max_total is None:
         raise click.UsageError("give at least one spending cap: --max-request, --max-day or --max-total")
@@ -53,8 +54,10 @@ def get_cmd(c: Ctx, url: str, output: Path, asset: str, max_request: str | None,
 
     policy = _policy(c, asset, max_request, max_day, max_total, sellers, datasets, min_duration_days, transferable,
                      wait)
-    r = get(c.client, url, output, policy, confirm=not no_confirm)
-    paid = f"paid {c.client.amount_text(r.paid, r.asset)} for" if r.bought else "reused"
+    if not output.expanduser().is_dir() and not output.expanduser().parent.is_dir():  # refused before paying
+        raise ConfigError(f"cannot write {output}: the folder {output.parent} does not exist (create it first)")
+    r = get(c.client.buyer, url, output, policy, confirm=not no_confirm)
+    paid = f"paid {c.client.reader.amount_text(r.paid, r.asset)} for" if r.bought else "reused"
     human = (f"wrote {r.path} ({r.size} bytes, sha256 {r.sha256}, matches the on-chain commitment)\n"
              f"{paid} licence {r.licence_id} (dataset {r.dataset_id} version {r.version})")
     if r.confirmed_tx:
@@ -79,8 +82,8 @@ def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, pai
     client = Client.connect(c.network, None, c.ipfs, c.address, c.home, namespace=c.namespace, chain_id=c.chain_id)
     limits = Limits(per_ip_rate=rate, per_ip_burst=3 * rate, per_address_rate=paid_rate,
                     per_address_burst=4 * paid_rate)
-    click.echo(f"serving datasets of {client.address} (chain {client.chain_id}) on http://{host}:{port}/datasets/ID",
-               err=True)
+    click.echo(f"serving datasets of {client.conn.address} (chain {client.conn.chain_id}) on "
+               f"http://{host}:{port}/datasets/ID", err=True)
     Gateway(client, limits, public_url).serve(host, port)
 
 
@@ -93,8 +96,8 @@ def refunds(c: Ctx, list_only: bool, all_licences: bool) -> None:
     """Show, and claim, refunds of licences whose key was not delivered before the deadline."""
     from .paying import refunds as run
 
-    ids = [i.licence_id for i in c.client.licences() if i.state == "Pending"] if all_licences else None
-    rows = run(c.client, claim=not list_only, licence_ids=ids)
+    ids = [i.licence_id for i in c.client.reader.licences() if i.state == "Pending"] if all_licences else None
+    rows = run(c.client.buyer, claim=not list_only, licence_ids=ids)
     lines = [f"licence {r.licence_id} (dataset {r.dataset_id}): {r.state}, deadline {r.deadline}"
              + (f", refunded: tx {r.claimed_tx}" if r.claimed_tx else (", claimable" if r.claimable else ""))
              for r in rows]

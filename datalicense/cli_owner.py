@@ -9,11 +9,12 @@ transaction.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import click
+
+from .cli_types import AddressType
 
 ZERO = "0x0000000000000000000000000000000000000000"
 BPS = 10_000
@@ -21,7 +22,7 @@ ARBITER_WINDOW = 14 * 86400  # DataLicense.ARBITER_WINDOW
 
 
 def _send(c: Any, fn: Any, what: str, value: int = 0) -> Any:
-    return c.client.tx.send(fn, value=value, what=what)
+    return c.client.conn.tx.send(fn, value=value, what=what)
 
 
 def _tx_line(r: Any) -> str:
@@ -33,8 +34,8 @@ def _owned(c: Any, dataset_id: int) -> Any:
     from .chain import normalize_address
     from .errors import ConfigError
 
-    d = c.client.dataset(dataset_id, with_manifest=False)
-    me = c.client.tx.account.address
+    d = c.client.reader.dataset(dataset_id, with_manifest=False)
+    me = c.client.conn.tx.account.address
     if normalize_address(d.owner) != me:
         raise ConfigError(f"dataset {dataset_id} is owned by {c.addr(d.owner)}, not by {c.addr(me)}: use the owner's "
                           "account (--account)")
@@ -47,18 +48,18 @@ def register(cli: click.Group, Ctx: type) -> None:
 
     @cli.command(name="set-agent")
     @click.argument("dataset_id", type=int)
-    @click.argument("agent")
+    @click.argument("agent", type=AddressType(none=True))
     @pass_ctx
     def set_agent(c: Any, dataset_id: int, agent: str) -> None:
         """Appoint AGENT (an address; `none` removes it) to deliver keys of a dataset you own."""
         from .chain import normalize_address
 
         _owned(c, dataset_id)
-        address = ZERO if agent.strip().lower() in ("none", "0", ZERO) else normalize_address(agent)
-        r = _send(c, c.client.contract.functions.setAgent(dataset_id, address), "set agent")
+        address = normalize_address(agent)  # AddressType: none is the zero address, dev:N an address
+        r = _send(c, c.client.conn.contract.functions.setAgent(dataset_id, address), "set agent")
         who = "no agent: you deliver keys yourself (`datalicense deliver`, or run `agent` with your key)" \
             if address == ZERO else f"agent {c.addr(address)}"
-        c.out({"datasetId": dataset_id, "agent": address, "tx": r.tx_hash}, f"dataset {dataset_id}: {who}: {_tx_line(r)}")
+        c.out({"dataset_id": dataset_id, "agent": address, "tx": r.tx_hash}, f"dataset {dataset_id}: {who}: {_tx_line(r)}")
 
     @cli.command(name="set-terms")
     @click.argument("dataset_id", type=int)
@@ -84,10 +85,10 @@ def register(cli: click.Group, Ctx: type) -> None:
         from .chain import normalize_address, parse_amount
 
         d = _owned(c, dataset_id)
-        t = c.client.index.terms.get(str(d.terms_id), {})
+        t = c.client.reader.index.terms.get(str(d.terms_id), {})
         new_asset = d.asset if asset is None else (ZERO if asset.strip().upper() in ("RBTC", "TRBTC")
                                                    else normalize_address(asset))
-        decimals, _ = c.client.asset_info(new_asset)
+        decimals, _ = c.client.reader.asset_info(new_asset)
         units = d.price if price is None else parse_amount(price, decimals)
         duration = 0 if perpetual else (d.duration if duration_days is None else int(duration_days * 86400))
         terms = (
@@ -98,9 +99,9 @@ def register(cli: click.Group, Ctx: type) -> None:
             d.transferable if transferable is None else transferable,
         )
         ref = keccak(terms_file.read_bytes()) if terms_file else bytes.fromhex(d.terms_ref[2:])
-        r = _send(c, c.client.contract.functions.setTerms(dataset_id, ref, terms), "set terms")
-        after = c.client.dataset(dataset_id, with_manifest=False)
-        c.out({"datasetId": dataset_id, "termsId": after.terms_id, "price": after.price, "tx": r.tx_hash},
+        r = _send(c, c.client.conn.contract.functions.setTerms(dataset_id, ref, terms), "set terms")
+        after = c.client.reader.dataset(dataset_id, with_manifest=False)
+        c.out({"dataset_id": dataset_id, "terms_id": after.terms_id, "price": after.price, "tx": r.tx_hash},
               f"dataset {dataset_id}: terms {after.terms_id}, {after.price_text} ({after.status}), for future sales: "
               f"{_tx_line(r)}\n  to buy: datalicense buy {dataset_id} --terms {after.terms_id} --version {after.version}")
 
@@ -120,8 +121,8 @@ def register(cli: click.Group, Ctx: type) -> None:
         @pass_ctx
         def command(c: Any, dataset_id: int) -> None:
             _owned(c, dataset_id)
-            r = _send(c, getattr(c.client.contract.functions, method)(dataset_id), name)
-            c.out({"datasetId": dataset_id, "tx": r.tx_hash}, f"dataset {dataset_id} {done}: {_tx_line(r)}")
+            r = _send(c, getattr(c.client.conn.contract.functions, method)(dataset_id), name)
+            c.out({"dataset_id": dataset_id, "tx": r.tx_hash}, f"dataset {dataset_id} {done}: {_tx_line(r)}")
 
     _flag("pause", "pauseSales", "paused (no new sales; licences sold stay valid)", "Pause sales of a dataset you own.")
     _flag("resume", "resumeSales", "on sale again", "Resume sales of a dataset you paused.")
@@ -139,20 +140,21 @@ def register(cli: click.Group, Ctx: type) -> None:
         `datalicense pool version` (a new epoch with its new tree)."""
         from .errors import ConfigError
 
-        d = c.client.dataset(dataset_id, with_manifest=False)
-        me = c.client.tx.account.address
-        if c.client.w3.eth.get_code(d.owner):
+        d = c.client.reader.dataset(dataset_id, with_manifest=False)
+        me = c.client.conn.tx.account.address
+        if c.client.conn.w3.eth.get_code(d.owner):
             raise ConfigError(f"dataset {dataset_id} is owned by the pool {c.addr(d.owner)}: publish its new version "
                               f"with `datalicense pool version {d.owner} FILE CONTRIBUTORS.csv --title ...`")
         if d.owner != me:
             raise ConfigError(f"dataset {dataset_id} is owned by {c.addr(d.owner)}, not by {c.addr(me)}")
-        r = c.client.publish_version(dataset_id, file, title=title, description=description, media_type=media_type)
+        r = c.client.seller.publish_version(dataset_id, file, title=title, description=description,
+                                            media_type=media_type)
         c.out(r.as_dict(), f"dataset {dataset_id} version {r.version} published: manifest {r.manifest_cid}\n"
                            f"  tx {r.tx_hash} (gas {r.gas_used:,})")
 
     @cli.command()
     @click.argument("dataset_id", type=int)
-    @click.argument("to")
+    @click.argument("to", type=AddressType())
     @pass_ctx
     def transfer(c: Any, dataset_id: int, to: str) -> None:
         """Offer a dataset you own to TO; it becomes theirs when they run `datalicense accept DATASET_ID`."""
@@ -160,8 +162,8 @@ def register(cli: click.Group, Ctx: type) -> None:
 
         _owned(c, dataset_id)
         new_owner = normalize_address(to)
-        r = _send(c, c.client.contract.functions.transferDataset(dataset_id, new_owner), "transfer dataset")
-        c.out({"datasetId": dataset_id, "to": new_owner, "tx": r.tx_hash},
+        r = _send(c, c.client.conn.contract.functions.transferDataset(dataset_id, new_owner), "transfer dataset")
+        c.out({"dataset_id": dataset_id, "to": new_owner, "tx": r.tx_hash},
               f"dataset {dataset_id} offered to {c.addr(new_owner)} (they run `datalicense accept {dataset_id}`): "
               f"{_tx_line(r)}")
 
@@ -171,8 +173,8 @@ def register(cli: click.Group, Ctx: type) -> None:
     def accept(c: Any, dataset_id: int) -> None:
         """Accept a dataset offered to you; its previous owner's agent is removed (appoint yours with set-agent).
         Deliveries need the content keys: copy them from the previous owner's data folder."""
-        r = _send(c, c.client.contract.functions.acceptDataset(dataset_id), "accept dataset")
-        c.out({"datasetId": dataset_id, "tx": r.tx_hash},
+        r = _send(c, c.client.conn.contract.functions.acceptDataset(dataset_id), "accept dataset")
+        c.out({"dataset_id": dataset_id, "tx": r.tx_hash},
               f"dataset {dataset_id} is yours: {_tx_line(r)}\n  its agent was removed: appoint yours with "
               f"`datalicense set-agent {dataset_id} ADDRESS`")
 
@@ -187,17 +189,17 @@ def register(cli: click.Group, Ctx: type) -> None:
         from .errors import ChainError
         from .market import State
 
-        m = c.client.market
+        m = c.client.conn.market
         lic = m.licence(licence_id)
         if lic.state != State.DATA_DISPUTED:
             raise ChainError(f"licence {licence_id} is {lic.state.label}, not in a data dispute: nothing to rule")
         t = m.terms(lic.terms_id)
         asset = m.asset_address(t.asset_id)
         part = t.price * buyer_bps // BPS
-        r = _send(c, c.client.contract.functions.resolveData(licence_id, buyer_bps), "rule")
+        r = _send(c, c.client.conn.contract.functions.resolveData(licence_id, buyer_bps), "rule")
         outcome = ("the sale stands: the licence is settled and the seller takes the bond" if buyer_bps == 0 else
-                   f"the buyer gets {c.client.amount_text(part, asset)} back and its bond")
-        c.out({"licenceId": licence_id, "buyerBps": buyer_bps, "buyerPart": part, "tx": r.tx_hash},
+                   f"the buyer gets {c.client.reader.amount_text(part, asset)} back and its bond")
+        c.out({"licence_id": licence_id, "buyer_bps": buyer_bps, "buyer_part": part, "tx": r.tx_hash},
               f"licence {licence_id}: {outcome}: {_tx_line(r)}")
 
     @cli.command(name="resolve-default")
@@ -209,18 +211,18 @@ def register(cli: click.Group, Ctx: type) -> None:
         from .errors import ChainError
         from .market import State
 
-        m = c.client.market
+        m = c.client.conn.market
         lic = m.licence(licence_id)
         if lic.state != State.DATA_DISPUTED:
             raise ChainError(f"licence {licence_id} is {lic.state.label}, not in a data dispute")
         due = lic.stamp + ARBITER_WINDOW
-        now = int(c.client.w3.eth.get_block("latest")["timestamp"])
+        now = int(c.client.conn.w3.eth.get_block("latest")["timestamp"])
         if now <= due:
             left = due + 1 - now
             raise ChainError(f"the arbiter has until {_when(due)} to rule on licence {licence_id} "
                              f"({left / 3600:.1f} h from now): try again after that")
-        r = _send(c, c.client.contract.functions.resolveDataByDefault(licence_id), "resolve by default")
-        c.out({"licenceId": licence_id, "tx": r.tx_hash},
+        r = _send(c, c.client.conn.contract.functions.resolveDataByDefault(licence_id), "resolve by default")
+        c.out({"licence_id": licence_id, "tx": r.tx_hash},
               f"licence {licence_id}: no ruling in time, the sale stands and the buyer's bond is returned "
               f"(`datalicense withdraw`): {_tx_line(r)}")
 
@@ -232,36 +234,39 @@ def register(cli: click.Group, Ctx: type) -> None:
         from .chain import normalize_address
 
         client = c.client
-        me = client.tx.account.address
-        client.index.update()
-        mine = [int(i) for i, rec in client.index.datasets.items()
+        me = client.conn.tx.account.address
+        client.reader.index.update()
+        mine = [int(i) for i, rec in client.reader.index.datasets.items()
                 if rec.get("owner") and normalize_address(rec["owner"]) == me and (dataset_id is None or int(i) == dataset_id)]
         rows: list[dict[str, Any]] = []
         if mine:
-            logs = client.contract.events.LicencePurchased().get_logs(
-                from_block=client.deploy_block, argument_filters={"datasetId": mine})
+            logs = client.conn.contract.events.LicencePurchased().get_logs(
+                from_block=client.conn.deploy_block, argument_filters={"datasetId": mine})
             for log in logs:
                 a = log["args"]
                 lid = int(a["licenceId"])
-                lic = client.market.licence(lid)
-                t = client.market.terms(lic.terms_id)
-                asset = client.market.asset_address(t.asset_id)
-                fee = int(a["price"]) * client.market.settings(lic.settings_id).fee_bps // BPS
-                rows.append({"licenceId": lid, "datasetId": int(a["datasetId"]), "buyer": lic.holder,
+                lic = client.conn.market.licence(lid)
+                t = client.conn.market.terms(lic.terms_id)
+                asset = client.conn.market.asset_address(t.asset_id)
+                fee = int(a["price"]) * client.conn.market.settings(lic.settings_id).fee_bps // BPS
+                rows.append({"licence_id": lid, "dataset_id": int(a["datasetId"]), "buyer": lic.holder,
                              "state": lic.state.label, "price": int(a["price"]), "fee": fee, "asset": asset,
-                             "priceText": client.amount_text(int(a["price"]), asset),
-                             "feeText": client.amount_text(fee, asset)})
+                             "price_text": client.reader.amount_text(int(a["price"]), asset),
+                             "fee_text": client.reader.amount_text(fee, asset)})
         assets = sorted({r["asset"] for r in rows} | {ZERO})
-        owed = {a: client.market.balance_owed(a, me) for a in assets}
-        lines = [f"{r['licenceId']:>5}  dataset {r['datasetId']:<5} {r['state']:<12} buyer {c.addr(r['buyer'])}  "
-                 f"{r['priceText']} (fee {r['feeText']})" for r in rows] or ["no sales yet"]
-        lines.append("owed to you: " + ", ".join(client.amount_text(v, a) for a, v in owed.items())
+        owed = {a: client.conn.market.balance_owed(a, me) for a in assets}
+        lines = [f"{r['licence_id']:>5}  dataset {r['dataset_id']:<5} {r['state']:<12} buyer {c.addr(r['buyer'])}  "
+                 f"{r['price_text']} (fee {r['fee_text']})" for r in rows] or ["no sales yet"]
+        lines.append("owed to you: " + ", ".join(client.reader.amount_text(v, a) for a, v in owed.items())
                      + (" (`datalicense withdraw`)" if any(owed.values()) else ""))
         c.out({"sales": rows, "owed": {a: v for a, v in owed.items()}}, "\n".join(lines))
 
 
 def _when(ts: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+    """A date and time in the reader's time zone (--json keeps the unix time)."""
+    from .chain import local_time
+
+    return local_time(ts)
 
 
 def licences_view(c: Any, items: list[Any]) -> tuple[list[dict[str, Any]], str]:
@@ -273,14 +278,14 @@ def licences_view(c: Any, items: list[Any]) -> tuple[list[dict[str, Any]], str]:
     client = c.client
     titles: dict[int, str] = {}
     try:
-        client.index.update()
+        client.reader.index.update()
         cids = {}
         for i in items:
-            rec = client.index.datasets.get(str(i.dataset_id), {})
+            rec = client.reader.index.datasets.get(str(i.dataset_id), {})
             v = rec.get("versions", {}).get(str(rec.get("version", 0)))
             if v:
                 cids[i.dataset_id] = v["manifestCid"]
-        found = client.index.manifests_for(list(cids.values())) if cids else {}
+        found = client.reader.index.manifests_for(list(cids.values())) if cids else {}
         for ds, cid in cids.items():
             rec = found.get(cid, {})
             titles[ds] = rec.get("manifest", {}).get("title", "") or f"({rec.get('error', 'no manifest')})"
@@ -288,8 +293,8 @@ def licences_view(c: Any, items: list[Any]) -> tuple[list[dict[str, Any]], str]:
         pass
     data, rows = [], []
     for i in items:
-        lic = client.market.licence(i.licence_id)
-        t = client.market.terms(lic.terms_id)
+        lic = client.conn.market.licence(i.licence_id)
+        t = client.conn.market.terms(lic.terms_id)
         if lic.state == State.PENDING:
             what, at = "refund possible from", lic.stamp + t.delivery_window + 1
         elif lic.state == State.DELIVERED:
@@ -302,7 +307,7 @@ def licences_view(c: Any, items: list[Any]) -> tuple[list[dict[str, Any]], str]:
             what, at = "", 0
         nxt = f"{what} {_when(at)}" if at else what or "-"
         title = titles.get(i.dataset_id, "")
-        data.append({**i.as_dict(), "title": title, "next": what, "nextAt": at})
+        data.append({**i.as_dict(), "title": title, "next": what, "next_at": at})
         from .textsafe import escape
 
         shown = escape(title)

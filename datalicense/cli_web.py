@@ -20,11 +20,11 @@ def web(c: Any, host: str, port: int, gateway: str | None) -> None:
     from .web import DIST, Web, kubo_gateway
 
     client = Client.connect(c.network, None, c.ipfs, c.address, c.home, namespace=c.namespace, chain_id=c.chain_id)
-    gw = gateway or kubo_gateway(client.storage.api)
-    rpc = getattr(client.w3.provider, "endpoint_uri", None)
+    gw = gateway or kubo_gateway(client.conn.storage.api)
+    rpc = getattr(client.conn.w3.provider, "endpoint_uri", None)
     if not (DIST / "index.html").exists():
         click.echo("the page is not built yet: run `make setup` (or tools/web-build.sh); serving the API only", err=True)
-    click.echo(f"page for marketplace {client.address} (chain {client.chain_id}) on http://{host}:{port}/ "
+    click.echo(f"page for marketplace {client.conn.address} (chain {client.conn.chain_id}) on http://{host}:{port}/ "
                f"(IPFS gateway {gw})", err=True)
     Web(client, gw, rpc).serve(host, port)
 

@@ -1,4 +1,8 @@
-"""Addresses of deployed contracts, one JSON file per chain id: deployments/<chain-id>.json.
+"""Addresses of deployed contracts, one JSON file per chain id: <deployments folder>/<chain-id>.json.
+
+The folder is $DATALICENSE_DEPLOYMENTS, else `deployments/` in the data folder ($DATALICENSE_HOME, default
+~/.datalicense); `datalicense up` points it at its stack's own. Never the checkout's folder: an installed package
+reads the same place.
 
 The one place that knows where the contracts live. Format:
     {"chainId": 31, "contracts": {"DataLicense": {"address": "0x...", "block": 123, "tx": "0x..."}}}
@@ -12,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .home import default_home
 
 
 def deployments_dir() -> Path:
-    """$DATALICENSE_DEPLOYMENTS, else the project's deployments/ folder."""
-    return Path(os.environ.get("DATALICENSE_DEPLOYMENTS", PROJECT_ROOT / "deployments"))
+    """$DATALICENSE_DEPLOYMENTS, else deployments/ in the data folder."""
+    folder = os.environ.get("DATALICENSE_DEPLOYMENTS")
+    return Path(folder) if folder else default_home() / "deployments"
 
 
 def path_for(chain_id: int) -> Path:
@@ -31,7 +35,8 @@ def load(chain_id: int) -> dict[str, Any]:
         known = sorted(p.stem for p in deployments_dir().glob("*.json"))
         raise ConfigError(
             f"no deployment for chain id {chain_id} ({path} missing; deployments exist for chain ids "
-            f"{', '.join(known) or 'none'}): deploy with `brownie run scripts/deploy.py` or pick another --network"
+            f"{', '.join(known) or 'none'}): start the local stack (`datalicense up`), set DATALICENSE_DEPLOYMENTS "
+            "to the folder holding it, give --address, or pick another --network"
         )
     try:
         data = json.loads(path.read_text())

@@ -101,7 +101,7 @@ class Gateway:
     def __init__(self, client: "Client", limits: Limits | None = None, public_url: str | None = None):
         self.client = client
         self.limits = limits or Limits()
-        self.scheme = paying.EscrowSchemeServer(client)
+        self.scheme = paying.EscrowSchemeServer(client.conn)
         self.public_url = public_url
         self.by_ip = Buckets(self.limits.per_ip_rate, self.limits.per_ip_burst)
         self.by_address = Buckets(self.limits.per_address_rate, self.limits.per_address_burst)
@@ -118,7 +118,7 @@ class Gateway:
     # ---------------------------------------------------------------------------------------- endpoints
 
     def health(self, request: Request) -> Response:
-        return JSONResponse({"ok": True, "chainId": self.client.chain_id, "contract": self.client.address})
+        return JSONResponse({"ok": True, "chainId": self.client.conn.chain_id, "contract": self.client.conn.address})
 
     def _requirements(self, dataset_id: int) -> Any:
         now = time.monotonic()
@@ -154,28 +154,28 @@ class Gateway:
             return self._offer(request, dataset_id, "payment required")
         try:
             payload = paying.decode_payment(header)
-            ours = paying.network_id(self.client.chain_id)
+            ours = paying.network_id(self.client.conn.chain_id)
             if payload.accepted.scheme != paying.SCHEME or payload.accepted.network != ours:
-                raise ValueError(f"the proof is not for {paying.SCHEME} on {paying.network_id(self.client.chain_id)}")
+                raise ValueError(f"the proof is not for {paying.SCHEME} on {ours}")
             lid, signer = paying.recover_proof(payload.payload, request.method if request.method != "HEAD" else "GET",
-                                               request.url.path, self.client.chain_id, self.client.address)
+                                               request.url.path, self.client.conn.chain_id, self.client.conn.address)
         except ValueError as exc:
             return _error(403, str(exc))
         if not self.by_address.take(signer):
             return _error(429, f"rate limit for {signer}: slow down", {"Retry-After": "1"})
-        lic = self.client.market.licence(lid)
+        lic = self.client.conn.market.licence(lid)
         if lic.state == State.NONE:
             return _error(403, f"licence {lid} does not exist")
         if lic.holder != signer:
             return _error(403, f"licence {lid} is held by {lic.holder}, not by the signer {signer}")
-        terms = self.client.market.terms(lic.terms_id)
+        terms = self.client.conn.market.terms(lic.terms_id)
         if terms.dataset_id != dataset_id:
             return _error(403, f"licence {lid} is for dataset {terms.dataset_id}, not {dataset_id}")
         if lic.state == State.REFUNDED:
             return self._offer(request, dataset_id, f"licence {lid} was refunded: it gives no access")
         if lic.state not in (State.PENDING, State.DELIVERED, State.SETTLED):
             return _error(403, f"licence {lid} is {lic.state.label}: it gives no access")
-        if lic.state != State.PENDING and not self.client.market.is_valid(lid):
+        if lic.state != State.PENDING and not self.client.conn.market.is_valid(lid):
             return self._offer(request, dataset_id, f"licence {lid} expired: buy a new one")
         why = self.nonces.add(f"{signer}:{payload.payload['nonce']}")
         if why:
@@ -184,8 +184,8 @@ class Gateway:
 
     def _serve(self, request: Request, lid: int, state: State, dataset_id: int, signer: str) -> Response:
         with self.index_lock:
-            versions = self.client._versions(dataset_id)
-        purchase = self.client._purchase_event(lid)
+            versions = self.client.reader.versions(dataset_id)
+        purchase = self.client.reader.purchase_event(lid)
         if state == State.SETTLED:
             allowed = {int(n) for n in versions}
         else:  # in escrow: the version the purchase named
@@ -203,7 +203,7 @@ class Gateway:
         except DataLicenseError as exc:
             return _error(502, f"the manifest of version {version} cannot be read: {exc}")
         receipt = SettleResponse(success=True, transaction=purchase["transactionHash"].to_0x_hex(),
-                                 network=paying.network_id(self.client.chain_id), payer=signer,
+                                 network=paying.network_id(self.client.conn.chain_id), payer=signer,
                                  extra={"licenceId": str(lid)})
         headers = {
             paying.MANIFEST_HEADER: base64.b64encode(manifest_bytes).decode(),
@@ -213,7 +213,7 @@ class Gateway:
         }
         if request.method == "HEAD":
             return Response(b"", headers=headers, media_type="application/octet-stream")
-        storage = self.client.storage
+        storage = self.client.conn.storage
 
         def body() -> Iterator[bytes]:
             # each item crosses from a worker thread to the event loop: hand over blocks of CHUNK, not the
@@ -232,7 +232,7 @@ class Gateway:
 
     def _manifest(self, cid: str) -> bytes:
         if cid not in self.manifests:
-            data = self.client.storage.cat_bytes(cid, max_size=MANIFEST_MAX, deadline=20)
+            data = self.client.conn.storage.cat_bytes(cid, max_size=MANIFEST_MAX, deadline=20)
             self.manifests[cid] = data
             while len(self.manifests) > 1024:
                 self.manifests.popitem(last=False)

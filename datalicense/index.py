@@ -1,5 +1,5 @@
 """Incremental local index of the marketplace: datasets, terms, versions, sales and manifests (a JSON file per
-chain and contract, in the client's state folder).
+chain and contract, in the connection's state folder).
 
 Each update reads only the blocks after the last one indexed (one `eth_getLogs` per chunk of blocks for every
 event the listing needs), so a warm listing makes no per-dataset chain read at all: owner, agent, current
@@ -22,16 +22,13 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from functools import lru_cache
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
-from .storage import MANIFEST_MAX_BYTES, cid_from_bytes
-
-if TYPE_CHECKING:
-    from .client import Client
+from .storage import MANIFEST_MAX_BYTES, Storage, cid_from_bytes
 
 FORMAT = 2
 CHUNK_BLOCKS = 2000  # public Rootstock nodes limit the block range of one eth_getLogs
@@ -71,8 +68,15 @@ def _empty_dataset() -> dict[str, Any]:
 
 
 class EventIndex:
-    def __init__(self, client: "Client", path: Path):
-        self.client = client
+    """The index of the marketplace `contract` from block `first_block` on, kept in the file `path`; manifests are
+    read through `storage`, and a payment asset's (decimals, symbol) through `asset_info` (once, then cached)."""
+
+    def __init__(self, contract: Any, first_block: int, path: Path, storage: Storage,
+                 asset_info: Callable[[str], tuple[int, str]]):
+        self.contract = contract
+        self.first_block = first_block
+        self.storage = storage
+        self._asset_info = asset_info
         self.path = path
         self.blocks_read = 0
         self.manifests_fetched = 0
@@ -93,7 +97,7 @@ class EventIndex:
                 self._reset()  # a damaged cache is rebuilt from the chain
 
     def _reset(self) -> None:
-        self.last_block = self.client.deploy_block - 1
+        self.last_block = self.first_block - 1
         self.last_hash = ""
         self.datasets: dict[str, dict[str, Any]] = {}
         self.terms: dict[str, dict[str, Any]] = {}
@@ -102,14 +106,14 @@ class EventIndex:
 
     def update(self) -> int:
         """Read new blocks; return how many were read."""
-        w3 = self.client.w3
+        w3 = self.contract.w3
         head = w3.eth.block_number
         if head < self.last_block:  # the chain was reset or reverted (local development): start again
             self._reset()
         elif self.last_hash and self.last_block >= 0:
             if bytes(w3.eth.get_block(self.last_block)["hash"]).hex() != self.last_hash:
                 self._reset()  # the block we stopped at is no longer on the chain
-        contract = self.client.contract
+        contract = self.contract
         decoders = {}
         for name in EVENTS:
             ev_abi = getattr(contract.events, name)().abi
@@ -184,7 +188,9 @@ class EventIndex:
             ds["sold"] = int(ds.get("sold", 0)) + 1
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        from .home import private_dir
+
+        private_dir(self.path.parent)
         tmp = self.path.with_suffix(f".{os.getpid()}.{id(self)}.tmp")  # agents and the CLI may write at once
         tmp.write_text(json.dumps({
             "format": FORMAT, "lastBlock": self.last_block, "lastHash": self.last_hash, "datasets": self.datasets,
@@ -206,7 +212,7 @@ class EventIndex:
             if rec is None or (rec.get("retryAt") and rec["retryAt"] <= now):
                 todo.append(cid)
         if todo:
-            storage = self.client.storage
+            storage = self.storage
             try:
                 deadline = float(os.environ.get("DATALICENSE_MANIFEST_TIMEOUT", MANIFEST_TIMEOUT))
             except ValueError:
@@ -222,6 +228,11 @@ class EventIndex:
                     if "larger than" in reason:
                         return cid, {"error": f"manifest larger than {MANIFEST_MAX_BYTES} bytes"}
                     return cid, {"error": f"manifest unreachable: {reason}", "retryAt": time.time() + UNREACHABLE_RETRY}
+                if not raw:
+                    # No manifest is empty; Kubo ends a stream it could not serve with an empty body and an error
+                    # in the trailer, which http.client drops: try again later rather than keep it as invalid.
+                    return cid, {"error": "manifest unreachable: IPFS sent an empty stream for it",
+                                 "retryAt": time.time() + UNREACHABLE_RETRY}
                 try:
                     return cid, {"manifest": parse(raw).as_dict()}
                 except DataLicenseError as exc:
@@ -242,7 +253,7 @@ class EventIndex:
         """(decimals, symbol) of a payment asset, read once from the chain and kept here."""
         key = asset.lower()
         if key not in self.assets:
-            self.assets[key] = list(self.client.asset_info(asset))
+            self.assets[key] = list(self._asset_info(asset))
             self._save()
         decimals, symbol = self.assets[key]
         return int(decimals), str(symbol)

@@ -9,14 +9,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 
 from .errors import DataLicenseError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Variables of this process's environment that child processes (Kubo, the fork's Ganache) never get: the
 #: keystore password datalicense.chain reads (`_password`).
@@ -30,13 +29,25 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def find_tool(name: str, variable: str) -> str | None:
+    """An external program: the path in $variable, else `name` in this Python environment's scripts folder (where
+    `make setup` links the project's Kubo and Ganache into .venv/bin, and where a user may put them), else on PATH.
+    Never looked up by the checkout's layout, so an installed package finds the same tools."""
+    configured = os.environ.get(variable)
+    if configured:
+        if not os.access(configured, os.X_OK):
+            raise DataLicenseError(f"{variable}={configured} is not an executable file: fix or unset it")
+        return configured
+    here = Path(sysconfig.get_path("scripts")) / name
+    if os.access(here, os.X_OK):
+        return str(here)
+    return shutil.which(name)
+
+
 def find_ipfs() -> str:
-    """Path of the Kubo binary: $DATALICENSE_IPFS_BIN, the project's .tools/bin/ipfs, or `ipfs` on PATH."""
-    candidates = [os.environ.get("DATALICENSE_IPFS_BIN"), str(PROJECT_ROOT / ".tools" / "bin" / "ipfs")]
-    for c in candidates:
-        if c and os.access(c, os.X_OK):
-            return c
-    found = shutil.which("ipfs")
+    """Path of the Kubo binary: $DATALICENSE_IPFS_BIN, `ipfs` in this Python environment's scripts folder, or on
+    PATH."""
+    found = find_tool("ipfs", "DATALICENSE_IPFS_BIN")
     if found:
         return found
     raise DataLicenseError(
@@ -156,11 +167,9 @@ class KuboDaemon:
 
 
 def find_ganache() -> str:
-    """The Ganache CLI: $DATALICENSE_GANACHE_BIN, the project's node_modules, or `ganache` on PATH."""
-    for c in (os.environ.get("DATALICENSE_GANACHE_BIN"), str(PROJECT_ROOT / "node_modules" / ".bin" / "ganache")):
-        if c and os.access(c, os.X_OK):
-            return c
-    found = shutil.which("ganache")
+    """The Ganache CLI: $DATALICENSE_GANACHE_BIN, `ganache` in this Python environment's scripts folder, or on
+    PATH."""
+    found = find_tool("ganache", "DATALICENSE_GANACHE_BIN")
     if found:
         return found
     raise DataLicenseError("--fork needs Ganache: run `make setup` or `npm install -g ganache@7.9.2`")

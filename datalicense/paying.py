@@ -9,9 +9,9 @@ by the licence holder over the request (method, path), the chain, the contract, 
     from datalicense.paying import SpendingPolicy
     dl = Client.connect("local", account="dev:4")
     policy = SpendingPolicy.rbtc(per_request="0.002", per_day="0.01", total="0.05")
-    result = dl.get("http://127.0.0.1:8402/datasets/1", "data.csv", policy)
+    result = dl.buyer.get("http://127.0.0.1:8402/datasets/1", "data.csv", policy)
 
-Spending is recorded under the client's state folder (`x402/spending.json`); licences whose seller did not
+Spending is recorded under the connection's state folder (`x402/spending.json`); licences whose seller did not
 deliver before the deadline are refunded at the start of the next `get` (and by `datalicense refunds`).
 """
 
@@ -45,7 +45,8 @@ from .market import ZERO, State, TermsFlag
 from .safefile import atomic_output, cleanup_partials
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .buyer import Buyer
+    from .connection import Connection
 
 SCHEME = "datalicense-escrow"
 PROOF_WINDOW = 120  # seconds a proof's timestamp may differ from the gateway's clock
@@ -138,8 +139,8 @@ class EscrowSchemeServer:
     default_asset_transfer_method = "default"
     payment_flows = {"default": {"supported": ["escrow"], "default": "escrow"}}
 
-    def __init__(self, client: "Client"):
-        self.client = client
+    def __init__(self, conn: "Connection"):
+        self.conn = conn
 
     def parse_price(self, price: Any, network: str) -> AssetAmount:
         if isinstance(price, AssetAmount):
@@ -152,17 +153,17 @@ class EscrowSchemeServer:
 
     def requirements(self, dataset_id: int) -> PaymentRequirements:
         """The offer of a dataset now, as the chain has it; ValueError if it is not on sale."""
-        offer = self.client.market.offer(dataset_id)
+        offer = self.conn.market.offer(dataset_id)
         if not offer.dataset.exists:
             raise LookupError(f"dataset {dataset_id} does not exist")
         t = offer.terms
         if t.flags & (TermsFlag.PAUSED | TermsFlag.RETIRED):
             raise LookupError(f"dataset {dataset_id} is not on sale ({t.status})")
         amount = self.parse_price(AssetAmount(amount=str(offer.price), asset=offer.asset),
-                                  network_id(self.client.chain_id))
+                                  network_id(self.conn.chain_id))
         req = PaymentRequirements(
-            scheme=SCHEME, network=network_id(self.client.chain_id), asset=amount.asset, amount=amount.amount,
-            pay_to=self.client.address, max_timeout_seconds=int(t.delivery_window),
+            scheme=SCHEME, network=network_id(self.conn.chain_id), asset=amount.asset, amount=amount.amount,
+            pay_to=self.conn.address, max_timeout_seconds=int(t.delivery_window),
             extra={"datasetId": str(dataset_id), "termsId": str(offer.terms_id), "version": str(offer.version),
                    "seller": offer.dataset.owner, "durationSeconds": t.duration,
                    "transferable": bool(t.flags & TermsFlag.TRANSFERABLE), "deliveryWindowSeconds": t.delivery_window,
@@ -178,30 +179,30 @@ class EscrowSchemeClient:
 
     scheme = SCHEME
 
-    def __init__(self, client: "Client", licence_id: int, method: str, path: str):
-        self.client, self.licence_id, self.method, self.path = client, licence_id, method, path
+    def __init__(self, buyer: "Buyer", licence_id: int, method: str, path: str):
+        self.buyer, self.licence_id, self.method, self.path = buyer, licence_id, method, path
 
     def create_payment_payload(self, requirements: PaymentRequirements, context: Any = None) -> dict[str, Any]:
-        return sign_proof(self.client.tx.account, self.method, self.path, self.client.chain_id, self.client.address,
-                          self.licence_id)
+        conn = self.buyer.conn
+        return sign_proof(conn.tx.account, self.method, self.path, conn.chain_id, conn.address, self.licence_id)
 
 
-def payment_payload(client: "Client", required: PaymentRequired, licence_id: int, method: str,
+def payment_payload(buyer: "Buyer", required: PaymentRequired, licence_id: int, method: str,
                     path: str) -> PaymentPayload:
     """The x402 PaymentPayload carrying a fresh proof, made through the SDK's client with our scheme registered."""
     x = x402ClientSync().set_spend_controls(False)
-    x.register(network_id(client.chain_id), EscrowSchemeClient(client, licence_id, method, path))
-    mine = PaymentRequired(x402_version=2, accepts=[_ours(client, required)], resource=required.resource)
+    x.register(network_id(buyer.conn.chain_id), EscrowSchemeClient(buyer, licence_id, method, path))
+    mine = PaymentRequired(x402_version=2, accepts=[_ours(buyer, required)], resource=required.resource)
     return x.create_payment_payload(mine)
 
 
-def _ours(client: "Client", required: PaymentRequired) -> PaymentRequirements:
+def _ours(buyer: "Buyer", required: PaymentRequired) -> PaymentRequirements:
     for req in required.accepts:
-        if req.scheme == SCHEME and req.network == network_id(client.chain_id):
-            if normalize_address(req.pay_to) != client.address:
-                raise PolicyError(f"the offer pays {req.pay_to}, not the marketplace {client.address}: refused")
+        if req.scheme == SCHEME and req.network == network_id(buyer.conn.chain_id):
+            if normalize_address(req.pay_to) != buyer.conn.address:
+                raise PolicyError(f"the offer pays {req.pay_to}, not the marketplace {buyer.conn.address}: refused")
             return req
-    raise PolicyError(f"the server offers no {SCHEME} payment on {network_id(client.chain_id)}: refused")
+    raise PolicyError(f"the server offers no {SCHEME} payment on {network_id(buyer.conn.chain_id)}: refused")
 
 
 # ---------------------------------------------------------------------------------------- spending policy
@@ -232,11 +233,11 @@ class SpendingPolicy:
         amt = lambda s: None if s is None else parse_amount(s, 18)  # noqa: E731
         return cls(caps={ZERO: Caps(amt(per_request), amt(per_day), amt(total))}, **kw)
 
-    def check(self, client: "Client", req: PaymentRequirements, spent: "Ledger") -> None:
+    def check(self, buyer: "Buyer", req: PaymentRequirements, spent: "Ledger") -> None:
         """Raise PolicyError with the reason if the offer is outside the policy (the chain's terms are read, not
         the server's word: they must agree with the offer too)."""
         dataset_id, terms_id, version = (int(req.extra[k]) for k in ("datasetId", "termsId", "version"))
-        offer = client.market.offer(dataset_id)
+        offer = buyer.conn.market.offer(dataset_id)
         asset, amount = normalize_address(req.asset), int(req.amount)
         if (offer.terms_id, offer.version, offer.price, offer.asset) != (terms_id, version, amount, asset):
             raise PolicyError(f"the offer for dataset {dataset_id} differs from the chain's terms, version or price: "
@@ -253,9 +254,9 @@ class SpendingPolicy:
             raise PolicyError(f"the licence is {'' if transferable else 'not '}transferable: refused by policy")
         caps = self.caps.get(asset) or self.caps.get(asset.lower())
         if caps is None:
-            symbol = client.amount_text(0, asset).split()[-1]
+            symbol = buyer.reader.amount_text(0, asset).split()[-1]
             raise PolicyError(f"no spending cap for asset {symbol} ({asset}): refused")
-        text = lambda n: client.amount_text(n, asset)  # noqa: E731
+        text = lambda n: buyer.reader.amount_text(n, asset)  # noqa: E731
         if caps.per_request is not None and amount > caps.per_request:
             raise PolicyError(f"price {text(amount)} is above the per-request cap {text(caps.per_request)}: refused")
         day, total = spent.spent(asset, since=time.time() - DAY), spent.spent(asset)
@@ -268,15 +269,17 @@ class SpendingPolicy:
 
 
 class Ledger:
-    """What this account paid through `get`, per licence, in the client's state folder (locked for concurrent
+    """What this account paid through `get`, per licence, in the connection's state folder (locked for concurrent
     agents sharing a home)."""
 
-    def __init__(self, client: "Client"):
-        self.path = client.state_dir / "x402" / f"spending-{client.tx.account.address.lower()}.json"
+    def __init__(self, buyer: "Buyer"):
+        self.path = buyer.conn.state_dir / "x402" / f"spending-{buyer.conn.tx.account.address.lower()}.json"
 
     @contextmanager
     def locked(self) -> Iterator[dict[str, Any]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        from .home import private_dir
+
+        private_dir(self.path.parent)
         with open(self.path.with_suffix(".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = json.loads(self.path.read_text()) if self.path.exists() else {"licences": {}}
@@ -313,26 +316,26 @@ class RefundRow:
         return asdict(self)
 
 
-def refunds(client: "Client", claim: bool = True, licence_ids: list[int] | None = None) -> list[RefundRow]:
+def refunds(buyer: "Buyer", claim: bool = True, licence_ids: list[int] | None = None) -> list[RefundRow]:
     """This account's pending licences (from the ledger, or the ids given) with their delivery deadline; those
     past it are refunded when `claim`."""
-    ledger = Ledger(client)
+    ledger = Ledger(buyer)
     ids = licence_ids if licence_ids is not None else [int(i) for i, e in ledger.read()["licences"].items()
                                                        if not e.get("refunded") and not e.get("delivered")]
-    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    now = int(buyer.conn.w3.eth.get_block("latest")["timestamp"])
     rows = []
     known = ledger.read()["licences"]
     for lid in ids:
-        lic = client.market.licence(lid)
+        lic = buyer.conn.market.licence(lid)
         if lic.state != State.PENDING:
             if str(lid) in known and lic.state != State.NONE:  # settled elsewhere: no longer a candidate
                 ledger.record(lid, delivered=lic.state != State.REFUNDED, refunded=lic.state == State.REFUNDED)
             continue
-        t = client.market.terms(lic.terms_id)
+        t = buyer.conn.market.terms(lic.terms_id)
         deadline = lic.stamp + t.delivery_window
         row = RefundRow(lid, t.dataset_id, lic.state.label, deadline, now > deadline)
         if claim and row.claimable:
-            row.claimed_tx = client.refund(lid).tx_hash
+            row.claimed_tx = buyer.refund(lid).tx_hash
             row.state = State.REFUNDED.label
             if str(lid) in known:
                 ledger.record(lid, refunded=True)
@@ -388,7 +391,7 @@ def _reason(resp: httpx.Response) -> str:
         return resp.reason_phrase
 
 
-def get(client: "Client", url: str, out: str | Path, policy: SpendingPolicy, confirm: bool = True,
+def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confirm: bool = True,
         http: httpx.Client | None = None, timeout: float = 60.0) -> GetResult:
     """Fetch a dataset from a seller's gateway, paying through escrow when the policy accepts the offer."""
     from .textsafe import escape
@@ -396,27 +399,27 @@ def get(client: "Client", url: str, out: str | Path, policy: SpendingPolicy, con
     own = http is None
     http = http or httpx.Client(timeout=timeout, follow_redirects=False)
     try:
-        refunded = [r.licence_id for r in refunds(client) if r.claimed_tx]  # money stranded by an earlier run
+        refunded = [r.licence_id for r in refunds(buyer) if r.claimed_tx]  # money stranded by an earlier run
         path = urlsplit(url).path
         with http.stream("GET", url) as resp:
             if resp.status_code != 402:
                 raise PaymentError(f"{url} answered {resp.status_code} {escape(_reason(resp))}, not 402 with an offer")
             required = offer_from(resp)
-        req = _ours(client, required)
+        req = _ours(buyer, required)
         dataset_id, version = int(req.extra["datasetId"]), int(req.extra["version"])
-        ledger = Ledger(client)
-        lid = _reusable(client, ledger, dataset_id)
+        ledger = Ledger(buyer)
+        lid = _reusable(buyer, ledger, dataset_id)
         bought = lid is None
         if lid is None:
-            policy.check(client, req, ledger)  # nothing is signed before this
-            res = client.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]), version=version)
+            policy.check(buyer, req, ledger)  # nothing is signed before this
+            res = buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]), version=version)
             lid = res.licence_id
             ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
                           time=time.time(), url=url, tx=res.tx_hash)
-        key, key_hash, state = _await_key(client, lid, policy.delivery_timeout)
-        versions = client._versions(dataset_id)
+        key, key_hash, state = _await_key(buyer, lid, policy.delivery_timeout)
+        versions = buyer.reader.versions(dataset_id)
         version = _version_of(versions, dataset_id, key_hash)
-        payload = payment_payload(client, required, lid, "GET", path)
+        payload = payment_payload(buyer, required, lid, "GET", path)
         dest = Path(out)
         with http.stream("GET", url, params={"version": str(version)},
                          headers={PAYMENT_SIGNATURE_HEADER: encode_header(payload)}) as resp:
@@ -425,7 +428,7 @@ def get(client: "Client", url: str, out: str | Path, policy: SpendingPolicy, con
             size, digest = _verify_into(versions[str(version)], lid, dataset_id, version, key, resp, dest)
         ledger.record(lid, delivered=True)
         # a Delivered licence was opened with its escrowed key (checked against the commitment escrow is bound to)
-        confirmed = client.confirm(lid).tx_hash if confirm and state == State.DELIVERED else None
+        confirmed = buyer.confirm(lid).tx_hash if confirm and state == State.DELIVERED else None
         entry = ledger.read()["licences"].get(str(lid), {})
         return GetResult(str(dest), lid, dataset_id, version, int(entry.get("amount", 0)) if bought else 0,
                          normalize_address(req.asset), bought, size, digest, confirmed, refunded)
@@ -436,28 +439,28 @@ def get(client: "Client", url: str, out: str | Path, policy: SpendingPolicy, con
             http.close()
 
 
-def _reusable(client: "Client", ledger: Ledger, dataset_id: int) -> int | None:
+def _reusable(buyer: "Buyer", ledger: Ledger, dataset_id: int) -> int | None:
     """A licence this account paid for through `get` that still gives access to the dataset."""
-    me = client.tx.account.address
+    me = buyer.conn.tx.account.address
     for lid, e in sorted(ledger.read()["licences"].items(), key=lambda kv: -int(kv[0])):
         if e.get("dataset") != dataset_id or e.get("refunded"):
             continue
-        lic = client.market.licence(int(lid))
-        if lic.holder == me and (lic.state == State.PENDING or client.market.is_valid(int(lid))):
+        lic = buyer.conn.market.licence(int(lid))
+        if lic.holder == me and (lic.state == State.PENDING or buyer.conn.market.is_valid(int(lid))):
             return int(lid)
     return None
 
 
-def _await_key(client: "Client", lid: int, timeout: float) -> tuple[bytes, bytes, State]:
+def _await_key(buyer: "Buyer", lid: int, timeout: float) -> tuple[bytes, bytes, State]:
     """(content key, commitment, state) once the licence's key is delivered; bounded by `timeout`. A Delivered
     licence gives the escrowed key (what confirming binds to); a Settled one the newest good key."""
     deadline, pause = time.monotonic() + timeout, 0.1
     while True:
-        state = client.market.licence(lid).state
+        state = buyer.conn.market.licence(lid).state
         if state == State.DELIVERED:
-            return (*client.escrowed_key(lid), state)
+            return (*buyer.escrowed_key(lid), state)
         if state == State.SETTLED:
-            return (*client.unwrap(lid), state)
+            return (*buyer.unwrap(lid), state)
         if state != State.PENDING:
             raise ChainError(f"licence {lid} is {state.label}: it gives no access to the data")
         if time.monotonic() > deadline:
@@ -478,7 +481,7 @@ def _version_of(versions: dict[str, Any], dataset_id: int, key_hash: bytes) -> i
 
 def _verify_into(v: dict[str, Any], lid: int, dataset_id: int, version: int, key: bytes, resp: httpx.Response,
                  dest: Path) -> tuple[int, str]:
-    """The checks of `Client.fetch` on what the gateway sent: the manifest against the chain and the key, the
+    """The checks of `Buyer.fetch` on what the gateway sent: the manifest against the chain and the key, the
     ciphertext against the manifest's size, the plaintext against the on-chain hash; dest appears only then."""
     try:
         manifest: Manifest = parse(base64.b64decode(resp.headers.get(MANIFEST_HEADER, ""), validate=True))
@@ -491,7 +494,8 @@ def _verify_into(v: dict[str, Any], lid: int, dataset_id: int, version: int, key
                              "delivered key does not open: nothing was written")
     if dest.is_dir():
         raise ConfigError(f"{dest} is a folder: give a file name with -o")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.parent.is_dir():
+        raise ConfigError(f"cannot write {dest}: the folder {dest.parent} does not exist (create it first)")
     cleanup_partials(dest)
     with atomic_output(dest) as fout:
         size, digest = agecrypt.decrypt_stream(_Exact(resp, manifest.ciphertext_size), fout, key)
@@ -529,10 +533,10 @@ class _Exact:
 class PayingAuth(httpx.Auth):
     """An httpx auth hook: a 402 from a datalicense gateway is paid within the policy (the purchase and the key
     wait happen here) and the request is retried with the proof. The response body is the *ciphertext*; use
-    `Client.get` to have it verified and decrypted."""
+    `Buyer.get` to have it verified and decrypted."""
 
-    def __init__(self, client: "Client", policy: SpendingPolicy):
-        self.client, self.policy = client, policy
+    def __init__(self, buyer: "Buyer", policy: SpendingPolicy):
+        self.buyer, self.policy = buyer, policy
 
     def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
         resp = yield request
@@ -540,17 +544,17 @@ class PayingAuth(httpx.Auth):
             return
         resp.read()
         required = offer_from(resp)
-        req = _ours(self.client, required)
-        ledger, dataset_id = Ledger(self.client), int(req.extra["datasetId"])
-        lid = _reusable(self.client, ledger, dataset_id)
+        req = _ours(self.buyer, required)
+        ledger, dataset_id = Ledger(self.buyer), int(req.extra["datasetId"])
+        lid = _reusable(self.buyer, ledger, dataset_id)
         if lid is None:
-            self.policy.check(self.client, req, ledger)
-            res = self.client.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]),
+            self.policy.check(self.buyer, req, ledger)
+            res = self.buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]),
                                   version=int(req.extra["version"]))
             lid = res.licence_id
             ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
                           time=time.time(), url=str(request.url), tx=res.tx_hash)
-        payload = payment_payload(self.client, required, lid, request.method, request.url.path)
+        payload = payment_payload(self.buyer, required, lid, request.method, request.url.path)
         request.headers[PAYMENT_SIGNATURE_HEADER] = encode_header(payload)
         yield request
 

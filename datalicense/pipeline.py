@@ -97,6 +97,16 @@ class _HashingRaw(io.RawIOBase):
         return n
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C inside pyrage's reader or writer: pyrage re-raises it as its own error, named in the message."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt) or str(seen).startswith("KeyboardInterrupt"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: str = "data",
                     progress: Callable[[int], None] | None = None) -> tuple[int, bytes, str, int]:
     """Encrypt src to the content key's age recipient straight into an IPFS add (CIDv1, raw leaves, pinned).
@@ -111,6 +121,8 @@ def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: s
             try:
                 pyrage.encrypt_io(reader, add, [recipient])
             except Exception as exc:  # pyrage wraps what its reader and writer raised: report the cause
+                if _interrupted(exc):
+                    raise KeyboardInterrupt("interrupted during encryption: nothing was published") from None
                 if add.error is not None:
                     raise add.error from exc
                 if raw.error is not None:
@@ -211,6 +223,8 @@ def decrypt_verify(src: Any, dst: BinaryIO, content_key: bytes,
         pyrage.decrypt_io(reader, out, [identity])
         out.flush()
     except Exception as exc:  # pyrage wraps what its reader and writer raised: report the cause
+        if _interrupted(exc):
+            raise KeyboardInterrupt("interrupted during decryption: nothing was written") from None
         if prefetch.error is not None:  # the download broke, not the data
             raise prefetch.error from exc
         if hasher.error is not None:  # writing the output failed (a full disk)

@@ -27,12 +27,16 @@ import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from web3.logs import DISCARD
 
 from .chain import normalize_address
 from .errors import ConfigError, IntegrityError
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .seller import Seller
 
 try:  # C keccak (safe-pysha3), about 6x faster than the pure-Python fallbacks on a million leaves
     from sha3 import keccak_256 as _keccak_256
@@ -48,6 +52,9 @@ except ImportError:  # pragma: no cover
 FORMAT = "datalicense-sumtree-v1"
 ZERO32 = b"\x00" * 32
 MAX_TOTAL_WEIGHT = 2**96 - 1
+# A shard holds the leaves of one address prefix: about 20 KiB at any pool size (`pool build` picks the prefix
+# length); a contributor reads one shard and meta.json, so a claim downloads well under 1 MiB.
+MAX_SHARD_BYTES = 1 << 20
 SHARD_TARGET = 256  # contributors a shard, about
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -135,8 +142,8 @@ class TreeInfo:
     cid: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"root": _hex(self.root), "totalWeight": self.total_weight, "contributors": self.contributors,
-                "shards": self.shards, "prefixLength": self.prefix_length, "treeCid": self.cid}
+        return {"root": _hex(self.root), "total_weight": self.total_weight, "contributors": self.contributors,
+                "shards": self.shards, "prefix_length": self.prefix_length, "tree_cid": self.cid}
 
 
 def _parse_rows(path: Path) -> Iterator[tuple[str, int]]:
@@ -383,12 +390,12 @@ def fetch_proof(storage: Any, cid: str, account: str, expected_root: bytes | Non
         meta = json.loads(raw_meta)
         if meta.get("format") != FORMAT:
             raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT}")
-        length = int(meta["prefixLength"])
-        root = bytes.fromhex(meta["root"][2:])
-        total = int(meta["totalWeight"])
+        length = _number(meta["prefixLength"], 0, 40)
+        root = _word(meta["root"])
+        total = _number(meta["totalWeight"], 1, MAX_TOTAL_WEIGHT)
         t = meta["top"]
-        top = (bytes.fromhex(t[0][2:]), int(t[1]), bytes.fromhex(t[2][2:]), int(t[3]))
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        top = (_word(t[0]), _number(t[1]), _word(t[2]), _number(t[3]))
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
         raise IntegrityError(f"the pool tree {cid} is malformed: {exc}") from exc
     if node_hash(*top) != root or top[1] + top[3] != total:
         raise IntegrityError(f"the pool tree {cid}: meta.json's root does not follow from its top")
@@ -396,16 +403,20 @@ def fetch_proof(storage: Any, cid: str, account: str, expected_root: bytes | Non
         raise IntegrityError(f"the pool tree {cid} has root {_hex(root)}, the pool on chain {_hex(expected_root)}")
     prefix = a[2:2 + length]
     try:
-        raw = _cat_path(storage, cid, f"{prefix}.json", 1 << 24)
+        raw = _cat_path(storage, cid, f"{prefix}.json", MAX_SHARD_BYTES)
     except StorageError as exc:
         if "no link named" in str(exc) or "not found" in str(exc).lower():
             return None
         raise
     try:
         shard = json.loads(raw)
-        leaves = [(str(x).lower(), int(w)) for x, w in shard["leaves"]]
-        top_proof = [(bytes.fromhex(h[2:]), int(s)) for h, s in shard["top"]]
-    except (ValueError, KeyError, TypeError) as exc:
+        leaves = []
+        for x, w in shard["leaves"]:
+            if not isinstance(x, str) or not _LOWER_ADDRESS.fullmatch(x.lower()):
+                raise ValueError(f"{str(x)[:50]!r} is not an address")
+            leaves.append((x.lower(), _number(w, 1, MAX_TOTAL_WEIGHT)))
+        top_proof = [(_word(h), _number(s)) for h, s in shard["top"]]
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
         raise IntegrityError(f"the pool tree {cid}: shard {prefix} is malformed: {exc}") from exc
     index = next((i for i, (x, _) in enumerate(leaves) if x == a), None)
     if index is None:
@@ -420,15 +431,28 @@ def fetch_proof(storage: Any, cid: str, account: str, expected_root: bytes | Non
 
 
 def _cat_path(storage: Any, cid: str, name: str, max_size: int) -> bytes:
-    from .errors import StorageError
-    from .storage import check_cid
+    """One file of the tree directory: bounded in size and in time (a hostile tree cannot exhaust memory)."""
+    return storage.cat_bytes(cid, max_size=max_size, path=name)
 
-    check_cid(cid)
-    path = f"{cid}/{name}"
-    data = storage._call(f"read {path}", lambda: storage.client.cat(path, length=max_size + 1))
-    if len(data) > max_size:
-        raise StorageError(f"{path} is larger than the {max_size} bytes expected here")
-    return bytes(data)
+
+_LOWER_ADDRESS = re.compile(r"0x[0-9a-f]{40}")
+
+
+def _number(value: Any, low: int = 0, high: int = MAX_TOTAL_WEIGHT) -> int:
+    """A whole number of the tree (a weight or a sum) within [low, high]; JSON floats and huge numbers refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{str(value)[:50]!r} is not a whole number")
+    n = int(value)
+    if not low <= n <= high:
+        raise ValueError(f"{n if abs(n) < 10**30 else 'a number'} is outside {low}..{high}")
+    return n
+
+
+def _word(value: Any) -> bytes:
+    """A 32-byte hash written 0x + 64 hex digits."""
+    if not isinstance(value, str) or len(value) != 66 or not value.startswith("0x"):
+        raise ValueError(f"{str(value)[:70]!r} is not a 32-byte hash")
+    return bytes.fromhex(value[2:])
 
 
 # ------------------------------------------------------------------------------------------ client
@@ -450,13 +474,35 @@ class PoolStanding:
 ZERO = "0x" + "00" * 20
 
 
-class PoolClient:
-    """A contributor's or curator's view of one RevenuePool, through a datalicense Client."""
+def require_pool(contract: Any, market: str) -> None:
+    """Refuse, in one line, an address that is not a RevenuePool of this marketplace (an account, another contract,
+    a pool of another marketplace), before anything is read from it or sent to it."""
+    address = contract.address
+    if not contract.w3.eth.get_code(address):
+        raise ConfigError(f"{address} is not a pool: no contract there on this chain (the address `datalicense pool "
+                          "build --create` printed?)")
+    try:
+        its_market = normalize_address(str(contract.functions.market().call()))
+        curator = str(contract.functions.curator().call())
+        int(contract.functions.epoch().call())
+    except Exception as exc:  # noqa: BLE001 - whatever a foreign contract does, it is not a pool
+        raise ConfigError(f"{address} is not a pool: the contract there does not answer as a RevenuePool") from exc
+    if its_market != normalize_address(market):
+        raise ConfigError(f"{address} is a pool of another marketplace ({its_market}), not of {market}")
+    if int(curator, 16) == 0:
+        raise ConfigError(f"{address} is not a pool: it is the pools' implementation, or a pool never set up")
 
-    def __init__(self, client: Any, address: str):
-        self.c = client
+
+class PoolClient:
+    """A contributor's or curator's view of one RevenuePool over a connection (`Client.pool(address)`); the
+    curator's new epochs publish through `seller`."""
+
+    def __init__(self, conn: "Connection", address: str, seller: "Seller | None" = None):
+        self.c = conn
+        self.seller = seller
         self.address = normalize_address(address)
-        self.contract = client.pool_contract(self.address)
+        self.contract = conn.pool_contract(self.address)
+        require_pool(self.contract, conn.address)
         self._proofs: dict[tuple[int, str], Proof | None] = {}
 
     @staticmethod
@@ -471,14 +517,36 @@ class PoolClient:
         return info
 
     @staticmethod
-    def create(client: Any, info: TreeInfo, asset: str = ZERO) -> str:
+    def create(conn: "Connection", info: TreeInfo, asset: str = ZERO) -> str:
         from . import deployments
 
-        impl = client.pool_contract(deployments.address_of(client.chain_id, "RevenuePool"))
-        rcpt = client.tx.send(impl.functions.create(client.tx.account.address, normalize_address(asset),
-                                                    info.top, info.cid.encode()), what="create pool")
+        impl = conn.pool_contract(deployments.address_of(conn.chain_id, "RevenuePool"))
+        rcpt = conn.tx.send(impl.functions.create(conn.tx.account.address, normalize_address(asset),
+                                                  info.top, info.cid.encode()), what="create pool")
         logs = impl.events.PoolCreated().process_receipt(rcpt.raw, errors=DISCARD)
         return str(logs[0]["args"]["pool"])
+
+    @staticmethod
+    def created_from(conn: "Connection", info: TreeInfo) -> list[str]:
+        """Pools of this marketplace this account already created from the same contributor tree (same root)."""
+        from eth_utils import event_abi_to_log_topic
+
+        from . import deployments
+
+        impl = conn.pool_contract(deployments.address_of(conn.chain_id, "RevenuePool"))
+        event = impl.events.PoolCreated()
+        me = conn.tx.account.address
+        topics = ["0x" + event_abi_to_log_topic(event.abi).hex(), None, "0x" + "00" * 12 + me[2:].lower()]
+        found = []
+        for log in conn.w3.eth.get_logs({"fromBlock": conn.deploy_block, "toBlock": "latest", "topics": topics}):
+            try:
+                args = event.process_log(log)["args"]
+                if bytes(args["root"]) == info.root:
+                    require_pool(conn.pool_contract(log["address"]), conn.address)
+                    found.append(normalize_address(log["address"]))
+            except Exception:  # noqa: BLE001 - a look-alike event from another contract is not our pool
+                continue
+        return found
 
     def assets(self) -> list[str]:
         asset = str(self.contract.functions.asset().call())
@@ -544,13 +612,22 @@ class PoolClient:
         p = self.proof(epoch, cid, who) if cid else None
         if p is None:
             raise ConfigError(f"{who} is not a contributor of pool {self.address} in its current epoch {epoch}")
-        return self.c.tx.send(self.contract.functions.revokeConsent(p.weight, p.proof), what="revoke consent").tx_hash
+        # A contributor who claimed in this epoch is known to the pool by its weight: no proof needed (less gas).
+        known = int(self.contract.functions.knownWeight(epoch, who).call()) == p.weight
+        proof = [] if known else p.proof
+        return self.c.tx.send(self.contract.functions.revokeConsent(p.weight, proof), what="revoke consent").tx_hash
 
     def revoked(self) -> list[str]:
         """Contributors who revoked consent in the current epoch: the next version must drop their records."""
         epoch = int(self.contract.functions.epoch().call())
         logs = self.contract.events.ConsentRevoked().get_logs(from_block=self.c.deploy_block)
         return [lg["args"]["account"] for lg in logs if lg["address"] == self.address and lg["args"]["epoch"] == epoch]
+
+    def new_tree(self, info: TreeInfo) -> tuple[int, str]:
+        """Start a new epoch with a new tree (already on IPFS) and no new dataset version: to drop contributors who
+        revoked, or to close the epoch of a retired dataset. Returns (epoch, tx hash)."""
+        rcpt = self.c.tx.send(self.contract.functions.newEpoch(info.top, info.cid.encode()), what="start a new epoch")
+        return int(self.contract.functions.epoch().call()), rcpt.tx_hash
 
     def new_epoch(self, path: str | Path, info: TreeInfo, title: str, description: str = "") -> tuple[int, str]:
         """Publish a new version of the pool's dataset with a new tree (already on IPFS): a new epoch.
@@ -563,14 +640,16 @@ class PoolClient:
         dataset_id = int(self.contract.functions.datasetId().call())
         if dataset_id == 0:
             raise ConfigError(f"pool {self.address} has no dataset yet: publish it with --pool first")
-        ds = self.c.dataset(dataset_id, with_manifest=False)
-        upload = self.c._upload(src, src.stat().st_size, title, description, None, bytes.fromhex(ds.terms_ref[2:]),
-                                self.c.tx.account.address)
+        if self.seller is None:
+            raise ConfigError("a new epoch publishes a version: open the pool with Client.pool(address)")
+        ds = self.seller.reader.dataset(dataset_id, with_manifest=False)
+        upload = self.seller.upload(src, src.stat().st_size, title, description, None,
+                                    bytes.fromhex(ds.terms_ref[2:]), self.c.tx.account.address)
         from . import agecrypt
 
         content_key = agecrypt.content_key_from_identity(upload["identity"])
         rcpt = self.c.tx.send(self.contract.functions.publishVersion(
             cid_to_bytes(upload["manifestCid"]), bytes.fromhex(upload["sha256"]), keccak(content_key), info.top,
             info.cid.encode()), what="publish version")
-        self.c._save_content_key(dataset_id, content_key)
+        self.seller.keys.save_content_key(dataset_id, content_key)
         return int(self.contract.functions.epoch().call()), rcpt.tx_hash

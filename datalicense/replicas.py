@@ -93,7 +93,7 @@ def configured(home: Path | None = None, exclude: str | None = None) -> list[Rep
     if env is not None:
         found = parse_entries(env, ",")
     else:
-        from .client import default_home
+        from .home import default_home
 
         path = (home or default_home()) / "replicas"
         try:
@@ -192,7 +192,7 @@ class VersionCids:
 def _upload_records(client: "Client") -> dict[str, dict[str, Any]]:
     """This home's upload records by manifest CID."""
     out: dict[str, dict[str, Any]] = {}
-    for path in sorted((client.state_dir / "uploads").glob("*.json")):
+    for path in sorted(client.keys.uploads_dir.glob("*.json")):
         try:
             rec = json.loads(path.read_text())
             out[str(rec["manifestCid"])] = dict(rec, _path=str(path))
@@ -208,10 +208,10 @@ def version_cids(client: "Client", dataset_id: int, nodes: list[Storage] | None 
 
     records = _upload_records(client)
     out = []
-    for n, v in sorted(client._versions(dataset_id).items(), key=lambda kv: int(kv[0])):
+    for n, v in sorted(client.reader.versions(dataset_id).items(), key=lambda kv: int(kv[0])):
         mcid = v["manifestCid"]
         ccid = str(records.get(mcid, {}).get("ciphertextCid", ""))
-        for node in ([] if ccid else (nodes or [client.storage])):
+        for node in ([] if ccid else (nodes or [client.conn.storage])):
             try:
                 ccid = parse(node.cat_bytes(mcid, max_size=MANIFEST_MAX_BYTES, deadline=15)).ciphertext_cid
                 break
@@ -224,16 +224,16 @@ def version_cids(client: "Client", dataset_id: int, nodes: list[Storage] | None 
 def owned_datasets(client: "Client") -> list[int]:
     """Datasets this account owns (directly, or as the curator publishing through a pool) or published from
     this home folder."""
-    me = client.tx.account.address
-    client.index.update()
-    ids = [int(i) for i in sorted(client.index.datasets, key=int)]
-    return [ds for ds in ids if client.holds_keys_for(ds) or client.market.dataset(ds).owner == me]
+    me = client.conn.tx.account.address
+    client.reader.index.update()
+    ids = [int(i) for i in sorted(client.reader.index.datasets, key=int)]
+    return [ds for ds in ids if client.keys.holds_keys_for(ds) or client.conn.market.dataset(ds).owner == me]
 
 
 def nodes_of(client: "Client") -> list[tuple[str, Storage, bool]]:
     """(name, storage, owned) of the publisher's node and of every configured replica."""
-    own = [(client.storage.api, client.storage, True)]
-    reps = configured(client.home, exclude=client.storage.api)
+    own = [(client.conn.storage.api, client.conn.storage, True)]
+    reps = configured(client.conn.home, exclude=client.conn.storage.api)
     return own + [(r.endpoint, Storage(r.api, timeout=15, retries=0), r.owned) for r in reps]
 
 
@@ -305,11 +305,11 @@ def check_on_schedule(agent: Any) -> None:
         return
     agent._replication_checked_at = now
     try:
-        client = agent.c
-        if not configured(client.home, exclude=client.storage.api):
+        client = agent.client
+        if not configured(client.conn.home, exclude=client.conn.storage.api):
             return
-        client.index.update()
-        served = [int(i) for i in sorted(client.index.datasets, key=int) if agent.serves(int(i))]
+        client.reader.index.update()
+        served = [int(i) for i in sorted(client.reader.index.datasets, key=int) if agent.serves(int(i))]
         gaps = 0
         for row in where_pinned(client, served):
             lacking = {n: s for n, s in row["nodes"].items() if s != PINNED}
@@ -383,9 +383,9 @@ def erase_versions(client: "Client", dataset_id: int, versions: list[int] | None
             report.cannot_erase.append(f"{name} is not marked owned: unpinned there, but its cached blocks go "
                                        "only when its operator collects garbage")
     # local secrets and records of those versions
-    key_hashes = {str(v["keyHash"])[2:] for n, v in client._versions(dataset_id).items()
+    key_hashes = {str(v["keyHash"])[2:] for n, v in client.reader.versions(dataset_id).items()
                   if versions is None or int(n) in versions}
-    for key_dir in [client.state_dir / "keys" / str(dataset_id)]:
+    for key_dir in [client.keys.keys_dir / str(dataset_id)]:
         for f in sorted(key_dir.glob("*.age")) if key_dir.is_dir() else []:
             if f.stem in key_hashes:
                 f.unlink()
@@ -400,14 +400,14 @@ def erase_versions(client: "Client", dataset_id: int, versions: list[int] | None
             Path(rec["_path"]).unlink(missing_ok=True)
             gone.add(Path(rec["_path"]).stem)
             report.deleted_files.append(rec["_path"])
-    files = client.state_dir / "uploads" / "files"
+    files = client.keys.uploads_dir / "files"
     for f in sorted(files.glob("*.json")) if files.is_dir() else []:
         try:
             if json.loads(f.read_text()).get("record") in gone:
                 f.unlink()
         except (OSError, ValueError):
             continue
-    sold = client.market.dataset(dataset_id).sold
+    sold = client.conn.market.dataset(dataset_id).sold
     report.cannot_erase += [
         f"copies already delivered: {sold} licence(s) were sold; each licensee may keep the decrypted data and "
         "the ciphertext, and the delivered key opens it for good",
@@ -424,13 +424,13 @@ def retire_and_erase(client: "Client", dataset_id: int, erase: bool) -> ErasureR
     erase every version as erase_versions does."""
     from .chain import normalize_address
 
-    info = client.market.dataset(dataset_id)
+    info = client.conn.market.dataset(dataset_id)
     if not info.exists:
-        raise ConfigError(f"dataset {dataset_id} does not exist on chain id {client.chain_id}")
-    me = client.tx.account.address
+        raise ConfigError(f"dataset {dataset_id} does not exist on chain id {client.conn.chain_id}")
+    me = client.conn.tx.account.address
     pool = None
     if info.owner != me:
-        pool = client.pool_contract(normalize_address(info.owner))
+        pool = client.conn.pool_contract(normalize_address(info.owner))
         try:
             curator = pool.functions.curator().call()
         except Exception as exc:  # noqa: BLE001 - not a pool
@@ -438,12 +438,12 @@ def retire_and_erase(client: "Client", dataset_id: int, erase: bool) -> ErasureR
         if normalize_address(curator) != me:
             raise ConfigError(f"dataset {dataset_id} belongs to a pool curated by {curator}, not {me}")
     tx: str | None = None
-    if client.market.offer(dataset_id).terms.status == "retired":
+    if client.conn.market.offer(dataset_id).terms.status == "retired":
         tx = None  # already retired: erasure can still run (again)
     elif pool is None:
-        tx = client.tx.send(client.contract.functions.retire(dataset_id), what="retire").tx_hash
+        tx = client.conn.tx.send(client.conn.contract.functions.retire(dataset_id), what="retire").tx_hash
     else:
-        tx = client.tx.send(pool.functions.retire(), what="retire").tx_hash
+        tx = client.conn.tx.send(pool.functions.retire(), what="retire").tx_hash
     if not erase:
         return ErasureReport(dataset_id, tx)
     return erase_versions(client, dataset_id, None, tx)

@@ -37,7 +37,7 @@ from typing import BinaryIO, Iterator
 
 from .errors import DataLicenseError
 
-__all__ = ["SafeFileError", "atomic_output", "cleanup_partials", "is_partial_name", "partial_prefix"]
+__all__ = ["SafeFileError", "atomic_output", "cleanup_partials", "is_partial_name", "output_path", "partial_prefix"]
 
 _SUFFIX_HEX = 16
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -46,6 +46,23 @@ _ATTEMPTS = 16
 
 class SafeFileError(DataLicenseError):
     """The output file could not be created, written into place or cleaned up."""
+
+
+def output_path(out: str | os.PathLike[str], stem: str, media_type: str = "") -> Path:
+    """Where `-o OUT` writes, as curl and wget do: OUT itself when its folder exists, or the file `stem` (plus the
+    media type's extension) inside OUT when OUT is a folder; a missing folder is refused, never created."""
+    import mimetypes
+
+    dest = Path(out).expanduser()
+    if dest.is_dir():
+        ext = mimetypes.guess_extension(media_type.split(";")[0].strip()) if media_type else None
+        if ext is None and "/" in media_type:
+            ext = "." + re.sub(r"[^a-z0-9]", "", media_type.split("/", 1)[1].split(";")[0].lower())[:10]
+        return dest / (stem + (ext if ext and ext != "." else ""))
+    parent = dest.parent
+    if not parent.is_dir():
+        raise SafeFileError(f"cannot write {dest}: the folder {parent} does not exist (create it first)")
+    return dest
 
 
 def partial_prefix(dest: str | os.PathLike[str]) -> str:

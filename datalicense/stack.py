@@ -33,11 +33,12 @@ import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, DataLicenseError
-from .localstack import PROJECT_ROOT, _multiaddr_to_url, child_env, find_ganache, find_ipfs
+from .localstack import _multiaddr_to_url, child_env, find_ganache, find_ipfs
 
 CHAIN_ID = 33
 MNEMONIC = "test test test test test test test test test test test junk"
@@ -73,7 +74,7 @@ def ports() -> dict[str, int]:
 
 
 def _home(home: Path | None) -> Path:
-    from .client import default_home
+    from .home import default_home
 
     return Path(home) if home else default_home()
 
@@ -157,7 +158,9 @@ class Stack:
         }
 
     def up(self) -> dict[str, Any]:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        from .home import private_dir
+
+        private_dir(self.dir)
         started = []
         if self.pid("ganache") is None:
             self._start_ganache()
@@ -213,7 +216,7 @@ class Stack:
         port = self.ports["rpc"]
         self._check_port(port, "chain")
         db = self.dir / "chain"
-        db.mkdir(parents=True, exist_ok=True)
+        db.mkdir(mode=0o700, parents=True, exist_ok=True)
         args = [find_ganache(), "--chain.chainId", str(CHAIN_ID), "--chain.networkId", str(CHAIN_ID),
                 "--hardfork", "berlin", "--miner.blockGasLimit", str(GAS_LIMIT),
                 "--miner.defaultGasPrice", str(GAS_PRICE), "--wallet.mnemonic", MNEMONIC,
@@ -329,20 +332,24 @@ class Stack:
 
 
 def artifact(name: str) -> dict[str, Any]:
-    """ABI and creation bytecode of a project contract: the compiled build (build/contracts, `make setup`
-    compiles it) or, in an installed package, the copy shipped in datalicense/artifacts."""
-    candidates = [PROJECT_ROOT / "build" / "contracts" / f"{name}.json",
-                  Path(__file__).resolve().parent / "artifacts" / f"{name}.json"]
-    for path in candidates:
-        if path.exists():
-            try:
-                data = json.loads(path.read_text())
-                code = data["bytecode"]
-            except (OSError, ValueError, KeyError) as exc:
-                raise ConfigError(f"cannot read the compiled {name} at {path}: {exc}; run `make setup`") from exc
-            if code and "__" not in code:
-                return {"abi": data["abi"], "bytecode": code if code.startswith("0x") else "0x" + code}
-    raise ConfigError(f"no compiled {name} found ({candidates[0]}): run `make setup` (it compiles the contracts)")
+    """ABI and creation bytecode of a project contract, from $DATALICENSE_ARTIFACTS (a folder of compiled
+    contracts, such as brownie's build/contracts) or else from the copy the package ships (datalicense/artifacts,
+    exported from the build by `make setup` / scripts/export_abi.py). Never from the checkout's layout."""
+    folder = os.environ.get("DATALICENSE_ARTIFACTS")
+    path = Path(folder or str(resources.files("datalicense") / "artifacts")) / f"{name}.json"
+    try:
+        data = json.loads(path.read_text())
+        code = data["bytecode"]
+        abi = data["abi"]
+    except FileNotFoundError as exc:
+        hint = ("fix DATALICENSE_ARTIFACTS" if folder else
+                "in a checkout run `make setup` (it compiles and exports the contracts); else reinstall the package")
+        raise ConfigError(f"no compiled {name} at {path}: {hint}") from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"cannot read the compiled {name} at {path}: {exc}; run `make setup`") from exc
+    if not code or "__" in code:
+        raise ConfigError(f"{path} has no deployable bytecode for {name} (unlinked or abstract)")
+    return {"abi": abi, "bytecode": code if code.startswith("0x") else "0x" + code}
 
 
 def deploy_marketplace(w3: Any, record: Path) -> dict[str, Any]:
@@ -367,7 +374,7 @@ def deploy_marketplace(w3: Any, record: Path) -> dict[str, Any]:
     market = deploy("DataLicense", admin.address, fee_recipient, arbiter, FEE_BPS, DISPUTE_BOND)
     deploy("DataLicenseLens", market)
     deploy("RevenuePool", market)
-    record.parent.mkdir(parents=True, exist_ok=True)
+    record.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = record.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"chainId": CHAIN_ID, "contracts": contracts}, indent=2) + "\n")
     os.replace(tmp, record)

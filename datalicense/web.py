@@ -1,4 +1,4 @@
-"""The web page's server: a JSON API over the chain and the event index, and the built front-end (web/dist).
+"""The web page's server: a JSON API over the chain and the event index, and the built front-end (`DIST`).
 
 It holds no keys and sends no transactions: the page signs everything with the user's wallet (EIP-1193). The
 API only reads: datasets (with their manifests, read with the package's limits and schema), licences with their
@@ -10,9 +10,11 @@ deliveries and delivery keys, an owner's sales and money flow, and the one-line 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import OrderedDict
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +34,9 @@ from .market import ZERO, State
 if TYPE_CHECKING:
     from .client import Client
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DIST = PROJECT_ROOT / "web" / "dist"
+#: The built page: $DATALICENSE_WEB_DIST, else the bundle shipped in the package (datalicense/webpage, which
+#: tools/web-build.sh writes from web/ and the wheel carries).
+DIST = Path(os.environ.get("DATALICENSE_WEB_DIST") or str(resources.files("datalicense") / "webpage"))
 
 #: What a wallet needs to add a network (wallet_addEthereumChain); the local chain gets its RPC URL at run time.
 CHAINS = {
@@ -87,7 +90,7 @@ class Web:
         """The manifest at cid as a dict, or {"error": reason} (cached: a CID's content never changes)."""
         if cid not in self.manifests:
             try:
-                parsed = parse(self.client.storage.cat_bytes(cid, max_size=1 << 16, deadline=10))
+                parsed = parse(self.client.conn.storage.cat_bytes(cid, max_size=1 << 16, deadline=10))
                 self.manifests[cid] = json.loads(parsed.to_json())  # the schema's shape, checked by parse
             except DataLicenseError as exc:
                 return {"error": str(exc)}  # not cached: the node may find it later
@@ -96,7 +99,7 @@ class Web:
         return self.manifests[cid]
 
     def _summary(self, dataset_id: int) -> dict[str, Any]:
-        info = self.client._dataset_info(dataset_id, with_manifest=False)
+        info = self.client.reader.dataset_info(dataset_id, with_manifest=False)
         m = self._manifest(info.manifest_cid)
         return {
             "id": dataset_id, "owner": info.owner, "version": info.version, "termsId": info.terms_id,
@@ -107,32 +110,33 @@ class Web:
         }
 
     def _purchases(self, **filters: Any) -> list[Any]:
-        ev = self.client.contract.events.LicencePurchased()
-        return list(ev.get_logs(from_block=self.client.deploy_block, argument_filters=filters))
+        ev = self.client.conn.contract.events.LicencePurchased()
+        return list(ev.get_logs(from_block=self.client.conn.deploy_block, argument_filters=filters))
 
     def _sale(self, log: Any) -> dict[str, Any]:
         a = log["args"]
         lid = int(a["licenceId"])
-        block = self.client.w3.eth.get_block(log["blockNumber"])
+        block = self.client.conn.w3.eth.get_block(log["blockNumber"])
         return {"licenceId": lid, "datasetId": int(a["datasetId"]), "licensee": a["licensee"], "payer": a["payer"],
-                "price": str(a["price"]), "priceText": self.client.amount_text(int(a["price"]), ZERO),
+                "price": str(a["price"]), "priceText": self.client.reader.amount_text(int(a["price"]), ZERO),
                 "version": int(a["version"]), "block": log["blockNumber"], "time": int(block["timestamp"]),
-                "state": self.client.market.licence(lid).state.label}
+                "state": self.client.conn.market.licence(lid).state.label}
 
     # ---------------------------------------------------------------------------------------------- API
 
     def config(self, request: Request) -> Response:
         with self.lock:
             c = self.client
-            chain = dict(CHAINS.get(c.chain_id, {"chainName": f"chain {c.chain_id}", "rpcUrls": [],
+            chain = dict(CHAINS.get(c.conn.chain_id, {"chainName": f"chain {c.conn.chain_id}", "rpcUrls": [],
                                                   "blockExplorerUrls": []}))
             if self.rpc_url and not chain["rpcUrls"]:
                 chain["rpcUrls"] = [self.rpc_url]
             return JSONResponse({
-                "chainId": c.chain_id, "chainIdHex": hex(c.chain_id), "contract": c.address,
-                "currency": c.currency, "gatewayUrl": self.gateway_url, "chain": chain,
-                "deliveryKeyMessage": keywrap.delivery_key_message(c.chain_id, c.address),
-                "gasPrice": str(gas_price(c.w3)), "disputeBond": str(c.market.current_settings().dispute_bond),
+                "chainId": c.conn.chain_id, "chainIdHex": hex(c.conn.chain_id), "contract": c.conn.address,
+                "currency": c.conn.currency, "gatewayUrl": self.gateway_url, "chain": chain,
+                "deliveryKeyMessage": keywrap.delivery_key_message(c.conn.chain_id, c.conn.address),
+                "gasPrice": str(gas_price(c.conn.w3)),
+                "disputeBond": str(c.conn.market.current_settings().dispute_bond),
             })
 
     def datasets(self, request: Request) -> Response:
@@ -140,10 +144,11 @@ class Web:
         with self.lock:
             # recomputed on a new block, or after 30 s (a manifest the node could not find may turn up), not per
             # request
-            key = (self.client.w3.eth.block_number, int(time.monotonic() // 30))
+            key = (self.client.conn.w3.eth.block_number, int(time.monotonic() // 30))
             if self._listing is None or self._listing[0] != key:
-                self.client.index.update()
-                self._listing = (key, [self._summary(int(i)) for i in sorted(self.client.index.datasets, key=int)])
+                self.client.reader.index.update()
+                index = self.client.reader.index
+                self._listing = (key, [self._summary(int(i)) for i in sorted(index.datasets, key=int)])
             rows = self._listing[1]
         if q:
             rows = [r for r in rows if q in f"{r['id']} {r['title']} {r['description']} {r['owner']}".lower()]
@@ -152,15 +157,15 @@ class Web:
     def dataset(self, request: Request) -> Response:
         dataset_id = int(request.path_params["id"])
         with self.lock:
-            info = self.client.dataset(dataset_id, with_manifest=False)
+            info = self.client.reader.dataset(dataset_id, with_manifest=False)
             out = self._summary(dataset_id)
             manifest = self._manifest(info.manifest_cid)
-            rec = self.client.index.datasets[str(dataset_id)]
+            rec = self.client.reader.index.datasets[str(dataset_id)]
             out.update({
                 "manifestCid": info.manifest_cid, "plaintextSha256": info.plaintext_sha256, "keyHash": info.key_hash,
                 "duration": info.duration, "deliveryWindow": info.delivery_window,
                 "disputeWindow": info.dispute_window, "transferable": info.transferable, "termsRef": info.terms_ref,
-                "manifest": manifest, "agent": self.client.market.agent_of(dataset_id),
+                "manifest": manifest, "agent": self.client.conn.market.agent_of(dataset_id),
                 "versions": [{"version": int(v), **r} for v, r in sorted(rec["versions"].items(), key=lambda x: int(x[0]))],
                 "sales": [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)],
             })
@@ -170,18 +175,18 @@ class Web:
         lid = int(request.path_params["id"])
         with self.lock:
             c = self.client
-            info = c.licence(lid)
-            w3 = c.w3
+            info = c.reader.licence(lid)
+            w3 = c.conn.w3
             keys = []
-            for k in c.delivery_keys(lid):
+            for k in c.reader.delivery_keys(lid):
                 tx = w3.eth.get_transaction(k["tx"])
                 keys.append({"x": _hex(k["x"]), "y": _hex(k["y"]), "tx": k["tx"], "nonce": int(tx["nonce"]),
                              "from": tx["from"], "block": k["block"], "logIndex": k["logIndex"]})
             deliveries = [{"escrowed": d["escrowed"], "block": d["block"], "logIndex": d["logIndex"],
                            "rX": _hex(d["wrap"].r_x), "rY": _hex(d["wrap"].r_y),
                            "wrappedKey": _hex(d["wrap"].wrapped_key), "keyHash": _hex(d["keyHash"])}
-                          for d in c.deliveries(lid)]
-            versions = c._versions(info.dataset_id)
+                          for d in c.reader.deliveries(lid)]
+            versions = c.reader.versions(info.dataset_id)
             for d in deliveries:
                 v = next((int(n) for n, r in versions.items() if r["keyHash"] == d["keyHash"]), None)
                 d["version"] = v
@@ -190,8 +195,8 @@ class Web:
                     d["plaintextSha256"] = rec["plaintextHash"]
                     d["manifestCid"] = rec["manifestCid"]
                     d["manifest"] = self._manifest(rec["manifestCid"])
-            lic = c.market.licence(lid)
-            t = c.market.terms(lic.terms_id)
+            lic = c.conn.market.licence(lid)
+            t = c.conn.market.terms(lic.terms_id)
             deadline = 0
             if lic.state == State.PENDING:
                 deadline = lic.stamp + t.delivery_window
@@ -199,8 +204,9 @@ class Web:
                 deadline = lic.stamp + t.dispute_window
             out = info.as_dict()
             out.update({"price": str(info.price), "keys": keys, "deliveries": deliveries, "deadline": deadline,
-                        "disputeBond": str(c.market.settings(lic.settings_id).dispute_bond),
-                        "disputeBondText": c.amount_text(c.market.settings(lic.settings_id).dispute_bond, ZERO),
+                        "disputeBond": str(c.conn.market.settings(lic.settings_id).dispute_bond),
+                        "disputeBondText": c.reader.amount_text(
+                            c.conn.market.settings(lic.settings_id).dispute_bond, ZERO),
                         "now": int(w3.eth.get_block("latest")["timestamp"])})
         return JSONResponse(out)
 
@@ -212,13 +218,15 @@ class Web:
             return JSONResponse({"error": str(exc)}, status_code=400)
         with self.lock:
             c = self.client
-            c.index.update()
+            c.reader.index.update()
             licences = [self._sale(lg) for lg in self._purchases(licensee=who)]
-            owned = [int(i) for i, d in c.index.datasets.items() if str(d.get("owner", "")).lower() == who.lower()]
+            owned = [int(i) for i, d in c.reader.index.datasets.items()
+                     if str(d.get("owner", "")).lower() == who.lower()]
             datasets = []
-            ev = c.contract.events
-            outcomes = ([lg for lg in ev.LicenceSettled().get_logs(from_block=c.deploy_block)],
-                        [lg for lg in ev.LicenceRefunded().get_logs(from_block=c.deploy_block)]) if owned else ([], [])
+            ev = c.conn.contract.events
+            first = c.conn.deploy_block
+            outcomes = ([lg for lg in ev.LicenceSettled().get_logs(from_block=first)],
+                        [lg for lg in ev.LicenceRefunded().get_logs(from_block=first)]) if owned else ([], [])
             for ds in sorted(owned):
                 summary = self._summary(ds)
                 sales = [self._sale(lg) for lg in self._purchases(datasetId=ds)]
@@ -226,9 +234,9 @@ class Web:
                 summary["flow"] = self._flow(sales, *outcomes)
                 summary["pendingDelivery"] = [s["licenceId"] for s in sales if s["state"] == "Pending"]
                 datasets.append(summary)
-            owed = c.market.balance_owed(ZERO, who)
+            owed = c.conn.market.balance_owed(ZERO, who)
         return JSONResponse({"address": who, "licences": licences, "datasets": datasets, "owed": str(owed),
-                             "owedText": c.amount_text(owed, ZERO), "currency": c.currency})
+                             "owedText": c.reader.amount_text(owed, ZERO), "currency": c.conn.currency})
 
     def _flow(self, sales: list[dict[str, Any]], settled: list[Any], refunded: list[Any]) -> dict[str, Any]:
         """Where the money of a dataset's sales went: paid in, to the owner, fees, refunded, still in escrow; and
@@ -238,12 +246,12 @@ class Web:
         if ids:
             for lg in settled:
                 if int(lg["args"]["licenceId"]) in ids:
-                    t = int(self.client.w3.eth.get_block(lg["blockNumber"])["timestamp"])
+                    t = int(self.client.conn.w3.eth.get_block(lg["blockNumber"])["timestamp"])
                     points.append((lg["blockNumber"], t, "owner", int(lg["args"]["sellerAmount"])))
                     points.append((lg["blockNumber"], t, "fee", int(lg["args"]["fee"])))
             for lg in refunded:
                 if int(lg["args"]["licenceId"]) in ids:
-                    t = int(self.client.w3.eth.get_block(lg["blockNumber"])["timestamp"])
+                    t = int(self.client.conn.w3.eth.get_block(lg["blockNumber"])["timestamp"])
                     points.append((lg["blockNumber"], t, "refunded", int(lg["args"]["amount"])))
         totals = {"paid": 0, "owner": 0, "fee": 0, "refunded": 0}
         series = []
@@ -259,20 +267,19 @@ class Web:
         pool's dataset, when, to whom, at what price, what the pool received and the account's share of it."""
         from eth_utils import event_abi_to_log_topic
 
-        from .pool import PoolClient
-
         try:
             who = normalize_address(request.path_params["address"])
         except DataLicenseError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         with self.lock:
             c = self.client
-            event = next(e for e in c.pool_contract(ZERO).abi if e.get("type") == "event" and e["name"] == "PoolCreated")
-            logs = c.w3.eth.get_logs({"fromBlock": c.deploy_block, "toBlock": "latest",
+            event = next(e for e in c.conn.pool_contract(ZERO).abi
+                         if e.get("type") == "event" and e["name"] == "PoolCreated")
+            logs = c.conn.w3.eth.get_logs({"fromBlock": c.conn.deploy_block, "toBlock": "latest",
                                       "topics": ["0x" + event_abi_to_log_topic(event).hex()]})
             pools = []
             for address in sorted({normalize_address("0x" + bytes(lg["topics"][1])[-20:].hex()) for lg in logs}):
-                pc = PoolClient(c, address)
+                pc = c.pool(address)
                 try:
                     leaves = pc._leaves(who)
                 except DataLicenseError as exc:
@@ -292,7 +299,7 @@ class Web:
                 dataset_id = int(f.datasetId().call())
                 sales = [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)] if dataset_id else []
                 settled = {int(lg["args"]["licenceId"]): int(lg["args"]["sellerAmount"])
-                           for lg in c.contract.events.LicenceSettled().get_logs(from_block=c.deploy_block)}
+                           for lg in c.conn.contract.events.LicenceSettled().get_logs(from_block=c.conn.deploy_block)}
                 weights = {epoch: (p.weight, p.total_weight) for epoch, p in leaves}
                 for sale in sales:
                     to_pool = settled.get(sale["licenceId"], 0)
@@ -302,7 +309,7 @@ class Web:
                               "revocationDigest": _hex(f.revocationDigest(who).call()),
                               "title": self._summary(dataset_id)["title"] if dataset_id else "",
                               "rows": rows, "sales": sales})
-        return JSONResponse({"address": who, "pools": pools, "currency": c.currency})
+        return JSONResponse({"address": who, "pools": pools, "currency": c.conn.currency})
 
     async def explain(self, request: Request) -> Response:
         """The one-line text the CLI gives for revert data (the page never shows raw revert data)."""

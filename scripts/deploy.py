@@ -1,4 +1,5 @@
-"""Deploy the marketplace and record its address in deployments/<chain-id>.json.
+"""Deploy the marketplace and record its address in <deployments folder>/<chain-id>.json: $DATALICENSE_DEPLOYMENTS,
+else ~/.datalicense/deployments (datalicense/deployments.py), where the `datalicense` command reads it.
 
     brownie run scripts/deploy.py                          # local chain, accounts[0] as admin
     brownie run scripts/deploy.py --network rsk-testnet    # needs DATALICENSE_DEPLOYER (a brownie keystore id)

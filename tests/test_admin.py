@@ -5,23 +5,29 @@ import os
 import pytest
 from brownie import DataLicense, TestToken
 
-from conftest import BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_677, deliver, dispute_key, publish, reverts, sleep
+from datalicense.market import Settings
+from helpers import (BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_677, deliver, dispute_key, publish, reverts, settings_of,
+                     sleep)
+
+pytestmark = pytest.mark.chain
 
 
-def test_constructor_rejects_bad_settings(admin, fee_recipient, arbiter):
+def test_constructor_rejects_bad_settings(market, admin, fee_recipient, arbiter):
+    max_fee = market.MAX_FEE_BPS()
     with reverts("ZeroAddress"):
         DataLicense.deploy(admin, ZERO, arbiter, FEE_BPS, BOND, {"from": admin})
     with reverts("ZeroAddress"):
         DataLicense.deploy(admin, fee_recipient, ZERO, FEE_BPS, BOND, {"from": admin})
-    with reverts("FeeTooHigh: 1001, 1000"):
-        DataLicense.deploy(admin, fee_recipient, arbiter, 1001, BOND, {"from": admin})
+    with reverts(f"FeeTooHigh: {max_fee + 1}, {max_fee}"):
+        DataLicense.deploy(admin, fee_recipient, arbiter, max_fee + 1, BOND, {"from": admin})
     with reverts("BondTooHigh"):
         DataLicense.deploy(admin, fee_recipient, arbiter, FEE_BPS, 2**96, {"from": admin})
 
 
 def test_platform_view(market, lens, admin, fee_recipient, arbiter):
-    p = lens.platform()
-    assert [p[0], p[1], p[2], p[3], p[4], p[5], p[6]] == [1, FEE_BPS, BOND, fee_recipient, arbiter, False, 0]
+    assert lens.platform().dict() == {"settingsId": 1, "feeBps": FEE_BPS, "disputeBond": BOND,
+                                      "feeRecipient": fee_recipient, "arbiter": arbiter, "emergencyPaused": False,
+                                      "assetCount": 0}
     assert lens.admin() == admin
 
 
@@ -42,14 +48,15 @@ def test_admin_functions_are_owner_only(market, stranger, call, args):
 
 
 def test_admin_setters_validate_and_emit(market, lens, admin, stranger):
+    max_fee = market.MAX_FEE_BPS()
     tx = market.setSettings(500, 7, {"from": admin})
     e = tx.events["SettingsSet"]
     assert (e["settingsId"], e["feeBps"], e["disputeBond"]) == (2, 500, 7)
-    with reverts("FeeTooHigh: 1001, 1000"):
-        market.setSettings(1001, 7, {"from": admin})
+    with reverts(f"FeeTooHigh: {max_fee + 1}, {max_fee}"):
+        market.setSettings(max_fee + 1, 7, {"from": admin})
     with reverts("BondTooHigh"):
         market.setSettings(500, 2**96, {"from": admin})
-    market.setSettings(1000, 2**96 - 1, {"from": admin})  # both bounds are allowed
+    market.setSettings(max_fee, 2**96 - 1, {"from": admin})  # both bounds are allowed (the bond is a uint96)
     with reverts("ZeroAddress"):
         market.setFeeRecipient(ZERO, {"from": admin})
     with reverts("ZeroAddress"):
@@ -59,11 +66,13 @@ def test_admin_setters_validate_and_emit(market, lens, admin, stranger):
     assert market.setFeeRecipient(stranger, {"from": admin}).events["FeeRecipientSet"]["recipient"] == stranger
     assert market.setArbiter(stranger, {"from": admin}).events["ArbiterSet"]["arbiter"] == stranger
     market.setSettings(500, 7, {"from": admin})
-    p = lens.platform()
-    assert [p[0], p[1], p[2], p[3], p[4], p[5]] == [4, 500, 7, stranger, stranger, False]
+    p = lens.platform().dict()
+    assert {k: p[k] for k in ("settingsId", "feeBps", "disputeBond", "feeRecipient", "arbiter", "emergencyPaused")} == {
+        "settingsId": 4, "feeBps": 500, "disputeBond": 7, "feeRecipient": stranger, "arbiter": stranger,
+        "emergencyPaused": False}
     # the earlier settings stay readable: licences bought under them keep them
-    assert [int(v) for v in lens.settingsOf(1)] == [FEE_BPS, BOND]
-    assert [int(v) for v in lens.settingsOf(3)] == [1000, 2**96 - 1]
+    assert settings_of(lens, 1) == Settings(fee_bps=FEE_BPS, dispute_bond=BOND)
+    assert settings_of(lens, 3) == Settings(fee_bps=max_fee, dispute_bond=2**96 - 1)
 
 
 def test_ownership_moves_in_two_steps(market, admin, stranger):
@@ -91,7 +100,7 @@ def test_allow_list_assigns_stable_ids(market, lens, admin):
     assert lens.isAssetAllowed(b)
     assert lens.isAssetAllowed(ZERO)
     assert lens.assetAddress(ida) == a
-    assert lens.platform()[6] == 2
+    assert lens.platform()["assetCount"] == 2
     assert market.setAssetAllowed(a, True, {"from": admin}).events["AssetAllowed"]["assetId"] == ida
 
 
@@ -103,8 +112,8 @@ def test_emergency_pause_stops_new_business_only(market, lens, admin, seller, bu
     l3, k3, _ = buy(market, pub.dataset_id, buyer)  # will be key-disputed during the pause
     _, w3, _ = deliver(market, l3, pub, k3, agent, content_key=os.urandom(32))
     assert market.setEmergencyPause(True, {"from": admin}).events["EmergencyPaused"]["paused"] is True
-    assert lens.platform()[5] is True
-    assert lens.offer(pub.dataset_id)[4] is False
+    assert lens.platform()["emergencyPaused"] is True
+    assert lens.offer(pub.dataset_id)["onSale"] is False
     with reverts("EmergencyStopped"):
         publish(market, seller)
     with reverts("EmergencyStopped"):

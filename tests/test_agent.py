@@ -14,28 +14,30 @@ from datalicense.chain import connect, load_account
 from datalicense.market import State
 from datalicense.storage import Storage
 
+pytestmark = pytest.mark.e2e
+
 
 def _dataset(seller, tmp_path, agent_address):
     src = tmp_path / "d.csv"
     src.write_text("a,b\n1,2\n")
-    return seller.publish(src, title="Agent test", price="0.001", agent=agent_address).dataset_id
+    return seller.seller.publish(src, title="Agent test", price="0.001", agent=agent_address).dataset_id
 
 
 def test_agent_delivers_with_its_own_key_and_buyer_fetches(make, tmp_path):
     seller, buyer = make(3), make(4, "buyer")
     agent_client = make(5)  # same home as the seller: content keys and seller secret
-    ds = _dataset(seller, tmp_path, agent_client.account.address)
-    lids = [buyer.buy(ds).licence_id for _ in range(3)]
+    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
+    lids = [buyer.buyer.buy(ds).licence_id for _ in range(3)]
     stats = Agent(agent_client, tmp_path / "agent.sqlite").run(once=True)
     assert stats.delivered == 3
     for lid in lids:
-        deliveries = buyer.deliveries(lid)
+        deliveries = buyer.reader.deliveries(lid)
         assert len(deliveries) == 1
-        tx = buyer.w3.eth.get_transaction(buyer.contract.events.KeyDelivered().get_logs(
+        tx = buyer.conn.w3.eth.get_transaction(buyer.conn.contract.events.KeyDelivered().get_logs(
             from_block=0, argument_filters={"licenceId": lid})[0]["transactionHash"])
-        assert tx["from"] == agent_client.account.address  # the agent's key, not the owner's
+        assert tx["from"] == agent_client.conn.account.address  # the agent's key, not the owner's
         out = tmp_path / f"out{lid}.csv"
-        buyer.fetch(lid, out)
+        buyer.buyer.fetch(lid, out)
         assert out.read_text() == "a,b\n1,2\n"
     # a second pass does nothing
     assert Agent(agent_client, tmp_path / "agent.sqlite").run(once=True).delivered == 0
@@ -44,60 +46,60 @@ def test_agent_delivers_with_its_own_key_and_buyer_fetches(make, tmp_path):
 def test_agent_delivers_new_versions_to_settled_licences(make, tmp_path, market):
     seller, buyer = make(3), make(4, "buyer")
     agent_client = make(5)
-    ds = _dataset(seller, tmp_path, agent_client.account.address)
-    lid = buyer.buy(ds).licence_id
+    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
+    lid = buyer.buyer.buy(ds).licence_id
     db = tmp_path / "agent.sqlite"
     Agent(agent_client, db).run(once=True)
-    buyer.fetch(lid, tmp_path / "v1.out")  # verified, then confirmed: the licence is settled
+    buyer.buyer.fetch(lid, tmp_path / "v1.out")  # verified, then confirmed: the licence is settled
     v2 = tmp_path / "v2.csv"
     v2.write_text("a,b\n1,2\n3,4\n")
-    seller.publish_version(ds, v2, title="Agent test v2")
+    seller.seller.publish_version(ds, v2, title="Agent test v2")
     stats = Agent(agent_client, db).run(once=True)
     assert stats.redelivered == 1
     out = tmp_path / "v2.out"
-    buyer.fetch(lid, out, confirm=False)
+    buyer.buyer.fetch(lid, out, confirm=False)
     assert out.read_text() == v2.read_text()
 
 
 def test_a_licence_in_escrow_gets_the_new_version_when_it_settles(make, tmp_path):
     seller, buyer = make(3), make(4, "buyer")
     agent_client = make(5)
-    ds = _dataset(seller, tmp_path, agent_client.account.address)
-    lid = buyer.buy(ds).licence_id
+    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
+    lid = buyer.buyer.buy(ds).licence_id
     db = tmp_path / "agent.sqlite"
     Agent(agent_client, db).run(once=True)
     v2 = tmp_path / "v2.csv"
     v2.write_text("a,b\n5,6\n")
-    seller.publish_version(ds, v2, title="Agent test v2")
+    seller.seller.publish_version(ds, v2, title="Agent test v2")
     assert Agent(agent_client, db).run(once=True).redelivered == 0  # still in escrow: v1 is what was bought
     out = tmp_path / "v1.out"
-    buyer.fetch(lid, out)  # the escrowed version is verified and confirmed
+    buyer.buyer.fetch(lid, out)  # the escrowed version is verified and confirmed
     assert out.read_text() == "a,b\n1,2\n"
     assert Agent(agent_client, db).run(once=True).redelivered == 1
-    buyer.fetch(lid, out)
+    buyer.buyer.fetch(lid, out)
     assert out.read_text() == v2.read_text()
 
 
 def test_new_versions_go_to_the_rotated_key(make, tmp_path):
     seller, buyer = make(3), make(4, "buyer")
     agent_client = make(5)
-    ds = _dataset(seller, tmp_path, agent_client.account.address)
-    lid = buyer.buy(ds).licence_id
+    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
+    lid = buyer.buyer.buy(ds).licence_id
     db = tmp_path / "agent.sqlite"
     Agent(agent_client, db).run(once=True)
-    buyer.fetch(lid, tmp_path / "v1.out")
-    buyer.rotate_key(lid)
-    rotated = buyer.delivery_keys(lid)[-1]
-    seller.publish_version(ds, _write(tmp_path / "v2.csv", "a,b\n7,8\n"), title="v2")
+    buyer.buyer.fetch(lid, tmp_path / "v1.out")
+    buyer.buyer.rotate_key(lid)
+    rotated = buyer.reader.delivery_keys(lid)[-1]
+    seller.seller.publish_version(ds, _write(tmp_path / "v2.csv", "a,b\n7,8\n"), title="v2")
     assert Agent(agent_client, db).run(once=True).redelivered == 1
     out = tmp_path / "v2.out"
-    buyer.fetch(lid, out)
+    buyer.buyer.fetch(lid, out)
     assert out.read_text() == "a,b\n7,8\n"
     # the new version was wrapped to the rotated key, found again from the wallet and the chain alone
     fresh = make(4, "elsewhere")
-    fresh.fetch(lid, tmp_path / "again.out")
+    fresh.buyer.fetch(lid, tmp_path / "again.out")
     assert (tmp_path / "again.out").read_text() == "a,b\n7,8\n"
-    assert rotated["x"] != buyer.delivery_keys(lid)[0]["x"]
+    assert rotated["x"] != buyer.reader.delivery_keys(lid)[0]["x"]
 
 
 def _write(path, text):
@@ -110,10 +112,10 @@ def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
     the agent account sends exactly one transaction per licence."""
     seller, agent_client = make(3), make(5)
     buyers = [make(n, f"b{n}") for n in (4, 6, 7)]
-    ds = _dataset(seller, tmp_path, agent_client.account.address)
-    lids = [buyers[i % 3].buy(ds).licence_id for i in range(24)]
-    w3 = seller.w3
-    nonce_before = w3.eth.get_transaction_count(agent_client.account.address)
+    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
+    lids = [buyers[i % 3].buyer.buy(ds).licence_id for i in range(24)]
+    w3 = seller.conn.w3
+    nonce_before = w3.eth.get_transaction_count(agent_client.conn.account.address)
     env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / "seller"), DATALICENSE_IPFS_API=kubo.api_multiaddr)
     cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account", "dev:5", "agent",
            "--poll", "0.2", "--db", str(tmp_path / "agent.sqlite")]
@@ -130,7 +132,7 @@ def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
         return proc
 
     def delivered():
-        return sum(seller.market.licence(lid).state == State.DELIVERED for lid in lids)
+        return sum(seller.conn.market.licence(lid).state == State.DELIVERED for lid in lids)
 
     kills, progress = 0, []
     for delay in (0.0, 0.15, 0.3, 0.45, 0.6, 0.75):
@@ -153,8 +155,8 @@ def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
     print("licences delivered after each kill:", progress)
     assert progress[0] < len(lids), "the kills came too late to test anything"
     for lid in lids:
-        logs = seller.contract.events.KeyDelivered().get_logs(from_block=0, argument_filters={"licenceId": lid})
+        logs = seller.conn.contract.events.KeyDelivered().get_logs(from_block=0, argument_filters={"licenceId": lid})
         assert len(logs) == 1, f"licence {lid} delivered {len(logs)} times"
-    sent = w3.eth.get_transaction_count(agent_client.account.address) - nonce_before
+    sent = w3.eth.get_transaction_count(agent_client.conn.account.address) - nonce_before
     assert sent == len(lids), f"agent sent {sent} transactions for {len(lids)} licences"
     assert kills == 6

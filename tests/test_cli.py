@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def run(kubo, market, tmp_path):
@@ -36,6 +38,7 @@ def test_publish_list_show_buy_deliver_fetch(run, tmp_path):
     lid = bought["licence_id"]
     assert "delivered" in run("deliver", str(lid)).stdout
     dest = tmp_path / "got" / "clinic.csv"
+    dest.parent.mkdir()  # fetch -o refuses a missing folder, as curl and wget do
     fetched = run("fetch", str(lid), "-o", str(dest), account="dev:4", home="buyer").stdout
     assert "matches the on-chain commitment" in fetched and "confirmed" in fetched
     assert dest.read_text() == src.read_text()
@@ -133,13 +136,13 @@ def test_malformed_cid_in_a_manifest(run, kubo, market, tmp_path):
     doc = {"schema": "datalicense/manifest", "version": 1, "title": "t", "mediaType": "text/csv",
            "plaintext": {"size": 1, "sha256": "ab" * 32}, "ciphertext": {"cid": "not-a-cid", "size": 10},
            "encryption": {"scheme": "age-x25519", "recipient": "age1x"}, "licenceTerms": "0x" + "11" * 32,
-           "publisher": seller.account.address, "createdAt": "2026-11-28T09:00:00Z"}
-    cid = seller.storage.add_bytes(json.dumps(doc).encode())
+           "publisher": seller.conn.account.address, "createdAt": "2026-11-28T09:00:00Z"}
+    cid = seller.conn.storage.add_bytes(json.dumps(doc).encode())
     terms = (10**15, "0x" + "00" * 20, 86400, 0, 86400, 86400, 0, False)
-    rcpt = seller.tx.send(seller.contract.functions.publish(cid_to_bytes(cid), b"\xab" * 32, keccak(key),
-                                                            b"\x11" * 32, terms, "0x" + "00" * 20))
+    rcpt = seller.conn.tx.send(seller.conn.contract.functions.publish(
+        cid_to_bytes(cid), b"\xab" * 32, keccak(key), b"\x11" * 32, terms, "0x" + "00" * 20))
     ds = int(rcpt.logs[0]["topics"][1].hex(), 16)
-    seller._save_content_key(ds, key)
+    seller.keys.save_content_key(ds, key)
     lid = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)["licence_id"]
     run("deliver", str(lid))
     p = run("fetch", str(lid), "-o", str(tmp_path / "x"), account="dev:4", home="buyer", check=False)
@@ -158,7 +161,7 @@ def test_gift_to_another_account_who_fetches_it(run, tmp_path):
     p = run("buy", str(ds), "--for", friend.address, account="dev:4", home="buyer", check=False)
     assert p.returncode != 0 and "--for needs --delivery-key" in p.stderr and "Traceback" not in p.stderr
     # the friend hands out a one-time delivery key derived from its wallet (its home folder may be lost after)
-    key = json.loads(run("--json", "delivery-key", account="dev:6", home="friend-tmp").stdout)["deliveryKey"]
+    key = json.loads(run("--json", "delivery-key", account="dev:6", home="friend-tmp").stdout)["delivery_key"]
     lid = json.loads(run("--json", "buy", str(ds), "--for", friend.address, "--delivery-key", key,
                          account="dev:4", home="buyer").stdout)["licence_id"]
     run("deliver", str(lid))
@@ -192,5 +195,5 @@ def test_rails_of_the_first_hour(run, tmp_path):
 
 def test_whoami(run):
     out = json.loads(run("--json", "whoami", account="dev:4").stdout)
-    assert out["address"] == "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65" and out["chainId"] == 33
+    assert out["address"] == "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65" and out["chain_id"] == 33
     assert "RBTC" in run("whoami", account="dev:4").stdout

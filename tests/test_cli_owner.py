@@ -7,6 +7,8 @@ import json
 import pytest
 from brownie import chain
 
+pytestmark = pytest.mark.e2e
+
 AGENT = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # dev:5
 DEV7 = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 
@@ -66,7 +68,7 @@ def test_owner_lifecycle_from_the_terminal(run, tmp_path):
 
     sales = json.loads(run("--json", "sales").stdout)
     (sale,) = sales["sales"]
-    assert sale["licenceId"] == bought["licence_id"] and sale["state"] == "Pending"
+    assert sale["licence_id"] == bought["licence_id"] and sale["state"] == "Pending"
     assert sale["price"] == 3 * 10**15 and sale["fee"] == 3 * 10**15 * 250 // 10_000
     assert "dataset" in run("sales").stdout
 
@@ -87,7 +89,7 @@ def _disputed(run, tmp_path, name):
     return lid
 
 
-def test_data_disputes_end_by_ruling_and_by_default(run, tmp_path):
+def test_data_disputes_end_by_ruling_and_by_default(run, tmp_path, market):
     ruled = _disputed(run, tmp_path, "a.csv")
     _one_line_error(run("rule", str(ruled), "--buyer-bps", "0", account="dev:6", check=False), "NotArbiter")
     assert "the sale stands" in run("rule", str(ruled), "--buyer-bps", "0", account="dev:2").stdout
@@ -101,7 +103,7 @@ def test_data_disputes_end_by_ruling_and_by_default(run, tmp_path):
     mine = json.loads(run("--json", "licences", account="dev:4", home="buyer").stdout)
     assert {i["licence_id"]: i["next"] for i in mine}[late] == "arbiter rules by"
     _one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "has until")
-    chain.sleep(14 * 86400 + 10)
+    chain.sleep(market.ARBITER_WINDOW() + 10)
     chain.mine()
     assert "the sale stands" in run("resolve-default", str(late), account="dev:6").stdout
     _one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "not in a data dispute")

@@ -15,7 +15,9 @@ from datalicense.chain import connect
 from datalicense.manifest import Manifest, ManifestError, now, parse
 from datalicense.storage import Storage, cid_to_bytes
 
-from conftest import ZERO, terms
+from helpers import ZERO, terms
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
@@ -45,30 +47,31 @@ def _file(path, size):
 def test_publish_buy_deliver_fetch_round_trip(client, tmp_path, size):
     seller, buyer = client(3), client(4)
     src = _file(tmp_path / "data.bin", size)
-    pub = seller.publish(src, title="Sensor log", price="0.002", description="test data")
+    pub = seller.seller.publish(src, title="Sensor log", price="0.002", description="test data")
     assert pub.plaintext_size == size
     assert pub.plaintext_sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
-    info = buyer.dataset(pub.dataset_id)
+    info = buyer.reader.dataset(pub.dataset_id)
     assert info.manifest["title"] == "Sensor log"
     assert info.price_text == "0.002 RBTC"
-    bought = buyer.buy(pub.dataset_id)
-    seller.deliver(bought.licence_id)
+    bought = buyer.buyer.buy(pub.dataset_id)
+    seller.seller.deliver(bought.licence_id)
     out = tmp_path / "out" / "data.bin"
-    res = buyer.fetch(bought.licence_id, out)
+    out.parent.mkdir(exist_ok=True)
+    res = buyer.buyer.fetch(bought.licence_id, out)
     assert out.read_bytes() == src.read_bytes()
     assert res.confirmed_tx is not None
-    assert buyer.licence(bought.licence_id).state == "Settled"
+    assert buyer.reader.licence(bought.licence_id).state == "Settled"
 
 
 def test_large_file_round_trip(client, tmp_path):
     """Several hundred MiB through encrypt, Kubo, download and decrypt, byte for byte."""
     seller, buyer = client(3), client(4)
     src = _file(tmp_path / "big.bin", 300 * 1024 * 1024)
-    pub = seller.publish(src, title="Big", price="0.002")
-    lid = buyer.buy(pub.dataset_id).licence_id
-    seller.deliver(lid)
+    pub = seller.seller.publish(src, title="Big", price="0.002")
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    seller.seller.deliver(lid)
     out = tmp_path / "big.out"
-    res = buyer.fetch(lid, out)
+    res = buyer.buyer.fetch(lid, out)
     assert res.sha256 == pub.plaintext_sha256
     assert os.path.getsize(out) == 300 * 1024 * 1024
     with open(src, "rb") as a, open(out, "rb") as b:
@@ -82,11 +85,11 @@ def test_large_file_round_trip(client, tmp_path):
 def test_ciphertext_opens_with_the_reference_age_cli(client, kubo, tmp_path):
     seller = client(3)
     src = _file(tmp_path / "data.bin", 100_000)
-    pub = seller.publish(src, title="Interop", price="0.001")
-    key = seller.content_key(pub.dataset_id, bytes.fromhex(pub.key_hash[2:]))
+    pub = seller.seller.publish(src, title="Interop", price="0.001")
+    key = seller.keys.content_key(pub.dataset_id, bytes.fromhex(pub.key_hash[2:]))
     cipher = tmp_path / "c.age"
     with open(cipher, "wb") as f:
-        seller.storage.cat_to_file(pub.ciphertext_cid, f)
+        seller.conn.storage.cat_to_file(pub.ciphertext_cid, f)
     ident = tmp_path / "id.txt"
     ident.write_text(agecrypt.identity_string(key) + "\n")
     out = subprocess.run(["age", "-d", "-i", str(ident), str(cipher)], capture_output=True, check=True)
@@ -96,84 +99,84 @@ def test_ciphertext_opens_with_the_reference_age_cli(client, kubo, tmp_path):
 def test_recorded_cid_equals_kubo_cli(client, kubo, tmp_path):
     seller = client(3)
     src = _file(tmp_path / "data.bin", 2_500_000)
-    pub = seller.publish(src, title="CID", price="0.001")
+    pub = seller.seller.publish(src, title="CID", price="0.001")
     cipher = tmp_path / "c.age"
     with open(cipher, "wb") as f:
-        seller.storage.cat_to_file(pub.ciphertext_cid, f)
+        seller.conn.storage.cat_to_file(pub.ciphertext_cid, f)
     env = dict(os.environ, IPFS_PATH=str(kubo.repo))
     cli = subprocess.run([kubo.binary, "add", "-Q", "--only-hash", "--cid-version", "1", str(cipher)],
                          capture_output=True, text=True, check=True, env=env)
     assert cli.stdout.strip() == pub.ciphertext_cid
-    assert seller.storage.stat(pub.ciphertext_cid)["size"] == cipher.stat().st_size
-    assert seller.storage.is_pinned(pub.ciphertext_cid)
+    assert seller.conn.storage.stat(pub.ciphertext_cid)["size"] == cipher.stat().st_size
+    assert seller.conn.storage.is_pinned(pub.ciphertext_cid)
 
 
 def test_listing_is_incremental(client, tmp_path):
     seller = client(3)
     for i in range(3):
-        seller.publish(_file(tmp_path / f"d{i}.bin", 10 + i), title=f"Set {i}", price="0.001")
+        seller.seller.publish(_file(tmp_path / f"d{i}.bin", 10 + i), title=f"Set {i}", price="0.001")
     buyer = client(4)
-    listed = buyer.datasets()
+    listed = buyer.reader.datasets()
     assert [d.dataset_id for d in listed][-3:] == [1, 2, 3] or len(listed) >= 3
-    first_read = buyer.index.blocks_read
+    first_read = buyer.reader.index.blocks_read
     assert first_read > 0
-    buyer.datasets()
-    assert buyer.index.blocks_read == 0  # nothing new: no block read again
-    seller.publish(_file(tmp_path / "d9.bin", 99), title="Set 9", price="0.001")
-    assert len(buyer.datasets()) == len(listed) + 1
-    assert 0 < buyer.index.blocks_read < first_read + 5
+    buyer.reader.datasets()
+    assert buyer.reader.index.blocks_read == 0  # nothing new: no block read again
+    seller.seller.publish(_file(tmp_path / "d9.bin", 99), title="Set 9", price="0.001")
+    assert len(buyer.reader.datasets()) == len(listed) + 1
+    assert 0 < buyer.reader.index.blocks_read < first_read + 5
     # a second client over the same home folder starts from the cache
-    again = client(4, home=buyer.home)
-    again.datasets()
-    assert again.index.blocks_read == 0
+    again = client(4, home=buyer.conn.home)
+    again.reader.datasets()
+    assert again.reader.index.blocks_read == 0
 
 
 def test_wrong_key_gives_a_clear_error_and_no_file(client, market, tmp_path):
     seller, buyer = client(3), client(4)
-    pub = seller.publish(_file(tmp_path / "d.bin", 1000), title="T", price="0.001")
-    lid = buyer.buy(pub.dataset_id).licence_id
+    pub = seller.seller.publish(_file(tmp_path / "d.bin", 1000), title="T", price="0.001")
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
     # the seller wraps some other key, bound to the real commitment
-    purchase = seller._purchase_event(lid)["args"]
+    purchase = seller.reader.purchase_event(lid)["args"]
     x, y = bytes(purchase["keyX"]), bytes(purchase["keyY"])
     w = keywrap.wrap_key(os.urandom(32), lid, x, y, 99)
-    seller.tx.send(seller.contract.functions.deliverKey(
+    seller.conn.tx.send(seller.conn.contract.functions.deliverKey(
         lid, Web3.to_checksum_address(keywrap.point_address(x, y)), bytes.fromhex(pub.key_hash[2:]), *w.as_args()))
     out = tmp_path / "never.bin"
     with pytest.raises(IntegrityError, match="dispute"):
-        buyer.fetch(lid, out)
+        buyer.buyer.fetch(lid, out)
     assert not out.exists()
     assert not list(tmp_path.glob(".datalicense-*"))
     # the buyer proves it alone, in one transaction, and is refunded at once
-    buyer.dispute(lid)
-    assert buyer.licence(lid).state == "Refunded"
-    assert buyer.owed() == 10**15
+    buyer.buyer.dispute(lid)
+    assert buyer.reader.licence(lid).state == "Refunded"
+    assert buyer.reader.owed() == 10**15
 
 
 def test_a_dispute_of_a_right_key_is_refused_before_it_is_sent(client, tmp_path):
     seller, buyer = client(3), client(4)
-    pub = seller.publish(_file(tmp_path / "d.bin", 1000), title="T", price="0.001")
-    lid = buyer.buy(pub.dataset_id).licence_id
-    seller.deliver(lid)
-    nonce = buyer.w3.eth.get_transaction_count(buyer.account.address)
+    pub = seller.seller.publish(_file(tmp_path / "d.bin", 1000), title="T", price="0.001")
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    seller.seller.deliver(lid)
+    nonce = buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address)
     with pytest.raises(ChainError, match="key .* is right"):
-        buyer.dispute(lid)
-    assert buyer.w3.eth.get_transaction_count(buyer.account.address) == nonce  # nothing was sent
-    assert buyer.licence(lid).state == "Delivered"
+        buyer.buyer.dispute(lid)
+    assert buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address) == nonce  # nothing was sent
+    assert buyer.reader.licence(lid).state == "Delivered"
 
 
 def _publish_raw(seller, manifest_bytes, plaintext_hash, content_key):
-    fn = seller.contract.functions.publish(
-        cid_to_bytes(seller.storage.add_bytes(manifest_bytes)), plaintext_hash, keccak(content_key),
+    fn = seller.conn.contract.functions.publish(
+        cid_to_bytes(seller.conn.storage.add_bytes(manifest_bytes)), plaintext_hash, keccak(content_key),
         keccak(b"t"), terms(price=10**15), ZERO)
-    rcpt = seller.tx.send(fn)
-    ds = seller.contract.events.DatasetPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]["datasetId"]
-    seller._save_content_key(ds, content_key)
+    rcpt = seller.conn.tx.send(fn)
+    ds = seller.conn.contract.events.DatasetPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]["datasetId"]
+    seller.keys.save_content_key(ds, content_key)
     return ds
 
 
 def _manifest(seller, cipher_cid, cipher_size, size, sha, key):
     return Manifest("T", "", "application/octet-stream", size, sha, cipher_cid, cipher_size,
-                    agecrypt.recipient_of(key), "0x" + "11" * 32, seller.account.address, now()).to_json()
+                    agecrypt.recipient_of(key), "0x" + "11" * 32, seller.conn.account.address, now()).to_json()
 
 
 def test_tampered_ciphertext_is_refused_and_nothing_is_written(client, tmp_path):
@@ -182,16 +185,16 @@ def test_tampered_ciphertext_is_refused_and_nothing_is_written(client, tmp_path)
     plain = os.urandom(5000)
     junk = tmp_path / "junk.age"
     junk.write_bytes(b"age-encryption.org/v1\n" + os.urandom(4000))  # not what the key encrypted
-    cid = seller.storage.add_file(junk)
+    cid = seller.conn.storage.add_file(junk)
     sha = hashlib.sha256(plain).digest()
     ds = _publish_raw(seller, _manifest(seller, cid, 4022, 5000, sha.hex(), key), sha, key)
-    lid = buyer.buy(ds).licence_id
-    seller.deliver(lid)
+    lid = buyer.buyer.buy(ds).licence_id
+    seller.seller.deliver(lid)
     out = tmp_path / "out.bin"
     with pytest.raises(IntegrityError, match="nothing was written|no output"):
-        buyer.fetch(lid, out)
+        buyer.buyer.fetch(lid, out)
     assert not out.exists()
-    assert buyer.licence(lid).state == "Delivered"  # not confirmed
+    assert buyer.reader.licence(lid).state == "Delivered"  # not confirmed
 
 
 def test_content_not_matching_its_commitment_is_refused(client, tmp_path):
@@ -202,15 +205,15 @@ def test_content_not_matching_its_commitment_is_refused(client, tmp_path):
     cipher = tmp_path / "c.age"
     with open(other, "rb") as fin, open(cipher, "wb") as fout:
         agecrypt.encrypt_stream(fin, fout, key)
-    cid = seller.storage.add_file(cipher)
+    cid = seller.conn.storage.add_file(cipher)
     promised = hashlib.sha256(b"what the seller promised").hexdigest()
     ds = _publish_raw(seller, _manifest(seller, cid, cipher.stat().st_size, 3000, promised, key),
                       bytes.fromhex(promised), key)
-    lid = buyer.buy(ds).licence_id
-    seller.deliver(lid)
+    lid = buyer.buyer.buy(ds).licence_id
+    seller.seller.deliver(lid)
     out = tmp_path / "out.bin"
     with pytest.raises(IntegrityError, match="does not match the on-chain plaintext hash"):
-        buyer.fetch(lid, out)
+        buyer.buyer.fetch(lid, out)
     assert not out.exists()
 
 
@@ -239,9 +242,9 @@ def test_manifest_validation_rejects_bad_documents(client, tmp_path):
 def test_publish_validates_input(client, tmp_path):
     seller = client(3)
     with pytest.raises(ConfigError, match="not a readable file"):
-        seller.publish(tmp_path / "missing.bin", title="x", price="1")
+        seller.seller.publish(tmp_path / "missing.bin", title="x", price="1")
     with pytest.raises(ConfigError, match="not an amount"):
-        seller.publish(_file(tmp_path / "a.bin", 3), title="x", price="lots")
+        seller.seller.publish(_file(tmp_path / "a.bin", 3), title="x", price="lots")
 
 
 def test_publish_again_reuses_the_upload_without_reading_the_file_again(client, tmp_path):
@@ -249,12 +252,12 @@ def test_publish_again_reuses_the_upload_without_reading_the_file_again(client, 
     content: a re-run on the same file, or on a touched copy of it, reuses the same CIDs and never publishes twice."""
     seller = client(3)
     src = _file(tmp_path / "same.bin", 600_000)
-    first = seller.publish(src, title="Same", price="0.001")
-    again = seller.publish(src, title="Same", price="0.001")
+    first = seller.seller.publish(src, title="Same", price="0.001")
+    again = seller.seller.publish(src, title="Same", price="0.001")
     assert again.reused and (again.dataset_id, again.manifest_cid) == (first.dataset_id, first.manifest_cid)
     copy = tmp_path / "copy.bin"
     copy.write_bytes(src.read_bytes())  # another file, same content: found by its hash after one streamed pass
-    third = seller.publish(copy, title="Same", price="0.001")
+    third = seller.seller.publish(copy, title="Same", price="0.001")
     assert third.reused and third.ciphertext_cid == first.ciphertext_cid
-    assert len(list((seller.state_dir / "uploads").glob("*.json"))) == 1
-    assert not list((seller.state_dir / "uploads").glob(".datalicense-*"))  # no temporary ciphertext file
+    assert len(list((seller.conn.state_dir / "uploads").glob("*.json"))) == 1
+    assert not list((seller.conn.state_dir / "uploads").glob(".datalicense-*"))  # no temporary ciphertext file

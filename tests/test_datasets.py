@@ -5,8 +5,11 @@ import os
 import pytest
 from eth_utils import keccak
 
-from conftest import DAY, FEE_BPS, PRICE, ZERO, Published, buy, deliver, publish, reverts, sleep, terms
+from helpers import (DAY, FEE_BPS, PRICE, ZERO, Published, buy, dataset_of, deliver, licence_of, publish, reverts, sleep,
+                     terms, terms_of)
 from datalicense import keywrap
+
+pytestmark = pytest.mark.chain
 
 
 def test_publish_records_dataset_terms_and_commitments(market, lens, seller, agent):
@@ -21,36 +24,46 @@ def test_publish_records_dataset_terms_and_commitments(market, lens, seller, age
     t = tx.events["TermsSet"]
     assert (t["price"], t["supplyCap"], t["termsRef"]) == (PRICE, 5, "0x" + keccak(b"terms").hex())
     assert tx.events["DatasetPublished"]["agent"] == agent
-    d = lens.dataset(ds)
-    assert (d[0], d[1], d[2], d[3]) == (seller, t["termsId"], 0, 1)
-    stored = lens.terms(d[1])
-    assert stored[0] == PRICE and stored[1] == ds and stored[7] == 5
+    d = dataset_of(lens, ds)
+    assert (d.owner, d.terms_id, d.sold, d.version) == (seller, t["termsId"], 0, 1)
+    stored = terms_of(lens, d.terms_id)
+    assert stored.price == PRICE and stored.dataset_id == ds and stored.supply_cap == 5
     assert lens.keyHashOf(ds) == "0x" + keccak(key).hex()
     assert lens.agentOf(ds) == agent
+
+
+def limits(market) -> dict[str, int]:
+    """The bounds the contract puts on terms, read from it (price and supply cap are bounded by their storage
+    widths, uint96 and uint24, which the contract does not expose)."""
+    return {name: getattr(market, name)() for name in ("MIN_WINDOW", "MAX_WINDOW", "MAX_DURATION", "MAX_ROYALTY_BPS")}
 
 
 @pytest.mark.parametrize(
     "kw,error",
     [
-        ({"price": 2**96}, "PriceTooHigh"),
-        ({"duration": 100 * 365 * DAY + 1}, "DurationTooLong"),
-        ({"cap": 2**24}, "SupplyCapTooHigh"),
-        ({"delivery": 3599}, "DeliveryWindowOutOfRange"),
-        ({"delivery": 30 * DAY + 1}, "DeliveryWindowOutOfRange"),
-        ({"dispute": 3599}, "DisputeWindowOutOfRange"),
-        ({"dispute": 30 * DAY + 1}, "DisputeWindowOutOfRange"),
-        ({"royalty": 2501, "transferable": True}, "RoyaltyTooHigh"),
-        ({"royalty": 100}, "RoyaltyOnSoulbound"),
-        ({"asset": "0x" + "22" * 20}, "AssetNotAllowed"),
+        (lambda c: {"price": 2**96}, "PriceTooHigh"),
+        (lambda c: {"duration": c["MAX_DURATION"] + 1}, "DurationTooLong"),
+        (lambda c: {"cap": 2**24}, "SupplyCapTooHigh"),
+        (lambda c: {"delivery": c["MIN_WINDOW"] - 1}, "DeliveryWindowOutOfRange"),
+        (lambda c: {"delivery": c["MAX_WINDOW"] + 1}, "DeliveryWindowOutOfRange"),
+        (lambda c: {"dispute": c["MIN_WINDOW"] - 1}, "DisputeWindowOutOfRange"),
+        (lambda c: {"dispute": c["MAX_WINDOW"] + 1}, "DisputeWindowOutOfRange"),
+        (lambda c: {"royalty": c["MAX_ROYALTY_BPS"] + 1, "transferable": True}, "RoyaltyTooHigh"),
+        (lambda c: {"royalty": 100}, "RoyaltyOnSoulbound"),
+        (lambda c: {"asset": "0x" + "22" * 20}, "AssetNotAllowed"),
     ],
+    ids=["price", "duration", "cap", "delivery-short", "delivery-long", "dispute-short", "dispute-long", "royalty",
+         "royalty-soulbound", "asset"],
 )
 def test_publish_rejects_terms_outside_bounds(market, seller, kw, error):
     with reverts(error):
-        publish(market, seller, **kw)
+        publish(market, seller, **kw(limits(market)))
 
 
 def test_publish_accepts_extremes(market, seller):
-    publish(market, seller, price=2**96 - 1, duration=100 * 365 * DAY, cap=2**24 - 1, delivery=3600, dispute=30 * DAY)
+    c = limits(market)
+    publish(market, seller, price=2**96 - 1, duration=c["MAX_DURATION"], cap=2**24 - 1, delivery=c["MIN_WINDOW"],
+            dispute=c["MAX_WINDOW"], royalty=c["MAX_ROYALTY_BPS"], transferable=True)
     publish(market, seller, price=0, duration=0)
 
 
@@ -66,11 +79,11 @@ def test_new_terms_apply_to_future_sales_only(market, lens, seller, buyer, agent
     old, _, _ = buy(market, pub.dataset_id, buyer)
     tx = market.setTerms(pub.dataset_id, keccak(b"v2 terms"), terms(price=3 * PRICE, duration=DAY), {"from": seller})
     new_terms = tx.events["TermsSet"]["termsId"]
-    assert lens.dataset(pub.dataset_id)[1] == new_terms
+    assert dataset_of(lens, pub.dataset_id).terms_id == new_terms
     with reverts(f"WrongPayment: {3 * PRICE}, {PRICE}"):
         buy(market, pub.dataset_id, buyer)
     new, _, _ = buy(market, pub.dataset_id, buyer, value=3 * PRICE)
-    assert lens.licence(old)[1] != lens.licence(new)[1] == new_terms
+    assert licence_of(lens, old).terms_id != licence_of(lens, new).terms_id == new_terms
     # the old licence is still refunded at the old price
     sleep(DAY + 1)
     market.refund(old, {"from": buyer})
@@ -144,7 +157,7 @@ def test_new_version_binds_later_deliveries_and_redelivery(market, lens, seller,
     k2 = os.urandom(32)
     tx = market.publishVersion(pub.dataset_id, b"\x01\x02", keccak(b"p2"), keccak(k2), {"from": seller})
     assert tx.events["VersionPublished"]["version"] == 2
-    assert lens.dataset(pub.dataset_id)[3] == 2
+    assert dataset_of(lens, pub.dataset_id).version == 2
     assert lens.keyHashOf(pub.dataset_id) == "0x" + keccak(k2).hex()
     # the settled licence covers version 2: the agent delivers its key without escrow
     w = keywrap.wrap_key(k2, lid, key.x, key.y, 4242)
@@ -202,7 +215,7 @@ def test_dataset_changes_hands_in_two_steps(market, lens, seller, buyer, strange
     tx = market.acceptDataset(pub.dataset_id, {"from": stranger})
     assert tx.events["DatasetTransferred"]["to"] == stranger
     assert tx.events["AgentSet"]["agent"] == ZERO  # the previous owner's agent goes with it
-    assert lens.dataset(pub.dataset_id)[0] == stranger
+    assert dataset_of(lens, pub.dataset_id).owner == stranger
     assert lens.pendingDatasetOwner(pub.dataset_id) == ZERO
     assert lens.agentOf(pub.dataset_id) == ZERO
     with reverts("NotDatasetOwner"):
@@ -224,4 +237,4 @@ def test_accepting_a_dataset_without_an_agent(market, lens, seller, stranger):
     market.transferDataset(pub.dataset_id, stranger, {"from": seller})
     tx = market.acceptDataset(pub.dataset_id, {"from": stranger})
     assert "AgentSet" not in tx.events
-    assert lens.dataset(pub.dataset_id)[0] == stranger
+    assert dataset_of(lens, pub.dataset_id).owner == stranger

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
+from helpers import (
     BOND, DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, Published, account_key, buy, buy_token, deliver, dispute_key, escrowed,
-    publish, reverts, sleep,
+    licence_of, publish, reverts, sleep,
 )
 from datalicense import keywrap
+from datalicense.market import State
+
+pytestmark = pytest.mark.chain
 
 FEE = PRICE * FEE_BPS // 10000
-ARBITER_WINDOW = 14 * DAY
-PENDING, DELIVERED, SETTLED, DATA_DISPUTED, REFUNDED, RESOLVED = 1, 2, 3, 4, 5, 6
 ZERO32 = "0x" + "00" * 32
 
 
@@ -42,8 +43,8 @@ def test_delivery_by_agent_or_owner_only(market, lens, sold, seller, agent, stra
     assert (e["rX"], e["rY"], e["wrappedKey"], e["keyHash"]) == (
         "0x" + wrap.r_x.hex(), "0x" + wrap.r_y.hex(), "0x" + wrap.wrapped_key.hex(), "0x" + pub.key_hash.hex())
     assert keywrap.unwrap_key(wrap, lid, key.private) == pub.content_key
-    lic = lens.licence(lid)
-    assert (lic[2], lic[3]) == (tx.timestamp, DELIVERED)
+    lic = licence_of(lens, lid)
+    assert (lic.stamp, lic.state) == (tx.timestamp, State.DELIVERED)
     assert lens.deliveryRecord(lid) == commitment(wrap, pub.key_hash, key)
     assert lens.pendingDeliveryKey(lid) == ZERO
     assert market.isValid(lid)
@@ -78,8 +79,8 @@ def test_delivery_after_the_deadline_is_refused_and_refunded(market, lens, sold,
     e = tx.events["LicenceRefunded"]
     assert (e["to"], e["amount"], e["bond"]) == (buyer, PRICE, 0)
     assert market.balanceOwed(ZERO, buyer) == PRICE
-    lic = lens.licence(lid)
-    assert (lic[2], lic[3]) == (tx.timestamp, REFUNDED)
+    lic = licence_of(lens, lid)
+    assert (lic.stamp, lic.state) == (tx.timestamp, State.REFUNDED)
     assert lens.deliveryRecord(lid) == ZERO32
     assert not market.isValid(lid)
     with reverts("WrongState"):
@@ -101,7 +102,7 @@ def test_confirm_pays_seller_and_fee(market, lens, sold, agent, buyer, seller, s
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
     assert lens.feesAccrued(ZERO) == FEE
     assert lens.deliveryRecord(lid) == ZERO32
-    assert lens.licence(lid)[3] == SETTLED
+    assert licence_of(lens, lid).state == State.SETTLED
     assert market.isValid(lid)
 
 
@@ -109,8 +110,8 @@ def test_fee_and_bond_are_fixed_at_purchase(market, lens, sold, agent, buyer, se
     pub, lid, key = sold
     tx = market.setSettings(1000, 3 * BOND, {"from": admin})
     assert list(tx.events["SettingsSet"].values()) == [2, 1000, 3 * BOND]
-    assert lens.licence(lid)[4] == 1
-    assert [int(v) for v in lens.licenceSettings(lid)] == [FEE_BPS, BOND]
+    assert licence_of(lens, lid).settings_id == 1
+    assert lens.licenceSettings(lid).dict() == {"feeBps": FEE_BPS, "disputeBond": BOND}
     deliver(market, lid, pub, key, agent)
     with reverts(f"WrongBond: {BOND}, {3 * BOND}"):
         market.disputeData(lid, {"from": buyer, "value": 3 * BOND})
@@ -120,8 +121,8 @@ def test_fee_and_bond_are_fixed_at_purchase(market, lens, sold, agent, buyer, se
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE + BOND
     # a licence bought now carries the new settings
     lid2, _, _ = buy(market, pub.dataset_id, buyer)
-    assert lens.licence(lid2)[4] == 2
-    assert [int(v) for v in lens.licenceSettings(lid2)] == [1000, 3 * BOND]
+    assert licence_of(lens, lid2).settings_id == 2
+    assert lens.licenceSettings(lid2).dict() == {"feeBps": 1000, "disputeBond": 3 * BOND}
 
 
 def test_settle_after_dispute_window(market, sold, agent, stranger, seller):
@@ -147,7 +148,7 @@ def test_buyer_proves_a_wrong_key_and_is_refunded_at_once(market, lens, sold, ag
     assert tx.events["LicenceRefunded"]["amount"] == PRICE
     assert market.balanceOwed(ZERO, buyer) == PRICE
     assert market.balanceOwed(ZERO, seller) == 0
-    assert lens.licence(lid)[3] == REFUNDED
+    assert licence_of(lens, lid).state == State.REFUNDED
     assert lens.deliveryRecord(lid) == ZERO32
     assert not market.isValid(lid)
 
@@ -159,7 +160,7 @@ def test_buyer_disputing_a_right_key_settles_to_the_seller(market, lens, sold, a
     assert list(tx.events["KeyDisputeDecided"].values()) == [lid, True]
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
     assert market.balanceOwed(ZERO, buyer) == 0
-    assert lens.licence(lid)[3] == SETTLED
+    assert licence_of(lens, lid).state == State.SETTLED
     assert lens.expiresAt(lid) == dtx.timestamp + 30 * DAY  # the term still runs from delivery
 
 
@@ -207,7 +208,7 @@ def test_rotation_refused_before_delivery(market, lens, sold, agent, buyer, stra
     new = DeliveryKey.random()
     with reverts("NotLicenceHolder"):
         market.rotateDeliveryKey(lid, new.x, new.y, {"from": stranger})
-    with reverts(f"WrongState: {lid}, {PENDING}"):
+    with reverts(f"WrongState: {lid}, {State.PENDING:d}"):
         market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
     assert lens.pendingDeliveryKey(lid) == key.address
     _, wrap, _ = deliver(market, lid, pub, key, agent)
@@ -221,7 +222,7 @@ def test_rotation_refused_before_delivery(market, lens, sold, agent, buyer, stra
     tx = market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
     assert list(tx.events["DeliveryKeyRotated"].values()) == [lid, "0x" + new.x.hex(), "0x" + new.y.hex()]
     dispute_key(market, lid, key, wrap, pub.key_hash, buyer)  # the dispute is against the escrowed delivery's key
-    assert lens.licence(lid)[3] == SETTLED
+    assert licence_of(lens, lid).state == State.SETTLED
 
 
 def test_rotation_after_delivery_keeps_the_escrowed_delivery(market, lens, sold, agent, buyer, arbiter):
@@ -245,7 +246,7 @@ def test_rotation_refused_after_refund(market, sold, buyer):
     sleep(DAY + 1)
     market.refund(lid, {"from": buyer})
     new = DeliveryKey.random()
-    with reverts(f"WrongState: {lid}, {REFUNDED}"):
+    with reverts(f"WrongState: {lid}, {State.REFUNDED:d}"):
         market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})
 
 
@@ -259,7 +260,7 @@ def test_data_dispute_split_by_the_arbiter(market, lens, sold, agent, buyer, sel
     tx = market.disputeData(lid, {"from": buyer, "value": BOND})
     assert tx.events["DataDisputed"]["bond"] == BOND
     assert lens.bondOf(lid) == BOND
-    assert lens.licence(lid)[3] == DATA_DISPUTED
+    assert licence_of(lens, lid).state == State.DATA_DISPUTED
     assert not market.isValid(lid)
     with reverts("NotArbiter"):
         market.resolveData(lid, 3000, {"from": stranger})
@@ -274,7 +275,7 @@ def test_data_dispute_split_by_the_arbiter(market, lens, sold, agent, buyer, sel
     assert market.balanceOwed(ZERO, seller) == seller_gross - fee
     assert lens.feesAccrued(ZERO) == fee
     assert lens.bondOf(lid) == 0
-    assert lens.licence(lid)[3] == RESOLVED
+    assert licence_of(lens, lid).state == State.RESOLVED
     assert lens.deliveryRecord(lid) == ZERO32
     assert not market.isValid(lid)
     with reverts("WrongState"):
@@ -300,12 +301,12 @@ def test_data_dispute_lost_by_buyer_forfeits_bond_and_keeps_the_licence(market, 
     sleep(DAY)
     ptx = market.disputeData(lid, {"from": buyer, "value": BOND})
     assert lens.disputeOpenedAt(lid) == ptx.timestamp
-    assert lens.licence(lid)[2] == dtx.timestamp  # the stamp keeps the delivery time
+    assert licence_of(lens, lid).stamp == dtx.timestamp  # the stamp keeps the delivery time
     sleep(3 * DAY)
     tx = market.resolveData(lid, 0, {"from": arbiter})
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE + BOND
     assert market.balanceOwed(ZERO, buyer) == 0
-    assert lens.licence(lid)[3] == SETTLED
+    assert licence_of(lens, lid).state == State.SETTLED
     assert market.isValid(lid)
     # the term is extended by the time spent in dispute (not restarted)
     assert lens.expiresAt(lid) == dtx.timestamp + (tx.timestamp - ptx.timestamp) + 30 * DAY
@@ -318,7 +319,7 @@ def test_absent_arbiter_default(market, lens, sold, agent, buyer, seller, strang
     ptx = market.disputeData(lid, {"from": buyer, "value": BOND})
     with reverts("TooEarly"):
         market.resolveDataByDefault(lid, {"from": stranger})
-    sleep(ARBITER_WINDOW + 1)
+    sleep(market.ARBITER_WINDOW() + 1)
     tx = market.resolveDataByDefault(lid, {"from": stranger})
     assert list(tx.events["DataDisputeResolved"].values()) == [lid, 0, True]
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
@@ -435,7 +436,7 @@ def test_redelivery_of_a_new_version_to_a_settled_licence(market, lens, sold, ag
 
     market.publishVersion(pub.dataset_id, b"\x01\x02", keccak(b"p2"), keccak(k2), {"from": seller})
     w = keywrap.wrap_key(k2, lid, key.x, key.y, 4242)
-    with reverts(f"WrongState: {lid}, {DELIVERED}"):
+    with reverts(f"WrongState: {lid}, {State.DELIVERED:d}"):
         market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": agent})
     market.confirm(lid, {"from": buyer})
     with reverts("NotDeliverer"):
@@ -450,7 +451,7 @@ def test_redelivery_of_a_new_version_to_a_settled_licence(market, lens, sold, ag
     assert keywrap.unwrap_key(w, lid, key.private) == k2
     assert lens.deliveryRecord(lid) == ZERO32
     sleep(31 * DAY)  # expired: no more redeliveries
-    with reverts(f"WrongState: {lid}, {SETTLED}"):
+    with reverts(f"WrongState: {lid}, {State.SETTLED:d}"):
         market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": agent})
 
 
@@ -459,7 +460,7 @@ def test_expired_licence_cannot_be_data_disputed(market, seller, buyer, agent):
     lid, key, _ = buy(market, pub.dataset_id, buyer)
     deliver(market, lid, pub, key, agent)
     sleep(3601)
-    with reverts(f"WrongState: {lid}, {DELIVERED}"):
+    with reverts(f"WrongState: {lid}, {State.DELIVERED:d}"):
         market.disputeData(lid, {"from": buyer, "value": BOND})
 
 

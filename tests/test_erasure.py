@@ -14,6 +14,8 @@ from datalicense.storage import Storage
 
 from test_replication import nodes  # noqa: F401 - the three connected Kubo nodes, shared
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def setup(nodes, market, tmp_path, monkeypatch):
@@ -39,8 +41,8 @@ def setup(nodes, market, tmp_path, monkeypatch):
 
 
 def _publish_two_versions(seller, tmp_path):
-    v1 = seller.publish(_data(tmp_path / "v1.bin"), title="Patients", price="0.002")
-    v2 = seller.publish_version(v1.dataset_id, _data(tmp_path / "v2.bin"), title="Patients v2")
+    v1 = seller.seller.publish(_data(tmp_path / "v1.bin"), title="Patients", price="0.002")
+    v2 = seller.seller.publish_version(v1.dataset_id, _data(tmp_path / "v2.bin"), title="Patients v2")
     for v in (v1, v2):
         assert {r["status"] for r in v.replicas} == {"pinned"}
     return v1, v2
@@ -58,21 +60,21 @@ def test_retire_erase_unpins_everywhere_collects_garbage_and_says_what_stays(nod
     v1, v2 = _publish_two_versions(seller, tmp_path)
     ds = v1.dataset_id
     cids = [v1.manifest_cid, v1.ciphertext_cid, v2.manifest_cid, v2.ciphertext_cid]
-    lid = buyer.buy(ds).licence_id
-    seller.deliver(lid)
+    lid = buyer.buyer.buy(ds).licence_id
+    seller.seller.deliver(lid)
     copy = tmp_path / "licensee-copy.bin"
-    buyer.fetch(lid, copy)
+    buyer.buyer.fetch(lid, copy)
     stores = {d.api_multiaddr: Storage(d.api_multiaddr) for d in nodes}
     assert all(all(s.pinned(cids).values()) for s in stores.values())
     assert stores[publisher.api_multiaddr].has_local(v1.ciphertext_cid)
-    uploads = list((seller.state_dir / "uploads").glob("*.json"))
-    assert len(uploads) == 2 and seller.holds_keys_for(ds)
+    uploads = list((seller.conn.state_dir / "uploads").glob("*.json"))
+    assert len(uploads) == 2 and seller.keys.holds_keys_for(ds)
 
     out = cli("retire", str(ds), "--erase", "--yes").stdout
     # sales stopped
-    assert seller.dataset(ds, with_manifest=False).status == "retired"
+    assert seller.reader.dataset(ds, with_manifest=False).status == "retired"
     with pytest.raises(ChainError):
-        buyer.buy(ds)
+        buyer.buyer.buy(ds)
     # unpinned from every configured node; gone from the nodes the owner controls
     for api, s in stores.items():
         assert not any(s.pinned(cids).values()), api
@@ -80,9 +82,9 @@ def test_retire_erase_unpins_everywhere_collects_garbage_and_says_what_stays(nod
         for cid in cids:
             assert not stores[d.api_multiaddr].has_local(cid), (d.api_multiaddr, cid)
     # local content keys and upload records deleted
-    assert not seller.holds_keys_for(ds)
-    assert not list((seller.state_dir / "uploads").glob("*.json"))
-    assert not list((seller.state_dir / "uploads" / "files").glob("*.json"))
+    assert not seller.keys.holds_keys_for(ds)
+    assert not list((seller.conn.state_dir / "uploads").glob("*.json"))
+    assert not list((seller.conn.state_dir / "uploads" / "files").glob("*.json"))
     # and it says plainly what it could not erase
     assert "cannot be erased" in out
     assert "1 licence(s) were sold" in out
@@ -110,9 +112,9 @@ def test_erasing_chosen_versions_keeps_the_others(nodes, setup, tmp_path):
         assert s.pinned([v1.manifest_cid, v1.ciphertext_cid]) == {v1.manifest_cid: False, v1.ciphertext_cid: False}
         assert s.pinned([v2.manifest_cid, v2.ciphertext_cid]) == {v2.manifest_cid: True, v2.ciphertext_cid: True}
     assert not stores[0].has_local(v1.ciphertext_cid) and stores[0].has_local(v2.ciphertext_cid)
-    keys = {p.stem for p in (seller.state_dir / "keys" / str(v1.dataset_id)).glob("*.age")}
+    keys = {p.stem for p in (seller.conn.state_dir / "keys" / str(v1.dataset_id)).glob("*.age")}
     assert keys == {v2.key_hash[2:]}
-    assert seller.dataset(v1.dataset_id, with_manifest=False).status == "on sale"
+    assert seller.reader.dataset(v1.dataset_id, with_manifest=False).status == "on sale"
     assert any("on-chain record" in line for line in report.cannot_erase)
     with pytest.raises(Exception, match="no version 7"):
         replicas.erase_versions(seller, v1.dataset_id, [7])
@@ -125,8 +127,8 @@ def test_only_the_owner_retires_and_erases(nodes, setup, tmp_path):
     publisher, owned, friend = nodes
     client, _ = setup
     seller, stranger = client(3, publisher), client(6, publisher)
-    pub = seller.publish(_data(tmp_path / "mine.bin", 10_000), title="Mine", price="0.001")
+    pub = seller.seller.publish(_data(tmp_path / "mine.bin", 10_000), title="Mine", price="0.001")
     with pytest.raises(ConfigError, match="only its owner"):
         replicas.retire_and_erase(stranger, pub.dataset_id, erase=True)
     assert Storage(publisher.api_multiaddr).pinned([pub.ciphertext_cid])[pub.ciphertext_cid]
-    assert seller.dataset(pub.dataset_id, with_manifest=False).status == "on sale"
+    assert seller.reader.dataset(pub.dataset_id, with_manifest=False).status == "on sale"

@@ -17,9 +17,11 @@ from datalicense.chain import connect, load_account
 from datalicense.localstack import KuboDaemon, find_ganache, _free_port
 from datalicense.storage import Storage
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 
-from conftest import lens_of
+from helpers import lens_of
 
 
 def _big(path, mib):
@@ -45,7 +47,7 @@ def _kill_midway(client, daemon, label, fraction=0.25):
 
         return tick
 
-    client.progress = progress
+    client.conn.progress = progress
     return killed
 
 
@@ -68,8 +70,8 @@ def _clients(market, kubo, tmp_path):
 def _restart(kubo, seller, buyer):
     kubo.start()
     for c in (seller, buyer):
-        c.storage.api = kubo.api_multiaddr
-        c.storage._client = None
+        c.conn.storage.api = kubo.api_multiaddr
+        c.conn.storage._client = None
 
 
 def test_kubo_killed_during_upload(own_kubo, market, tmp_path):
@@ -78,30 +80,31 @@ def test_kubo_killed_during_upload(own_kubo, market, tmp_path):
     before = lens_of(market).counters()
     killed = _kill_midway(seller, own_kubo, "encrypt+upload")
     with pytest.raises(StorageError, match="IPFS"):
-        seller.publish(src, title="Interrupted", price="0.001")
+        seller.seller.publish(src, title="Interrupted", price="0.001")
     assert killed.is_set()
     assert lens_of(market).counters() == before  # no dataset was created
     _restart(own_kubo, seller, buyer)
-    pub = seller.publish(src, title="Interrupted", price="0.001")
-    assert lens_of(market).counters()[1] == before[1] + 1
-    assert seller.storage.stat(pub.ciphertext_cid)["size"] > 400 << 20
+    pub = seller.seller.publish(src, title="Interrupted", price="0.001")
+    assert lens_of(market).counters()["lastDatasetId"] == before["lastDatasetId"] + 1
+    assert seller.conn.storage.stat(pub.ciphertext_cid)["size"] > 400 << 20
 
 
 def test_kubo_killed_during_download(own_kubo, market, tmp_path):
     seller, buyer = _clients(market, own_kubo, tmp_path)
     src = _big(tmp_path / "big.bin", 400)
-    pub = seller.publish(src, title="Download", price="0.001")
-    lid = buyer.buy(pub.dataset_id).licence_id
-    seller.deliver(lid)
+    pub = seller.seller.publish(src, title="Download", price="0.001")
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    seller.seller.deliver(lid)
     out = tmp_path / "out" / "big.bin"
+    out.parent.mkdir(exist_ok=True)
     killed = _kill_midway(buyer, own_kubo, "download+decrypt")
     with pytest.raises(StorageError):
-        buyer.fetch(lid, out)
+        buyer.buyer.fetch(lid, out)
     assert killed.is_set()
     assert not out.exists()
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no partial file left behind
     _restart(own_kubo, seller, buyer)
-    buyer.fetch(lid, out)
+    buyer.buyer.fetch(lid, out)
     assert out.stat().st_size == src.stat().st_size
 
 
@@ -112,29 +115,29 @@ def test_publish_transaction_failing_after_upload_is_rerun_without_duplicates(ku
     src.write_text("a,b\n1,2\n")
     market.setEmergencyPause(True, {"from": admin})
     with pytest.raises(ChainError, match="EmergencyStopped"):
-        seller.publish(src, title="Retry", price="0.001")  # refused by the dry run, before any upload
-    assert not list((seller.state_dir / "uploads").glob("*.json"))
+        seller.seller.publish(src, title="Retry", price="0.001")  # refused by the dry run, before any upload
+    assert not list((seller.conn.state_dir / "uploads").glob("*.json"))
     market.setEmergencyPause(False, {"from": admin})
     # the transaction fails after the upload (the node refuses it): nothing on chain, the upload is recorded
-    real_send = seller.tx.send
+    real_send = seller.conn.tx.send
 
     def refused(fn, *a, what="transaction", **kw):
         if what == "publish":
             raise ChainError("publish was refused by the node: connection reset")
         return real_send(fn, *a, what=what, **kw)
 
-    seller.tx.send = refused
+    seller.conn.tx.send = refused
     with pytest.raises(ChainError, match="refused by the node"):
-        seller.publish(src, title="Retry", price="0.001")
-    seller.tx.send = real_send
-    uploads = list((seller.state_dir / "uploads").glob("*.json"))
+        seller.seller.publish(src, title="Retry", price="0.001")
+    seller.conn.tx.send = real_send
+    uploads = list((seller.conn.state_dir / "uploads").glob("*.json"))
     assert len(uploads) == 1
     first_cid = json.loads(uploads[0].read_text())["manifestCid"]
-    pub = seller.publish(src, title="Retry", price="0.001")
+    pub = seller.seller.publish(src, title="Retry", price="0.001")
     assert pub.manifest_cid == first_cid and not pub.reused
-    again = seller.publish(src, title="Retry", price="0.001")
+    again = seller.seller.publish(src, title="Retry", price="0.001")
     assert again.reused and again.dataset_id == pub.dataset_id and again.tx_hash is None
-    assert lens_of(market).counters()[1] == pub.dataset_id  # exactly one dataset
+    assert lens_of(market).counters()["lastDatasetId"] == pub.dataset_id  # exactly one dataset
 
 
 def test_rpc_node_restarted_while_the_agent_runs(kubo, tmp_path):
@@ -170,8 +173,8 @@ def test_rpc_node_restarted_while_the_agent_runs(kubo, tmp_path):
         agent_c = Client(w3, load_account("dev:5", w3), storage, address, tmp_path / "seller")
         buyer = Client(w3, load_account("dev:4", w3), storage, address, tmp_path / "buyer")
         (tmp_path / "d.txt").write_text("persistent")
-        ds = seller.publish(tmp_path / "d.txt", title="Restart", price="0.001", agent=agent_c.account.address).dataset_id
-        first = buyer.buy(ds).licence_id
+        ds = seller.seller.publish(tmp_path / "d.txt", title="Restart", price="0.001", agent=agent_c.conn.account.address).dataset_id
+        first = buyer.buyer.buy(ds).licence_id
 
         agent = Agent(agent_c, tmp_path / "agent.sqlite", poll_interval=0.2, max_backoff=1.0)
         thread = threading.Thread(target=agent.run, daemon=True)
@@ -184,7 +187,7 @@ def test_rpc_node_restarted_while_the_agent_runs(kubo, tmp_path):
         chain_proc.wait(timeout=30)
         time.sleep(1.5)  # the agent sees the node gone and backs off
         chain_proc, _ = start_chain()
-        second = buyer.buy(ds).licence_id
+        second = buyer.buyer.buy(ds).licence_id
         deadline = time.time() + 60
         while agent.stats.delivered < 2 and time.time() < deadline:
             time.sleep(0.1)
@@ -192,8 +195,8 @@ def test_rpc_node_restarted_while_the_agent_runs(kubo, tmp_path):
         thread.join(timeout=30)
         assert agent.stats.delivered == 2
         for lid in (first, second):
-            assert buyer.licence(lid).state == "Delivered"
-            assert len(buyer.deliveries(lid)) == 1
+            assert buyer.reader.licence(lid).state == "Delivered"
+            assert len(buyer.reader.deliveries(lid)) == 1
     finally:
         chain_proc.terminate()
         chain_proc.wait(timeout=30)

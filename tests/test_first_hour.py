@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,3 +148,23 @@ def test_readme_terminal_commands_on_the_stack_that_stays_up(user):
     assert not any(_alive(p) for p in pids)
     assert not any(_port_open(p) for p in user.ports)
     assert "not running" in user("datalicense down").stdout
+
+
+def readme_python_example() -> str:
+    """The first ```python block of the README's "From Python" section."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### From Python", 1)[1].split("\n### ", 1)[0]
+    block = re.search(r"```python\n(.*?)```", section, re.S)
+    assert block, "the README's 'From Python' section has no ```python block"
+    return block.group(1)
+
+
+def test_readme_python_example_on_the_stack(user, tmp_path):
+    """The README's Python example as written on the stack `up` started; only its /tmp/ paths are moved into this
+    test's own folder."""
+    code = readme_python_example().replace('"/tmp/', f'"{tmp_path}/')
+    assert "/tmp/" not in code.replace(str(tmp_path), "")
+    user("datalicense up")
+    (user.work / "clinic.csv").write_text("visit,clinic,minutes\n1,north,12\n2,south,30\n")
+    user(f"python -c {shlex.quote(code)}")
+    assert (tmp_path / "clinic-bought.csv").read_bytes() == (user.work / "clinic.csv").read_bytes()

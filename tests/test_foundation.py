@@ -4,7 +4,10 @@ import json
 import urllib.request
 from pathlib import Path
 
+import pytest
 from brownie import chain, web3
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOTSTOCK_CODE_CAP = 24_576
@@ -34,6 +37,18 @@ def test_exported_abi_matches_the_build():
         shipped = json.loads((ROOT / "datalicense" / "abi" / f"{name}.json").read_text())
         assert shipped == json.loads(json.dumps(build["abi"], sort_keys=True)), (
             f"datalicense/abi/{name}.json is stale: run `brownie run scripts/export_abi.py`"
+        )
+
+
+def test_packaged_contracts_match_the_build():
+    """datalicense/artifacts (package data the wheel carries; what `datalicense up` deploys) is this build's."""
+    for name in ["DataLicense", "DataLicenseLens", "TestToken", "RevenuePool"]:
+        build = json.loads((ROOT / "build" / "contracts" / f"{name}.json").read_text())
+        path = ROOT / "datalicense" / "artifacts" / f"{name}.json"
+        assert path.is_file(), f"{path} missing: run `make setup` (it compiles and exports the contracts)"
+        packaged = json.loads(path.read_text())
+        assert packaged["abi"] == build["abi"] and packaged["bytecode"].removeprefix("0x") == build["bytecode"], (
+            f"datalicense/artifacts/{name}.json is stale: run `make setup` (or `python scripts/export_abi.py artifacts`)"
         )
 
 

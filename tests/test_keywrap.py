@@ -8,6 +8,8 @@ import pytest
 
 from datalicense import keywrap
 
+pytestmark = pytest.mark.unit
+
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "keywrap.json").read_text())
 
 

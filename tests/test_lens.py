@@ -10,10 +10,14 @@ import pytest
 from brownie import DataLicenseLens, TestToken
 from eth_utils import keccak
 
-from conftest import (
-    BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_token, deliver, dispute_key, publish, reverts, sleep,
+from helpers import (
+    BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_token, dataset_of, deliver, dispute_key, licence_of, publish, reverts,
+    settings_of, sleep, terms_of,
 )
 from datalicense import keywrap
+from datalicense.market import Licence, Settings, State, Terms, TermsFlag
+
+pytestmark = pytest.mark.chain
 
 ROOT = Path(__file__).resolve().parent.parent
 LENS_SOURCE = (ROOT / "contracts" / "DataLicenseLens.sol").read_text()
@@ -189,32 +193,34 @@ def test_market_and_admin(lens, market, admin):
 
 
 def test_counters_and_platform(lens, scene, fee_recipient, arbiter):
-    assert [int(v) for v in lens.counters()] == [5, 2, 2]
-    p = lens.platform()
-    assert [p[0], p[1], p[2], p[3], p[4], p[5], p[6]] == [2, 500, 3 * BOND, fee_recipient, arbiter, False, 1]
+    assert lens.counters().dict() == {"lastLicenceId": 5, "lastDatasetId": 2, "lastTermsId": 2}
+    assert lens.platform().dict() == {"settingsId": 2, "feeBps": 500, "disputeBond": 3 * BOND,
+                                      "feeRecipient": fee_recipient, "arbiter": arbiter, "emergencyPaused": False,
+                                      "assetCount": 1}
 
 
 def test_licence_records(lens, scene, buyer, stranger):
-    lic = lens.licence(scene["pending"])
-    assert [lic[0], lic[2], lic[3], lic[4]] == [buyer, scene["ptx"].timestamp, 1, 1]
-    lic = lens.licence(scene["delivered"])
-    assert [lic[0], lic[2], lic[3]] == [stranger, scene["dtx"].timestamp, 2]
-    assert lens.licence(scene["disputed"])[3] == 4
-    assert lens.licence(scene["settled"])[3] == 3
-    assert list(lens.licence(999)) == [ZERO, 0, 0, 0, 0]
+    lic = licence_of(lens, scene["pending"])
+    assert (lic.holder, lic.stamp, lic.state, lic.settings_id) == (buyer, scene["ptx"].timestamp, State.PENDING, 1)
+    lic = licence_of(lens, scene["delivered"])
+    assert (lic.holder, lic.stamp, lic.state) == (stranger, scene["dtx"].timestamp, State.DELIVERED)
+    assert licence_of(lens, scene["disputed"]).state == State.DATA_DISPUTED
+    assert licence_of(lens, scene["settled"]).state == State.SETTLED
+    assert licence_of(lens, 999) == Licence(holder=ZERO, terms_id=0, stamp=0, state=State.NONE, settings_id=0)
 
 
 def test_dataset_terms_and_royalty(lens, scene, seller):
     ds = scene["ds"].dataset_id
-    d = lens.dataset(ds)
-    assert [d[0], d[2], d[3]] == [seller, 4, 1]
-    t = lens.terms(d[1])
-    assert list(t) == [PRICE, ds, 0, 10 * DAY, DAY, 2 * DAY, 1, 7]  # flags: transferable
-    assert lens.licence(scene["pending"])[1] == d[1]
-    assert lens.royaltyBps(d[1]) == 300
-    tok = lens.dataset(scene["tok"].dataset_id)
-    assert lens.terms(tok[1])[2] == 1  # asset id of the token
-    assert lens.royaltyBps(tok[1]) == 0
+    d = dataset_of(lens, ds)
+    assert (d.owner, d.sold, d.version) == (seller, 4, 1)
+    assert terms_of(lens, d.terms_id) == Terms(price=PRICE, dataset_id=ds, asset_id=0, duration=10 * DAY,
+                                               delivery_window=DAY, dispute_window=2 * DAY,
+                                               flags=TermsFlag.TRANSFERABLE, supply_cap=7)
+    assert licence_of(lens, scene["pending"]).terms_id == d.terms_id
+    assert lens.royaltyBps(d.terms_id) == 300
+    tok = dataset_of(lens, scene["tok"].dataset_id)
+    assert terms_of(lens, tok.terms_id).asset_id == 1  # asset id of the token
+    assert lens.royaltyBps(tok.terms_id) == 0
 
 
 def test_key_hash_agent_and_pending_owner(lens, market, scene, seller, agent, stranger):
@@ -252,23 +258,23 @@ def test_bonds_and_settings(lens, scene):
     assert lens.disputeOpenedAt(scene["disputed"]) == scene["dispute_tx"].timestamp
     assert lens.bondOf(scene["settled"]) == 0
     assert lens.disputeOpenedAt(scene["settled"]) == 0
-    assert [int(v) for v in lens.settingsOf(1)] == [FEE_BPS, BOND]
-    assert [int(v) for v in lens.settingsOf(2)] == [500, 3 * BOND]
-    assert [int(v) for v in lens.settingsOf(3)] == [0, 0]
-    assert [int(v) for v in lens.licenceSettings(scene["pending"])] == [FEE_BPS, BOND]
+    assert settings_of(lens, 1) == Settings(fee_bps=FEE_BPS, dispute_bond=BOND)
+    assert settings_of(lens, 2) == Settings(fee_bps=500, dispute_bond=3 * BOND)
+    assert settings_of(lens, 3) == Settings(fee_bps=0, dispute_bond=0)
+    assert lens.licenceSettings(scene["pending"]).dict() == {"feeBps": FEE_BPS, "disputeBond": BOND}
 
 
 def test_assets(lens, scene, token, admin, market):
     assert lens.assetAddress(0) == ZERO
     assert lens.assetAddress(1) == token
     assert lens.assetAddress(2) == ZERO
-    assert [int(v) for v in lens.assetOf(token)][0] == 1 and lens.assetOf(token)[1] is True
-    assert list(lens.assetOf(ZERO)) == [0, True]
+    assert lens.assetOf(token).dict() == {"assetId": 1, "allowed": True}
+    assert lens.assetOf(ZERO).dict() == {"assetId": 0, "allowed": True}
     unknown = "0x" + "44" * 20
-    assert list(lens.assetOf(unknown)) == [0, False]
+    assert lens.assetOf(unknown).dict() == {"assetId": 0, "allowed": False}
     assert lens.isAssetAllowed(token) and lens.isAssetAllowed(ZERO) and not lens.isAssetAllowed(unknown)
     market.setAssetAllowed(token, False, {"from": admin})
-    assert list(lens.assetOf(token)) == [1, False]
+    assert lens.assetOf(token).dict() == {"assetId": 1, "allowed": False}
 
 
 def test_money_views(lens, scene, market, token, seller, buyer):
@@ -302,24 +308,25 @@ def test_expiry_and_validity(lens, scene, market, buyer, stranger):
 
 def test_offer(lens, scene, market, seller, admin, token):
     ds = scene["ds"].dataset_id
-    terms_id = lens.dataset(ds)[1]
-    assert list(lens.offer(ds)) == [terms_id, 1, PRICE, ZERO, True]
+    assert lens.offer(ds).dict() == {"termsId": dataset_of(lens, ds).terms_id, "version": 1, "price": PRICE,
+                                     "asset": ZERO, "onSale": True}
     tok = scene["tok"].dataset_id
-    assert list(lens.offer(tok)) == [lens.dataset(tok)[1], 1, PRICE, token, True]
-    assert lens.offer(999)[4] is False
+    assert lens.offer(tok).dict() == {"termsId": dataset_of(lens, tok).terms_id, "version": 1, "price": PRICE,
+                                      "asset": token, "onSale": True}
+    assert lens.offer(999)["onSale"] is False
     market.pauseSales(ds, {"from": seller})
-    assert lens.offer(ds)[4] is False
+    assert lens.offer(ds)["onSale"] is False
     market.resumeSales(ds, {"from": seller})
     market.setAssetAllowed(token, False, {"from": admin})  # a delisted token: no sales in it
-    assert lens.offer(tok)[4] is False
+    assert lens.offer(tok)["onSale"] is False
     sold_out = publish(market, seller, cap=1)
     buy(market, sold_out.dataset_id, seller)
-    assert lens.offer(sold_out.dataset_id)[4] is False
+    assert lens.offer(sold_out.dataset_id)["onSale"] is False
     market.setEmergencyPause(True, {"from": admin})
-    assert lens.offer(ds)[4] is False
+    assert lens.offer(ds)["onSale"] is False
 
 
 def test_a_lens_reads_any_marketplace(market, admin, seller):
     other = DataLicenseLens.deploy(market, {"from": admin})
     pub = publish(market, seller)
-    assert other.dataset(pub.dataset_id)[0] == seller
+    assert dataset_of(other, pub.dataset_id).owner == seller

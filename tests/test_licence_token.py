@@ -3,7 +3,9 @@
 import pytest
 from brownie import ReentrantToken
 
-from conftest import DAY, ZERO, buy, deliver, publish, reverts, sleep
+from helpers import DAY, ZERO, buy, deliver, publish, reverts, sleep
+
+pytestmark = pytest.mark.chain
 
 
 @pytest.fixture
@@ -145,7 +147,7 @@ def test_new_holder_rotates_and_gets_later_versions(market, lens, seller, buyer,
 
     from eth_utils import keccak
 
-    from conftest import DeliveryKey
+    from helpers import DeliveryKey
     from datalicense import keywrap
 
     pub = publish(market, seller, agent=agent, transferable=True)

@@ -9,7 +9,9 @@ from eth_utils import keccak
 
 from datalicense.storage import cid_to_bytes
 
-from conftest import ZERO, terms
+from helpers import ZERO, terms
+
+pytestmark = pytest.mark.e2e
 
 MISSING_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"  # sha256 of "a", never added
 

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from datalicense import manifest as mf
 from datalicense.manifest import Manifest, ManifestError, parse
 
+pytestmark = pytest.mark.unit
+
 GOOD = {
     "schema": "datalicense/manifest",
     "version": 1,

@@ -10,14 +10,16 @@ import os
 import pytest
 from eth_utils import keccak
 
-from conftest import (
-    BOND, DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, Published, account_key, buy, buy_677, current_purchase, deliver,
-    dispute_key, escrowed, publish, reverts, sleep, terms, token_data,
+from helpers import (
+    BOND, DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, Published, account_key, buy, buy_677, current_purchase, dataset_of,
+    deliver, dispute_key, escrowed, licence_of, publish, reverts, sleep, terms, token_data,
 )
 from datalicense import keywrap
+from datalicense.market import State
+
+pytestmark = pytest.mark.chain
 
 FEE = PRICE * FEE_BPS // 10000
-PENDING, DELIVERED, SETTLED, DATA_DISPUTED, REFUNDED, RESOLVED = 1, 2, 3, 4, 5, 6
 N, P = keywrap.N, keywrap.P_FIELD
 
 #: What the front-running seller swaps in: a one-second, non-transferable licence under another licence text,
@@ -43,7 +45,7 @@ def test_seller_swaps_terms_in_front_of_an_rbtc_purchase(market, lens, seller, b
         market.buy(p, {"from": buyer, "value": PRICE})
     assert market.balance() == 0 and market.balanceOf(buyer) == 0
     assert before - buyer.balance() < PRICE  # the failed transaction cost only gas
-    assert lens.dataset(pub.dataset_id)[2] == 0  # nothing sold
+    assert dataset_of(lens, pub.dataset_id).sold == 0  # nothing sold
 
 
 def test_seller_swaps_terms_in_front_of_an_erc20_purchase(market, seller, buyer, token):
@@ -121,9 +123,9 @@ def test_junk_redelivery_after_a_good_delivery_while_in_escrow(market, lens, sel
     _, good, _ = deliver(market, lid, pub, key, agent)
     record = lens.deliveryRecord(lid)
     junk = keywrap.wrap_key(os.urandom(32), lid, key.x, key.y, 31337)
-    with reverts(f"WrongState: {lid}, {DELIVERED}"):
+    with reverts(f"WrongState: {lid}, {State.DELIVERED:d}"):
         market.redeliverKey(lid, pub.key_hash, *junk.as_args(), {"from": agent})
-    with reverts(f"WrongState: {lid}, {DELIVERED}"):
+    with reverts(f"WrongState: {lid}, {State.DELIVERED:d}"):
         market.deliverKey(lid, key.address, pub.key_hash, *junk.as_args(), {"from": seller})
     assert lens.deliveryRecord(lid) == record
     # a client fooled by the junk anyway cannot dispute it: only the escrowed delivery opens a dispute
@@ -144,7 +146,7 @@ def test_data_ruling_of_zero_leaves_a_valid_settled_licence(market, lens, seller
     ptx = market.disputeData(lid, {"from": buyer, "value": BOND})
     sleep(DAY)
     tx = market.resolveData(lid, 0, {"from": arbiter})
-    assert lens.licence(lid)[3] == SETTLED
+    assert licence_of(lens, lid).state == State.SETTLED
     assert market.isValid(lid)
     assert lens.hasValidLicence(buyer, pub.dataset_id, lid)
     # the term runs from delivery, extended by the time spent in dispute (the licence gave no access meanwhile)
@@ -166,7 +168,7 @@ def test_old_agent_delivers_after_the_dataset_changed_hands(market, lens, seller
     with reverts("NotDeliverer"):
         deliver(market, lid, pub, key, seller, content_key=os.urandom(32))
     deliver(market, lid, pub, key, stranger)
-    assert lens.licence(lid)[3] == DELIVERED
+    assert licence_of(lens, lid).state == State.DELIVERED
 
 
 @pytest.mark.parametrize("new_bond", [0, 50 * BOND])
@@ -196,7 +198,7 @@ def test_buyer_rotates_its_key_right_before_the_delivery_lands(market, lens, sel
     lid, old, _ = buy(market, pub.dataset_id, buyer)
     built = keywrap.wrap_key(pub.content_key, lid, old.x, old.y, 4242)  # built by the agent
     new = DeliveryKey.random()
-    with reverts(f"WrongState: {lid}, {PENDING}"):
+    with reverts(f"WrongState: {lid}, {State.PENDING:d}"):
         market.rotateDeliveryKey(lid, new.x, new.y, {"from": buyer})  # sent in front of the delivery
     with reverts(f"DeliveryKeyChanged: {lid}, {old.address}, {new.address}"):
         market.deliverKey(lid, new.address, pub.key_hash, *built.as_args(), {"from": agent})
@@ -277,7 +279,7 @@ def test_seller_delivers_a_wrong_key_and_the_buyer_is_refunded_in_one_transactio
     assert tx.events["KeyDisputeDecided"]["keyCorrect"] is False
     assert market.balanceOwed(ZERO, buyer) == PRICE
     assert market.balanceOwed(ZERO, seller) == 0
-    assert lens.licence(lid)[3] == REFUNDED
+    assert licence_of(lens, lid).state == State.REFUNDED
     before = buyer.balance()
     wtx = market.withdraw(ZERO, buyer, {"from": buyer})
     assert buyer.balance() == before + PRICE - wtx.gas_used * wtx.gas_price
@@ -291,7 +293,7 @@ def test_buyer_disputes_a_right_key_and_gains_nothing(market, lens, delivered, b
     assert "LicenceRefunded" not in tx.events
     assert market.balanceOwed(ZERO, buyer) == 0
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE
-    assert lens.licence(lid)[3] == SETTLED
+    assert licence_of(lens, lid).state == State.SETTLED
 
 
 def test_buyer_reveals_someone_elses_key_or_another_delivery(market, delivered, buyer, seller, agent):
@@ -358,7 +360,7 @@ def test_dispute_after_settlement_or_refund(market, delivered, buyer):
     """A second dispute of the same licence (double refund) is refused."""
     pub, lid, key, wrap = delivered(good=False)
     dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
-    with reverts(f"WrongState: {lid}, {REFUNDED}"):
+    with reverts(f"WrongState: {lid}, {State.REFUNDED:d}"):
         dispute_key(market, lid, key, wrap, pub.key_hash, buyer)
     with reverts("WrongState"):
         market.confirm(lid, {"from": buyer})
@@ -374,14 +376,14 @@ def test_buyer_rotates_in_front_of_every_delivery_to_run_out_the_window(market, 
     lid, key_a, buy_tx = buy(market, pub.dataset_id, buyer)
     d1 = keywrap.wrap_key(pub.content_key, lid, key_a.x, key_a.y, 1111)  # attempt 1, built for key A
     key_b = DeliveryKey.random()
-    with reverts(f"WrongState: {lid}, {PENDING}"):
+    with reverts(f"WrongState: {lid}, {State.PENDING:d}"):
         market.rotateDeliveryKey(lid, key_b.x, key_b.y, {"from": buyer})
     sleep(DAY - 120)
     with reverts("WrongState"):
         market.rotateDeliveryKey(lid, key_b.x, key_b.y, {"from": buyer})  # not even at the end of the window
     market.deliverKey(lid, key_a.address, pub.key_hash, *d1.as_args(), {"from": agent})
     sleep(240)
-    with reverts(f"WrongState: {lid}, {DELIVERED}"):
+    with reverts(f"WrongState: {lid}, {State.DELIVERED:d}"):
         market.refund(lid, {"from": buyer})
     market.confirm(lid, {"from": buyer})
     assert market.balanceOwed(ZERO, seller) == PRICE - FEE

@@ -14,7 +14,9 @@ from datalicense import deployments
 from datalicense.chain import connect, display_address, gas_price, load_account, normalize_address
 from datalicense.storage import Storage
 
-from conftest import lens_of
+from helpers import lens_of
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
@@ -36,8 +38,8 @@ def _sold_licence(kubo, market, tmp_path):
     seller = Client(w3, load_account("dev:3", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / "s")
     buyer = Client(w3, load_account("dev:4", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / "b")
     (tmp_path / "d.txt").write_text("forked data")
-    ds = seller.publish(tmp_path / "d.txt", title="Fork", price="0.001").dataset_id
-    return w3, ds, buyer.buy(ds).licence_id
+    ds = seller.seller.publish(tmp_path / "d.txt", title="Fork", price="0.001").dataset_id
+    return w3, ds, buyer.buyer.buy(ds).licence_id
 
 
 def test_fork_sees_upstream_state_and_leaves_it_untouched(cli, kubo, market, tmp_path):
@@ -167,12 +169,12 @@ def test_a_rehearsal_on_a_fork_changes_nothing_real(cli, kubo, market, tmp_path)
     forked = json.loads(cli("--fork", fork, "--json", "publish", str(tmp_path / "new.txt"), "--title", "New",
                             "--price", "0.001", account="dev:3", env_extra=home).stdout)
     seller = Client(w3, load_account("dev:3", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / "s")
-    real = Agent(seller, seller.state_dir / "agent.sqlite").run(once=True)
+    real = Agent(seller, seller.conn.state_dir / "agent.sqlite").run(once=True)
     assert real.delivered == 1
-    assert seller.market.licence(lid).state.label == "Delivered"
-    pub = seller.publish(tmp_path / "new.txt", title="New", price="0.001")
+    assert seller.conn.market.licence(lid).state.label == "Delivered"
+    pub = seller.seller.publish(tmp_path / "new.txt", title="New", price="0.001")
     assert not pub.reused and pub.tx_hash is not None
-    assert seller.market.dataset(pub.dataset_id).owner == seller.account.address
+    assert seller.conn.market.dataset(pub.dataset_id).owner == seller.conn.account.address
     assert forked["dataset_id"] == pub.dataset_id  # same id on both chains, but published for real only now
     assert not list((tmp_path / "s" / "chains").glob("fork-*"))  # the rehearsal's state is gone
 

@@ -10,17 +10,19 @@ import pyrage
 import pytest
 
 from datalicense import ChainError, Client, ConfigError, keywrap
-from datalicense.agent import Agent
+from datalicense.agent import DEADLINE_MARGIN, Agent
 from datalicense.chain import connect, load_account
 from datalicense.manifest import Manifest, now, parse
-from datalicense.market import State
+from datalicense.market import Market, State
 from datalicense.storage import Storage, cid_to_bytes
 
-from conftest import publish_file as _publish
+from helpers import publish_file as _publish
+
+pytestmark = pytest.mark.e2e
 
 
 def _delivered_to(client, lid):
-    logs = client.contract.events.KeyDelivered().get_logs(from_block=0, argument_filters={"licenceId": lid})
+    logs = client.conn.contract.events.KeyDelivered().get_logs(from_block=0, argument_filters={"licenceId": lid})
     return logs
 
 
@@ -28,17 +30,17 @@ def test_stranger_naming_our_agent_cannot_stop_real_deliveries(make, tmp_path):
     """A stranger publishes a free dataset naming our agent and buys it, before and after a real sale. Before
     the fix the agent exited on "no content key" at every restart and real buyers ran out into refunds."""
     seller, agent_c, buyer, stranger = make(3), make(5), make(4, "buyer"), make(6, "stranger")
-    real = _publish(seller, tmp_path, "a\n1\n", agent_c.account.address)
-    fake = _publish(stranger, tmp_path, "x\n", agent_c.account.address, price=0, name="free.csv")
-    low = stranger.buy(fake.dataset_id).licence_id  # a stranger's job at a lower licence id
-    sale = buyer.buy(real.dataset_id).licence_id
-    high = stranger.buy(fake.dataset_id).licence_id  # and at a higher one
+    real = _publish(seller, tmp_path, "a\n1\n", agent_c.conn.account.address)
+    fake = _publish(stranger, tmp_path, "x\n", agent_c.conn.account.address, price=0, name="free.csv")
+    low = stranger.buyer.buy(fake.dataset_id).licence_id  # a stranger's job at a lower licence id
+    sale = buyer.buyer.buy(real.dataset_id).licence_id
+    high = stranger.buyer.buy(fake.dataset_id).licence_id  # and at a higher one
     stats = Agent(agent_c, tmp_path / "agent.sqlite").run(once=True)
     assert stats.delivered == 1
     assert len(_delivered_to(buyer, sale)) == 1
     assert not _delivered_to(buyer, low) and not _delivered_to(buyer, high)
     out = tmp_path / "got.csv"
-    buyer.fetch(sale, out)
+    buyer.buyer.fetch(sale, out)
     assert out.read_text() == "a\n1\n"
     # a restart changes nothing: no exit, nothing sent twice
     assert Agent(agent_c, tmp_path / "agent.sqlite").run(once=True).delivered == 0
@@ -47,11 +49,11 @@ def test_stranger_naming_our_agent_cannot_stop_real_deliveries(make, tmp_path):
 def test_one_failing_job_does_not_block_the_batch(make, tmp_path):
     """A dataset of ours whose content key went missing fails its own jobs only."""
     seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
-    broken = _publish(seller, tmp_path, "b\n", agent_c.account.address, name="b.csv")
-    good = _publish(seller, tmp_path, "g\n", agent_c.account.address, name="g.csv")
-    lost = buyer.buy(broken.dataset_id).licence_id
-    sale = buyer.buy(good.dataset_id).licence_id
-    for f in (seller._keys_dir() / str(broken.dataset_id)).glob("*.age"):
+    broken = _publish(seller, tmp_path, "b\n", agent_c.conn.account.address, name="b.csv")
+    good = _publish(seller, tmp_path, "g\n", agent_c.conn.account.address, name="g.csv")
+    lost = buyer.buyer.buy(broken.dataset_id).licence_id
+    sale = buyer.buyer.buy(good.dataset_id).licence_id
+    for f in (seller.keys.keys_dir / str(broken.dataset_id)).glob("*.age"):
         f.write_text(f.read_text().replace("AGE-SECRET-KEY", "#"))  # corrupted, but the folder is there
     stats = Agent(agent_c, tmp_path / "agent.sqlite").run(once=True)
     assert stats.delivered == 1 and stats.failed == 1
@@ -69,21 +71,21 @@ def test_cross_dataset_version_with_our_commitment_is_never_fetched(make, tmp_pa
     ours = _publish(seller, tmp_path, "ours\n", "0x" + "00" * 20)
     theirs = _publish(stranger, tmp_path, "bait\n", "0x" + "00" * 20, name="s.csv")
     # the stranger encrypts its content to our dataset's recipient (it cannot know K, but the recipient is public)
-    our_manifest = parse(seller.storage.cat_bytes(ours.manifest_cid))
+    our_manifest = parse(seller.conn.storage.cat_bytes(ours.manifest_cid))
     junk = tmp_path / "junk.age"
     plain = b"stranger content\n"
     junk.write_bytes(pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(our_manifest.recipient)]))
     sha = hashlib.sha256(plain).hexdigest()
-    cipher_cid = stranger.storage.add_file(junk)
+    cipher_cid = stranger.conn.storage.add_file(junk)
     m = Manifest("bait", "", "text/plain", len(plain), sha, cipher_cid, junk.stat().st_size,
-                 our_manifest.recipient, "0x" + "11" * 32, stranger.account.address, now())
-    mcid = stranger.storage.add_bytes(m.to_json())
-    stranger.tx.send(stranger.contract.functions.publishVersion(
+                 our_manifest.recipient, "0x" + "11" * 32, stranger.conn.account.address, now())
+    mcid = stranger.conn.storage.add_bytes(m.to_json())
+    stranger.conn.tx.send(stranger.conn.contract.functions.publishVersion(
         theirs.dataset_id, cid_to_bytes(mcid), bytes.fromhex(sha), bytes.fromhex(ours.key_hash[2:])))
-    lid = buyer.buy(ours.dataset_id).licence_id
-    seller.deliver(lid)
+    lid = buyer.buyer.buy(ours.dataset_id).licence_id
+    seller.seller.deliver(lid)
     out = tmp_path / "got.csv"
-    res = buyer.fetch(lid, out)
+    res = buyer.buyer.fetch(lid, out)
     assert out.read_text() == "ours\n"  # our dataset's own version, never the stranger's
     assert res.confirmed_tx is not None
 
@@ -93,14 +95,14 @@ def test_junk_redelivery_after_a_good_delivery_still_fetches_with_the_escrowed_k
     astray. Before the fix the client trusted the newest delivery and advised a dispute."""
     seller, buyer = make(3), make(4, "buyer")
     pub = _publish(seller, tmp_path, "k\n", "0x" + "00" * 20)
-    lid = buyer.buy(pub.dataset_id).licence_id
-    seller.deliver(lid)
-    buyer.fetch(lid, tmp_path / "first.csv")  # confirmed: settled
-    keys = buyer.delivery_keys(lid)[-1]
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    seller.seller.deliver(lid)
+    buyer.buyer.fetch(lid, tmp_path / "first.csv")  # confirmed: settled
+    keys = buyer.reader.delivery_keys(lid)[-1]
     junk = keywrap.wrap_key(bytes(32), lid, keys["x"], keys["y"], 5)
-    seller.tx.send(seller.contract.functions.redeliverKey(lid, bytes.fromhex(pub.key_hash[2:]), *junk.as_args()))
+    seller.conn.tx.send(seller.conn.contract.functions.redeliverKey(lid, bytes.fromhex(pub.key_hash[2:]), *junk.as_args()))
     out = tmp_path / "again.csv"
-    buyer.fetch(lid, out)
+    buyer.buyer.fetch(lid, out)
     assert out.read_text() == "k\n"
 
 
@@ -109,27 +111,27 @@ def test_reorg_never_delivers_to_the_orphaned_key(make, tmp_path, market):
     licence id in the new chain. The delivery must go to B's key (the licence's key on the canonical chain),
     never to A's orphaned one."""
     seller, agent_c, a, b = make(3), make(5), make(4, "a"), make(7, "b")
-    pub = _publish(seller, tmp_path, "r\n", agent_c.account.address)
-    w3 = seller.w3
+    pub = _publish(seller, tmp_path, "r\n", agent_c.conn.account.address)
+    w3 = seller.conn.w3
     snap = w3.provider.make_request("evm_snapshot", [])["result"]
-    lid_a = a.buy(pub.dataset_id).licence_id
-    orphan = a.delivery_keys(lid_a)[-1]
+    lid_a = a.buyer.buy(pub.dataset_id).licence_id
+    orphan = a.reader.delivery_keys(lid_a)[-1]
     agent = Agent(agent_c, tmp_path / "agent.sqlite")
     agent.scan()  # the agent saw A's purchase (and recorded its block hash)
     assert w3.provider.make_request("evm_revert", [snap])["result"] is True
     w3.provider.make_request("evm_mine", [])
-    lid_b = b.buy(pub.dataset_id).licence_id
+    lid_b = b.buyer.buy(pub.dataset_id).licence_id
     assert lid_b == lid_a
     agent.run(once=True)
     logs = _delivered_to(seller, lid_b)
     assert len(logs) == 1
-    record = seller.market.licence(lid_b)
-    assert record.holder == b.account.address and record.state == State.DELIVERED
+    record = seller.conn.market.licence(lid_b)
+    assert record.holder == b.conn.account.address and record.state == State.DELIVERED
     out = tmp_path / "b.csv"
-    b.fetch(lid_b, out)
+    b.buyer.fetch(lid_b, out)
     assert out.read_text() == "r\n"
     # the delivery was bound to B's key, not to A's orphaned one
-    b_key = b.delivery_keys(lid_b)[-1]
+    b_key = b.reader.delivery_keys(lid_b)[-1]
     assert keywrap.point_address(orphan["x"], orphan["y"]) != keywrap.point_address(b_key["x"], b_key["y"])
 
 
@@ -139,10 +141,10 @@ def test_two_agents_in_one_home_keep_their_own_cursors(make, tmp_path, market):
     seller, buyer = make(3), make(4, "buyer")
     stranger_agent = make(6)  # same home, another key
     pub = _publish(seller, tmp_path, "c\n", "0x" + "00" * 20)  # no agent: the owner delivers
-    lid = buyer.buy(pub.dataset_id).licence_id
-    home = seller.state_dir
-    Agent(stranger_agent, home / f"agent-{stranger_agent.account.address.lower()}.sqlite").run(once=True)
-    stats = Agent(seller, home / f"agent-{seller.account.address.lower()}.sqlite").run(once=True)
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    home = seller.conn.state_dir
+    Agent(stranger_agent, home / f"agent-{stranger_agent.conn.account.address.lower()}.sqlite").run(once=True)
+    stats = Agent(seller, home / f"agent-{seller.conn.account.address.lower()}.sqlite").run(once=True)
     assert stats.delivered == 1 and len(_delivered_to(seller, lid)) == 1
 
 
@@ -158,23 +160,23 @@ def test_a_delivery_signed_for_another_chain_is_signed_again_exactly_once(make, 
     """A journal holds a signed delivery the node refuses (signed for another chain id): the agent recognises it
     and signs it again, with the same nonce, instead of halting."""
     seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
-    pub = _publish(seller, tmp_path, "n\n", agent_c.account.address)
-    lid = buyer.buy(pub.dataset_id).licence_id
+    pub = _publish(seller, tmp_path, "n\n", agent_c.conn.account.address)
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
     db = tmp_path / "agent.sqlite"
     agent = Agent(agent_c, db)
     agent.scan()
-    key = buyer.delivery_keys(lid)[-1]
-    call = agent_c.delivery_call(lid, key=(key["x"], key["y"]))
-    nonce = agent_c.w3.eth.get_transaction_count(agent_c.account.address)
-    tx = call.build_transaction({"from": agent_c.account.address, "nonce": nonce, "gas": 120_000,
-                                 "gasPrice": agent_c.w3.eth.gas_price, "chainId": 31})
-    signed = agent_c.account.sign_transaction(tx)
+    key = buyer.reader.delivery_keys(lid)[-1]
+    call = agent_c.seller.delivery_call(lid, key=(key["x"], key["y"]))
+    nonce = agent_c.conn.w3.eth.get_transaction_count(agent_c.conn.account.address)
+    tx = call.build_transaction({"from": agent_c.conn.account.address, "nonce": nonce, "gas": 120_000,
+                                 "gasPrice": agent_c.conn.w3.eth.gas_price, "chainId": 31})
+    signed = agent_c.conn.account.sign_transaction(tx)
     agent.db.execute("UPDATE jobs SET state='signed', raw_tx=?, tx_hash=?, nonce=?, signed_at=? WHERE licence_id=?",
                      (bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex(), nonce, 0.0 + 1e12, lid))
     stats = agent.run(once=True)
     assert stats.delivered == 1
     assert len(_delivered_to(seller, lid)) == 1
-    assert agent_c.w3.eth.get_transaction_count(agent_c.account.address) == nonce + 1  # one transaction
+    assert agent_c.conn.w3.eth.get_transaction_count(agent_c.conn.account.address) == nonce + 1  # one transaction
 
 
 def test_already_published_means_owned_by_this_account_on_this_chain(make, tmp_path):
@@ -183,10 +185,10 @@ def test_already_published_means_owned_by_this_account_on_this_chain(make, tmp_p
     seller, stranger = make(3), make(6, "stranger")
     src = tmp_path / "same.csv"
     src.write_text("same\n")
-    first = stranger.publish(src, title="same", price="0.001")
-    second = seller.publish(src, title="same", price="0.001")
+    first = stranger.seller.publish(src, title="same", price="0.001")
+    second = seller.seller.publish(src, title="same", price="0.001")
     assert second.dataset_id != first.dataset_id and not second.reused
-    assert seller.market.dataset(second.dataset_id).owner == seller.account.address
+    assert seller.conn.market.dataset(second.dataset_id).owner == seller.conn.account.address
 
 
 def test_a_rotation_in_front_of_a_delivery_is_refused(make, tmp_path):
@@ -194,15 +196,15 @@ def test_a_rotation_in_front_of_a_delivery_is_refused(make, tmp_path):
     holder's old key) and then ran out the window into a refund. Rotation is refused while Pending; the agent
     delivers to the purchase key."""
     seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
-    pub = _publish(seller, tmp_path, "rot\n", agent_c.account.address)
-    lid = buyer.buy(pub.dataset_id).licence_id
-    nonce = buyer.w3.eth.get_transaction_count(buyer.account.address)
+    pub = _publish(seller, tmp_path, "rot\n", agent_c.conn.account.address)
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    nonce = buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address)
     with pytest.raises(ChainError, match="WrongState"):
-        buyer.rotate_key(lid)
-    assert buyer.w3.eth.get_transaction_count(buyer.account.address) == nonce
+        buyer.buyer.rotate_key(lid)
+    assert buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address) == nonce
     assert Agent(agent_c, tmp_path / "agent.sqlite").run(once=True).delivered == 1
     out = tmp_path / "rot.csv"
-    buyer.fetch(lid, out)
+    buyer.buyer.fetch(lid, out)
     assert out.read_text() == "rot\n"
 
 
@@ -210,12 +212,12 @@ def test_a_version_published_after_the_purchase_is_not_what_escrow_delivers(make
     """The seller publishes junk as a new version after the purchase and delivers: before the fix escrow was
     bound to the junk version and the client confirmed it. The escrowed delivery carries the version bought."""
     seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
-    pub = _publish(seller, tmp_path, "good\n", agent_c.account.address)
-    lid = buyer.buy(pub.dataset_id).licence_id
-    seller.publish_version(pub.dataset_id, _write(tmp_path / "junk.csv", "junk\n"), title="junk")
+    pub = _publish(seller, tmp_path, "good\n", agent_c.conn.account.address)
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    seller.seller.publish_version(pub.dataset_id, _write(tmp_path / "junk.csv", "junk\n"), title="junk")
     assert Agent(agent_c, tmp_path / "agent.sqlite").run(once=True).delivered == 1
     out = tmp_path / "got.csv"
-    res = buyer.fetch(lid, out)
+    res = buyer.buyer.fetch(lid, out)
     assert out.read_text() == "good\n" and res.confirmed_tx
 
 
@@ -224,25 +226,25 @@ def test_a_reused_key_commitment_does_not_point_fetch_at_an_older_version(make, 
     (what it bought), never version 1 found by the commitment."""
     seller, buyer = make(3), make(4, "buyer")
     pub = _publish(seller, tmp_path, "v1\n", "0x" + "00" * 20)
-    v1 = buyer._versions(pub.dataset_id)["1"]
+    v1 = buyer.reader.versions(pub.dataset_id)["1"]
     # version 2: same key, different content, encrypted by hand to the same recipient
     from datalicense import agecrypt
 
-    key = seller.content_key(pub.dataset_id, bytes.fromhex(v1["keyHash"][2:]))
+    key = seller.keys.content_key(pub.dataset_id, bytes.fromhex(v1["keyHash"][2:]))
     plain = b"v2 for real\n"
     enc = tmp_path / "v2.age"
     enc.write_bytes(pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(agecrypt.recipient_of(key))]))
-    cid = seller.storage.add_file(enc)
+    cid = seller.conn.storage.add_file(enc)
     sha = hashlib.sha256(plain).hexdigest()
     m = Manifest("v2", "", "text/plain", len(plain), sha, cid, enc.stat().st_size, agecrypt.recipient_of(key),
-                 "0x" + "11" * 32, seller.account.address, now())
-    seller.tx.send(seller.contract.functions.publishVersion(
-        pub.dataset_id, cid_to_bytes(seller.storage.add_bytes(m.to_json())), bytes.fromhex(sha),
+                 "0x" + "11" * 32, seller.conn.account.address, now())
+    seller.conn.tx.send(seller.conn.contract.functions.publishVersion(
+        pub.dataset_id, cid_to_bytes(seller.conn.storage.add_bytes(m.to_json())), bytes.fromhex(sha),
         bytes.fromhex(v1["keyHash"][2:])))
-    lid = buyer.buy(pub.dataset_id).licence_id
-    seller.deliver(lid)
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    seller.seller.deliver(lid)
     out = tmp_path / "got.txt"
-    buyer.fetch(lid, out)
+    buyer.buyer.fetch(lid, out)
     assert out.read_bytes() == plain
 
 
@@ -251,16 +253,19 @@ def _write(path, text):
     return path
 
 
-def test_no_delivery_is_sent_that_may_land_after_the_deadline(make, tmp_path):
+def test_no_delivery_is_sent_that_may_land_after_the_deadline(make, tmp_path, market):
     """A delivery mined after the deadline reverts, but its calldata shows the wrapped key to the buyer, who is
     refunded anyway: the agent does not send one within its margin of the deadline."""
     seller, agent_c, buyer = make(3), make(5), make(4, "buyer")
-    pub = _publish(seller, tmp_path, "late\n", agent_c.account.address)
-    lid = buyer.buy(pub.dataset_id).licence_id
-    w3 = seller.w3
-    w3.provider.make_request("evm_increaseTime", [24 * 3600 - 60])  # a minute before the deadline
+    pub = _publish(seller, tmp_path, "late\n", agent_c.conn.account.address)
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    w3 = seller.conn.w3
+    m = Market(w3, market.address)
+    window = m.terms(m.licence(lid).terms_id).delivery_window
+    assert 60 < DEADLINE_MARGIN < window
+    w3.provider.make_request("evm_increaseTime", [window - 60])  # a minute before the deadline
     w3.provider.make_request("evm_mine", [])
-    before = w3.eth.get_transaction_count(agent_c.account.address)
+    before = w3.eth.get_transaction_count(agent_c.conn.account.address)
     stats = Agent(agent_c, tmp_path / "agent.sqlite").run(once=True)
     assert stats.delivered == 0 and stats.failed == 1
-    assert w3.eth.get_transaction_count(agent_c.account.address) == before  # nothing was broadcast
+    assert w3.eth.get_transaction_count(agent_c.conn.account.address) == before  # nothing was broadcast

@@ -11,62 +11,21 @@ import subprocess
 import sys
 
 import pytest
-from brownie import RevenuePool, RevenuePoolHarness, chain, web3
+from brownie import RevenuePool, RevenuePoolHarness, web3
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
-from conftest import BOND, FEE_BPS, PRICE, ZERO, DeliveryKey, Published, buy, deliver, offer, purchase, reverts, terms
-from datalicense.pool import ZERO32, PoolTree, fetch_proof, flat_proof, leaf_hash, node_hash
+from helpers import BOND, FEE_BPS, PRICE, ZERO, Published, dataset_of, reverts, terms
+from datalicense.pool import MAX_TOTAL_WEIGHT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
+from pools import claim, new_pool, pool_deployments, publish_in_pool, sell
+
+pytestmark = pytest.mark.e2e
 
 SELLER_SHARE = PRICE - PRICE * FEE_BPS // 10000
 
 
 # ------------------------------------------------------------------------------------------- helpers
-
-
-def new_pool(market, curator, contributors, asset=ZERO):
-    """A pool on the implementation itself (harness): same code as a clone, coverage maps to it."""
-    tree = PoolTree.build(contributors)
-    pool = RevenuePoolHarness.deploy(market, {"from": curator})
-    pool.initialize(curator, asset, tree.top, b"tree-1", {"from": curator})
-    return pool, tree
-
-
-def publish_in_pool(pool, curator, agent, asset=ZERO, price=PRICE):
-    k = os.urandom(32)
-    tx = pool.publishDataset(b"\x01\x55" + os.urandom(8), keccak(b"p"), keccak(k), keccak(b"t"),
-                             terms(price=price, asset=asset, transferable=True, royalty=500), agent,
-                             {"from": curator})
-    return Published(tx.return_value, k, keccak(k))
-
-
-def sell(market, pub, buyer, agent, token=None, confirm=True):
-    """A sale of a pooled dataset, delivered, and (by default) confirmed: the pool is owed the seller's share."""
-    if token is None:
-        lid, key, _ = buy(market, pub.dataset_id, buyer)
-    else:
-        key = DeliveryKey.random()
-        terms_id, version = offer(market, pub.dataset_id)
-        token.approve(market, PRICE, {"from": buyer})
-        tx = market.buyWithToken(purchase(pub.dataset_id, key, ZERO, terms_id, version), {"from": buyer})
-        lid = tx.events["LicencePurchased"]["licenceId"]
-    deliver(market, lid, pub, key, agent)
-    if confirm:
-        market.confirm(lid, {"from": buyer})
-    return lid
-
-
-def claim(pool, account, tree, epoch=1, asset=ZERO, token=None):
-    """Claim and return what the account received."""
-    weight, proof = tree.proof(account.address)
-    if asset == ZERO:
-        before = account.balance()
-        tx = pool.claim(epoch, asset, weight, proof, {"from": account})
-        return account.balance() - before + tx.gas_used * tx.gas_price
-    before = token.balanceOf(account)
-    pool.claim(epoch, asset, weight, proof, {"from": account})
-    return token.balanceOf(account) - before
 
 
 def two_word(proof):
@@ -111,7 +70,7 @@ def test_revenue_is_shared_by_weight(market, lens, people, accounts, agent):
     curator, buyer = accounts[3], accounts[4]
     pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 3), (c.address, 6)])
     pub = publish_in_pool(pool, curator, agent)
-    assert lens.dataset(pub.dataset_id)[0] == pool  # the pool owns the dataset
+    assert dataset_of(lens, pub.dataset_id).owner == pool  # the pool owns the dataset
     for _ in range(2):
         sell(market, pub, buyer, agent)
     revenue = 2 * SELLER_SHARE
@@ -150,7 +109,7 @@ def test_pool_through_a_clone(market, lens, people, accounts, agent):
     tree = PoolTree.build([(a.address, 1), (b.address, 3)])
     tx = impl.create(curator, ZERO, tree.top, b"tree", {"from": curator})
     pool = RevenuePool.at(tx.events["PoolCreated"]["pool"])
-    assert tx.events["PoolCreated"]["totalWeight"] == 4 and pool.epochInfo(1)[0] == "0x" + tree.root.hex()
+    assert tx.events["PoolCreated"]["totalWeight"] == 4 and pool.epochInfo(1)["root"] == "0x" + tree.root.hex()
     with reverts("AlreadyInitialized"):
         pool.initialize(curator, ZERO, tree.top, b"", {"from": curator})
     with reverts("AlreadyInitialized"):
@@ -201,7 +160,8 @@ def test_initialize_refuses_a_zero_curator_and_bad_totals(market, accounts):
     with reverts("BadTotalWeight"):
         pool.initialize(accounts[3], ZERO, (ZERO32, 0, ZERO32, 0), b"", {"from": accounts[0]})
     with reverts("BadTotalWeight"):
-        pool.initialize(accounts[3], ZERO, (ZERO32, 2**96, ZERO32, 0), b"", {"from": accounts[0]})
+        pool.initialize(accounts[3], ZERO, (ZERO32, pool.MAX_TOTAL_WEIGHT() + 1, ZERO32, 0), b"", {"from": accounts[0]})
+    assert MAX_TOTAL_WEIGHT == pool.MAX_TOTAL_WEIGHT()  # the tree builder refuses what the pool would
     root, total = pool.rootOf(tree.top)
     assert root == "0x" + tree.root.hex() and total == 1
 
@@ -224,13 +184,13 @@ def test_curator_cannot_take_earlier_epochs_revenue_with_an_understated_total(ma
     evil_leaf = leaf_hash(curator.address.lower(), 1000)
     evil_top = (evil_leaf, 1, ZERO32, 0)
     pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), evil_top, b"evil", {"from": curator})
-    assert pool.epochInfo(2)[1] == 1  # the total is what the root commits to
+    assert pool.epochInfo(2)["totalWeight"] == 1  # the total is what the root commits to
     with reverts("NotInTree"):  # its leaf at the declared weight does not hash to the root's child sums
         pool.claim(2, ZERO, 1000, [ZERO32, (0).to_bytes(32, "big")], {"from": curator})
     with reverts("NotInTree"):
         pool.claim(2, ZERO, 1, [ZERO32, (0).to_bytes(32, "big")], {"from": curator})
     # epoch 2 was credited nothing: even a sound leaf could take nothing from it
-    assert pool.pot(2, ZERO)[1] == 0
+    assert pool.pot(2, ZERO)["credited"] == 0
     assert claim(pool, a, tree1) == 3 * SELLER_SHARE // 2
     assert claim(pool, b, tree1) == 3 * SELLER_SHARE // 2
     assert web3.eth.get_balance(pool.address) == pool.held(ZERO) == 0
@@ -285,7 +245,7 @@ def test_new_version_new_root_keeps_old_earnings(market, people, accounts, agent
     tree2 = PoolTree.build([(b.address, 1), (c.address, 1)])  # a's records are dropped
     k2 = os.urandom(32)
     pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(k2), tree2.top, b"tree2", {"from": curator})
-    assert pool.epoch() == 2 and pool.pot(1, ZERO)[1] == SELLER_SHARE  # what was owed went to epoch 1
+    assert pool.epoch() == 2 and pool.pot(1, ZERO)["credited"] == SELLER_SHARE  # what was owed went to epoch 1
     sell(market, Published(pub.dataset_id, k2, keccak(k2)), buyer, agent)
     assert claim(pool, a, tree1, epoch=1) == SELLER_SHARE // 2  # a keeps what it earned before
     with reverts("NotInTree"):  # a's old proof does not open the new root
@@ -423,7 +383,7 @@ def test_a_contributor_settles_its_rounding_after_the_epoch_closes(market, peopl
     assert pool.sweepable(1, ZERO) == 0  # 3 - floor(2 * 1.5): nobody is paid in full yet
     w, proof = tree.proof(a.address)
     tx = pool.claim(1, ZERO, w, proof, {"from": a})  # pays 0, settles
-    assert "Claimed" not in tx.events and pool.record(1, ZERO, a)[3]
+    assert "Claimed" not in tx.events and pool.record(1, ZERO, a)["settled"]
     with reverts("NothingToClaim"):
         pool.claim(1, ZERO, w, proof, {"from": a})
     assert pool.sweepable(1, ZERO) == 1
@@ -449,7 +409,7 @@ def test_token_pool_dust_views_and_refusals(market, accounts, agent, token, admi
     assert pool.claimable(1, admin, a, 1) == 0  # not an asset of the pool
     w, proof = tree.proof(a.address)
     pool.revokeConsent(w, proof, {"from": a})
-    assert pool.claimable(1, token, a, 1) == 1 and pool.record(1, token, a)[2]  # frozen at 5/3
+    assert pool.claimable(1, token, a, 1) == 1 and pool.record(1, token, a)["revoked"]  # frozen at 5/3
     assert pool.claimable(1, ZERO, a, 1) == 1
     for m in (b, c):
         w, proof = tree.proof(m.address)
@@ -529,8 +489,8 @@ def test_revoked_consent_earns_nothing_more(market, people, accounts, agent, tok
     tx = pool.revokeConsent(weight, proof, {"from": a})
     assert tx.events["ConsentRevoked"]["weight"] == 1
     rec_token, rec_rbtc = pool.record(1, token, a), pool.record(1, ZERO, a)
-    assert rec_token[1] == SELLER_SHARE // 2 and rec_token[2]
-    assert rec_rbtc[1] == 50 and rec_rbtc[2]
+    assert rec_token["frozen"] == SELLER_SHARE // 2 and rec_token["revoked"]
+    assert rec_rbtc["frozen"] == 50 and rec_rbtc["revoked"]
     with reverts("AlreadyRevoked"):
         pool.revokeConsent(weight, proof, {"from": a})
     sell(market, pub, buyer, agent, token=token)
@@ -554,7 +514,61 @@ def test_revocation_by_signed_message(market, accounts, agent):
     assert tx.events["ConsentRevoked"]["account"] == signer.address
     with reverts("BadSignature"):  # a signature is good once: the nonce moved
         pool.revokeConsentFor(signer.address, weight, proof, sig, {"from": relayer})
-    assert pool.epochInfo(1)[2] == 2  # active weight
+    assert pool.epochInfo(1)["activeWeight"] == 2
+
+
+def test_revoke_without_a_proof_needs_the_weight_a_claim_proved_in_this_epoch(market, people, accounts, agent):
+    """Attack: revoke someone else's consent, or one's own with a made-up weight, by sending no proof. Who would
+    gain: a contributor inflating its frozen share (a larger weight) or a stranger cutting contributors out; who
+    would lose: the other contributors. Costs the attacker one reverted transaction: the pool accepts an empty
+    proof only for the exact weight a claim proved for the caller in the current epoch."""
+    a, b, c = people
+    curator, buyer = accounts[3], accounts[4]
+    pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 3)])
+    pub = publish_in_pool(pool, curator, agent)
+    sell(market, pub, buyer, agent)
+    assert pool.knownWeight(1, a) == 0
+    claim(pool, a, tree)
+    assert pool.knownWeight(1, a) == 1
+    for who, weight in ((c, 1), (b, 3), (a, 2), (a, 0)):  # a stranger, a contributor who never claimed, wrong weights
+        with reverts("NotInTree"):
+            pool.revokeConsent(weight, [], {"from": who})
+    tx = pool.revokeConsent(1, [], {"from": a})
+    assert tx.events["ConsentRevoked"]["weight"] == 1 and pool.epochInfo(1)["activeWeight"] == 3
+    assert pool.knownWeight(1, a) == 0 and pool.record(1, ZERO, a)["frozen"] == SELLER_SHARE // 4
+    with reverts("AlreadyRevoked"):
+        pool.revokeConsent(1, [], {"from": a})
+    # a weight proven in a closed epoch is not known in the next one
+    claim(pool, b, tree)
+    tree2 = PoolTree.build([(a.address, 1), (b.address, 3)])
+    pool.publishVersion(b"\x01\x55" + os.urandom(8), keccak(b"p2"), keccak(b"k2"), tree2.top, b"tree-2", {"from": curator})
+    assert pool.knownWeight(1, b) == 3 and pool.knownWeight(2, b) == 0
+    with reverts("NotInTree"):
+        pool.revokeConsent(3, [], {"from": b})
+    pool.revokeConsent(3, tree2.proof(b.address)[1], {"from": b})
+
+
+def test_a_revocation_made_while_the_pool_pays_a_claim_sees_the_finished_claim(market, accounts, agent):
+    """Revocation carries no reentrancy guard (gas): a contributor contract revokes from inside its own claim's
+    payment. Who could gain: the revoker, if the revocation saw the claim half-done (frozen entitlement above what
+    it had not yet been paid); who would lose: the other contributor. The revoker ends with exactly its share."""
+    from brownie import PoolClaimer
+
+    curator, buyer, other = accounts[3], accounts[4], accounts[7]
+    claimer = PoolClaimer.deploy({"from": accounts[6]})
+    pool, tree = new_pool(market, curator, [(claimer.address, 1), (other.address, 1)])
+    pub = publish_in_pool(pool, curator, agent)
+    sell(market, pub, buyer, agent)
+    w, proof = tree.proof(claimer.address)
+    claimer.claimFrom(pool, 1, ZERO, w, proof, True, {"from": accounts[6]})  # the pool learns its weight
+    accounts[6].transfer(pool, 1000)
+    tx = claimer.claimAndRevokeWhilePaid(pool, 1, ZERO, w, proof, {"from": accounts[6]})
+    assert "ConsentRevoked" in tx.events
+    assert claimer.balance() == SELLER_SHARE // 2 + 500
+    assert pool.claimable(1, ZERO, claimer, 1) == 0
+    sell(market, pub, buyer, agent)
+    assert claim(pool, other, tree) == SELLER_SHARE // 2 + 500 + SELLER_SHARE
+    assert pool.balance() == 0 and pool.held(ZERO) == 0
 
 
 # --------------------------------------------------------------------------------- (3) publishing
@@ -566,7 +580,7 @@ def test_publish_dataset_uses_the_id_the_marketplace_returns_when_another_publis
     through and the pool records the id the marketplace assigned."""
     curator, other = accounts[3], accounts[6]
     pool, _ = new_pool(market, curator, [(people[0].address, 1)])
-    last = lens.counters()[1]
+    last = lens.counters()["lastDatasetId"]
     web3.provider.make_request("miner_stop", [])
     try:
         t1 = market.publish(b"\x01\x55" + os.urandom(8), keccak(b"p"), keccak(b"k"), keccak(b"t"), terms(), ZERO,
@@ -579,7 +593,7 @@ def test_publish_dataset_uses_the_id_the_marketplace_returns_when_another_publis
     t2.wait(1)
     assert t1.block_number == t2.block_number and t2.status == 1
     assert pool.datasetId() == last + 2
-    assert lens.dataset(last + 1)[0] == other and lens.dataset(last + 2)[0] == pool
+    assert dataset_of(lens, last + 1).owner == other and dataset_of(lens, last + 2).owner == pool
     assert t2.events["DatasetAttached"]["datasetId"] == last + 2
 
 
@@ -597,7 +611,7 @@ def test_tree_rejects_bad_input(tmp_path):
         "0x" + "11" * 20 + "\n": "expected account,weight",
         "0x" + "11" * 20 + ",1\n0x" + "11" * 20 + ",2\n": "appears twice",
         "account,weight\n": "at least one contributor",
-        "0x" + "11" * 20 + f",{2**96}\n": "above the pool's limit",
+        "0x" + "11" * 20 + f",{MAX_TOTAL_WEIGHT + 1}\n": "above the pool's limit",
     }
     for i, (text, message) in enumerate(cases.items()):
         src = tmp_path / f"c{i}.csv"
@@ -632,7 +646,7 @@ def test_a_contributor_fetches_only_its_own_shard(market, accounts, kubo, tmp_pa
     curator = accounts[3]
     pool = RevenuePoolHarness.deploy(market, {"from": curator})
     pool.initialize(curator, ZERO, info.top, info.cid.encode(), {"from": curator})
-    assert pool.epochInfo(1)[1] == total
+    assert pool.epochInfo(1)["totalWeight"] == total
     accounts[6].transfer(pool, total * 10)
     before = member.balance()
     tx = pool.claim(1, ZERO, p.weight, p.proof, {"from": member})
@@ -644,11 +658,7 @@ def test_a_contributor_fetches_only_its_own_shard(market, accounts, kubo, tmp_pa
 def test_pool_from_the_command_line(market, accounts, kubo, tmp_path):
     """pool build --create, publish --pool, buy, agent delivery, pool show / claim / revoke / version."""
     impl = RevenuePool.deploy(market, {"from": accounts[0]})
-    deps = tmp_path / "deps"
-    deps.mkdir()
-    (deps / "33.json").write_text(json.dumps({"chainId": 33, "contracts": {
-        "DataLicense": {"address": market.address, "block": 0},
-        "RevenuePool": {"address": impl.address, "block": 0}}}))
+    deps = pool_deployments(tmp_path, market, impl)
     env = dict(os.environ, DATALICENSE_DEPLOYMENTS=str(deps), DATALICENSE_IPFS_API=kubo.api_multiaddr,
                DATALICENSE_LOCAL_RPC=web3.provider.endpoint_uri)
 
@@ -663,7 +673,7 @@ def test_pool_from_the_command_line(market, accounts, kubo, tmp_path):
     csv_file = tmp_path / "contributors.csv"
     csv_file.write_text("account,weight\n" + "".join(f"{m.address},{w}\n" for m, w in zip(members, (1, 3))))
     built = json.loads(run("--json", "pool", "build", str(csv_file), "--create").stdout)
-    assert built["totalWeight"] == 4 and built["contributors"] == 2
+    assert built["total_weight"] == 4 and built["contributors"] == 2
     pool_addr = built["pool"]
     bad = run("pool", "build", str(tmp_path / "nope.csv"), check=False)
     assert bad.returncode != 0 and "not a readable file" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
@@ -693,3 +703,14 @@ def test_pool_from_the_command_line(market, accounts, kubo, tmp_path):
     assert out["epoch"] == 2
     shown = run("--json", "pool", "show", pool_addr, account="dev:8", home="m8").stdout
     assert [r["epoch"] for r in json.loads(shown)["standing"]] == [1, 2]
+    # a new tree without a new version (epoch 3); a contributor who claimed in it revokes with no proof
+    out = json.loads(run("--json", "pool", "epoch", pool_addr, str(csv2)).stdout)
+    assert out["epoch"] == 3 and RevenuePool.at(pool_addr).epoch() == 3
+    lid = json.loads(run("--json", "buy", str(pub["dataset_id"]), account="dev:6", home="buyer6").stdout)["licence_id"]
+    run("agent", "--once", account="dev:5")
+    run("fetch", str(lid), "-o", str(tmp_path / "got3.csv"), account="dev:6", home="buyer6")
+    run("confirm", str(lid), account="dev:6", home="buyer6", check=False)
+    assert "claimed 0.00195 RBTC" in run("pool", "claim", pool_addr, account="dev:8", home="m8").stdout
+    tx = json.loads(run("--json", "pool", "revoke", pool_addr, account="dev:8", home="m8").stdout)["tx"]
+    _, args = RevenuePool.at(pool_addr).decode_input(web3.eth.get_transaction(tx)["input"])
+    assert list(args) == [2, []]  # the pool knew its weight from the claim: no proof sent

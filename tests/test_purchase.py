@@ -3,14 +3,17 @@
 import pytest
 from brownie import TestToken
 
-from conftest import (
-    PRICE, ZERO, DeliveryKey, account_key, buy, buy_677, buy_token, current_purchase, offer, publish, purchase, reverts, token_data,
+from helpers import (
+    PRICE, ZERO, DeliveryKey, account_key, buy, buy_677, buy_token, current_purchase, dataset_of, licence_of, offer,
+    publish, purchase, reverts, token_data,
 )
 from datalicense import keywrap
+from datalicense.market import Licence, State
+
+pytestmark = pytest.mark.chain
 
 N = keywrap.N
 P = keywrap.P_FIELD
-PENDING = 1
 
 
 def test_buy_with_rbtc_escrows_and_mints(market, lens, seller, buyer):
@@ -26,14 +29,14 @@ def test_buy_with_rbtc_escrows_and_mints(market, lens, seller, buyer):
             e["keyY"]) == (pub.dataset_id, buyer, buyer, PRICE, terms_id, version, "0x" + key.x.hex(),
                            "0x" + key.y.hex())
     assert tx.events["Transfer"]["from"] == ZERO
-    lic = lens.licence(lid)
-    assert (lic[0], lic[1], lic[2], lic[3], lic[4]) == (buyer, terms_id, tx.timestamp, PENDING, 1)
+    assert licence_of(lens, lid) == Licence(holder=buyer, terms_id=terms_id, stamp=tx.timestamp, state=State.PENDING,
+                                            settings_id=1)
     # while pending: (version bought << 160) | delivery key address
     assert lens.deliveryRecord(lid) == "0x" + ((1 << 160) | int(key.address, 16)).to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(lid) == key.address
     assert lens.purchasedVersion(lid) == version
     assert not market.isValid(lid)
-    assert lens.dataset(pub.dataset_id)[2] == 1
+    assert dataset_of(lens, pub.dataset_id).sold == 1
 
 
 @pytest.mark.parametrize("value", [PRICE - 1, PRICE + 1, 5 * PRICE, 0])

@@ -1,10 +1,13 @@
 """Reentrancy: a malicious RBTC receiver and a malicious ERC-677 token cannot re-enter to take more."""
 
+import pytest
 from brownie import ReentrantReceiver
 from eth_utils import keccak
 
-from conftest import DAY, PRICE, ZERO, buy, buy_token, current_purchase, publish, reverts, sleep, token_data
+from helpers import DAY, PRICE, ZERO, buy, buy_token, current_purchase, publish, reverts, sleep, token_data
 from datalicense import keywrap
+
+pytestmark = pytest.mark.chain
 
 GUARD_ERROR = keccak(b"ReentrancyGuardReentrantCall()")[:4]
 

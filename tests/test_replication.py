@@ -17,6 +17,8 @@ from datalicense.chain import connect, load_account
 from datalicense.localstack import KuboDaemon
 from datalicense.storage import Storage
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def nodes():
@@ -82,7 +84,7 @@ def test_fetch_through_another_node_when_the_publishers_node_is_down(nodes, make
     monkeypatch.setenv("DATALICENSE_REPLICA_WAIT", "30")
     seller = make_client(3, publisher)
     src = _data(tmp_path / "survey.bin")
-    pub = seller.publish(src, title="Survey", price="0.002")
+    pub = seller.seller.publish(src, title="Survey", price="0.002")
     assert [(r["endpoint"], r["status"]) for r in pub.replicas] == [(replica.api_url, "pinned")]
     assert Storage(replica.api_multiaddr).pinned([pub.manifest_cid, pub.ciphertext_cid]) == {
         pub.manifest_cid: True, pub.ciphertext_cid: True}
@@ -90,12 +92,12 @@ def test_fetch_through_another_node_when_the_publishers_node_is_down(nodes, make
     assert not Storage(buyers_node.api_multiaddr).has_local(pub.ciphertext_cid)
 
     buyer = make_client(4, buyers_node)
-    lid = buyer.buy(pub.dataset_id).licence_id
-    seller.deliver(lid)
+    lid = buyer.buyer.buy(pub.dataset_id).licence_id
+    seller.seller.deliver(lid)
     publisher.stop(remove_repo=False)
     try:
         out = tmp_path / "got.bin"
-        res = buyer.fetch(lid, out)
+        res = buyer.buyer.fetch(lid, out)
         assert out.read_bytes() == src.read_bytes()
         assert res.sha256 == pub.plaintext_sha256 and res.confirmed_tx
     finally:
@@ -112,14 +114,14 @@ def test_a_replica_down_during_publish_is_reported_then_pins_repair_fixes_it(nod
     seller = make_client(3, publisher)
     replica_b.stop(remove_repo=False)
     try:
-        pub = seller.publish(_data(tmp_path / "v1.bin"), title="Readings", price="0.002")
+        pub = seller.seller.publish(_data(tmp_path / "v1.bin"), title="Readings", price="0.002")
         status = {r["endpoint"]: r for r in pub.replicas}
-        assert pub.tx_hash and seller.dataset(pub.dataset_id, with_manifest=False).manifest_cid == pub.manifest_cid
+        assert pub.tx_hash and seller.reader.dataset(pub.dataset_id, with_manifest=False).manifest_cid == pub.manifest_cid
         assert status[replica_b.api_multiaddr]["status"] == "failed"
         assert "unreachable" in status[replica_b.api_multiaddr]["reason"]
         assert status[replica_c.api_url]["status"] == "pinned"
         # a new version is replicated too, and the gap is reported the same way
-        v2 = seller.publish_version(pub.dataset_id, _data(tmp_path / "v2.bin", 700_000), title="Readings v2")
+        v2 = seller.seller.publish_version(pub.dataset_id, _data(tmp_path / "v2.bin", 700_000), title="Readings v2")
         assert {r["endpoint"]: r["status"] for r in v2.replicas} == {replica_b.api_multiaddr: "failed",
                                                                      replica_c.api_url: "pinned"}
 

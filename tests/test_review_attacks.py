@@ -16,7 +16,7 @@ import pytest
 from brownie import chain
 from eth_utils import keccak
 
-from conftest import publish_file as _publish, DAY, PRICE, ZERO, DeliveryKey, buy, deliver, publish, reverts, sleep, terms
+from helpers import publish_file as _publish, DAY, PRICE, ZERO, DeliveryKey, buy, deliver, publish, reverts, sleep, terms
 from datalicense import agecrypt, keywrap
 from datalicense.agent import Agent
 from datalicense.chain import connect, load_account
@@ -24,6 +24,8 @@ from datalicense.client import Client
 from datalicense.manifest import Manifest, now, parse
 from datalicense.market import State
 from datalicense.storage import Storage, cid_to_bytes
+
+pytestmark = pytest.mark.e2e
 
 
 def _rpc(w3, method, params=()):
@@ -65,24 +67,24 @@ def test_seller_reuses_a_key_commitment_and_the_client_confirms_an_older_version
     seller, buyer = make(3), make(4, "buyer")
     v1 = _publish(seller, tmp_path, "junk\n", ZERO, name="v1.csv")
     good = b"the full 2025 clinic dataset\n" * 4
-    m1 = parse(seller.storage.cat_bytes(v1.manifest_cid))
+    m1 = parse(seller.conn.storage.cat_bytes(v1.manifest_cid))
     bogus = tmp_path / "v2.bin"
     bogus.write_bytes(os.urandom(300))  # not an encryption of `good`: version 2 is a lie
     m2 = Manifest("Clinic visits 2025 (full)", "everything, cleaned", "text/csv", len(good),
-                  hashlib.sha256(good).hexdigest(), seller.storage.add_file(bogus), 300, m1.recipient,
-                  m1.licence_terms, seller.account.address, now())
-    seller.tx.send(seller.contract.functions.publishVersion(
-        v1.dataset_id, cid_to_bytes(seller.storage.add_bytes(m2.to_json())), hashlib.sha256(good).digest(),
+                  hashlib.sha256(good).hexdigest(), seller.conn.storage.add_file(bogus), 300, m1.recipient,
+                  m1.licence_terms, seller.conn.account.address, now())
+    seller.conn.tx.send(seller.conn.contract.functions.publishVersion(
+        v1.dataset_id, cid_to_bytes(seller.conn.storage.add_bytes(m2.to_json())), hashlib.sha256(good).digest(),
         bytes.fromhex(v1.key_hash[2:])))  # the same commitment as version 1
-    sale = buyer.buy(v1.dataset_id)
+    sale = buyer.buyer.buy(v1.dataset_id)
     assert sale.version == 2  # the buyer accepted version 2
-    seller.deliver(sale.licence_id)
+    seller.seller.deliver(sale.licence_id)
     out = tmp_path / "got.csv"
     try:
-        res = buyer.fetch(sale.licence_id, out)
+        res = buyer.buyer.fetch(sale.licence_id, out)
     except Exception as exc:  # noqa: BLE001 - the honest outcome: version 2 fails and nothing is confirmed
         print("fetch refused:", exc)
-        assert buyer.market.licence(sale.licence_id).state == State.DELIVERED
+        assert buyer.conn.market.licence(sale.licence_id).state == State.DELIVERED
         return
     assert res.confirmed_tx is None, (
         f"bought version 2, fetch wrote version 1 ({out.read_bytes()!r}) and confirmed the purchase")
@@ -92,7 +94,7 @@ def test_seller_reuses_a_key_commitment_and_the_client_confirms_an_older_version
 
 
 def _data(p, licensee_word=None, length=None):
-    from conftest import token_data
+    from helpers import token_data
 
     d = bytearray(token_data(p))
     if licensee_word is not None:
@@ -103,7 +105,7 @@ def _data(p, licensee_word=None, length=None):
 
 
 def test_held_erc677_dirty_licensee_short_and_long_data(market, seller, buyer, token):
-    from conftest import current_purchase
+    from helpers import current_purchase
 
     pub = publish(market, seller, asset=token.address)
     p, key = current_purchase(market, pub.dataset_id)
@@ -120,7 +122,7 @@ def test_held_erc677_dirty_licensee_short_and_long_data(market, seller, buyer, t
 
 
 def test_held_key_dispute_with_malleated_delivery(market, seller, buyer, agent):
-    from conftest import dispute_key, escrowed
+    from helpers import dispute_key, escrowed
 
     pub = publish(market, seller, agent=agent)
     lid, key, _ = buy(market, pub.dataset_id, buyer)
@@ -145,7 +147,7 @@ def test_held_key_dispute_with_malleated_delivery(market, seller, buyer, agent):
 
 def test_held_generator_as_delivery_key(market, seller, buyer, agent):
     """p = 1 (P = G) is accepted: the buyer's own choice to make its delivery public; a dispute still settles."""
-    from conftest import dispute_key
+    from helpers import dispute_key
 
     class G:
         private = (1).to_bytes(32, "big")
@@ -169,7 +171,7 @@ def test_held_licence_transfers_only_when_settled(market, seller, buyer, agent, 
     deliver(market, lid, pub, key, agent)
     with reverts("NotTransferableNow"):
         market.transferFrom(buyer, stranger, lid, {"from": stranger})
-    from conftest import BOND
+    from helpers import BOND
     market.disputeData(lid, {"from": buyer, "value": BOND})
     with reverts("NotTransferableNow"):
         market.transferFrom(buyer, stranger, lid, {"from": buyer})
@@ -193,18 +195,18 @@ def test_seller_publishes_junk_version_after_purchase_and_client_confirms_it(mak
     seller, buyer = make(3), make(4, "buyer")
     good = "id,score\n1,98\n2,87\n"
     pub = _publish(seller, tmp_path, good, ZERO, name="v1.csv")
-    sale = buyer.buy(pub.dataset_id)
+    sale = buyer.buyer.buy(pub.dataset_id)
     assert sale.version == 1
     junk = tmp_path / "v2.csv"
     junk.write_text("nothing here\n")
-    seller.publish_version(pub.dataset_id, junk, title="v1.csv")  # after the purchase is mined
-    seller.deliver(sale.licence_id)
+    seller.seller.publish_version(pub.dataset_id, junk, title="v1.csv")  # after the purchase is mined
+    seller.seller.deliver(sale.licence_id)
     out = tmp_path / "got.csv"
     try:
-        res = buyer.fetch(sale.licence_id, out)
+        res = buyer.buyer.fetch(sale.licence_id, out)
     except Exception as exc:  # noqa: BLE001 - an acceptable outcome: nothing written, nothing confirmed
         print("fetch refused:", exc)
-        assert buyer.market.licence(sale.licence_id).state == State.DELIVERED
+        assert buyer.conn.market.licence(sale.licence_id).state == State.DELIVERED
         return
     assert out.read_text() == good or res.confirmed_tx is None, (
         f"bought version 1, got {out.read_text()!r} and the purchase was confirmed ({res.confirmed_tx})")

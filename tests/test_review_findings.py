@@ -7,11 +7,13 @@ test_offchain_attacks.py; the contract-level halves are here.
 
 import os
 
+import pytest
 from eth_utils import keccak
 
-from conftest import BOND, DAY, ZERO, DeliveryKey, buy, deliver, publish, reverts, sleep
+from datalicense.market import State
+from helpers import BOND, DAY, ZERO, DeliveryKey, buy, deliver, licence_of, publish, reverts, sleep
 
-ARBITER_WINDOW = 14 * DAY
+pytestmark = pytest.mark.chain
 
 
 def test_f4_an_expired_licence_cannot_be_revived_by_a_data_dispute(market, seller, buyer, agent):
@@ -32,7 +34,7 @@ def test_f4_a_ruling_for_the_seller_extends_the_term_by_the_dispute_only(market,
     pub = publish(market, seller, agent=agent, duration=10 * DAY)
     lid, key, _ = buy(market, pub.dataset_id, buyer)
     deliver(market, lid, pub, key, agent)
-    delivered_at = lens.licence(lid)[2]
+    delivered_at = licence_of(lens, lid).stamp
     sleep(DAY)
     market.disputeData(lid, {"from": buyer, "value": BOND})
     opened = lens.disputeOpenedAt(lid)
@@ -40,7 +42,7 @@ def test_f4_a_ruling_for_the_seller_extends_the_term_by_the_dispute_only(market,
     sleep(3 * DAY)
     tx = market.resolveData(lid, 0, {"from": arbiter})
     ruled = tx.timestamp
-    assert lens.licence(lid)[3] == 3  # Settled, valid
+    assert licence_of(lens, lid).state == State.SETTLED  # valid
     assert lens.expiresAt(lid) == delivered_at + 10 * DAY + (ruled - opened)
     assert market.balanceOwed(ZERO, seller) >= BOND  # the bond is forfeit to the seller
 
@@ -49,10 +51,10 @@ def test_f4_the_default_also_extends_by_the_dispute_only(market, lens, seller, b
     pub = publish(market, seller, agent=agent, duration=30 * DAY)
     lid, key, _ = buy(market, pub.dataset_id, buyer)
     deliver(market, lid, pub, key, agent)
-    delivered_at = lens.licence(lid)[2]
+    delivered_at = licence_of(lens, lid).stamp
     market.disputeData(lid, {"from": buyer, "value": BOND})
     opened = lens.disputeOpenedAt(lid)
-    sleep(ARBITER_WINDOW + 1)
+    sleep(market.ARBITER_WINDOW() + 1)
     tx = market.resolveDataByDefault(lid, {"from": buyer})
     assert lens.expiresAt(lid) == delivered_at + 30 * DAY + (tx.timestamp - opened)
     assert market.balanceOwed(ZERO, buyer) == BOND
@@ -79,4 +81,4 @@ def test_f5_the_escrowed_delivery_carries_the_version_bought(market, lens, selle
     with reverts("KeyCommitmentChanged"):
         deliver(market, lid, pub, key, agent, content_key=junk, key_hash=keccak(junk))
     deliver(market, lid, pub, key, agent)  # the version bought
-    assert lens.licence(lid)[3] == 2
+    assert licence_of(lens, lid).state == State.DELIVERED

@@ -12,6 +12,8 @@ from datalicense import safefile
 from datalicense.errors import DataLicenseError
 from datalicense.safefile import SafeFileError, atomic_output, cleanup_partials, is_partial_name, partial_prefix
 
+pytestmark = pytest.mark.unit
+
 
 def _names(folder):
     return sorted(os.listdir(folder))

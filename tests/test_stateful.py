@@ -19,6 +19,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 
+import pytest
 from brownie import chain
 from brownie.exceptions import VirtualMachineError
 from eth_utils import keccak
@@ -26,11 +27,12 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from conftest import BOND, DAY, FEE_BPS, ZERO, DeliveryKey, lens_of, terms, token_data
+from helpers import BOND, DAY, FEE_BPS, ZERO, DeliveryKey, lens_of, licence_of, terms, token_data
 from datalicense import keywrap
+from datalicense.market import State
 
-PENDING, DELIVERED, SETTLED, DATA_DISPUTED, REFUNDED, RESOLVED = 1, 2, 3, 4, 5, 6
-ARBITER_WINDOW = 14 * DAY
+pytestmark = pytest.mark.chain
+
 BPS = 10_000
 
 #: Actions and their weights (a name appears as often as it should be drawn).
@@ -66,7 +68,7 @@ class Licence:
     bond: int
     key: DeliveryKey
     stamp: int
-    state: int = PENDING
+    state: State = State.PENDING
     delivery: tuple | None = None  # (key, wrap, key hash, good)
     posted_bond: int = 0
     bought_key: bytes = b""  # content key of the version bought: the escrowed delivery must carry it
@@ -88,6 +90,7 @@ class Marketplace(RuleBasedStateMachine):
         self.datasets: list[Dataset] = []
         self.licences: dict[int, Licence] = {}
         self.settings = [(FEE_BPS, BOND)]  # current settings last
+        self.max_fee_bps, self.arbiter_window = self.market.MAX_FEE_BPS(), self.market.ARBITER_WINDOW()
         self.owed: dict[tuple[str, str], int] = {}
         self.fees = {a: 0 for a in self.assets}
         self.touched: Licence | None = None  # the licence the last step acted on
@@ -113,11 +116,11 @@ class Marketplace(RuleBasedStateMachine):
         fee = lic.price * lic.fee_bps // BPS
         self._credit(lic.asset, lic.ds.owner, lic.price - fee)
         self.fees[lic.asset] += fee
-        lic.state = SETTLED
+        lic.state = State.SETTLED
 
     def _refund(self, lic: Licence):
         self._credit(lic.asset, lic.holder, lic.price)
-        lic.state = REFUNDED
+        lic.state = State.REFUNDED
 
     def _licence(self, st_pick, *states):
         chosen = [lid for lid in sorted(self.licences) if not states or self.licences[lid].state in states]
@@ -183,7 +186,7 @@ class Marketplace(RuleBasedStateMachine):
     def rule_deliver(self, st_pick, st_kind):
         """0-1: right key, 2: wrong key, 3: named for another delivery key, 4: the current version's key when a
         newer version than the one bought was published (refused: the escrowed delivery carries the version bought)."""
-        lic = self._licence(st_pick, PENDING)
+        lic = self._licence(st_pick, State.PENDING)
         if lic is None:
             return
         d = lic.ds
@@ -203,31 +206,31 @@ class Marketplace(RuleBasedStateMachine):
         elif in_time:
             assert tx is not None
         if tx is not None:
-            lic.state, lic.stamp = DELIVERED, tx.timestamp
+            lic.state, lic.stamp = State.DELIVERED, tx.timestamp
             lic.delivery = (key, wrap, key_hash, content == lic.bought_key)
 
     def rule_rotate(self, st_pick):
-        lic = self._licence(st_pick, DELIVERED, SETTLED) if st_pick % 2 else self._licence(st_pick)
+        lic = self._licence(st_pick, State.DELIVERED, State.SETTLED) if st_pick % 2 else self._licence(st_pick)
         if lic is None:
             return
         new = DeliveryKey.random()
         tx = self._ok(self.market.rotateDeliveryKey, lic.id, new.x, new.y, {"from": lic.holder})
         # refused while Pending (a rotation in front of a delivery) and once the licence has ended
-        assert (tx is not None) == (lic.state not in (PENDING, REFUNDED, RESOLVED))
+        assert (tx is not None) == (lic.state not in (State.PENDING, State.REFUNDED, State.RESOLVED))
         if tx is not None:
             lic.key = new  # later (re)deliveries go to it; the escrowed delivery keeps its key
 
     def rule_confirm(self, st_pick):
-        lic = self._licence(st_pick, DELIVERED) if st_pick % 4 else self._licence(st_pick)
+        lic = self._licence(st_pick, State.DELIVERED) if st_pick % 4 else self._licence(st_pick)
         if lic is None:
             return
         tx = self._ok(self.market.confirm, lic.id, {"from": lic.holder})
-        assert (tx is not None) == (lic.state == DELIVERED)
+        assert (tx is not None) == (lic.state == State.DELIVERED)
         if tx is not None:
             self._settle(lic)
 
     def rule_settle(self, st_pick):
-        lic = self._licence(st_pick, DELIVERED)
+        lic = self._licence(st_pick, State.DELIVERED)
         if lic is None:
             return
         tx = self._ok(self.market.settle, lic.id, {"from": self.admin})
@@ -236,7 +239,7 @@ class Marketplace(RuleBasedStateMachine):
             self._settle(lic)
 
     def rule_dispute_key(self, st_pick):
-        lic = self._licence(st_pick, DELIVERED)
+        lic = self._licence(st_pick, State.DELIVERED)
         if lic is None:
             return
         key, wrap, key_hash, good = lic.delivery
@@ -252,17 +255,17 @@ class Marketplace(RuleBasedStateMachine):
             self._refund(lic)
 
     def rule_dispute_data(self, st_pick):
-        lic = self._licence(st_pick, DELIVERED)
+        lic = self._licence(st_pick, State.DELIVERED)
         if lic is None:
             return
         tx = self._ok(self.market.disputeData, lic.id, {"from": lic.holder, "value": lic.bond})
         if tx is None:
             assert chain.time() > lic.stamp + 2 * DAY - 5
         else:
-            lic.state, lic.disputed_at, lic.posted_bond = DATA_DISPUTED, tx.timestamp, lic.bond
+            lic.state, lic.disputed_at, lic.posted_bond = State.DATA_DISPUTED, tx.timestamp, lic.bond
 
     def rule_resolve(self, st_pick, st_bps):
-        lic = self._licence(st_pick, DATA_DISPUTED)
+        lic = self._licence(st_pick, State.DATA_DISPUTED)
         if lic is None:
             return
         self.market.resolveData(lic.id, st_bps, {"from": self.arbiter})
@@ -279,22 +282,22 @@ class Marketplace(RuleBasedStateMachine):
         self._credit(lic.asset, lic.holder, buyer_part)
         self._credit(lic.asset, lic.ds.owner, seller_gross - fee)
         self.fees[lic.asset] += fee
-        lic.state = RESOLVED
+        lic.state = State.RESOLVED
 
     def rule_resolve_default(self, st_pick):
-        lic = self._licence(st_pick, DATA_DISPUTED)
+        lic = self._licence(st_pick, State.DATA_DISPUTED)
         if lic is None:
             return
         tx = self._ok(self.market.resolveDataByDefault, lic.id, {"from": self.admin})
         if tx is None:
-            assert chain.time() <= lic.disputed_at + ARBITER_WINDOW + 5
+            assert chain.time() <= lic.disputed_at + self.arbiter_window + 5
             return
         self._credit(ZERO, lic.holder, lic.posted_bond)
         lic.posted_bond = 0
         self._settle(lic)
 
     def rule_refund(self, st_pick):
-        lic = self._licence(st_pick, PENDING)
+        lic = self._licence(st_pick, State.PENDING)
         if lic is None:
             return
         tx = self._ok(self.market.refund, lic.id, {"from": self.admin})
@@ -304,13 +307,13 @@ class Marketplace(RuleBasedStateMachine):
         self._refund(lic)
 
     def rule_redeliver(self, st_pick):
-        lic = self._licence(st_pick, SETTLED) if st_pick % 2 else self._licence(st_pick)
+        lic = self._licence(st_pick, State.SETTLED) if st_pick % 2 else self._licence(st_pick)
         if lic is None:
             return
         d = lic.ds
         wrap = keywrap.wrap_key(d.content_key, lic.id, lic.key.x, lic.key.y, 5 + st_pick)
         tx = self._ok(self.market.redeliverKey, lic.id, keccak(d.content_key), *wrap.as_args(), {"from": d.owner})
-        if lic.state != SETTLED:
+        if lic.state != State.SETTLED:
             assert tx is None
 
     def rule_settings(self, st_fee, st_bond):
@@ -350,7 +353,7 @@ class Marketplace(RuleBasedStateMachine):
         elif name == "deliver":
             self.rule_deliver(st_a, st_b % 5)
         elif name == "settings":
-            self.rule_settings(st_a % 1001, st_c % 10**16)
+            self.rule_settings(st_a % (self.max_fee_bps + 1), st_c % 10**16)
         elif name == "resolve":
             self.rule_resolve(st_a, [0, 10000, st_b % 10001][st_c % 3])
         elif name == "withdraw":
@@ -373,7 +376,7 @@ class Marketplace(RuleBasedStateMachine):
     def _escrow(self):
         escrow = {a: 0 for a in self.assets}
         for lic in self.licences.values():
-            if lic.state in (PENDING, DELIVERED, DATA_DISPUTED):
+            if lic.state in (State.PENDING, State.DELIVERED, State.DATA_DISPUTED):
                 escrow[lic.asset] += lic.price
             escrow[ZERO] += lic.posted_bond
         return escrow
@@ -394,13 +397,13 @@ class Marketplace(RuleBasedStateMachine):
         """The licence the last step acted on (checking all of them every step would slow the run down)."""
         lic, self.touched = self.touched, None
         if lic is not None:
-            assert self.lens.licence(lic.id)[3] == lic.state, lic.id
+            assert licence_of(self.lens, lic.id).state == lic.state, lic.id
             assert self.lens.bondOf(lic.id) == lic.posted_bond
 
     def teardown(self):
         """At the end of a run: every licence's state, everyone's balance, the token accounting."""
         for lic in self.licences.values():
-            assert self.lens.licence(lic.id)[3] == lic.state, lic.id
+            assert licence_of(self.lens, lic.id).state == lic.state, lic.id
             assert self.lens.bondOf(lic.id) == lic.posted_bond
         for asset in self.assets:
             for account in {str(a) for a in self.sellers + self.buyers}:

@@ -14,6 +14,8 @@ from datalicense.errors import StorageError
 from datalicense.manifest import MAX_BYTES
 from datalicense.storage import MANIFEST_MAX_BYTES, Storage
 
+pytestmark = pytest.mark.e2e
+
 MISSING = "bafkreiablk6x6xgfpiw5ss3vsdyevwaiijzzaxxdh3c45pvomitwvf7ymi"
 
 

@@ -14,6 +14,8 @@ from datalicense import cli
 from datalicense.errors import DataLicenseError
 from datalicense.textsafe import escape, is_safe
 
+pytestmark = pytest.mark.e2e
+
 ESC = "\x1b"
 OSC52 = ESC + "]52;c;" + "cm0gLXJmIH4K" + "\x07"  # write "rm -rf ~" to the clipboard
 HIDE = ESC + "[8m"  # concealed text

@@ -14,6 +14,8 @@ import pytest
 from datalicense import localstack
 from datalicense.localstack import SECRET_ENV, GanacheFork, KuboDaemon, child_env
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIM = ROOT / "tools" / "solc-shim.js"
 SETUP = ROOT / "tools" / "setup.sh"
@@ -171,3 +173,24 @@ def test_child_processes_are_started_only_with_child_env():
     starts = text.count("subprocess.run(") + text.count("subprocess.Popen(")
     assert starts == 3 and text.count("env=env") + text.count("env=child_env(") == starts
     assert "dict(os.environ" not in text
+
+
+def test_tools_are_found_by_configuration_not_by_the_checkout(monkeypatch, tmp_path):
+    """Kubo and Ganache: the variable if set (and then it must name a program), else the Python environment's
+    scripts folder, else PATH; a wrong setting is an error, not a silent fall-back to another binary."""
+    from datalicense.errors import DataLicenseError
+
+    fake = tmp_path / "ipfs"
+    fake.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("DATALICENSE_IPFS_BIN", str(fake))
+    with pytest.raises(DataLicenseError, match="DATALICENSE_IPFS_BIN=.* is not an executable"):
+        localstack.find_ipfs()
+    fake.chmod(0o755)
+    assert localstack.find_ipfs() == str(fake)
+    monkeypatch.delenv("DATALICENSE_IPFS_BIN")
+    monkeypatch.setattr(localstack.sysconfig, "get_path", lambda name: str(tmp_path / "empty"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert localstack.find_ipfs() == str(fake)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(DataLicenseError, match="no Kubo"):
+        localstack.find_ipfs()

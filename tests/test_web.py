@@ -22,8 +22,10 @@ from datalicense.market import State
 from datalicense.storage import Storage
 from datalicense.web import Running, Web
 
-from conftest import DeliveryKey, Published, account_private_key, deliver
+from helpers import DeliveryKey, Published, account_private_key, deliver
 from webwallet import FLAGS, WALLET_JS, InjectedWallet
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("DATALICENSE_CHROMIUM", "/usr/bin/chromium")
@@ -35,9 +37,9 @@ WAIT = 20_000  # ms
 
 @pytest.fixture(scope="module")
 def bundle():
-    if not (ROOT / "web" / "dist" / "index.html").exists():
+    if not (ROOT / "datalicense" / "webpage" / "index.html").exists():
         subprocess.run([str(ROOT / "tools" / "web-build.sh")], check=True, timeout=120)
-    return ROOT / "web" / "dist"
+    return ROOT / "datalicense" / "webpage"
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +100,8 @@ def page_for(browser_context, stack):
 def _publish(stack, tmp_path, title, body, agent=True):
     src = tmp_path / f"{title.split()[0].lower()}.csv"
     src.write_bytes(body)
-    agent_address = stack["agent"].account.address if agent else "0x0000000000000000000000000000000000000000"
-    return stack["seller"].publish(src, title=title, description=f"{title}, one row per record", price="0.002",
+    agent_address = stack["agent"].conn.account.address if agent else "0x0000000000000000000000000000000000000000"
+    return stack["seller"].seller.publish(src, title=title, description=f"{title}, one row per record", price="0.002",
                                    agent=agent_address).dataset_id
 
 
@@ -153,7 +155,7 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
     page.wait_for_function("() => !document.body.innerText.includes('Weather stations')")
     page.click("a:text-is('Clinic visits 2025')")
     page.wait_for_selector("#buy")
-    assert "0.002 RBTC" in page.inner_text("#app") and stack["seller"].market.key_hash(ds).hex() in page.inner_text("#app")
+    assert "0.002 RBTC" in page.inner_text("#app") and stack["seller"].conn.market.key_hash(ds).hex() in page.inner_text("#app")
     page.screenshot(path=str(SHOTS / "dataset.png"), full_page=True)
     page.click("#buy")
     _state(page, "Pending")
@@ -161,7 +163,7 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
     # the wallet was asked to add, then switch to, the marketplace's network; every transaction was legacy
     assert "wallet_addEthereumChain" in wallet.calls and "wallet_switchEthereumChain" in wallet.calls
     assert wallet.sent and all("gasPrice" in t for t in wallet.sent)
-    lic = stack["seller"].market.licence(lid)
+    lic = stack["seller"].conn.market.licence(lid)
     assert lic.state == State.PENDING and lic.holder == wallet.account.address
 
     assert Agent(stack["agent"], tmp_path / "agent.sqlite").run(once=True).delivered == 1
@@ -181,10 +183,10 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
 
     page.click("#confirm")
     _state(page, "Settled")
-    assert stack["seller"].market.licence(lid).state == State.SETTLED
+    assert stack["seller"].conn.market.licence(lid).state == State.SETTLED
 
     # the owner's page
-    seller_key = account_private_key(stack["seller"].account.address)
+    seller_key = account_private_key(stack["seller"].conn.account.address)
     wallet.use(seller_key)
     page.goto(stack["url"] + "/#/account")
     page.reload()
@@ -194,12 +196,12 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
     assert "Buyers paid 0.002 RBTC" in text
     page.wait_for_selector(".chart canvas")
     page.screenshot(path=str(SHOTS / "owner.png"), full_page=True)
-    owed = market.balanceOwed("0x0000000000000000000000000000000000000000", stack["seller"].account.address)
+    owed = market.balanceOwed("0x0000000000000000000000000000000000000000", stack["seller"].conn.account.address)
     assert owed > 0
     page.click("#withdraw")
     page.wait_for_function("() => document.querySelector('#status').textContent === 'withdrawn'")
     page.wait_for_function("() => document.querySelector('#owed').textContent.startsWith('0 ')")
-    assert market.balanceOwed("0x0000000000000000000000000000000000000000", stack["seller"].account.address) == 0
+    assert market.balanceOwed("0x0000000000000000000000000000000000000000", stack["seller"].conn.account.address) == 0
 
 
 def test_wrong_key_is_proved_in_the_page_and_refunded(page_for, stack, tmp_path, market):
@@ -207,20 +209,20 @@ def test_wrong_key_is_proved_in_the_page_and_refunded(page_for, stack, tmp_path,
     page, wallet = page_for(4)
     lid = _buy(page, "Sensor log")
     _state(page, "Pending")
-    key = stack["seller"].delivery_keys(lid)[0]
-    info = stack["seller"].dataset(ds, with_manifest=False)
+    key = stack["seller"].reader.delivery_keys(lid)[0]
+    info = stack["seller"].reader.dataset(ds, with_manifest=False)
     pub = Published(ds, os.urandom(32), bytes.fromhex(info.key_hash[2:]))  # a wrong key, the right commitment
-    deliver(market, lid, pub, DeliveryKey(b"", key["x"], key["y"]), stack["seller"].account.address)
+    deliver(market, lid, pub, DeliveryKey(b"", key["x"], key["y"]), stack["seller"].conn.account.address)
     _state(page, "Delivered")
     page.click("#fetch")
     page.wait_for_selector("#wrong-key")
     page.click("#dispute")
     _state(page, "Refunded")
     page.screenshot(path=str(SHOTS / "licence-refunded.png"), full_page=True)
-    assert stack["seller"].market.licence(lid).state == State.REFUNDED
-    refunds = stack["seller"].contract.events.LicenceRefunded().get_logs(from_block=0, argument_filters={"licenceId": lid})
+    assert stack["seller"].conn.market.licence(lid).state == State.REFUNDED
+    refunds = stack["seller"].conn.contract.events.LicenceRefunded().get_logs(from_block=0, argument_filters={"licenceId": lid})
     assert [(r["args"]["to"], r["args"]["amount"]) for r in refunds] == [(wallet.account.address, 2 * 10**15)]
-    decided = stack["seller"].contract.events.KeyDisputeDecided().get_logs(from_block=0, argument_filters={"licenceId": lid})
+    decided = stack["seller"].conn.contract.events.KeyDisputeDecided().get_logs(from_block=0, argument_filters={"licenceId": lid})
     assert [d["args"]["keyCorrect"] for d in decided] == [False]
 
 
@@ -247,7 +249,7 @@ def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack
     transparency list of licences sold (to whom, price, its share), and revoking consent."""
     from brownie import RevenuePool, accounts
 
-    from conftest import buy, terms
+    from helpers import buy, terms
     from datalicense.pool import PoolClient
 
     contributor, other, curator = accounts[7], accounts[8], accounts[3]
@@ -280,7 +282,7 @@ def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack
     page.screenshot(path=str(SHOTS / "pools.png"), full_page=True)
     page.click("#pools button.revoke")
     page.wait_for_function("() => document.querySelector('#app').innerText.includes('consent revoked')")
-    assert pool.record(1, "0x" + "00" * 20, contributor)[2] is True
+    assert pool.record(1, "0x" + "00" * 20, contributor)["revoked"] is True
 
     # the other contributor signs a revocation without gas; the curator sends it from its own page
     wallet.use(account_private_key(other))
@@ -297,20 +299,20 @@ def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack
     page.fill("#revocation-input", signed)
     page.click("#send-revocation")
     page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('consent of')")
-    assert pool.record(1, "0x" + "00" * 20, other)[2] is True
+    assert pool.record(1, "0x" + "00" * 20, other)["revoked"] is True
 
 
 def test_a_revert_is_shown_as_one_line_and_nothing_is_sent(page_for, stack, tmp_path, market):
     """The seller changes the terms after the buyer opened the page: the purchase's simulation reverts and the page
     shows the CLI's one-line message, not revert data; the wallet sends nothing."""
-    from conftest import terms
+    from helpers import terms
 
     ds = _publish(stack, tmp_path, "Traffic counts", b"road,count\nA1,5\n")
     page, wallet = page_for(4)
     page.click("a:text-is('Traffic counts')")
     page.wait_for_selector("#buy")
     market.setTerms(ds, keccak(b"other terms"), terms(price=2 * 10**15, duration=86400),
-                    {"from": stack["seller"].account.address})
+                    {"from": stack["seller"].conn.account.address})
     page.click("#buy")
     page.wait_for_selector("#error:not([hidden])")
     message = page.inner_text("#error")
@@ -347,5 +349,5 @@ def test_keyboard_only_buy_and_a_data_dispute(page_for, stack, tmp_path):
     assert "bond 0.001 RBTC" in page.inner_text("#dispute-data")
     page.click("#dispute-data")
     _state(page, "DataDisputed")
-    assert stack["seller"].market.licence(lid).state == State.DATA_DISPUTED
+    assert stack["seller"].conn.market.licence(lid).state == State.DATA_DISPUTED
     assert wallet.sent[-1]["value"] == 10**15

@@ -8,7 +8,10 @@
 #   6. the reference age CLI (Debian package), used by the interoperability tests
 #   7. a Kubo (IPFS) daemon: `ipfs` on PATH if recent enough, else built with Go into .tools/bin
 #   8. Chromium (Debian package), the browser the web page's tests drive with Playwright
-#   9. the web page's bundle (web/ -> web/dist) built by Vite from the pinned npm packages
+#   9. the web page's bundle (web/ -> datalicense/webpage, package data) built by Vite from the pinned npm packages
+#  10. the contracts compiled (brownie compile) and exported into the package (datalicense/artifacts: ABI and
+#      bytecode that `datalicense up` deploys); Kubo and Ganache linked into .venv/bin, where the package
+#      looks for them (it never looks in the checkout, so an installed wheel behaves the same)
 # Each step is skipped when its inputs have not changed since it last succeeded (stamps in .tools/stamps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -140,9 +143,21 @@ fi
 
 # 9. The web page's bundle
 WEB_INPUTS=(package-lock.json web/index.html web/vite.config.mjs web/src/*)
-if ! fresh web "${WEB_INPUTS[@]}" || [[ ! -f web/dist/index.html ]]; then
+if ! fresh web "${WEB_INPUTS[@]}" || [[ ! -f datalicense/webpage/index.html ]]; then
   say "building the web page (Vite)"
   tools/web-build.sh
   stamp web "${WEB_INPUTS[@]}"
 fi
+
+# 10. The contracts, compiled and exported into the package; the project's tools where the package finds them
+mapfile -t SOL_INPUTS < <(find contracts interfaces -type f -name '*.sol' | LC_ALL=C sort)
+SOL_INPUTS+=(brownie-config.yaml package-lock.json scripts/export_abi.py)
+if ! fresh contracts "${SOL_INPUTS[@]}" || [[ ! -f datalicense/artifacts/DataLicense.json ]]; then
+  say "compiling the contracts and exporting them into the package (datalicense/artifacts)"
+  .venv/bin/brownie compile >/dev/null || fail "brownie compile failed: run it to see why"
+  .venv/bin/python scripts/export_abi.py artifacts >/dev/null
+  stamp contracts "${SOL_INPUTS[@]}"
+fi
+ln -sfn "$ROOT/.tools/bin/ipfs" .venv/bin/ipfs
+ln -sfn "$ROOT/node_modules/.bin/ganache" .venv/bin/ganache
 say "ready"

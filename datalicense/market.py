@@ -246,3 +246,38 @@ PURCHASE_TYPE = "(uint256,uint256,uint256,address,bytes32,bytes32)"
 def purchase_data(*args: Any) -> bytes:
     """ERC-677 `transferAndCall` data: the ABI encoding of a Purchase (192 bytes)."""
     return encode(["uint256", "uint256", "uint256", "address", "bytes32", "bytes32"], list(purchase_args(*args)))
+
+
+# ------------------------------------------------------------------------------------------ pools
+
+
+@dataclass(frozen=True)
+class PoolEpoch:
+    """RevenuePool.Epoch: one epoch's tree."""
+
+    root: bytes
+    total_weight: int
+    active_weight: int
+
+
+@dataclass(frozen=True)
+class PoolRecord:
+    """RevenuePool.record: what one account did in one epoch and asset."""
+
+    claimed: int
+    frozen: int
+    revoked: bool
+    settled: bool
+
+
+def pool_epoch(pool: Any, epoch: int) -> PoolEpoch:
+    """The epoch record of the RevenuePool contract object `pool` (web3)."""
+    root, total, active = pool.functions.epochInfo(epoch).call()
+    return PoolEpoch(bytes(root), int(total), int(active))
+
+
+def pool_record(pool: Any, epoch: int, asset: str, account: str) -> PoolRecord:
+    """The (epoch, asset) record of `account` in the RevenuePool contract object `pool` (web3)."""
+    claimed, frozen, revoked, settled = pool.functions.record(epoch, asset, account).call()
+    return PoolRecord(int(claimed), int(frozen), bool(revoked), bool(settled))
+

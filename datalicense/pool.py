@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from web3.logs import DISCARD
 
 from .chain import normalize_address
+from .market import pool_epoch, pool_record
 from .errors import ConfigError, IntegrityError
 
 if TYPE_CHECKING:
@@ -567,7 +568,7 @@ class PoolClient:
     def proof(self, epoch: int, cid: str, who: str) -> Proof | None:
         key = (epoch, who.lower())
         if key not in self._proofs:
-            root = bytes(self.contract.functions.epochInfo(epoch).call()[0])
+            root = pool_epoch(self.contract, epoch).root
             self._proofs[key] = fetch_proof(self.c.storage, cid, who, root)
         return self._proofs[key]
 
@@ -585,9 +586,9 @@ class PoolClient:
         rows = []
         for epoch, p in self._leaves(who):
             for asset in self.assets():
-                claimed, _, revoked, _ = f.record(epoch, asset, who).call()
-                rows.append(PoolStanding(epoch, asset, p.weight, int(claimed),
-                                         int(f.claimable(epoch, asset, who, p.weight).call()), bool(revoked)))
+                rec = pool_record(self.contract, epoch, asset, who)
+                rows.append(PoolStanding(epoch, asset, p.weight, rec.claimed,
+                                         int(f.claimable(epoch, asset, who, p.weight).call()), rec.revoked))
         return rows
 
     def claim(self) -> list[tuple[int, str, int, str]]:

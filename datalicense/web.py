@@ -29,7 +29,7 @@ from . import keywrap
 from .chain import decode_revert, gas_price, normalize_address
 from .errors import DataLicenseError
 from .manifest import parse
-from .market import ZERO, State
+from .market import ZERO, State, pool_record
 
 if TYPE_CHECKING:
     from .client import Client
@@ -291,11 +291,11 @@ class Web:
                 rows = []
                 for epoch, proof in leaves:
                     for asset in pc.assets():
-                        claimed, _, revoked, _ = f.record(epoch, asset, who).call()
+                        rec = pool_record(pc.contract, epoch, asset, who)
                         rows.append({"epoch": epoch, "asset": asset, "weight": proof.weight,
-                                     "totalWeight": proof.total_weight, "claimed": str(claimed),
+                                     "totalWeight": proof.total_weight, "claimed": str(rec.claimed),
                                      "claimable": str(f.claimable(epoch, asset, who, proof.weight).call()),
-                                     "revoked": bool(revoked), "proof": [_hex(x) for x in proof.proof]})
+                                     "revoked": rec.revoked, "proof": [_hex(x) for x in proof.proof]})
                 dataset_id = int(f.datasetId().call())
                 sales = [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)] if dataset_id else []
                 settled = {int(lg["args"]["licenceId"]): int(lg["args"]["sellerAmount"])

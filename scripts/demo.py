@@ -94,6 +94,7 @@ def main():
         say(f"   delivered {stats.delivered}: tx {d['transactionHash'].to_0x_hex()}, gas {rcpt['gasUsed']:,}")
 
         out = tmp / "download" / "clinic-visits.csv"
+        out.parent.mkdir()
         say("\n4. The buyer fetches: unwrap the key, check its commitment, download, decrypt, check the hash")
         res = buyer.buyer.fetch(bought.licence_id, out)
         same = out.read_bytes() == src.read_bytes()

@@ -437,6 +437,36 @@ def test_token_pool_dust_views_and_refusals(market, accounts, agent, token, admi
     assert pool.held(token) == token.balanceOf(pool) == 0
 
 
+def test_refusals_at_the_edges_of_the_books(market, accounts, agent, token, admin):
+    """The curator cannot sweep RBTC or a token the pool does not hold as strays, nor dust an epoch does not have;
+    an epoch full to its credit cap credits nothing more until the next epoch, and its views say so."""
+    from brownie import TestToken
+
+    a, b, curator = accounts[7], accounts[8], accounts[3]
+    pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 1)], asset=token.address)
+    other = TestToken.deploy("Other", "OTH", {"from": admin})
+    with reverts("NotPoolAsset"):
+        pool.sweepToken(ZERO, {"from": curator})
+    with reverts("NothingToClaim"):
+        pool.sweepToken(other, {"from": curator})
+    cap = pool.MAX_EPOCH_CREDIT()
+    token.mint(pool, cap, {"from": admin})
+    pool.sync({"from": a})
+    token.mint(pool, 10, {"from": admin})
+    pool.sync({"from": a})  # full: nothing more is credited, the 10 wait
+    assert pool.pot(1, token)["credited"] == cap and pool.pending(token) == 10
+    assert pool.claimable(1, token, a, 1) == cap // 2  # the view applies the cap too
+    pool.newEpoch(tree.top, b"t2", {"from": curator})
+    pool.sync({"from": a})
+    assert pool.pot(2, token)["credited"] == 10 and pool.pending(token) == 0
+    for m in (a, b):
+        claim(pool, m, tree, asset=token.address, token=token)
+    assert pool.sweepable(1, token) == cap - 2 * (cap // 2)
+    pool.sweepDust(1, token, {"from": curator})
+    with reverts("NothingToClaim"):
+        pool.sweepDust(1, token, {"from": curator})  # swept already
+
+
 def test_everyone_revoked_sends_revenue_to_the_curator(market, people, accounts, agent):
     a = people[0]
     curator, buyer = accounts[3], accounts[4]

@@ -30,13 +30,16 @@ def record(name: str, table: str) -> Path:
     return out
 
 
-def _filled(text: str, problems: list[str], where: str) -> str:
+def _filled(text: str, problems: list[str], where: str, stale: list[str]) -> str:
     def fill(m: re.Match) -> str:
         src = FIGURES / f"{m.group(2)}.md"
         if not src.is_file():
             problems.append(f"{where}: figures block {m.group(2)!r} has no recorded table ({src.relative_to(ROOT)})")
             return m.group(0)
-        return m.group(1) + src.read_text() + m.group(4)
+        table = src.read_text()
+        if m.group(3) != table:
+            stale.append(m.group(2))
+        return m.group(1) + table + m.group(4)
 
     return BLOCK.sub(fill, text)
 
@@ -47,17 +50,13 @@ def sync(check: bool = False) -> list[str]:
     for doc in DOCS:
         if not doc.is_file():
             continue
-        text = doc.read_text()
-        new = _filled(text, problems, doc.name)
-        if new != text:
-            if check:
-                names = [m.group(2) for m in BLOCK.finditer(text)
-                         if (FIGURES / f"{m.group(2)}.md").is_file()
-                         and m.group(3) != (FIGURES / f"{m.group(2)}.md").read_text()]
-                problems.append(f"{doc.name}: figures {', '.join(names)} differ from the benchmark's last output: "
-                                f"run `python bench/figures.py`")
-            else:
-                doc.write_text(new)
+        stale: list[str] = []
+        new = _filled(doc.read_text(), problems, doc.name, stale)
+        if stale and check:
+            problems.append(f"{doc.name}: figures {', '.join(stale)} differ from the benchmark's last output: "
+                            f"run `python bench/figures.py`")
+        elif stale:
+            doc.write_text(new)
     return problems
 
 

@@ -631,10 +631,9 @@ contract RevenuePool is ReentrancyGuard {
         // An epoch takes at most 2^126 - 1 units of an asset (a revoked record keeps its frozen share in 126 bits):
         // more (a gift of a huge-supply token) stays pending for the next epoch instead of making every accrual,
         // and so every claim, revert.
-        if (inflow > MAX_EPOCH_CREDIT - credited) {
-            inflow = MAX_EPOCH_CREDIT - credited;
-            if (inflow == 0) return owed;
-        }
+        inflow = _creditable(inflow, credited);
+        // slither-disable-next-line incorrect-equality
+        if (inflow == 0) return owed;
         held[asset_] = accounted + inflow;
         _pots[e][asset_].credited = uint128(credited + inflow);
         Epoch storage ep = _epochs[e];

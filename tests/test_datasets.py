@@ -8,6 +8,7 @@ from eth_utils import keccak
 from helpers import (DAY, FEE_BPS, PRICE, ZERO, Published, buy, dataset_of, deliver, licence_of, publish, reverts, sleep,
                      terms, terms_of)
 from datalicense import keywrap
+from datalicense.market import TermsFlag
 
 pytestmark = pytest.mark.chain
 
@@ -60,11 +61,18 @@ def test_publish_rejects_terms_outside_bounds(market, seller, kw, error):
         publish(market, seller, **kw(limits(market)))
 
 
-def test_publish_accepts_extremes(market, seller):
+def test_publish_accepts_extremes(market, lens, seller):
+    """Terms at every bound are stored as given, not truncated by their packing (read back, field by field)."""
     c = limits(market)
-    publish(market, seller, price=2**96 - 1, duration=c["MAX_DURATION"], cap=2**24 - 1, delivery=c["MIN_WINDOW"],
-            dispute=c["MAX_WINDOW"], royalty=c["MAX_ROYALTY_BPS"], transferable=True)
-    publish(market, seller, price=0, duration=0)
+    high = publish(market, seller, price=2**96 - 1, duration=c["MAX_DURATION"], cap=2**24 - 1,
+                   delivery=c["MIN_WINDOW"], dispute=c["MAX_WINDOW"], royalty=c["MAX_ROYALTY_BPS"], transferable=True)
+    t = terms_of(lens, dataset_of(lens, high.dataset_id).terms_id)
+    assert (t.price, t.duration, t.supply_cap, t.delivery_window, t.dispute_window) == (
+        2**96 - 1, c["MAX_DURATION"], 2**24 - 1, c["MIN_WINDOW"], c["MAX_WINDOW"])
+    assert t.dataset_id == high.dataset_id and t.flags & TermsFlag.TRANSFERABLE
+    low = publish(market, seller, price=0, duration=0)
+    t = terms_of(lens, dataset_of(lens, low.dataset_id).terms_id)
+    assert (t.price, t.duration) == (0, 0)
 
 
 def test_publish_rejects_missing_commitments(market, seller):

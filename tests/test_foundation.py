@@ -58,5 +58,12 @@ def test_kubo_daemon_serves_its_rpc_api(kubo):
         version = json.loads(resp.read())["Version"]
     major, minor = (int(x) for x in version.split(".")[:2])
     assert (major, minor) >= (0, 28)
-    assert kubo.api_url.startswith("http://127.0.0.1:")
+    # The daemon's own configuration, not the harness's URL: its RPC API (which can pin, unpin and read keys) and
+    # its gateway listen on loopback only, never on an address another machine can reach.
+    for key in ("Addresses.API", "Addresses.Gateway"):
+        req = urllib.request.Request(f"{kubo.api_url}/api/v0/config?arg={key}", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            value = json.loads(resp.read())["Value"]
+        addresses = value if isinstance(value, list) else [value]
+        assert addresses and all(a.startswith(("/ip4/127.0.0.1/", "/ip6/::1/")) for a in addresses), (key, value)
 

@@ -455,8 +455,7 @@ class Agent:
             named, version = pending
             if key is None or named.lower() != "0x" + keywrap.point_address(*key).hex():
                 raise ChainError(f"licence {lid}: the delivery key on chain is {named}, not the purchase's")
-            lic = self.c.market.licence(lid)
-            deadline = lic.stamp + self.c.market.terms(lic.terms_id).delivery_window
+            deadline = self.c.market.clock(lid).deliver_by or 0
             now = int(self.c.w3.eth.get_block("latest")["timestamp"])
             if now + DEADLINE_MARGIN > deadline:
                 # a delivery mined after the deadline reverts, yet its calldata shows the wrapped key to the

@@ -18,7 +18,6 @@ from .cli_types import AddressType
 
 ZERO = "0x0000000000000000000000000000000000000000"
 BPS = 10_000
-ARBITER_WINDOW = 14 * 86400  # DataLicense.ARBITER_WINDOW
 
 
 def _send(c: Any, fn: Any, what: str, value: int = 0) -> Any:
@@ -210,17 +209,17 @@ def register(cli: click.Group, Ctx: type) -> None:
         bond is returned. Anyone may send it."""
         from .errors import ChainError
         from .market import State
+        from .protocol.lifecycle import Action
 
         m = c.client.conn.market
-        lic = m.licence(licence_id)
-        if lic.state != State.DATA_DISPUTED:
-            raise ChainError(f"licence {licence_id} is {lic.state.label}, not in a data dispute")
-        due = lic.stamp + ARBITER_WINDOW
-        now = int(c.client.conn.w3.eth.get_block("latest")["timestamp"])
-        if now <= due:
-            left = due + 1 - now
+        clock = m.clock(licence_id)
+        if clock.state != State.DATA_DISPUTED:
+            raise ChainError(f"licence {licence_id} is {clock.state.label}, not in a data dispute")
+        now = m.now()
+        if not clock.may(Action.RESOLVE_DEFAULT, now):
+            due = clock.arbiter_by or 0
             raise ChainError(f"the arbiter has until {_when(due)} to rule on licence {licence_id} "
-                             f"({left / 3600:.1f} h from now): try again after that")
+                             f"({(due + 1 - now) / 3600:.1f} h from now): try again after that")
         r = _send(c, c.client.conn.contract.functions.resolveDataByDefault(licence_id), "resolve by default")
         c.out({"licence_id": licence_id, "tx": r.tx_hash},
               f"licence {licence_id}: no ruling in time, the sale stands and the buyer's bond is returned "
@@ -273,8 +272,6 @@ def licences_view(c: Any, items: list[Any]) -> tuple[list[dict[str, Any]], str]:
     """`licences`: each licence with its dataset's title, state, and the next deadline that matters to the buyer
     (when a refund becomes possible, when the dispute window closes, when the arbiter must rule, when it
     expires)."""
-    from .market import State
-
     client = c.client
     titles: dict[int, str] = {}
     try:
@@ -293,18 +290,8 @@ def licences_view(c: Any, items: list[Any]) -> tuple[list[dict[str, Any]], str]:
         pass
     data, rows = [], []
     for i in items:
-        lic = client.conn.market.licence(i.licence_id)
-        t = client.conn.market.terms(lic.terms_id)
-        if lic.state == State.PENDING:
-            what, at = "refund possible from", lic.stamp + t.delivery_window + 1
-        elif lic.state == State.DELIVERED:
-            what, at = "dispute window closes", lic.stamp + t.dispute_window
-        elif lic.state == State.DATA_DISPUTED:
-            what, at = "arbiter rules by", lic.stamp + ARBITER_WINDOW
-        elif lic.state == State.SETTLED:
-            what, at = ("expires", i.expires_at) if i.expires_at else ("perpetual", 0)
-        else:
-            what, at = "", 0
+        deadline = client.conn.market.clock(i.licence_id).next_deadline()
+        what, at = deadline.label, deadline.at
         nxt = f"{what} {_when(at)}" if at else what or "-"
         title = titles.get(i.dataset_id, "")
         data.append({**i.as_dict(), "title": title, "next": what, "next_at": at})

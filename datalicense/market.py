@@ -9,7 +9,7 @@ package indexes a contract result by position or compares a state with a bare nu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, IntFlag
+from enum import IntFlag
 from typing import Any
 
 from eth_abi import encode
@@ -17,24 +17,9 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from .contracts import abi
+from .protocol.lifecycle import LicenceClock, State, Windows  # noqa: F401 - State is re-exported
 
 ZERO = "0x0000000000000000000000000000000000000000"
-
-
-class State(IntEnum):
-    """IDataLicense.State."""
-
-    NONE = 0
-    PENDING = 1
-    DELIVERED = 2
-    SETTLED = 3
-    DATA_DISPUTED = 4
-    REFUNDED = 5
-    RESOLVED = 6
-
-    @property
-    def label(self) -> str:
-        return {State.DATA_DISPUTED: "DataDisputed"}.get(self, self.name.capitalize())
 
 
 class TermsFlag(IntFlag):
@@ -151,6 +136,7 @@ class Market:
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.contract = w3.eth.contract(address=self.address, abi=abi("DataLicense"))
+        self._windows: Windows | None = None
 
     # raw storage
     def word(self, slot: int) -> int:
@@ -218,12 +204,28 @@ class Market:
         t = self.terms(d.terms_id)
         return Offer(dataset_id, d.terms_id, d.version, t.price, self.asset_address(t.asset_id), t, d)
 
+    def windows(self) -> Windows:
+        """The contract's own windows (constants of the deployed code: read once)."""
+        if self._windows is None:
+            self._windows = Windows(arbiter_window=int(self.contract.functions.ARBITER_WINDOW().call()))
+        return self._windows
+
+    def now(self) -> int:
+        """The chain's time: the latest block's timestamp (what the contract's deadlines are compared with)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def clock(self, licence_id: int, lic: Licence | None = None) -> LicenceClock:
+        """The licence clock of a licence (datalicense.protocol.lifecycle): its deadlines and allowed actions."""
+        lic = lic or self.licence(licence_id)
+        t = self.terms(lic.terms_id)
+        opened = self.dispute(licence_id)[1] if lic.state == State.DATA_DISPUTED else 0
+        return LicenceClock(state=lic.state, stamp=lic.stamp, delivery_window=t.delivery_window,
+                            dispute_window=t.dispute_window, duration=t.duration, dispute_opened=opened,
+                            windows=self.windows(), transferable=bool(t.flags & TermsFlag.TRANSFERABLE))
+
     def expires_at(self, licence_id: int) -> int:
-        lic = self.licence(licence_id)
-        duration = self.terms(lic.terms_id).duration
-        if duration == 0 or lic.state not in (State.DELIVERED, State.SETTLED):
-            return 0
-        return lic.stamp + duration
+        """When a licence stops being valid (0: perpetual, or not valid in its state)."""
+        return self.clock(licence_id).expires_at or 0
 
     def is_valid(self, licence_id: int) -> bool:
         return bool(self.contract.functions.isValid(licence_id).call())

@@ -42,6 +42,7 @@ from .chain import normalize_address, parse_amount
 from .errors import ChainError, ConfigError, DataLicenseError, IntegrityError, StorageError
 from .manifest import Manifest, parse
 from .market import ZERO, State, TermsFlag
+from .protocol.lifecycle import Action
 from .safefile import atomic_output, cleanup_partials
 
 if TYPE_CHECKING:
@@ -322,7 +323,7 @@ def refunds(buyer: "Buyer", claim: bool = True, licence_ids: list[int] | None = 
     ledger = Ledger(buyer)
     ids = licence_ids if licence_ids is not None else [int(i) for i, e in ledger.read()["licences"].items()
                                                        if not e.get("refunded") and not e.get("delivered")]
-    now = int(buyer.conn.w3.eth.get_block("latest")["timestamp"])
+    now = buyer.conn.market.now()
     rows = []
     known = ledger.read()["licences"]
     for lid in ids:
@@ -332,8 +333,8 @@ def refunds(buyer: "Buyer", claim: bool = True, licence_ids: list[int] | None = 
                 ledger.record(lid, delivered=lic.state != State.REFUNDED, refunded=lic.state == State.REFUNDED)
             continue
         t = buyer.conn.market.terms(lic.terms_id)
-        deadline = lic.stamp + t.delivery_window
-        row = RefundRow(lid, t.dataset_id, lic.state.label, deadline, now > deadline)
+        clock = buyer.conn.market.clock(lid, lic)
+        row = RefundRow(lid, t.dataset_id, lic.state.label, clock.deliver_by or 0, clock.may(Action.REFUND, now))
         if claim and row.claimable:
             row.claimed_tx = buyer.refund(lid).tx_hash
             row.state = State.REFUNDED.label

@@ -29,7 +29,7 @@ from . import keywrap
 from .chain import decode_revert, gas_price, normalize_address
 from .errors import DataLicenseError
 from .manifest import parse
-from .market import ZERO, State, pool_record
+from .market import ZERO, pool_record
 
 if TYPE_CHECKING:
     from .client import Client
@@ -196,18 +196,20 @@ class Web:
                     d["manifestCid"] = rec["manifestCid"]
                     d["manifest"] = self._manifest(rec["manifestCid"])
             lic = c.conn.market.licence(lid)
-            t = c.conn.market.terms(lic.terms_id)
-            deadline = 0
-            if lic.state == State.PENDING:
-                deadline = lic.stamp + t.delivery_window
-            elif lic.state == State.DELIVERED:
-                deadline = lic.stamp + t.dispute_window
+            clock = c.conn.market.clock(lid, lic)
+            now = c.conn.market.now()
+            # the clock's dates (datalicense.protocol.lifecycle): the delivery deadline while pending, the end of
+            # the dispute window once delivered, the arbiter's deadline (from the dispute) while disputed
+            deadline = clock.deliver_by or clock.dispute_by or clock.arbiter_by or 0
+            nxt = clock.next_deadline()
             out = info.as_dict()
             out.update({"price": str(info.price), "keys": keys, "deliveries": deliveries, "deadline": deadline,
+                        "next": nxt.label, "nextAt": nxt.at,
+                        "actions": sorted(a.value for a in clock.allowed(now)),
                         "disputeBond": str(c.conn.market.settings(lic.settings_id).dispute_bond),
                         "disputeBondText": c.reader.amount_text(
                             c.conn.market.settings(lic.settings_id).dispute_bond, ZERO),
-                        "now": int(w3.eth.get_block("latest")["timestamp"])})
+                        "now": now})
         return JSONResponse(out)
 
     def account(self, request: Request) -> Response:

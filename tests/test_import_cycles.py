@@ -52,11 +52,13 @@ def _runtime_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
 
 def import_graph(package_dir: Path, package: str) -> dict[str, set[str]]:
     """{module: package modules it imports at run time}; the package itself is the module `package`."""
-    files = {package: package_dir / "__init__.py"}
-    files |= {f"{package}.{p.stem}": p for p in package_dir.glob("*.py") if p.stem != "__init__"}
+    files: dict[str, Path] = {}
+    for p in sorted(package_dir.rglob("*.py")):  # subpackages too (datalicense.protocol, ...)
+        parts = [package, *p.relative_to(package_dir).with_suffix("").parts]
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
     graph: dict[str, set[str]] = {}
     for module, path in files.items():
-        here = package  # every module is directly in the package
+        here = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]  # the module's own package
         edges: set[str] = set()
         for node in _runtime_imports(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
@@ -113,7 +115,7 @@ import builtins, importlib.util, json, pkgutil, sys
 package, paths = sys.argv[1], sys.argv[2:]
 sys.path[:0] = paths
 mod = importlib.util.find_spec(package)
-names = [package] + [f"{package}.{m.name}" for m in pkgutil.iter_modules(mod.submodule_search_locations)]
+names = [package] + [m.name for m in pkgutil.walk_packages(mod.submodule_search_locations, package + ".")]
 submodules = set(names)
 found = []
 real_import = builtins.__import__

@@ -185,7 +185,8 @@ async function licencePage(id) {
     Pending: `waiting for the seller's agent to deliver the key (refund possible after ${when(lic.deadline)})`,
     Delivered: `key delivered: in escrow until ${when(lic.deadline)}; fetch and verify, then confirm`,
     Settled: 'settled: the seller has been paid; the licence gives access to the data',
-    Refunded: 'refunded', DataDisputed: 'data dispute open (the arbiter decides)', Resolved: 'resolved by the arbiter',
+    Refunded: 'refunded', DataDisputed: `data dispute open: the arbiter decides by ${when(lic.deadline)}, after that the sale stands by default`,
+    Resolved: 'resolved by the arbiter',
   }[lic.state] || lic.state;
   const out = h('div', { id: 'fetch-result', 'aria-live': 'polite' });
   const buttons = [];
@@ -195,8 +196,11 @@ async function licencePage(id) {
     fetchBtn.addEventListener('click', () => act(fetchBtn, () => fetchData(lic, out)));
     buttons.push(fetchBtn);
   }
-  if (lic.state === 'Delivered' && mine) {
-    const dataBtn = h('button', { type: 'button', id: 'dispute-data' },
+  // what the licence clock allows now (datalicense/protocol/lifecycle.py, through the API): no button for a
+  // transaction the contract would refuse at this time
+  const can = (action) => (lic.actions || []).includes(action);
+  if (lic.state === 'Delivered' && mine && can('disputeKey')) {
+    const dataBtn = h('button', { type: 'button', id: 'dispute-data', disabled: !can('disputeData') },
       `The data is not as described (data dispute, bond ${lic.disputeBondText})`);
     dataBtn.addEventListener('click', () => act(dataBtn, async () => {
       await wallet.send({ data: calls.disputeData(lic.licence_id), value: BigInt(lic.disputeBond) }, status);

@@ -1,0 +1,88 @@
+"""Deadlines as people see them, on the real chain and Kubo: the CLI (`licences`, `resolve-default`, `refunds`) and
+the page's API show the licence clock's dates (datalicense.protocol.lifecycle), and a command that the contract
+would refuse at this time is refused before anything is sent (issue 21, items 13 and 14)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from brownie import chain, web3
+
+from datalicense.chain import local_time
+
+pytestmark = pytest.mark.e2e
+
+DAY = 86400
+
+
+@pytest.fixture
+def run(run_inprocess):
+    return run_inprocess
+
+
+def _one_line_error(p, text):
+    assert p.returncode != 0
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], p.stderr
+
+
+def _publish(run, tmp_path, name="d.csv"):
+    src = tmp_path / name
+    src.write_text(f"{name}\n1\n2\n")
+    return json.loads(run("--json", "publish", str(src), "--title", name, "--price", "0.002").stdout)["dataset_id"]
+
+
+def _block_time(tx_hash: str) -> int:
+    return int(web3.eth.get_block(web3.eth.get_transaction_receipt(tx_hash)["blockNumber"])["timestamp"])
+
+
+def _late_dispute(run, tmp_path):
+    """A licence delivered, then disputed for its data a day later: (licence id, delivery time, dispute time)."""
+    ds = _publish(run, tmp_path)
+    lid = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)["licence_id"]
+    delivered = _block_time(json.loads(run("--json", "deliver", str(lid)).stdout)["tx"])
+    chain.sleep(DAY)
+    chain.mine()
+    opened = _block_time(json.loads(run("--json", "dispute", str(lid), "--data", account="dev:4",
+                                        home="buyer").stdout)["tx"])
+    assert opened >= delivered + DAY
+    return lid, delivered, opened
+
+
+def test_arbiter_deadline_of_a_late_dispute_in_licences_and_resolve_default(run, tmp_path, market):
+    lid, delivered, opened = _late_dispute(run, tmp_path)
+    window = market.ARBITER_WINDOW()
+    due = opened + window
+    mine = {i["licence_id"]: i for i in json.loads(run("--json", "licences", account="dev:4", home="buyer").stdout)}
+    assert mine[lid]["next"] == "arbiter rules by" and mine[lid]["next_at"] == due
+    shown = {ln.split()[0]: ln for ln in run("licences", account="dev:4", home="buyer").stdout.splitlines()}
+    assert f"arbiter rules by {local_time(due)}" in shown[str(lid)]
+
+    # a day after the delivery's old date (delivery + window) the contract still refuses: so does the CLI, before
+    # sending, with the dispute's date
+    chain.sleep(delivered + window + 10 - int(web3.eth.get_block("latest")["timestamp"]))
+    chain.mine()
+    _one_line_error(run("resolve-default", str(lid), account="dev:6", check=False),
+                    f"the arbiter has until {local_time(due)}")
+    chain.sleep(due + 10 - int(web3.eth.get_block("latest")["timestamp"]))
+    chain.mine()
+    assert "the sale stands" in run("resolve-default", str(lid), account="dev:6").stdout
+
+
+def test_page_api_shows_the_arbiter_deadline_of_a_late_dispute(run, tmp_path, market, kubo):
+    from datalicense import Client
+    from datalicense.chain import connect
+    from datalicense.storage import Storage
+    from datalicense.web import Running, Web
+
+    lid, _delivered, opened = _late_dispute(run, tmp_path)
+    w3 = connect("local")
+    reader = Client(w3, None, Storage(kubo.api_multiaddr), market.address, tmp_path / "web")
+    with Running(Web(reader, kubo.gateway_url, w3.provider.endpoint_uri)) as running:
+        with urllib.request.urlopen(f"{running.url}/api/licences/{lid}", timeout=30) as resp:
+            body = json.loads(resp.read())
+    assert body["state"] == "DataDisputed"
+    assert body["deadline"] == opened + market.ARBITER_WINDOW()
+    assert body["next"] == "arbiter rules by"

@@ -12,16 +12,17 @@ from web3.logs import DISCARD
 from . import agecrypt, keywrap
 from .chain import Receipt, local_time, normalize_address, parse_amount
 from .connection import Role
-from .errors import ChainError, ConfigError, IntegrityError, NotFoundError
+from .errors import ChainError, ConfigError, DeliveryError, IntegrityError, NotFoundError
 from .manifest import parse
 from .market import ZERO, purchase_args, purchase_data
 from .pipeline import decrypt_verify
-from .results import BuyResult, FetchResult
+from .protocol import delivery as rule
+from .results import BuyResult, FetchResult, LicenceInfo
 from .safefile import atomic_output, cleanup_partials, output_path
 
 
 class Buyer(Role):
-    """A buyer's acts over one connection: buy, rotate_key, fetch (escrowed_key, best_key), confirm, settle,
+    """A buyer's acts over one connection: buy, rotate_key, fetch (escrowed_key, opened), confirm, settle,
     dispute, refund, get."""
 
     # ---------------------------------------------------------------------------------------------- buy
@@ -127,39 +128,45 @@ class Buyer(Role):
             )
         return content_key, d["keyHash"]
 
+    def opened(self, licence_id: int, private_key: bytes | None = None,
+               info: LicenceInfo | None = None) -> tuple[bytes, rule.Target]:
+        """(content key, target) of what this licence fetches: its escrowed delivery, bound to the version bought
+        (always opened and checked first: a wrong key raises, to be proved with a key dispute), or once settled the
+        newest delivery of a newer version of its own dataset whose key opens that version's commitment. Which
+        delivery opens which version is datalicense.protocol.delivery's rule (the page's too)."""
+        reader = self.reader
+        info = info or reader.licence(licence_id)
+        raw = reader.deliveries(licence_id)
+        if not any(d["escrowed"] for d in raw):
+            raise ChainError(
+                f"licence {licence_id} has no key delivery yet (state {info.state}): wait for the seller's agent, "
+                "or claim a refund with `datalicense refund` after the delivery deadline"
+            )
+        versions = rule.versions_of(info.dataset_id, reader.versions(info.dataset_id))
+        found = rule.targets(info.state, info.dataset_id, info.version, versions,
+                             [rule.Delivery(d["escrowed"], d["block"], d["logIndex"], d["keyHash"]) for d in raw])
+        keys = reader.delivery_keys(licence_id)
+        escrowed = found[-1]
+        content_key, _ = self._open_delivery(licence_id, raw[escrowed.index], keys, private_key)
+        try:
+            rule.check_key(content_key, escrowed.version)
+        except DeliveryError as exc:
+            raise DeliveryError(exc.code, f"the key delivered for licence {licence_id} does not open its commitment: "
+                                          f"prove it with `datalicense dispute {licence_id}` (one transaction; you "
+                                          "are refunded at once)") from exc
+        for t in found[:-1]:
+            try:
+                k, _ = self._open_delivery(licence_id, raw[t.index], keys, private_key)
+                rule.check_key(k, t.version)
+            except (ConfigError, keywrap.KeyWrapError, DeliveryError):
+                continue  # a junk delivery, or one to a key this wallet did not name
+            return k, t
+        return content_key, escrowed
+
     def unwrap(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes]:
         """(content key, key commitment) of the newest version this licence has a good key for."""
-        content_key, key_hash, _version = self.best_key(licence_id, private_key)
-        return content_key, key_hash
-
-    def best_key(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes, int]:
-        """(content key, key commitment, version) of the newest version this licence has a good key for: the
-        escrowed delivery first (always checked; it carries the version bought), then deliveries of newer versions
-        of the licence's own dataset, each matched to the version that was current when it was made; a delivery
-        that does not open its commitment is ignored."""
-        reader = self.reader
-        content_key, key_hash = self.escrowed_key(licence_id, private_key)
-        dataset_id = self.conn.market.dataset_of(licence_id)
-        bought = int(reader.purchase_event(licence_id)["args"]["version"])
-        versions = reader.versions(dataset_id)
-        if versions.get(str(bought), {}).get("keyHash") != "0x" + key_hash.hex():
-            raise IntegrityError(f"the escrowed delivery of licence {licence_id} is not for version {bought} it bought")
-        best = bought
-        keys = reader.delivery_keys(licence_id)
-        for d in reader.deliveries(licence_id):
-            if d["escrowed"]:
-                continue
-            # the version current at the delivery's block (a reused commitment cannot point at an older version)
-            at = max((int(n) for n, v in versions.items() if v.get("block", 0) <= d["block"]), default=0)
-            if at <= best or versions[str(at)]["keyHash"] != "0x" + d["keyHash"].hex():
-                continue
-            try:
-                k, _ = self._open_delivery(licence_id, d, keys, private_key)
-            except (ConfigError, keywrap.KeyWrapError):
-                continue
-            if keccak(k) == d["keyHash"]:
-                content_key, key_hash, best = k, d["keyHash"], at
-        return content_key, key_hash, best
+        content_key, target = self.opened(licence_id, private_key)
+        return content_key, bytes.fromhex(target.version.key_hash[2:])
 
     # -------------------------------------------------------------------------------------------- fetch
 
@@ -187,29 +194,11 @@ class Buyer(Role):
             raise ChainError(f"licence {licence_id} is {info.state}: it gives no access to the data")
         if info.state in ("Delivered", "Settled") and not info.valid:
             raise ChainError(f"licence {licence_id} expired at {local_time(info.expires_at)}: buy a new one")
-        escrowed_key, escrowed_hash = self.escrowed_key(licence_id, private_key)
-        bought = info.version
-        if info.state == "Delivered":
-            # what escrow is bound to (the version bought) is what gets verified before confirming
-            content_key, key_hash, number = escrowed_key, escrowed_hash, bought
-        else:
-            content_key, key_hash, number = self.best_key(licence_id, private_key)
-        versions = self.reader.versions(info.dataset_id)
-        version = dict(versions.get(str(number), {}), version=number)
-        if version.get("keyHash") != "0x" + key_hash.hex():
-            raise IntegrityError(
-                f"dataset {info.dataset_id} version {number} does not carry key commitment 0x{key_hash.hex()}: "
-                "nothing was written and nothing confirmed"
-            )
-        manifest = parse(conn.storage.cat_bytes(version["manifestCid"]))
-        if manifest.plaintext_sha256 != version["plaintextHash"][2:]:
-            raise IntegrityError("the manifest's plaintext hash differs from the on-chain commitment")
-        if manifest.recipient != agecrypt.recipient_of(content_key):
-            raise IntegrityError(
-                f"the manifest of dataset {info.dataset_id} version {version['version']} names a recipient the "
-                "delivered key does not open: nothing was written and nothing confirmed"
-            )
-        dest = output_path(out, f"dataset-{info.dataset_id}-v{number}", manifest.media_type)
+        content_key, target = self.opened(licence_id, private_key, info)
+        version = target.version
+        manifest = parse(conn.storage.cat_bytes(version.manifest_cid))
+        rule.check_manifest(version, manifest.plaintext_sha256, manifest.recipient, agecrypt.recipient_of(content_key))
+        dest = output_path(out, f"dataset-{info.dataset_id}-v{version.number}", manifest.media_type)
         cleanup_partials(dest)  # leftovers of an interrupted fetch
         # the ciphertext is read against the size the manifest promises, through the temporary file's own
         # descriptor; the destination appears only when everything matched
@@ -220,13 +209,9 @@ class Buyer(Role):
                 size, digest = decrypt_verify(
                     _Counting(stream, conn.progress("download+decrypt", manifest.ciphertext_size)), fout, content_key
                 )
-            if digest.hex() != version["plaintextHash"][2:] or size != manifest.plaintext_size:
-                raise IntegrityError(
-                    f"the decrypted data does not match the on-chain plaintext hash (got {digest.hex()[:16]}…): "
-                    "nothing was written; open a data dispute with `datalicense dispute --data`"
-                )
+            rule.check_plaintext(version, digest.hex(), size, manifest.plaintext_size)
         confirmed = None
-        if confirm and info.state == "Delivered" and info.holder == account.address and number == bought:
+        if confirm and info.holder == account.address and rule.may_confirm(info.state, target, info.version):
             confirmed = conn.tx.send(conn.contract.functions.confirm(licence_id), what="confirm").tx_hash
         return FetchResult(licence_id, str(dest), size, digest.hex(), confirmed)
 

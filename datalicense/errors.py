@@ -37,3 +37,21 @@ class IntegrityError(DataLicenseError):
 
 class CryptoError(DataLicenseError, ValueError):
     """A key, identity or encrypted stream is malformed (key wrap, age)."""
+
+
+class DeliveryError(IntegrityError):
+    """A delivery, manifest or decrypted file does not match what the licence bought (datalicense.protocol.delivery).
+    `code` names the check; the page's JavaScript raises the same codes (tests/vectors/delivery.json)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class AlreadyHeldError(ConfigError):
+    """A purchase refused before anything was sent: the wallet already holds a pending or valid licence for the
+    dataset (`licence_id`). Buy again only on purpose (`again=True`, `buy --again`)."""
+
+    def __init__(self, message: str, licence_id: int):
+        super().__init__(message)
+        self.licence_id = licence_id

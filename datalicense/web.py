@@ -30,6 +30,7 @@ from .chain import decode_revert, gas_price, normalize_address
 from .errors import DataLicenseError
 from .manifest import parse
 from .market import ZERO, pool_record
+from .protocol import delivery as rule
 
 if TYPE_CHECKING:
     from .client import Client
@@ -186,15 +187,7 @@ class Web:
                            "rX": _hex(d["wrap"].r_x), "rY": _hex(d["wrap"].r_y),
                            "wrappedKey": _hex(d["wrap"].wrapped_key), "keyHash": _hex(d["keyHash"])}
                           for d in c.reader.deliveries(lid)]
-            versions = c.reader.versions(info.dataset_id)
-            for d in deliveries:
-                v = next((int(n) for n, r in versions.items() if r["keyHash"] == d["keyHash"]), None)
-                d["version"] = v
-                if v is not None:
-                    rec = versions[str(v)]
-                    d["plaintextSha256"] = rec["plaintextHash"]
-                    d["manifestCid"] = rec["manifestCid"]
-                    d["manifest"] = self._manifest(rec["manifestCid"])
+            versions = self._bound_versions(info.dataset_id, info.version, deliveries)
             lic = c.conn.market.licence(lid)
             clock = c.conn.market.clock(lid, lic)
             now = c.conn.market.now()
@@ -204,6 +197,7 @@ class Web:
             nxt = clock.next_deadline()
             out = info.as_dict()
             out.update({"price": str(info.price), "keys": keys, "deliveries": deliveries, "deadline": deadline,
+                        "versions": versions,
                         "next": nxt.label, "nextAt": nxt.at,
                         "actions": sorted(a.value for a in clock.allowed(now)),
                         "disputeBond": str(c.conn.market.settings(lic.settings_id).dispute_bond),
@@ -211,6 +205,25 @@ class Web:
                             c.conn.market.settings(lic.settings_id).dispute_bond, ZERO),
                         "now": now})
         return JSONResponse(out)
+
+    def _bound_versions(self, dataset_id: int, bought: int,
+                        deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The dataset's versions for the page (datalicense.protocol.delivery's records; with the manifest of each
+        version a delivery opens, and the versions sharing its key commitment), and each delivery's version, decided
+        by the one rule the page's JavaScript mirrors."""
+        versions = rule.versions_of(dataset_id, self.client.reader.versions(dataset_id))
+        opened: set[int] = set()
+        for d in deliveries:
+            v = rule.bound_version(rule.Delivery(d["escrowed"], d["block"], d["logIndex"], d["keyHash"]), dataset_id,
+                                   bought, versions)
+            d["version"] = v.number if v is not None else None
+            opened |= {v.number} if v is not None else set()
+        reused = rule.reused_commitments(dataset_id, versions)
+        return [{"datasetId": v.dataset_id, "version": v.number, "manifestCid": v.manifest_cid,
+                 "plaintextHash": v.plaintext_hash, "keyHash": v.key_hash, "block": v.block,
+                 "sharesCommitmentWith": list(reused.get(v.number, ())),
+                 **({"manifest": self._manifest(v.manifest_cid)} if v.number in opened else {})}
+                for v in sorted(versions, key=lambda v: v.number)]
 
     def account(self, request: Request) -> Response:
         """An account's licences, the datasets it owns with their sales and money flow, and what it is owed."""

@@ -258,3 +258,28 @@ def publish_file(client, tmp_path, text, agent, price="0.001", name="d.csv"):
     src = tmp_path / name
     src.write_text(text)
     return client.seller.publish(src, title=name, price=price, agent=agent)
+
+
+def publish_version_reusing_key(client, dataset_id, plain: bytes, tmp_path, title="reused"):
+    """Publish a new version of `dataset_id` whose content is `plain`, encrypted with the content key (and so the key
+    commitment) of its current version, straight through the contract, as a seller's own code could (the package's
+    publish refuses it). Returns the new version's number."""
+    import hashlib
+
+    import pyrage
+
+    from datalicense import agecrypt
+    from datalicense.manifest import Manifest, now
+    from datalicense.storage import cid_to_bytes
+
+    key_hash = client.conn.market.key_hash(dataset_id)
+    key = client.keys.content_key(dataset_id, key_hash)
+    enc = tmp_path / f"reused-{dataset_id}-{hashlib.sha256(plain).hexdigest()[:8]}.age"
+    enc.write_bytes(pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(agecrypt.recipient_of(key))]))
+    cid = client.conn.storage.add_file(enc)
+    sha = hashlib.sha256(plain).hexdigest()
+    m = Manifest(title, "", "text/plain", len(plain), sha, cid, enc.stat().st_size, agecrypt.recipient_of(key),
+                 "0x" + "11" * 32, client.conn.account.address, now())
+    rcpt = client.conn.tx.send(client.conn.contract.functions.publishVersion(
+        dataset_id, cid_to_bytes(client.conn.storage.add_bytes(m.to_json())), bytes.fromhex(sha), key_hash))
+    return int(client.conn.contract.events.VersionPublished().process_receipt(rcpt.raw)[0]["args"]["version"])

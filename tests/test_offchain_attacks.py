@@ -16,7 +16,7 @@ from datalicense.manifest import Manifest, now, parse
 from datalicense.market import Market, State
 from datalicense.storage import Storage, cid_to_bytes
 
-from helpers import publish_file as _publish
+from helpers import publish_file as _publish, publish_version_reusing_key
 
 pytestmark = pytest.mark.e2e
 
@@ -226,21 +226,8 @@ def test_a_reused_key_commitment_does_not_point_fetch_at_an_older_version(make, 
     (what it bought), never version 1 found by the commitment."""
     seller, buyer = make(3), make(4, "buyer")
     pub = _publish(seller, tmp_path, "v1\n", "0x" + "00" * 20)
-    v1 = buyer.reader.versions(pub.dataset_id)["1"]
-    # version 2: same key, different content, encrypted by hand to the same recipient
-    from datalicense import agecrypt
-
-    key = seller.keys.content_key(pub.dataset_id, bytes.fromhex(v1["keyHash"][2:]))
-    plain = b"v2 for real\n"
-    enc = tmp_path / "v2.age"
-    enc.write_bytes(pyrage.encrypt(plain, [pyrage.x25519.Recipient.from_str(agecrypt.recipient_of(key))]))
-    cid = seller.conn.storage.add_file(enc)
-    sha = hashlib.sha256(plain).hexdigest()
-    m = Manifest("v2", "", "text/plain", len(plain), sha, cid, enc.stat().st_size, agecrypt.recipient_of(key),
-                 "0x" + "11" * 32, seller.conn.account.address, now())
-    seller.conn.tx.send(seller.conn.contract.functions.publishVersion(
-        pub.dataset_id, cid_to_bytes(seller.conn.storage.add_bytes(m.to_json())), bytes.fromhex(sha),
-        bytes.fromhex(v1["keyHash"][2:])))
+    plain = b"v2 for real\n"  # version 2: same key, different content, encrypted by hand to the same recipient
+    publish_version_reusing_key(seller, pub.dataset_id, plain, tmp_path)
     lid = buyer.buyer.buy(pub.dataset_id).licence_id
     seller.seller.deliver(lid)
     out = tmp_path / "got.txt"

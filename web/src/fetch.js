@@ -1,9 +1,11 @@
-// Fetch a licensed dataset in the page: unwrap the delivered key, check it against its commitment and the
+// Fetch a licensed dataset in the page: pick the delivery and the version it opens (delivery.js, the rule shared
+// with datalicense/protocol/delivery.py), unwrap the key and check it against that version's commitment and
 // manifest, stream the ciphertext from the IPFS gateway through age decryption and SHA-256, and only when the
 // digest and size match the chain hand out the file (a Blob built in slices, so the data is not held twice).
 import { Decrypter, identityToRecipient } from 'age-encryption';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ageIdentity, bytesToHex, deliveryKey, hexToBytes, keccak, unwrapKey } from './crypto.js';
+import { checkManifest, checkPlaintext, mayConfirm, targets } from './delivery.js';
 
 export class IntegrityError extends Error {}
 
@@ -33,21 +35,34 @@ export function openDelivery(licence, delivery, seed) {
   return { contentKey, p, right };
 }
 
-/** The delivery to fetch: the escrowed one while in escrow; once settled the newest one that opens. */
+/** The escrowed delivery, opened (what a key dispute proves wrong). */
+export function escrowedOpening(licence, seed) {
+  const delivery = licence.deliveries.find((d) => d.escrowed);
+  return delivery ? { delivery, ...openDelivery(licence, delivery, seed) } : null;
+}
+
+/** What to fetch: {delivery, version, contentKey, p, right, confirm}. The escrowed delivery, bound to the version
+ * bought, is always opened first (a wrong key there is shown, to be proved); once settled, a delivery of a newer
+ * version of the licence's own dataset wins if its key opens that version's commitment. `confirm`: this is the
+ * escrowed delivery of the version bought and the licence is Delivered. */
 export function chooseDelivery(licence, seed) {
-  const escrowed = licence.deliveries.find((d) => d.escrowed);
-  if (!escrowed) return null;
-  const opened = { delivery: escrowed, ...openDelivery(licence, escrowed, seed) };
-  if (licence.state !== 'Settled' || !opened.right) return opened;
-  let best = opened;
-  for (const d of licence.deliveries) {
-    if (d.escrowed || d.version == null || d.version <= (best.delivery.version || 0)) continue;
+  const found = targets(licence.state, licence.dataset_id, licence.version, licence.versions, licence.deliveries);
+  const escrowed = found[found.length - 1];
+  const opened = { ...escrowed, ...openDelivery(licence, escrowed.delivery, seed) };
+  opened.confirm = mayConfirm(licence.state, escrowed, licence.version);
+  if (!opened.right) return opened;
+  for (const t of found.slice(0, -1)) {
     try {
-      const o = openDelivery(licence, d, seed);
-      if (o.right) best = { delivery: d, ...o };
+      const o = openDelivery(licence, t.delivery, seed);
+      if (o.right) return { ...t, ...o, confirm: false };
     } catch { /* a delivery to a key this wallet did not name is skipped */ }
   }
-  return best;
+  return opened;
+}
+
+/** The age recipient the content key opens. */
+export async function keyRecipient(contentKey) {
+  return identityToRecipient(ageIdentity(contentKey));
 }
 
 function limitStream(body, exact) {
@@ -64,18 +79,14 @@ function limitStream(body, exact) {
   }));
 }
 
-/** Download, decrypt and verify; returns {blob, size, sha256}. progress(bytesOut, total). */
+/** Download, decrypt and verify the version `opened` was bound to; returns {blob, size, sha256}.
+ * progress(bytesOut, total). */
 export async function fetchVerified(gatewayUrl, opened, progress = () => {}) {
-  const d = opened.delivery;
-  const m = d.manifest;
-  if (!m || m.error) throw new IntegrityError(`the manifest of this version cannot be used: ${m ? m.error : 'missing'}`);
-  if ('0x' + m.plaintext.sha256 !== d.plaintextSha256.toLowerCase()) {
-    throw new IntegrityError("the manifest's plaintext hash differs from the on-chain commitment");
-  }
+  const v = opened.version;
+  const m = v.manifest;
+  if (!m || m.error) throw new IntegrityError(`the manifest of version ${v.version} cannot be used: ${m ? m.error : 'missing'}`);
+  checkManifest(v, m.plaintext.sha256, m.encryption.recipient, await keyRecipient(opened.contentKey));
   const identity = ageIdentity(opened.contentKey);
-  if ((await identityToRecipient(identity)) !== m.encryption.recipient) {
-    throw new IntegrityError('the manifest names a recipient the delivered key does not open');
-  }
   const resp = await fetch(`${gatewayUrl}/ipfs/${m.ciphertext.cid}`);
   if (!resp.ok || !resp.body) throw new IntegrityError(`the IPFS gateway answered ${resp.status} for the ciphertext`);
   const dec = new Decrypter();
@@ -102,8 +113,6 @@ export async function fetchVerified(gatewayUrl, opened, progress = () => {}) {
     progress(size, m.plaintext.size);
   }
   const digest = bytesToHex(hash.digest());
-  if (digest !== d.plaintextSha256.slice(2).toLowerCase() || size !== m.plaintext.size) {
-    throw new IntegrityError(`the decrypted data does not match the on-chain hash (got ${digest.slice(0, 16)}…): nothing offered`);
-  }
+  checkPlaintext(v, digest, size, m.plaintext.size);
   return { blob: new Blob([...slices, ...pending], { type: m.mediaType || 'application/octet-stream' }), size, sha256: digest };
 }

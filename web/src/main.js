@@ -5,7 +5,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import * as crypto from './crypto.js';
-import { chooseDelivery, fetchVerified } from './fetch.js';
+import * as deliveryRule from './delivery.js';
+import { chooseDelivery, escrowedOpening, fetchVerified, keyRecipient } from './fetch.js';
 import { calls, LICENCE_PURCHASED, Wallet, ZERO } from './wallet.js';
 
 const app = document.getElementById('app');
@@ -240,13 +241,13 @@ async function fetchData(lic, out) {
   const progress = h('progress', { max: '1', value: '0', 'aria-label': 'download and decryption' });
   out.replaceChildren(progress);
   const res = await fetchVerified(config.gatewayUrl, opened, (n, total) => { progress.value = total ? n / total : 1; });
-  const m = opened.delivery.manifest;
-  const ext = (m.mediaType || '').split('/')[1] || 'bin';
-  const name = `dataset-${lic.dataset_id}-v${opened.delivery.version}.${ext.replace(/[^a-z0-9]/gi, '')}`;
+  const v = opened.version;
+  const ext = (v.manifest.mediaType || '').split('/')[1] || 'bin';
+  const name = `dataset-${lic.dataset_id}-v${v.version}.${ext.replace(/[^a-z0-9]/gi, '')}`;
   const link = h('a', { href: URL.createObjectURL(res.blob), download: name, id: 'download' }, `Save ${name}`);
-  const parts = [h('p', { id: 'verified' }, `Verified: ${res.size} bytes, SHA-256 ${res.sha256} matches the on-chain commitment. `, link)];
+  const parts = [h('p', { id: 'verified' }, `Verified: version ${v.version}, ${res.size} bytes, SHA-256 ${res.sha256} matches the on-chain commitment. `, link)];
   const mine = lic.holder.toLowerCase() === wallet.account.toLowerCase();
-  if (lic.state === 'Delivered' && mine && opened.delivery.escrowed) {
+  if (opened.confirm && mine) {
     const confirmBtn = h('button', { type: 'button', id: 'confirm' }, 'Confirm: the data is as described (pays the seller)');
     confirmBtn.addEventListener('click', () => act(confirmBtn, async () => {
       await wallet.send({ data: calls.confirm(lic.licence_id) }, status);
@@ -262,7 +263,7 @@ async function fetchData(lic, out) {
 async function disputeKey(lic) {
   await wallet.ready();
   const seed = await wallet.deliverySeed(crypto.deliverySeed);
-  const opened = chooseDelivery(lic, seed);
+  const opened = escrowedOpening(lic, seed);
   const d = opened.delivery;
   if (opened.right) {
     throw new Error(`the key delivered for licence ${lic.licence_id} is right: a key dispute would settle the sale to the seller, so it was not sent`);
@@ -444,4 +445,6 @@ async function main() {
 
 // The buyer-side derivation, exposed so the shared vectors can be checked in the browser.
 window.datalicenseCrypto = crypto;
+// The rule for verifying a delivery, exposed so the shared delivery vectors can be run in the browser.
+window.datalicenseDelivery = { ...deliveryRule, keyRecipient };
 main().catch(showError);

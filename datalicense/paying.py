@@ -42,12 +42,14 @@ from .chain import normalize_address, parse_amount
 from .errors import ChainError, ConfigError, DataLicenseError, IntegrityError, StorageError
 from .manifest import Manifest, parse
 from .market import ZERO, State, TermsFlag
+from .protocol import delivery as rule
 from .protocol.lifecycle import Action
 from .safefile import atomic_output, cleanup_partials
 
 if TYPE_CHECKING:
     from .buyer import Buyer
     from .connection import Connection
+    from .results import LicenceInfo
 
 SCHEME = "datalicense-escrow"
 PROOF_WINDOW = 120  # seconds a proof's timestamp may differ from the gateway's clock
@@ -417,21 +419,21 @@ def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confi
             lid = res.licence_id
             ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
                           time=time.time(), url=url, tx=res.tx_hash)
-        key, key_hash, state = _await_key(buyer, lid, policy.delivery_timeout)
-        versions = buyer.reader.versions(dataset_id)
-        version = _version_of(versions, dataset_id, key_hash)
+        key, target, info = _await_key(buyer, lid, policy.delivery_timeout)
+        version = target.version  # the version this delivery opens (datalicense.protocol.delivery), never a lookup
         payload = payment_payload(buyer, required, lid, "GET", path)
         dest = Path(out)
-        with http.stream("GET", url, params={"version": str(version)},
+        with http.stream("GET", url, params={"version": str(version.number)},
                          headers={PAYMENT_SIGNATURE_HEADER: encode_header(payload)}) as resp:
             if resp.status_code != 200:
                 raise PaymentError(f"the gateway refused licence {lid}: {resp.status_code} {escape(_reason(resp))}")
-            size, digest = _verify_into(versions[str(version)], lid, dataset_id, version, key, resp, dest)
+            size, digest = _verify_into(version, lid, key, resp, dest)
         ledger.record(lid, delivered=True)
-        # a Delivered licence was opened with its escrowed key (checked against the commitment escrow is bound to)
-        confirmed = buyer.confirm(lid).tx_hash if confirm and state == State.DELIVERED else None
+        mine = info.holder == buyer.conn.tx.account.address
+        confirmed = buyer.confirm(lid).tx_hash if confirm and mine and rule.may_confirm(info.state, target,
+                                                                                        info.version) else None
         entry = ledger.read()["licences"].get(str(lid), {})
-        return GetResult(str(dest), lid, dataset_id, version, int(entry.get("amount", 0)) if bought else 0,
+        return GetResult(str(dest), lid, dataset_id, version.number, int(entry.get("amount", 0)) if bought else 0,
                          normalize_address(req.asset), bought, size, digest, confirmed, refunded)
     except httpx.HTTPError as exc:
         raise PaymentError(f"cannot talk to {url}: {type(exc).__name__}") from exc
@@ -452,16 +454,16 @@ def _reusable(buyer: "Buyer", ledger: Ledger, dataset_id: int) -> int | None:
     return None
 
 
-def _await_key(buyer: "Buyer", lid: int, timeout: float) -> tuple[bytes, bytes, State]:
-    """(content key, commitment, state) once the licence's key is delivered; bounded by `timeout`. A Delivered
-    licence gives the escrowed key (what confirming binds to); a Settled one the newest good key."""
+def _await_key(buyer: "Buyer", lid: int, timeout: float) -> tuple[bytes, rule.Target, "LicenceInfo"]:
+    """(content key, what it opens, the licence) once the licence's key is delivered; bounded by `timeout`. A
+    Delivered licence opens its escrowed delivery, bound to the version bought (what confirming pays for); a
+    Settled one the newest good delivery of its own dataset (`Buyer.opened`)."""
     deadline, pause = time.monotonic() + timeout, 0.1
     while True:
         state = buyer.conn.market.licence(lid).state
-        if state == State.DELIVERED:
-            return (*buyer.escrowed_key(lid), state)
-        if state == State.SETTLED:
-            return (*buyer.unwrap(lid), state)
+        if state in (State.DELIVERED, State.SETTLED):
+            info = buyer.reader.licence(lid)
+            return (*buyer.opened(lid, info=info), info)
         if state != State.PENDING:
             raise ChainError(f"licence {lid} is {state.label}: it gives no access to the data")
         if time.monotonic() > deadline:
@@ -473,26 +475,17 @@ def _await_key(buyer: "Buyer", lid: int, timeout: float) -> tuple[bytes, bytes, 
         pause = min(pause * 1.5, 2.0)  # prompt on a local chain, gentle on a 30 s block time
 
 
-def _version_of(versions: dict[str, Any], dataset_id: int, key_hash: bytes) -> int:
-    for n, v in versions.items():
-        if v["keyHash"] == "0x" + key_hash.hex():
-            return int(n)
-    raise IntegrityError(f"dataset {dataset_id} has no version with key commitment 0x{key_hash.hex()}")
-
-
-def _verify_into(v: dict[str, Any], lid: int, dataset_id: int, version: int, key: bytes, resp: httpx.Response,
-                 dest: Path) -> tuple[int, str]:
-    """The checks of `Buyer.fetch` on what the gateway sent: the manifest against the chain and the key, the
-    ciphertext against the manifest's size, the plaintext against the on-chain hash; dest appears only then."""
+def _verify_into(version: rule.Version, lid: int, key: bytes, resp: httpx.Response, dest: Path) -> tuple[int, str]:
+    """The checks of `Buyer.fetch` (datalicense.protocol.delivery) on what the server sent: the manifest is the one
+    the chain records for the version and names the key's recipient, the ciphertext has the manifest's size, the
+    plaintext the on-chain hash; dest appears only then. The server's word on the version is never used."""
     try:
-        manifest: Manifest = parse(base64.b64decode(resp.headers.get(MANIFEST_HEADER, ""), validate=True))
+        raw = base64.b64decode(resp.headers.get(MANIFEST_HEADER, ""), validate=True)
+        rule.check_manifest_bytes(version, raw)
+        manifest: Manifest = parse(raw)
     except (binascii.Error, ValueError) as exc:
-        raise IntegrityError(f"the gateway sent no readable manifest for dataset {dataset_id}") from exc
-    if manifest.plaintext_sha256 != v["plaintextHash"][2:]:
-        raise IntegrityError("the manifest's plaintext hash differs from the on-chain commitment")
-    if manifest.recipient != agecrypt.recipient_of(key):
-        raise IntegrityError(f"the manifest of dataset {dataset_id} version {version} names a recipient the "
-                             "delivered key does not open: nothing was written")
+        raise IntegrityError(f"the server sent no readable manifest for dataset {version.dataset_id}") from exc
+    rule.check_manifest(version, manifest.plaintext_sha256, manifest.recipient, agecrypt.recipient_of(key))
     if dest.is_dir():
         raise ConfigError(f"{dest} is a folder: give a file name with -o")
     if not dest.parent.is_dir():
@@ -500,9 +493,7 @@ def _verify_into(v: dict[str, Any], lid: int, dataset_id: int, version: int, key
     cleanup_partials(dest)
     with atomic_output(dest) as fout:
         size, digest = agecrypt.decrypt_stream(_Exact(resp, manifest.ciphertext_size), fout, key)
-        if digest.hex() != v["plaintextHash"][2:] or size != manifest.plaintext_size:
-            raise IntegrityError(f"the decrypted data does not match the on-chain plaintext hash of licence {lid}: "
-                                 "nothing was written")
+        rule.check_plaintext(version, digest.hex(), size, manifest.plaintext_size)
     return size, digest.hex()
 
 

@@ -1,0 +1,95 @@
+"""`get` (the HTTP 402 client) binds what it pays for, fetches and confirms to the URL's dataset and the version
+bought (issue 21 items 7 and 8), whoever runs the 402 server: the project's gateway, or a seller's own server
+written to fool it. Real chain, real Kubo, real HTTP servers on loopback ports.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from x402.schemas import PaymentRequired, ResourceInfo
+
+from datalicense import paying
+from datalicense.errors import IntegrityError
+from datalicense.market import State
+from datalicense.paying import PolicyError, SpendingPolicy
+from datalicense.serving import BackgroundServer
+
+from helpers import publish_version_reusing_key
+from test_gateway import AgentThread, _publish, gateway, make  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.e2e
+
+POLICY = SpendingPolicy.rbtc(per_request="0.001", total="0.01", delivery_timeout=30)
+
+
+class Hostile402(BackgroundServer):
+    """A seller's own 402 server: at any /datasets/N it offers dataset `offered` (quoting that dataset's real terms
+    on chain, so every policy check passes) and, once a proof arrives, sends version `version` of dataset `served`
+    (manifest header and ciphertext), whatever the buyer asks for."""
+
+    def __init__(self, reader, offered: int, served: int, version: int):
+        self.reader, self.offered, self.served, self.version = reader, offered, served, version
+        app = Starlette(routes=[Route("/datasets/{n}", self.dataset)])
+        super().__init__(lambda host, port: uvicorn.Config(app, host=host, port=port, log_level="error"),
+                         "the hostile 402 server")
+
+    def dataset(self, request: Request) -> Response:
+        conn = self.reader.conn
+        if paying.PAYMENT_SIGNATURE_HEADER not in request.headers:
+            req = paying.EscrowSchemeServer(conn).requirements(self.offered)
+            body = PaymentRequired(x402_version=2, error="payment required", accepts=[req],
+                                   resource=ResourceInfo(url=str(request.url), description="data",
+                                                         mime_type="application/octet-stream"))
+            return JSONResponse(body.model_dump(by_alias=True, exclude_none=True), status_code=402)
+        rec = self.reader.reader.versions(self.served)[str(self.version)]
+        manifest = conn.storage.cat_bytes(rec["manifestCid"])
+        from datalicense.manifest import parse
+
+        cipher = conn.storage.cat_bytes(parse(manifest).ciphertext_cid)
+        return Response(cipher, media_type="application/octet-stream",
+                        headers={paying.MANIFEST_HEADER: base64.b64encode(manifest).decode(),
+                                 paying.VERSION_HEADER: str(self.version)})
+
+
+def _reused(seller, tmp_path, agent):
+    """Dataset whose version 1 is junk and version 2 (the current one) the real data under the same key commitment."""
+    ds = _publish(seller, tmp_path, 1, agent.conn.account.address)
+    real = b"n,v\nthe real version 2\n"
+    assert publish_version_reusing_key(seller, ds, real, tmp_path) == 2
+    return ds, real
+
+
+def test_get_from_the_sellers_own_server_never_confirms_an_older_version_with_the_same_commitment(make, tmp_path):
+    """Item 7: the buyer of version 2 is sent version 1 (same key commitment) by the seller's own 402 server.
+    Before the fix `get` looked the version up by commitment, verified version 1 against version 1's hash and
+    confirmed: the sale settled with no person in the loop. Now nothing is written or confirmed."""
+    seller, buyer, agent = make(3), make(4, "buyer"), make(5)
+    ds, _ = _reused(seller, tmp_path, agent)
+    out = tmp_path / "got.csv"
+    with Hostile402(make(None, "hostile"), ds, ds, 1) as srv, AgentThread(agent, tmp_path / "agent.sqlite"):
+        with pytest.raises(IntegrityError, match="version 2"):
+            buyer.buyer.get(f"{srv.url}/datasets/{ds}", out, POLICY)
+    lid = max(int(i) for i in paying.Ledger(buyer.buyer).read()["licences"])
+    assert buyer.reader.licence(lid).version == 2
+    assert buyer.conn.market.licence(lid).state == State.DELIVERED  # not confirmed: a data dispute stays open
+    assert not out.exists()
+
+
+def test_get_through_the_gateway_fetches_the_version_bought_when_an_older_one_shares_its_commitment(
+        make, gateway, tmp_path):
+    """Item 7, with the project's gateway: before the fix `get` asked for version 1 (found by the commitment), the
+    gateway refused it (the licence opens version 2 only), and the licence stayed Delivered and was never
+    fetchable by `get`. Now it fetches version 2, verifies it and confirms."""
+    seller, buyer, agent = make(3), make(4, "buyer"), make(5)
+    ds, real = _reused(seller, tmp_path, agent)
+    with AgentThread(agent, tmp_path / "agent.sqlite"):
+        r = buyer.buyer.get(f"{gateway.url}/datasets/{ds}", tmp_path / "got.csv", POLICY)
+    assert (r.version, (tmp_path / "got.csv").read_bytes()) == (2, real)
+    assert r.confirmed_tx and buyer.conn.market.licence(r.licence_id).state == State.SETTLED

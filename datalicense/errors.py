@@ -55,3 +55,8 @@ class AlreadyHeldError(ConfigError):
     def __init__(self, message: str, licence_id: int):
         super().__init__(message)
         self.licence_id = licence_id
+
+
+class PolicyError(DataLicenseError):
+    """An HTTP 402 offer outside the spending policy, or not for the dataset the URL names: refused before anything
+    was signed (datalicense.paying, datalicense.protocol.offer)."""

@@ -39,10 +39,11 @@ from x402.schemas import AssetAmount, PaymentPayload, PaymentRequired, PaymentRe
 
 from . import agecrypt
 from .chain import normalize_address, parse_amount
-from .errors import ChainError, ConfigError, DataLicenseError, IntegrityError, StorageError
+from .errors import ChainError, ConfigError, DataLicenseError, IntegrityError, PolicyError, StorageError
 from .manifest import Manifest, parse
 from .market import ZERO, State, TermsFlag
 from .protocol import delivery as rule
+from .protocol.offer import bind_offer
 from .protocol.lifecycle import Action
 from .safefile import atomic_output, cleanup_partials
 
@@ -58,10 +59,6 @@ MAX_PROOF_HEADER = 4096  # an encoded proof header the gateway reads at most
 MANIFEST_HEADER = "Datalicense-Manifest"
 VERSION_HEADER = "Datalicense-Version"
 DAY = 86400
-
-
-class PolicyError(DataLicenseError):
-    """An offer outside the spending policy: refused before anything was signed."""
 
 
 class PaymentError(DataLicenseError):
@@ -202,7 +199,7 @@ def payment_payload(buyer: "Buyer", required: PaymentRequired, licence_id: int, 
 def _ours(buyer: "Buyer", required: PaymentRequired) -> PaymentRequirements:
     for req in required.accepts:
         if req.scheme == SCHEME and req.network == network_id(buyer.conn.chain_id):
-            if normalize_address(req.pay_to) != buyer.conn.address:
+            if normalize_address(req.pay_to, buyer.conn.chain_id) != buyer.conn.address:
                 raise PolicyError(f"the offer pays {req.pay_to}, not the marketplace {buyer.conn.address}: refused")
             return req
     raise PolicyError(f"the server offers no {SCHEME} payment on {network_id(buyer.conn.chain_id)}: refused")
@@ -241,13 +238,14 @@ class SpendingPolicy:
         the server's word: they must agree with the offer too)."""
         dataset_id, terms_id, version = (int(req.extra[k]) for k in ("datasetId", "termsId", "version"))
         offer = buyer.conn.market.offer(dataset_id)
-        asset, amount = normalize_address(req.asset), int(req.amount)
+        asset, amount = normalize_address(req.asset, buyer.conn.chain_id), int(req.amount)
         if (offer.terms_id, offer.version, offer.price, offer.asset) != (terms_id, version, amount, asset):
             raise PolicyError(f"the offer for dataset {dataset_id} differs from the chain's terms, version or price: "
                               "refused")
         if self.datasets is not None and dataset_id not in self.datasets:
             raise PolicyError(f"dataset {dataset_id} is not in the allowed datasets: refused")
-        if self.sellers is not None and offer.dataset.owner not in {normalize_address(s) for s in self.sellers}:
+        allowed = None if self.sellers is None else {normalize_address(s, buyer.conn.chain_id) for s in self.sellers}
+        if allowed is not None and offer.dataset.owner not in allowed:
             raise PolicyError(f"seller {offer.dataset.owner} is not in the allowed sellers: refused")
         t = offer.terms
         if self.min_duration and t.duration != 0 and t.duration < self.min_duration:
@@ -409,7 +407,7 @@ def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confi
                 raise PaymentError(f"{url} answered {resp.status_code} {escape(_reason(resp))}, not 402 with an offer")
             required = offer_from(resp)
         req = _ours(buyer, required)
-        dataset_id, version = int(req.extra["datasetId"]), int(req.extra["version"])
+        dataset_id, version = bind_offer(path, req.extra), int(req.extra["version"])
         ledger = Ledger(buyer)
         lid = _reusable(buyer, ledger, dataset_id)
         bought = lid is None
@@ -537,7 +535,7 @@ class PayingAuth(httpx.Auth):
         resp.read()
         required = offer_from(resp)
         req = _ours(self.buyer, required)
-        ledger, dataset_id = Ledger(self.buyer), int(req.extra["datasetId"])
+        ledger, dataset_id = Ledger(self.buyer), bind_offer(request.url.path, req.extra)
         lid = _reusable(self.buyer, ledger, dataset_id)
         if lid is None:
             self.policy.check(self.buyer, req, ledger)

@@ -30,13 +30,13 @@ POLICY = SpendingPolicy.rbtc(per_request="0.001", total="0.01", delivery_timeout
 
 
 class Hostile402(BackgroundServer):
-    """A seller's own 402 server: at any /datasets/N it offers dataset `offered` (quoting that dataset's real terms
+    """A seller's own 402 server: at any path it offers dataset `offered` (quoting that dataset's real terms
     on chain, so every policy check passes) and, once a proof arrives, sends version `version` of dataset `served`
     (manifest header and ciphertext), whatever the buyer asks for."""
 
     def __init__(self, reader, offered: int, served: int, version: int):
         self.reader, self.offered, self.served, self.version = reader, offered, served, version
-        app = Starlette(routes=[Route("/datasets/{n}", self.dataset)])
+        app = Starlette(routes=[Route("/{path:path}", self.dataset)])
         super().__init__(lambda host, port: uvicorn.Config(app, host=host, port=port, log_level="error"),
                          "the hostile 402 server")
 
@@ -93,3 +93,20 @@ def test_get_through_the_gateway_fetches_the_version_bought_when_an_older_one_sh
         r = buyer.buyer.get(f"{gateway.url}/datasets/{ds}", tmp_path / "got.csv", POLICY)
     assert (r.version, (tmp_path / "got.csv").read_bytes()) == (2, real)
     assert r.confirmed_tx and buyer.conn.market.licence(r.licence_id).state == State.SETTLED
+
+
+def test_get_refuses_an_offer_for_another_dataset_than_the_url_names(make, tmp_path):
+    """Item 8: at /datasets/N a server offers a stranger's dataset M, quoting M's real terms (every policy check
+    passes). Before the fix the buyer paid for M, and confirmed the stranger's junk. Now the offer is refused before
+    anything is signed; a URL that names no dataset is refused too."""
+    seller, buyer, stranger = make(3), make(4, "buyer"), make(6, "stranger")
+    wanted = _publish(seller, tmp_path, 1, seller.conn.account.address)
+    junk = _publish(stranger, tmp_path, 2, "0x" + "00" * 20)
+    nonce = buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address)
+    with Hostile402(make(None, "hostile"), junk, junk, 1) as srv, AgentThread(stranger, tmp_path / "agent.sqlite"):
+        with pytest.raises(PolicyError, match=f"dataset {junk}, not dataset {wanted}"):
+            buyer.buyer.get(f"{srv.url}/datasets/{wanted}", tmp_path / "got.csv", POLICY)
+        with pytest.raises(PolicyError, match="names no dataset"):
+            buyer.buyer.get(f"{srv.url}/datasets/{junk}/latest", tmp_path / "got.csv", POLICY)
+    assert buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address) == nonce  # nothing signed or sent
+    assert not (tmp_path / "got.csv").exists()

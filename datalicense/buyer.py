@@ -57,7 +57,7 @@ class Buyer(Role):
                     f"the price of dataset {dataset_id} is {reader.amount_text(price, asset)}, above your maximum "
                     f"{reader.amount_text(limit, asset)}: raise --max-price if you agree"
                 )
-        to = normalize_address(licensee) if licensee else ZERO
+        to = normalize_address(licensee, conn.chain_id) if licensee else ZERO
         token = None if int(asset, 16) == 0 else conn.token_contract(asset)
         if token is not None and not erc677:
             conn.tx.send(token.functions.approve(conn.address, price), what="approve")

@@ -23,6 +23,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 from .contracts import abi
 from .errors import ChainError, ConfigError
 from .market import State
+from .protocol.addresses import display, parse_address
 
 # name -> (RPC URL, chain id)
 NETWORKS: dict[str, tuple[str, int]] = {
@@ -63,25 +64,16 @@ def connect(network: str, timeout: float = 30.0, expected_chain_id: int | None =
     return w3
 
 
-def normalize_address(address: str) -> str:
-    """Accept EIP-55, EIP-1191 (Rootstock) or lower-case addresses; return EIP-55 for web3."""
-    a = address.strip()
-    if not (a.startswith("0x") and len(a) == 42):
-        raise ConfigError(f"{address!r} is not an address (0x followed by 40 hex characters)")
-    try:
-        int(a[2:], 16)
-    except ValueError as exc:
-        raise ConfigError(f"{address!r} is not an address (0x followed by 40 hex characters)") from exc
-    return to_checksum_address(a.lower())
+def normalize_address(address: str, chain_id: int | None = None) -> str:
+    """The address a user or a file gave, in EIP-55 casing for web3: lower or upper case as is, mixed case only
+    with a checksum valid on `chain_id` (EIP-55, or EIP-1191 of that chain); AddressError otherwise (one line:
+    "checksum does not match: mistyped?"). The rule lives in datalicense.protocol.addresses."""
+    return parse_address(address, chain_id)
 
 
 def display_address(address: str, chain_id: int) -> str:
     """The network's own casing: EIP-1191 on Rootstock mainnet and testnet, EIP-55 elsewhere."""
-    if chain_id not in (30, 31):
-        return to_checksum_address(address)
-    body = address.lower().removeprefix("0x")
-    digest = keccak(text=f"{chain_id}0x{body}").hex()
-    return "0x" + "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(body))
+    return display(address, chain_id)
 
 
 def gas_price(w3: Web3) -> int:

@@ -21,7 +21,7 @@ def _policy(c: Ctx, asset: str, max_request: str | None, max_day: str | None, ma
             transferable: bool | None, wait: float):
     from .paying import Caps, SpendingPolicy
 
-    asset = normalize_address(asset)
+    asset = normalize_address(asset, c.client.conn.chain_id)
     decimals, _ = c.client.reader.asset_info(asset)
     amt = lambda s: None if s is None else parse_amount(s, decimals)  # noqa: E731
     if max_request is None and max_day is None and max_total is None:

@@ -86,7 +86,7 @@ def register(cli: click.Group, Ctx: type) -> None:
         d = _owned(c, dataset_id)
         t = c.client.reader.index.terms.get(str(d.terms_id), {})
         new_asset = d.asset if asset is None else (ZERO if asset.strip().upper() in ("RBTC", "TRBTC")
-                                                   else normalize_address(asset))
+                                                   else normalize_address(asset, c.client.conn.chain_id))
         decimals, _ = c.client.reader.asset_info(new_asset)
         units = d.price if price is None else parse_amount(price, decimals)
         duration = 0 if perpetual else (d.duration if duration_days is None else int(duration_days * 86400))

@@ -30,9 +30,19 @@ def _dev_address(spec: str) -> str:
     return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").address
 
 
+def _chain_id(ctx: click.Context | None) -> int | None:
+    """The chain a typed address must carry the checksum of (the command line's `Ctx`; None before it exists, as
+    for the global --address, which the connection checks again against the node's chain)."""
+    obj = ctx.find_root().obj if ctx is not None else None
+    expected = getattr(obj, "expected_chain_id", None)
+    return expected() if callable(expected) else None
+
+
 class AddressType(click.ParamType):
-    """An address: 0x and 40 hex digits in any casing (EIP-55, EIP-1191 or lower case), or dev:N (the local chain's
-    account N). With `rbtc`, also RBTC (or tRBTC) for the zero address; with `none`, also none."""
+    """An address: 0x and 40 hex digits, in lower or upper case, or mixed case with a checksum valid on the
+    connected chain (EIP-55, or EIP-1191 of that chain: a mistyped character is refused, never lower-cased away);
+    or dev:N (the local chain's account N). With `rbtc`, also RBTC (or tRBTC) for the zero address; with `none`,
+    also none."""
 
     name = "address"
 
@@ -53,7 +63,7 @@ class AddressType(click.ParamType):
         if self.none and text.lower() in ("none", "0"):
             return ZERO
         try:
-            return _dev_address(text) if text.lower().startswith("dev:") else normalize_address(text)
+            return _dev_address(text) if text.lower().startswith("dev:") else normalize_address(text, _chain_id(ctx))
         except ConfigError as exc:
             self.fail(str(exc), param, ctx)
 

@@ -48,7 +48,7 @@ class Connection:
         self.account = account
         self.storage = storage or Storage()
         dep = deployments_mod.load(self.chain_id) if address is None else None
-        self.address = normalize_address(address or dep["contracts"]["DataLicense"]["address"])
+        self.address = normalize_address(address or dep["contracts"]["DataLicense"]["address"], self.chain_id)
         self.deploy_block = 0 if dep is None else int(dep["contracts"]["DataLicense"].get("block", 0))
         if not w3.eth.get_code(self.address):
             raise ConfigError(
@@ -89,7 +89,7 @@ class Connection:
         return self._tx
 
     def pool_contract(self, address: str) -> Any:
-        return self.w3.eth.contract(address=normalize_address(address), abi=abi("RevenuePool"))
+        return self.w3.eth.contract(address=normalize_address(address, self.chain_id), abi=abi("RevenuePool"))
 
     def token_contract(self, asset: str) -> Any:
         return self.w3.eth.contract(address=asset, abi=abi("TestToken"))

@@ -57,6 +57,16 @@ class AlreadyHeldError(ConfigError):
         self.licence_id = licence_id
 
 
+class AddressError(ConfigError):
+    """An address given is malformed (`code` "syntax") or carries a checksum that does not match (`code`
+    "checksum": mistyped?). datalicense.protocol.addresses; the page's JavaScript raises the same codes
+    (tests/vectors/addresses.json)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
 class PolicyError(DataLicenseError):
     """An HTTP 402 offer outside the spending policy, or not for the dataset the URL names: refused before anything
     was signed (datalicense.paying, datalicense.protocol.offer)."""

@@ -409,11 +409,12 @@ def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confi
         req = _ours(buyer, required)
         dataset_id, version = bind_offer(path, req.extra), int(req.extra["version"])
         ledger = Ledger(buyer)
-        lid = _reusable(buyer, ledger, dataset_id)
+        lid = buyer.held(dataset_id)  # any licence this wallet holds for it that gives access or will
         bought = lid is None
         if lid is None:
             policy.check(buyer, req, ledger)  # nothing is signed before this
-            res = buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]), version=version)
+            res = buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]), version=version,
+                            again=True)  # `held` was asked just above
             lid = res.licence_id
             ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
                           time=time.time(), url=url, tx=res.tx_hash)
@@ -438,18 +439,6 @@ def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confi
     finally:
         if own:
             http.close()
-
-
-def _reusable(buyer: "Buyer", ledger: Ledger, dataset_id: int) -> int | None:
-    """A licence this account paid for through `get` that still gives access to the dataset."""
-    me = buyer.conn.tx.account.address
-    for lid, e in sorted(ledger.read()["licences"].items(), key=lambda kv: -int(kv[0])):
-        if e.get("dataset") != dataset_id or e.get("refunded"):
-            continue
-        lic = buyer.conn.market.licence(int(lid))
-        if lic.holder == me and (lic.state == State.PENDING or buyer.conn.market.is_valid(int(lid))):
-            return int(lid)
-    return None
 
 
 def _await_key(buyer: "Buyer", lid: int, timeout: float) -> tuple[bytes, rule.Target, "LicenceInfo"]:
@@ -536,11 +525,11 @@ class PayingAuth(httpx.Auth):
         required = offer_from(resp)
         req = _ours(self.buyer, required)
         ledger, dataset_id = Ledger(self.buyer), bind_offer(request.url.path, req.extra)
-        lid = _reusable(self.buyer, ledger, dataset_id)
+        lid = self.buyer.held(dataset_id)
         if lid is None:
             self.policy.check(self.buyer, req, ledger)
             res = self.buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]),
-                                  version=int(req.extra["version"]))
+                                  version=int(req.extra["version"]), again=True)
             lid = res.licence_id
             ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
                           time=time.time(), url=str(request.url), tx=res.tx_hash)

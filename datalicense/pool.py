@@ -160,9 +160,11 @@ def _parse_rows(path: Path) -> Iterator[tuple[str, int]]:
             account = row[0].strip()
             if not _ADDRESS.match(account):
                 raise ConfigError(f"{path}:{n}: {account!r} is not an address (0x followed by 40 hex characters)")
+            try:
+                normalize_address(account)  # mixed case: a checksum (of any network's casing: no chain here)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}:{n}: {exc}") from exc
             low = account.lower()
-            if account != low and account[2:] != account[2:].upper():
-                normalize_address(account)  # mixed case: a checksum, check it
             try:
                 weight = int(row[1].strip())
             except ValueError as exc:
@@ -581,7 +583,7 @@ class PoolClient:
         return out
 
     def standing(self, account: str | None = None) -> list[PoolStanding]:
-        who = normalize_address(account or self.c.tx.account.address)
+        who = normalize_address(account, self.c.chain_id) if account else self.c.tx.account.address
         f = self.contract.functions
         rows = []
         for epoch, p in self._leaves(who):

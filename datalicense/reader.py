@@ -46,8 +46,8 @@ class MarketReader:
 
     def owed(self, asset: str = ZERO, account: str | None = None) -> int:
         """What the marketplace owes `account` (default: this account) in `asset`, ready to withdraw."""
-        who = normalize_address(account) if account else self.conn.tx.account.address
-        return self.conn.market.balance_owed(normalize_address(asset), who)
+        who = normalize_address(account, self.conn.chain_id) if account else self.conn.tx.account.address
+        return self.conn.market.balance_owed(normalize_address(asset, self.conn.chain_id), who)
 
     # ----------------------------------------------------------------------------------------- datasets
 
@@ -67,10 +67,10 @@ class MarketReader:
         self.index.update()
         recs = [(int(i), r) for i, r in self.index.datasets.items() if r.get("version") and r.get("termsId")]
         recs.sort(key=lambda x: x[0])
-        want_owner = normalize_address(owner) if owner else None
+        want_owner = normalize_address(owner, self.conn.chain_id) if owner else None
         want_asset = None
         if asset:
-            want_asset = ZERO if asset.strip().upper() in ("RBTC", "TRBTC") else normalize_address(asset)
+            want_asset = ZERO if asset.strip().upper() in ("RBTC", "TRBTC") else normalize_address(asset, self.conn.chain_id)
         picked = []
         for ds_id, rec in recs:
             t = self.index.terms.get(str(rec["termsId"]), {})
@@ -178,7 +178,7 @@ class MarketReader:
 
     def licences(self, holder: str | None = None) -> list[LicenceInfo]:
         """Licences bought for `holder` (default: this account), with state and expiry."""
-        who = normalize_address(holder or self.conn.tx.account.address)
+        who = normalize_address(holder, self.conn.chain_id) if holder else self.conn.tx.account.address
         logs = self.conn.contract.events.LicencePurchased().get_logs(
             from_block=self.conn.deploy_block, argument_filters={"licensee": who}
         )

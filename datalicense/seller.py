@@ -63,7 +63,7 @@ class Seller(Role):
                 pass
         except OSError as exc:
             raise ConfigError(f"cannot read {src}: {exc.strerror}") from exc
-        asset = normalize_address(asset)
+        asset = normalize_address(asset, conn.chain_id)
         decimals, _ = self.reader.asset_info(asset)
         price_units = price if isinstance(price, int) else parse_amount(price, decimals)
         terms_ref = terms_ref or keccak(b"datalicense standard licence v1")
@@ -84,7 +84,7 @@ class Seller(Role):
 
             require_pool(target, conn.address)
         probe = getattr(target.functions, "publish" if pool is None else "publishDataset")(
-            b"\x01", b"\x00" * 32, b"\x01" * 32, terms_ref, terms, normalize_address(agent))
+            b"\x01", b"\x00" * 32, b"\x01" * 32, terms_ref, terms, normalize_address(agent, conn.chain_id))
         try:
             probe.call({"from": account.address})
         except Exception as exc:  # noqa: BLE001 - decoded into the project's error
@@ -95,9 +95,9 @@ class Seller(Role):
             raise ChainError(f"publish would fail: {text}", name, args) from exc
         upload = self.upload(src, size, title, description, media_type, terms_ref, account.address)
         existing = self.reader.index.find_version(upload["manifestCid"])
-        owner = account.address if pool is None else normalize_address(pool)
+        owner = account.address if pool is None else normalize_address(pool, conn.chain_id)
         if existing is not None and conn.market.dataset(existing["datasetId"]).owner == owner:
-            self._same_terms_or_refuse(existing["datasetId"], terms, normalize_address(agent))
+            self._same_terms_or_refuse(existing["datasetId"], terms, normalize_address(agent, conn.chain_id))
             return PublishResult(
                 existing["datasetId"], existing["version"], upload["manifestCid"], upload["ciphertextCid"],
                 upload["sha256"], upload["size"], upload["keyHash"], None, None, reused=True,
@@ -111,7 +111,7 @@ class Seller(Role):
             keccak(content_key),
             terms_ref,
             terms,
-            normalize_address(agent),
+            normalize_address(agent, conn.chain_id),
         )
         rcpt = conn.tx.send(fn, what="publish")
         ev = conn.contract.events.DatasetPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
@@ -294,6 +294,7 @@ class Seller(Role):
 
     def withdraw(self, asset: str = ZERO, to: str | None = None) -> Receipt:
         account = self.conn.tx.account
-        target = normalize_address(to or account.address)
-        return self.conn.tx.send(self.conn.contract.functions.withdraw(normalize_address(asset), target),
+        target = normalize_address(to, self.conn.chain_id) if to else account.address
+        asset = normalize_address(asset, self.conn.chain_id)
+        return self.conn.tx.send(self.conn.contract.functions.withdraw(asset, target),
                                  what="withdraw")

@@ -228,7 +228,7 @@ class Web:
     def account(self, request: Request) -> Response:
         """An account's licences, the datasets it owns with their sales and money flow, and what it is owed."""
         try:
-            who = normalize_address(request.path_params["address"])
+            who = normalize_address(request.path_params["address"], self.client.conn.chain_id)
         except DataLicenseError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         with self.lock:
@@ -283,7 +283,7 @@ class Web:
         from eth_utils import event_abi_to_log_topic
 
         try:
-            who = normalize_address(request.path_params["address"])
+            who = normalize_address(request.path_params["address"], self.client.conn.chain_id)
         except DataLicenseError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         with self.lock:

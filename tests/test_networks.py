@@ -115,14 +115,21 @@ def test_eip1191_addresses_are_accepted_and_shown(cli, kubo, market, tmp_path):
     assert display_address(lower, 31) == "0x5aAeb6053F3e94c9b9A09F33669435E7EF1BEaEd"
     assert display_address(lower, 33) == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55 elsewhere
     for cased in (display_address(lower, 30), display_address(lower, 31), lower):
-        assert normalize_address(cased) == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+        assert normalize_address(cased) == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # no chain: either network's
+    assert normalize_address(display_address(lower, 30), 30) == normalize_address(lower)
+    with pytest.raises(ConfigError, match="checksum does not match: mistyped"):  # the casing of another chain
+        normalize_address(display_address(lower, 30), 31)
     with pytest.raises(ConfigError, match="not an address"):
         normalize_address("0x1234")
-    # a gift to an EIP-1191 (Rootstock mainnet) cased address through the CLI
+    # a gift through the CLI on the local chain (33): its EIP-1191 casing is taken, mainnet's is another checksum
+    from datalicense.protocol.addresses import eip1191
+
     w3, ds, _ = _sold_licence(kubo, market, tmp_path)
     key = Account.create()
     pub = keywrap_public(key)
-    gift = json.loads(cli("--json", "buy", str(ds), "--for", display_address(lower, 30), "--delivery-key", pub).stdout)
+    refused = cli("buy", str(ds), "--for", display_address(lower, 30), "--delivery-key", pub, check=False)
+    assert refused.returncode != 0 and "checksum does not match: mistyped?" in refused.stderr
+    gift = json.loads(cli("--json", "buy", str(ds), "--for", eip1191(lower, 33), "--delivery-key", pub).stdout)
     assert market.ownerOf(gift["licence_id"]) == normalize_address(lower)
 
 

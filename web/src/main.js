@@ -4,6 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
+import * as addresses from './addresses.js';
 import * as crypto from './crypto.js';
 import * as deliveryRule from './delivery.js';
 import { chooseDelivery, escrowedOpening, fetchVerified, keyRecipient } from './fetch.js';
@@ -143,7 +144,8 @@ async function datasetPage(id) {
       ['Sold', `${d.sold}${d.supplyCap ? ` of ${d.supplyCap}` : ''}`],
       ['Key delivery within', duration(d.deliveryWindow)], ['Dispute window', duration(d.disputeWindow)],
       ['Transferable', d.transferable ? 'yes' : 'no'], ['Licence text reference', h('code', {}, d.termsRef || 'none')],
-      ['Owner', h('code', {}, d.owner)], ['Delivery agent', h('code', {}, d.agent)],
+      ['Owner', h('code', {}, addresses.display(d.owner, config.chainId))],
+      ['Delivery agent', h('code', {}, addresses.display(d.agent, config.chainId))],
     ])),
     h('p', {}, buyBtn),
     h('section', { 'aria-labelledby': 'commit-h' }, h('h2', { id: 'commit-h' }, 'Commitments (current version)'), dl([
@@ -397,8 +399,10 @@ async function poolsPage() {
   sendBtn.addEventListener('click', () => act(sendBtn, async () => {
     let r;
     try { r = JSON.parse(input.value); } catch { throw new Error('that is not a signed revocation (JSON from "Sign a revocation")'); }
-    await wallet.send({ to: r.pool, data: calls.revokeConsentFor(r.account, r.weight, r.proof, r.signature) }, status);
-    status(`consent of ${r.account} revoked`);
+    // the pool and the account are parsed as every address the page takes: a mistyped checksum is refused
+    const pool = addresses.parseAddress(r.pool, config.chainId), account = addresses.parseAddress(r.account, config.chainId);
+    await wallet.send({ to: pool, data: calls.revokeConsentFor(account, r.weight, r.proof, r.signature) }, status);
+    status(`consent of ${addresses.display(account, config.chainId)} revoked`);
     route();
   }));
   app.replaceChildren(h('h1', {}, 'My pools'),
@@ -445,6 +449,8 @@ async function main() {
 
 // The buyer-side derivation, exposed so the shared vectors can be checked in the browser.
 window.datalicenseCrypto = crypto;
+// The address parser, exposed so the shared address vectors can be run in the browser.
+window.datalicenseAddresses = addresses;
 // The rule for verifying a delivery, exposed so the shared delivery vectors can be run in the browser.
 window.datalicenseDelivery = { ...deliveryRule, keyRecipient };
 main().catch(showError);

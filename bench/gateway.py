@@ -70,12 +70,14 @@ def main() -> None:
             seller, agent = mk(3, "seller"), mk(5, "seller")
             src = tmp / "d.bin"
             src.write_bytes(os.urandom(size_kib * 1024))
-            ds = seller.seller.publish(src, title="bench", price=10**12, agent=agent.conn.account.address).dataset_id
             policy = SpendingPolicy.rbtc(per_request="0.001")
             t: dict[str, list[float]] = {k: [] for k in ("plain1", "get1", "plain2", "get2", "offer")}
             with Running(Gateway(mk(None, "gateway"))) as gw, AgentThread(agent, tmp / "agent.sqlite"):
-                url = f"{gw.url}/datasets/{ds}"
                 for r in range(rounds):
+                    # a dataset per round: the buyers hold none of it yet (a licence held is reused, never bought again)
+                    ds = seller.seller.publish(src, title=f"bench {r}", price=10**12,
+                                               agent=agent.conn.account.address).dataset_id
+                    url = f"{gw.url}/datasets/{ds}"
                     plain = mk(4, f"plain{r}")
                     s = time.perf_counter()
                     lid = plain.buyer.buy(ds).licence_id
@@ -86,7 +88,7 @@ def main() -> None:
                     plain.buyer.fetch(lid, tmp / "plain.out", confirm=False)
                     t["plain2"].append(time.perf_counter() - s)
 
-                    paying = mk(6, f"paying{r}")  # a fresh home: no licence to reuse
+                    paying = mk(6, f"paying{r}")
                     s = time.perf_counter()
                     res = paying.buyer.get(url, tmp / "get.out", policy)
                     t["get1"].append(time.perf_counter() - s)

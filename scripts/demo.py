@@ -114,7 +114,7 @@ def main():
             raise SystemExit("the fetched data differs from the original")
 
         say("\n6. A wrong key: the buyer proves it alone, in one transaction, and is refunded at once")
-        lic3 = buyer.buyer.buy(pub.dataset_id)
+        lic3 = buyer.buyer.buy(pub.dataset_id, again=True)  # a second licence, on purpose
         keys = buyer.reader.delivery_keys(lic3.licence_id)[-1]
         junk = keywrap.wrap_key(os.urandom(32), lic3.licence_id, keys["x"], keys["y"], 4242)
         seller.conn.tx.send(seller.conn.contract.functions.deliverKey(

@@ -27,7 +27,7 @@ def test_agent_delivers_with_its_own_key_and_buyer_fetches(make, tmp_path):
     seller, buyer = make(3), make(4, "buyer")
     agent_client = make(5)  # same home as the seller: content keys and seller secret
     ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
-    lids = [buyer.buyer.buy(ds).licence_id for _ in range(3)]
+    lids = [buyer.buyer.buy(ds, again=True).licence_id for _ in range(3)]
     stats = Agent(agent_client, tmp_path / "agent.sqlite").run(once=True)
     assert stats.delivered == 3
     for lid in lids:
@@ -113,7 +113,7 @@ def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
     seller, agent_client = make(3), make(5)
     buyers = [make(n, f"b{n}") for n in (4, 6, 7)]
     ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
-    lids = [buyers[i % 3].buyer.buy(ds).licence_id for i in range(24)]
+    lids = [buyers[i % 3].buyer.buy(ds, again=True).licence_id for i in range(24)]
     w3 = seller.conn.w3
     nonce_before = w3.eth.get_transaction_count(agent_client.conn.account.address)
     env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / "seller"), DATALICENSE_IPFS_API=kubo.api_multiaddr)

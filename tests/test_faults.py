@@ -187,7 +187,7 @@ def test_rpc_node_restarted_while_the_agent_runs(kubo, tmp_path):
         chain_proc.wait(timeout=30)
         time.sleep(1.5)  # the agent sees the node gone and backs off
         chain_proc, _ = start_chain()
-        second = buyer.buyer.buy(ds).licence_id
+        second = buyer.buyer.buy(ds, again=True).licence_id
         deadline = time.time() + 60
         while agent.stats.delivered < 2 and time.time() < deadline:
             time.sleep(0.1)

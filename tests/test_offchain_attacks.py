@@ -34,7 +34,7 @@ def test_stranger_naming_our_agent_cannot_stop_real_deliveries(make, tmp_path):
     fake = _publish(stranger, tmp_path, "x\n", agent_c.conn.account.address, price=0, name="free.csv")
     low = stranger.buyer.buy(fake.dataset_id).licence_id  # a stranger's job at a lower licence id
     sale = buyer.buyer.buy(real.dataset_id).licence_id
-    high = stranger.buyer.buy(fake.dataset_id).licence_id  # and at a higher one
+    high = stranger.buyer.buy(fake.dataset_id, again=True).licence_id  # and at a higher one
     stats = Agent(agent_c, tmp_path / "agent.sqlite").run(once=True)
     assert stats.delivered == 1
     assert len(_delivered_to(buyer, sale)) == 1

@@ -80,3 +80,28 @@ def test_page_fetches_the_version_bought_not_an_older_one_with_the_same_commitme
     page.click("#confirm")
     _state(page, "Settled")
     assert stack["seller"].conn.market.licence(lid).state == State.SETTLED
+
+
+def test_page_says_you_already_hold_a_licence_and_buys_again_only_on_a_second_click(page_for, stack, tmp_path):
+    """Issue 21 item 10: before the fix the page bought a second licence for a dataset the wallet held, silently.
+    The page asks the buyer role's rule (through its API): it names the licence held and buys only when the buyer
+    clicks again."""
+    ds = _publish(stack, tmp_path, "Held twice", b"a,b\n1,2\n")
+    page, wallet = page_for(4)
+    page.goto(page.url.split("#")[0] + f"#/dataset/{ds}")
+    page.wait_for_selector("#buy")
+    page.click("#buy")
+    _state(page, "Pending")
+    first = int(page.inner_text("h1").split()[-1])
+    sent = len(wallet.sent)
+    page.goto(page.url.split("#")[0] + f"#/dataset/{ds}")
+    page.wait_for_selector("#buy")
+    page.click("#buy")
+    page.wait_for_selector("#held")
+    assert f"You already hold licence #{first}" in page.inner_text("#held")
+    assert len(wallet.sent) == sent  # nothing was sent
+    page.click("#buy")
+    _state(page, "Pending")
+    second = int(page.inner_text("h1").split()[-1])
+    assert second != first and len(wallet.sent) == sent + 1
+    assert stack["seller"].buyer.held(ds, wallet.account.address) == second

@@ -12,9 +12,9 @@ from web3.logs import DISCARD
 from . import agecrypt, keywrap
 from .chain import Receipt, local_time, normalize_address, parse_amount
 from .connection import Role
-from .errors import ChainError, ConfigError, DeliveryError, IntegrityError, NotFoundError
+from .errors import AlreadyHeldError, ChainError, ConfigError, DeliveryError, IntegrityError, NotFoundError
 from .manifest import parse
-from .market import ZERO, purchase_args, purchase_data
+from .market import ZERO, State, purchase_args, purchase_data
 from .pipeline import decrypt_verify
 from .protocol import delivery as rule
 from .results import BuyResult, FetchResult, LicenceInfo
@@ -36,16 +36,21 @@ class Buyer(Role):
         erc677: bool = False,
         terms_id: int | None = None,
         version: int | None = None,
+        again: bool = False,
     ) -> BuyResult:
         """Pay into escrow for the terms and version named (default: the current ones, as `show` prints them)
         and receive a licence. The content key is delivered to a one-time key derived from this wallet (index:
-        the purchase transaction's nonce), or to `delivery_key` (the recipient's, for a gift)."""
+        the purchase transaction's nonce), or to `delivery_key` (the recipient's, for a gift). Refused
+        (AlreadyHeldError, nothing sent) when the licence's holder-to-be already holds one for the dataset that gives
+        access or will (`held`), unless `again`."""
         conn, reader = self.conn, self.reader
         account = conn.tx.account
         offer = conn.market.offer(dataset_id)
         if not offer.dataset.exists:
             raise NotFoundError(
                 f"dataset {dataset_id} does not exist on chain id {conn.chain_id}: see `datalicense list`")
+        if not again:
+            self.refuse_if_held(dataset_id, licensee)
         terms_id = offer.terms_id if terms_id is None else terms_id
         version = offer.version if version is None else version
         price, asset = offer.price, offer.asset
@@ -78,6 +83,31 @@ class Buyer(Role):
         return BuyResult(int(ev["licenceId"]), dataset_id, int(ev["price"]),
                          reader.amount_text(int(ev["price"]), asset), rcpt.tx_hash, rcpt.gas_used, terms_id, version,
                          "0x" + keywrap.point_address(key_x, key_y).hex())
+
+    def held(self, dataset_id: int, holder: str | None = None) -> int | None:
+        """The newest licence for `dataset_id` that `holder` (default: this account) holds now and that gives access or
+        will: Pending, or Delivered or Settled and still valid. Licences received by transfer count; licences given
+        away do not. The buyer's rule before paying again (`buy`, `get`, the page's API)."""
+        conn, market = self.conn, self.conn.market
+        who = normalize_address(holder) if holder else conn.tx.account.address
+        logs = conn.contract.events.Transfer().get_logs(from_block=conn.deploy_block, argument_filters={"to": who})
+        for lid in sorted({int(lg["args"]["tokenId"]) for lg in logs}, reverse=True):
+            lic = market.licence(lid)
+            if lic.holder != who or market.terms(lic.terms_id).dataset_id != dataset_id:
+                continue
+            if lic.state == State.PENDING or (lic.state in (State.DELIVERED, State.SETTLED) and market.is_valid(lid)):
+                return lid
+        return None
+
+    def refuse_if_held(self, dataset_id: int, holder: str | None = None) -> None:
+        """AlreadyHeldError (one line: which licence, what to do) when `held` finds one."""
+        lid = self.held(dataset_id, holder)
+        if lid is not None:
+            who = "you already hold" if holder is None else f"{normalize_address(holder)} already holds"
+            state = self.conn.market.licence(lid).state.label
+            raise AlreadyHeldError(
+                f"{who} licence {lid} for dataset {dataset_id} ({state}): fetch it with `datalicense fetch {lid}`, or "
+                "pass --again (again=True) to buy another", lid)
 
     def rotate_key(self, licence_id: int, delivery_key: tuple[bytes, bytes] | None = None) -> Receipt:
         """Name a new one-time delivery key for a licence this account holds (after a transfer, or a lost key).

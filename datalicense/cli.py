@@ -356,15 +356,9 @@ def buy(c: Ctx, dataset_id: int, max_price: str | None, terms_id: int | None, ve
     key = delivery_key  # (x, y), checked by DeliveryKeyType
     if key is None and licensee:
         raise ConfigError("--for needs --delivery-key: the recipient's public key, so that the recipient can decrypt")
-    if not again and not licensee:
-        held = [i for i in c.client.reader.licences() if i.dataset_id == dataset_id
-                and i.state in ("Pending", "Delivered", "Settled") and (i.valid or i.state == "Pending")]
-        if held:
-            raise ConfigError(
-                f"you already hold licence {held[0].licence_id} for dataset {dataset_id} ({held[0].state}): "
-                "fetch it with `datalicense fetch`, or pass --again to buy another")
+    # the buyer role refuses a dataset the holder-to-be already holds, unless --again
     r = c.client.buyer.buy(dataset_id, max_price=max_price, licensee=licensee, delivery_key=key, erc677=erc677,
-                     terms_id=terms_id, version=version)
+                           terms_id=terms_id, version=version, again=again)
     c.out(r.as_dict(), f"licence {r.licence_id} bought for {r.price_text} (terms {r.terms_id}, version {r.version})"
                        f"\n  tx {r.tx_hash} (gas {r.gas_used:,})")
 

@@ -70,6 +70,7 @@ class Web:
             Route("/api/config", self.config),
             Route("/api/datasets", self.datasets),
             Route("/api/datasets/{id:int}", self.dataset),
+            Route("/api/datasets/{id:int}/held/{address}", self.held),
             Route("/api/licences/{id:int}", self.licence),
             Route("/api/accounts/{address}", self.account),
             Route("/api/contributors/{address}", self.contributor),
@@ -171,6 +172,19 @@ class Web:
                 "sales": [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)],
             })
         return JSONResponse(out)
+
+    def held(self, request: Request) -> Response:
+        """The licence an account already holds for a dataset (the buyer role's rule, `Buyer.held`): the page asks
+        before buying and buys another only on a second click."""
+        dataset_id = int(request.path_params["id"])
+        try:
+            who = normalize_address(request.path_params["address"], self.client.conn.chain_id)
+        except DataLicenseError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        with self.lock:
+            lid = self.client.buyer.held(dataset_id, who)
+            state = self.client.conn.market.licence(lid).state.label if lid is not None else None
+        return JSONResponse({"datasetId": dataset_id, "address": who, "licenceId": lid, "state": state})
 
     def licence(self, request: Request) -> Response:
         lid = int(request.path_params["id"])

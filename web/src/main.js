@@ -134,7 +134,8 @@ async function datasetPage(id) {
   const m = d.manifest || {};
   const buyBtn = h('button', { type: 'button', id: 'buy', disabled: d.status !== 'on sale' || !!d.manifestError },
     `Buy a licence for ${d.priceText}`);
-  buyBtn.addEventListener('click', () => act(buyBtn, () => buy(d)));
+  const heldNote = h('p', { id: 'held-note', 'aria-live': 'polite' });
+  buyBtn.addEventListener('click', () => act(buyBtn, () => buy(d, buyBtn, heldNote)));
   app.replaceChildren(
     h('h1', {}, d.title || `Dataset ${d.id}`),
     d.manifestError ? h('p', { class: 'bad', role: 'alert', id: 'manifest-error' },
@@ -147,7 +148,7 @@ async function datasetPage(id) {
       ['Owner', h('code', {}, addresses.display(d.owner, config.chainId))],
       ['Delivery agent', h('code', {}, addresses.display(d.agent, config.chainId))],
     ])),
-    h('p', {}, buyBtn),
+    h('p', {}, buyBtn), heldNote,
     h('section', { 'aria-labelledby': 'commit-h' }, h('h2', { id: 'commit-h' }, 'Commitments (current version)'), dl([
       ['Version', String(d.version)], ['Plaintext SHA-256', h('code', {}, d.plaintextSha256)],
       ['Content key commitment', h('code', {}, d.keyHash)], ['Manifest', h('code', {}, d.manifestCid)],
@@ -161,8 +162,18 @@ async function datasetPage(id) {
   );
 }
 
-async function buy(d) {
+async function buy(d, button, note) {
   const account = await wallet.ready();
+  if (button.dataset.again !== '1') { // the buyer role's rule: a dataset already held is bought again only on purpose
+    const { licenceId, state } = await api(`/api/datasets/${d.id}/held/${account}`);
+    if (licenceId !== null) {
+      button.dataset.again = '1';
+      button.textContent = `Buy another licence anyway (${d.priceText})`;
+      note.replaceChildren(h('span', { id: 'held', role: 'alert' }, `You already hold licence #${licenceId} (${state}) for this dataset: `,
+        h('a', { href: `#/licence/${licenceId}` }, 'open it'), '. Click the button again to buy another.'));
+      return;
+    }
+  }
   status('sign the delivery-key message in your wallet (once per session)');
   const seed = await wallet.deliverySeed(crypto.deliverySeed);
   const nonce = BigInt(await wallet.request('eth_getTransactionCount', [account, 'pending']));

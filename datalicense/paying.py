@@ -11,20 +11,18 @@ by the licence holder over the request (method, path), the chain, the contract, 
     policy = SpendingPolicy.rbtc(per_request="0.002", per_day="0.01", total="0.05")
     result = dl.buyer.get("http://127.0.0.1:8402/datasets/1", "data.csv", policy)
 
-Spending is recorded under the connection's state folder (`x402/spending.json`); licences whose seller did not
-deliver before the deadline are refunded at the start of the next `get` (and by `datalicense refunds`).
+What `get` may spend and did spend (the policy, the ledger under the connection's state folder, the purchase under
+the ledger's lock, refunds of licences whose seller did not deliver before the deadline, claimed at the start of
+the next `get` and by `datalicense refunds`) is datalicense/spending.py.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import fcntl
 import json
-import os
 import secrets
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -38,13 +36,13 @@ from x402.http.constants import PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER
 from x402.schemas import AssetAmount, PaymentPayload, PaymentRequired, PaymentRequirements
 
 from . import agecrypt
-from .chain import normalize_address, parse_amount
+from .chain import normalize_address
 from .errors import ChainError, ConfigError, DataLicenseError, IntegrityError, PolicyError, StorageError
 from .manifest import Manifest, parse
-from .market import ZERO, State, TermsFlag
+from .market import State, TermsFlag
 from .protocol import delivery as rule
 from .protocol.offer import bind_offer
-from .protocol.lifecycle import Action
+from .spending import Caps, Ledger, RefundRow, SpendingPolicy, licence_for, refunds
 from .safefile import atomic_output, cleanup_partials
 
 if TYPE_CHECKING:
@@ -58,7 +56,6 @@ MAX_OFFER_BYTES = 64 * 1024  # a 402 body the client reads at most
 MAX_PROOF_HEADER = 4096  # an encoded proof header the gateway reads at most
 MANIFEST_HEADER = "Datalicense-Manifest"
 VERSION_HEADER = "Datalicense-Version"
-DAY = 86400
 
 
 class PaymentError(DataLicenseError):
@@ -205,145 +202,6 @@ def _ours(buyer: "Buyer", required: PaymentRequired) -> PaymentRequirements:
     raise PolicyError(f"the server offers no {SCHEME} payment on {network_id(buyer.conn.chain_id)}: refused")
 
 
-# ---------------------------------------------------------------------------------------- spending policy
-
-
-@dataclass
-class Caps:
-    per_request: int | None = None
-    per_day: int | None = None  # rolling 24 hours
-    total: int | None = None
-
-
-@dataclass
-class SpendingPolicy:
-    """What an agent may spend, checked before anything is signed. Amounts are in the asset's smallest unit;
-    an offer in an asset without caps is refused."""
-
-    caps: dict[str, Caps] = field(default_factory=dict)  # asset address (ZERO: RBTC) -> caps
-    sellers: set[str] | None = None  # allowed dataset owners (None: any)
-    datasets: set[int] | None = None  # allowed dataset ids (None: any)
-    min_duration: int = 0  # seconds; 0 accepts any (a perpetual licence, duration 0, is always accepted)
-    transferable: bool | None = None  # require (True) or refuse (False) transferable licences
-    delivery_timeout: float = 120.0  # seconds to wait for the key after buying
-
-    @classmethod
-    def rbtc(cls, per_request: str | None = None, per_day: str | None = None, total: str | None = None,
-             **kw: Any) -> "SpendingPolicy":
-        amt = lambda s: None if s is None else parse_amount(s, 18)  # noqa: E731
-        return cls(caps={ZERO: Caps(amt(per_request), amt(per_day), amt(total))}, **kw)
-
-    def check(self, buyer: "Buyer", req: PaymentRequirements, spent: "Ledger") -> None:
-        """Raise PolicyError with the reason if the offer is outside the policy (the chain's terms are read, not
-        the server's word: they must agree with the offer too)."""
-        dataset_id, terms_id, version = (int(req.extra[k]) for k in ("datasetId", "termsId", "version"))
-        offer = buyer.conn.market.offer(dataset_id)
-        asset, amount = normalize_address(req.asset, buyer.conn.chain_id), int(req.amount)
-        if (offer.terms_id, offer.version, offer.price, offer.asset) != (terms_id, version, amount, asset):
-            raise PolicyError(f"the offer for dataset {dataset_id} differs from the chain's terms, version or price: "
-                              "refused")
-        if self.datasets is not None and dataset_id not in self.datasets:
-            raise PolicyError(f"dataset {dataset_id} is not in the allowed datasets: refused")
-        allowed = None if self.sellers is None else {normalize_address(s, buyer.conn.chain_id) for s in self.sellers}
-        if allowed is not None and offer.dataset.owner not in allowed:
-            raise PolicyError(f"seller {offer.dataset.owner} is not in the allowed sellers: refused")
-        t = offer.terms
-        if self.min_duration and t.duration != 0 and t.duration < self.min_duration:
-            raise PolicyError(f"the licence lasts {t.duration} s, under the minimum {self.min_duration} s: refused")
-        transferable = bool(t.flags & TermsFlag.TRANSFERABLE)
-        if self.transferable is not None and transferable != self.transferable:
-            raise PolicyError(f"the licence is {'' if transferable else 'not '}transferable: refused by policy")
-        caps = self.caps.get(asset) or self.caps.get(asset.lower())
-        if caps is None:
-            symbol = buyer.reader.amount_text(0, asset).split()[-1]
-            raise PolicyError(f"no spending cap for asset {symbol} ({asset}): refused")
-        text = lambda n: buyer.reader.amount_text(n, asset)  # noqa: E731
-        if caps.per_request is not None and amount > caps.per_request:
-            raise PolicyError(f"price {text(amount)} is above the per-request cap {text(caps.per_request)}: refused")
-        day, total = spent.spent(asset, since=time.time() - DAY), spent.spent(asset)
-        if caps.per_day is not None and day + amount > caps.per_day:
-            raise PolicyError(f"price {text(amount)} would bring the last 24 h to {text(day + amount)}, above the "
-                              f"daily cap {text(caps.per_day)}: refused")
-        if caps.total is not None and total + amount > caps.total:
-            raise PolicyError(f"price {text(amount)} would bring the total to {text(total + amount)}, above the "
-                              f"total cap {text(caps.total)}: refused")
-
-
-class Ledger:
-    """What this account paid through `get`, per licence, in the connection's state folder (locked for concurrent
-    agents sharing a home)."""
-
-    def __init__(self, buyer: "Buyer"):
-        self.path = buyer.conn.state_dir / "x402" / f"spending-{buyer.conn.tx.account.address.lower()}.json"
-
-    @contextmanager
-    def locked(self) -> Iterator[dict[str, Any]]:
-        from .home import private_dir
-
-        private_dir(self.path.parent)
-        with open(self.path.with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            data = json.loads(self.path.read_text()) if self.path.exists() else {"licences": {}}
-            yield data
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, indent=2))
-            os.replace(tmp, self.path)
-
-    def read(self) -> dict[str, Any]:
-        return json.loads(self.path.read_text()) if self.path.exists() else {"licences": {}}
-
-    def spent(self, asset: str, since: float = 0) -> int:
-        return sum(int(e["amount"]) for e in self.read()["licences"].values()
-                   if e["asset"] == asset and e["time"] >= since and not e.get("refunded"))
-
-    def record(self, licence_id: int, **entry: Any) -> None:
-        with self.locked() as data:
-            data["licences"][str(licence_id)] = {**data["licences"].get(str(licence_id), {}), **entry}
-
-
-# ---------------------------------------------------------------------------------------------- refunds
-
-
-@dataclass
-class RefundRow:
-    licence_id: int
-    dataset_id: int
-    state: str
-    deadline: int
-    claimable: bool
-    claimed_tx: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def refunds(buyer: "Buyer", claim: bool = True, licence_ids: list[int] | None = None) -> list[RefundRow]:
-    """This account's pending licences (from the ledger, or the ids given) with their delivery deadline; those
-    past it are refunded when `claim`."""
-    ledger = Ledger(buyer)
-    ids = licence_ids if licence_ids is not None else [int(i) for i, e in ledger.read()["licences"].items()
-                                                       if not e.get("refunded") and not e.get("delivered")]
-    now = buyer.conn.market.now()
-    rows = []
-    known = ledger.read()["licences"]
-    for lid in ids:
-        lic = buyer.conn.market.licence(lid)
-        if lic.state != State.PENDING:
-            if str(lid) in known and lic.state != State.NONE:  # settled elsewhere: no longer a candidate
-                ledger.record(lid, delivered=lic.state != State.REFUNDED, refunded=lic.state == State.REFUNDED)
-            continue
-        t = buyer.conn.market.terms(lic.terms_id)
-        clock = buyer.conn.market.clock(lid, lic)
-        row = RefundRow(lid, t.dataset_id, lic.state.label, clock.deliver_by or 0, clock.may(Action.REFUND, now))
-        if claim and row.claimable:
-            row.claimed_tx = buyer.refund(lid).tx_hash
-            row.state = State.REFUNDED.label
-            if str(lid) in known:
-                ledger.record(lid, refunded=True)
-        rows.append(row)
-    return rows
-
-
 # ------------------------------------------------------------------------------------------------- get
 
 
@@ -407,17 +265,9 @@ def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confi
                 raise PaymentError(f"{url} answered {resp.status_code} {escape(_reason(resp))}, not 402 with an offer")
             required = offer_from(resp)
         req = _ours(buyer, required)
-        dataset_id, version = bind_offer(path, req.extra), int(req.extra["version"])
+        dataset_id = bind_offer(path, req.extra)
         ledger = Ledger(buyer)
-        lid = buyer.held(dataset_id)  # any licence this wallet holds for it that gives access or will
-        bought = lid is None
-        if lid is None:
-            policy.check(buyer, req, ledger)  # nothing is signed before this
-            res = buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]), version=version,
-                            again=True)  # `held` was asked just above
-            lid = res.licence_id
-            ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
-                          time=time.time(), url=url, tx=res.tx_hash)
+        lid, bought = licence_for(buyer, policy, req, dataset_id, url)  # reused if held, else bought within the caps
         key, target, info = _await_key(buyer, lid, policy.delivery_timeout)
         version = target.version  # the version this delivery opens (datalicense.protocol.delivery), never a lookup
         payload = payment_payload(buyer, required, lid, "GET", path)
@@ -524,19 +374,12 @@ class PayingAuth(httpx.Auth):
         resp.read()
         required = offer_from(resp)
         req = _ours(self.buyer, required)
-        ledger, dataset_id = Ledger(self.buyer), bind_offer(request.url.path, req.extra)
-        lid = self.buyer.held(dataset_id)
-        if lid is None:
-            self.policy.check(self.buyer, req, ledger)
-            res = self.buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]),
-                                  version=int(req.extra["version"]), again=True)
-            lid = res.licence_id
-            ledger.record(lid, dataset=dataset_id, amount=str(res.price), asset=normalize_address(req.asset),
-                          time=time.time(), url=str(request.url), tx=res.tx_hash)
+        lid, _ = licence_for(self.buyer, self.policy, req, bind_offer(request.url.path, req.extra), str(request.url))
         payload = payment_payload(self.buyer, required, lid, request.method, request.url.path)
         request.headers[PAYMENT_SIGNATURE_HEADER] = encode_header(payload)
         yield request
 
 
-__all__ = ["SCHEME", "SpendingPolicy", "Caps", "PolicyError", "PaymentError", "get", "refunds", "PayingAuth",
-           "EscrowSchemeServer", "EscrowSchemeClient", "proof_message", "network_id", "PAYMENT_RESPONSE_HEADER"]
+__all__ = ["SCHEME", "SpendingPolicy", "Caps", "Ledger", "RefundRow", "PolicyError", "PaymentError", "get", "refunds",
+           "PayingAuth", "EscrowSchemeServer", "EscrowSchemeClient", "proof_message", "network_id",
+           "PAYMENT_RESPONSE_HEADER"]

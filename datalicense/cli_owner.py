@@ -187,6 +187,7 @@ def register(cli: click.Group, Ctx: type) -> None:
         refunds that share of the price to the buyer, with its bond."""
         from .errors import ChainError
         from .market import State
+        from .protocol.flow import split
 
         m = c.client.conn.market
         lic = m.licence(licence_id)
@@ -194,7 +195,7 @@ def register(cli: click.Group, Ctx: type) -> None:
             raise ChainError(f"licence {licence_id} is {lic.state.label}, not in a data dispute: nothing to rule")
         t = m.terms(lic.terms_id)
         asset = m.asset_address(t.asset_id)
-        part = t.price * buyer_bps // BPS
+        part = split(t.price, buyer_bps, m.settings(lic.settings_id).fee_bps).to_buyer
         r = _send(c, c.client.conn.contract.functions.resolveData(licence_id, buyer_bps), "rule")
         outcome = ("the sale stands: the licence is settled and the seller takes the bond" if buyer_bps == 0 else
                    f"the buyer gets {c.client.reader.amount_text(part, asset)} back and its bond")
@@ -252,13 +253,21 @@ def register(cli: click.Group, Ctx: type) -> None:
                              "state": lic.state.label, "price": int(a["price"]), "fee": fee, "asset": asset,
                              "price_text": client.reader.amount_text(int(a["price"]), asset),
                              "fee_text": client.reader.amount_text(fee, asset)})
-        assets = sorted({r["asset"] for r in rows} | {ZERO})
+        flows = client.reader.money_flow(mine)  # one computation with the page's (datalicense.protocol.flow)
+        assets = sorted({r["asset"] for r in rows} | set(flows))
         owed = {a: client.conn.market.balance_owed(a, me) for a in assets}
         lines = [f"{r['licence_id']:>5}  dataset {r['dataset_id']:<5} {r['state']:<12} buyer {c.addr(r['buyer'])}  "
                  f"{r['price_text']} (fee {r['fee_text']})" for r in rows] or ["no sales yet"]
+        for a, f in flows.items():
+            if f.paid:
+                amt = lambda v: client.reader.amount_text(v, a)  # noqa: E731
+                lines.append(f"money flow: paid in {amt(f.paid)} = to the owner {amt(f.owner)} + platform fees "
+                             f"{amt(f.fee)} + refunded {amt(f.refunded)} + to buyers by ruling {amt(f.to_buyer)} + "
+                             f"in escrow {amt(f.escrow)}")
         lines.append("owed to you: " + ", ".join(client.reader.amount_text(v, a) for a, v in owed.items())
                      + (" (`datalicense withdraw`)" if any(owed.values()) else ""))
-        c.out({"sales": rows, "owed": {a: v for a, v in owed.items()}}, "\n".join(lines))
+        c.out({"sales": rows, "owed": {a: v for a, v in owed.items()},
+               "flow": {a: f.totals() for a, f in flows.items()}}, "\n".join(lines))
 
 
 def _when(ts: int) -> str:

@@ -11,6 +11,7 @@ from .chain import format_amount, normalize_address, parse_amount
 from .errors import NotFoundError
 from .index import EventIndex
 from .market import ZERO, State, TermsFlag
+from .protocol.flow import FlowEntry, Kind, MoneyFlow, split, tally
 from .results import DatasetInfo, LicenceInfo
 
 if TYPE_CHECKING:
@@ -214,3 +215,47 @@ class MarketReader:
                     "keyHash": bytes(a["keyHash"]),
                 })
         return sorted(out, key=lambda d: (d["block"], d["logIndex"]))
+
+    # ------------------------------------------------------------------------------------------ money flow
+
+    def money_flow(self, dataset_ids: list[int]) -> dict[str, MoneyFlow]:
+        """Where the money of the sales of `dataset_ids` went, per payment asset (datalicense.protocol.flow): paid
+        in = to the owner + fees + refunded + to the buyer by ruling + in escrow, from the contract's events.
+        Always has RBTC (the zero address), even without sales."""
+        entries: list[FlowEntry] = []
+        events, first = self.conn.contract.events, self.conn.deploy_block
+        bought = list(events.LicencePurchased().get_logs(from_block=first, argument_filters={"datasetId": dataset_ids})
+                      ) if dataset_ids else []
+        sales = {}
+        for log in bought:
+            lid = int(log["args"]["licenceId"])
+            lic = self.conn.market.licence(lid)
+            asset = self.conn.market.asset_address(self.conn.market.terms(lic.terms_id).asset_id)
+            sales[lid] = (int(log["args"]["price"]), asset, lic.settings_id)
+            entries.append(FlowEntry(lid, asset, Kind.PAID, sales[lid][0], log["blockNumber"], log["logIndex"]))
+        if sales:
+            ids = list(sales)
+
+            def logs(event: Any) -> list[Any]:
+                return list(event.get_logs(from_block=first, argument_filters={"licenceId": ids}))
+
+            for log in logs(events.LicenceSettled()):
+                a, at = log["args"], (log["blockNumber"], log["logIndex"])
+                asset = sales[int(a["licenceId"])][1]
+                entries += [FlowEntry(int(a["licenceId"]), asset, Kind.OWNER, int(a["sellerAmount"]), *at),
+                            FlowEntry(int(a["licenceId"]), asset, Kind.FEE, int(a["fee"]), *at)]
+            for log in logs(events.LicenceRefunded()):
+                a = log["args"]
+                entries.append(FlowEntry(int(a["licenceId"]), sales[int(a["licenceId"])][1], Kind.REFUNDED,
+                                         int(a["amount"]), log["blockNumber"], log["logIndex"]))
+            for log in logs(events.DataDisputeResolved()):
+                a = log["args"]
+                if int(a["buyerBps"]) == 0:
+                    continue  # the sale stands: its LicenceSettled is counted above
+                price, asset, settings_id = sales[int(a["licenceId"])]
+                parts = split(price, int(a["buyerBps"]), self.conn.market.settings(settings_id).fee_bps)
+                at = (log["blockNumber"], log["logIndex"])
+                entries += [FlowEntry(int(a["licenceId"]), asset, Kind.TO_BUYER, parts.to_buyer, *at),
+                            FlowEntry(int(a["licenceId"]), asset, Kind.OWNER, parts.to_owner, *at),
+                            FlowEntry(int(a["licenceId"]), asset, Kind.FEE, parts.fee, *at)]
+        return tally(entries, assets=[ZERO])

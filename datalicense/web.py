@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,6 +30,7 @@ from .chain import decode_revert, gas_price, normalize_address
 from .errors import DataLicenseError
 from .manifest import parse
 from .market import ZERO, pool_record
+from .protocol.flow import MoneyFlow
 from .protocol import delivery as rule
 
 if TYPE_CHECKING:
@@ -51,6 +52,11 @@ CHAINS = {
 
 def _hex(b: bytes) -> str:
     return "0x" + bytes(b).hex()
+
+
+def _camel(totals: dict[str, int], shown: Callable[[int], Any]) -> dict[str, Any]:
+    """A money flow's totals with the web API's camelCase keys (to_buyer: toBuyer), each value `shown`."""
+    return {("toBuyer" if k == "to_buyer" else k): shown(v) for k, v in totals.items()}
 
 
 class Web:
@@ -252,43 +258,40 @@ class Web:
             owned = [int(i) for i, d in c.reader.index.datasets.items()
                      if str(d.get("owner", "")).lower() == who.lower()]
             datasets = []
-            ev = c.conn.contract.events
-            first = c.conn.deploy_block
-            outcomes = ([lg for lg in ev.LicenceSettled().get_logs(from_block=first)],
-                        [lg for lg in ev.LicenceRefunded().get_logs(from_block=first)]) if owned else ([], [])
             for ds in sorted(owned):
                 summary = self._summary(ds)
                 sales = [self._sale(lg) for lg in self._purchases(datasetId=ds)]
                 summary["sales"] = sales
-                summary["flow"] = self._flow(sales, *outcomes)
+                summary["flows"] = self._flows(ds, summary["asset"])
+                summary["flow"] = summary["flows"][0]
                 summary["pendingDelivery"] = [s["licenceId"] for s in sales if s["state"] == "Pending"]
                 datasets.append(summary)
             owed = c.conn.market.balance_owed(ZERO, who)
         return JSONResponse({"address": who, "licences": licences, "datasets": datasets, "owed": str(owed),
                              "owedText": c.reader.amount_text(owed, ZERO), "currency": c.conn.currency})
 
-    def _flow(self, sales: list[dict[str, Any]], settled: list[Any], refunded: list[Any]) -> dict[str, Any]:
-        """Where the money of a dataset's sales went: paid in, to the owner, fees, refunded, still in escrow; and
-        the cumulative series over time (one point per event). `settled`, `refunded`: all such logs."""
-        ids = {s["licenceId"] for s in sales}
-        points: list[tuple[int, int, str, int]] = [(s["block"], s["time"], "paid", int(s["price"])) for s in sales]
-        if ids:
-            for lg in settled:
-                if int(lg["args"]["licenceId"]) in ids:
-                    t = int(self.client.conn.w3.eth.get_block(lg["blockNumber"])["timestamp"])
-                    points.append((lg["blockNumber"], t, "owner", int(lg["args"]["sellerAmount"])))
-                    points.append((lg["blockNumber"], t, "fee", int(lg["args"]["fee"])))
-            for lg in refunded:
-                if int(lg["args"]["licenceId"]) in ids:
-                    t = int(self.client.conn.w3.eth.get_block(lg["blockNumber"])["timestamp"])
-                    points.append((lg["blockNumber"], t, "refunded", int(lg["args"]["amount"])))
-        totals = {"paid": 0, "owner": 0, "fee": 0, "refunded": 0}
-        series = []
-        for block, t, kind, amount in sorted(points):
-            totals[kind] += amount
-            series.append({"block": block, "time": t, **{k: str(v) for k, v in totals.items()}})
-        escrow = totals["paid"] - totals["owner"] - totals["fee"] - totals["refunded"]
-        return {**{k: str(v) for k, v in totals.items()}, "escrow": str(max(escrow, 0)), "series": series}
+    def _flows(self, dataset_id: int, current_asset: str) -> list[dict[str, Any]]:
+        """Where the money of a dataset's sales went, per asset it was sold in (the current one first): the CLI's
+        `sales` computation (MarketReader.money_flow: paid in = to the owner + fees + refunded + to the buyer by
+        ruling + in escrow), amounts as strings in the asset's smallest units and as text in its own units, and the
+        running totals over time (one point per block that moved money)."""
+        c = self.client
+        flows = c.reader.money_flow([dataset_id])
+        picked = [a for a in flows if flows[a].paid] or [current_asset]
+        picked.sort(key=lambda a: a != current_asset)
+        out = []
+        times: dict[int, int] = {}
+        for asset in picked:
+            f = flows.get(asset) or MoneyFlow(asset=asset)
+            decimals, symbol = c.reader.asset_info(asset)
+            series = []
+            for block, totals in f.series():
+                if block not in times:
+                    times[block] = int(c.conn.w3.eth.get_block(block)["timestamp"])
+                series.append({"block": block, "time": times[block], **_camel(totals, str)})
+            out.append({"asset": asset, "symbol": symbol, "decimals": decimals, **_camel(f.totals(), str),
+                        "text": _camel(f.totals(), lambda v: c.reader.amount_text(v, asset)), "series": series})
+        return out
 
     def contributor(self, request: Request) -> Response:
         """The pools an account contributes to: per epoch and asset its weight, what it claimed and can claim (with

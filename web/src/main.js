@@ -291,17 +291,22 @@ async function disputeKey(lic) {
 
 // ------------------------------------------------------------------------------------------------- account
 
-function flowChart(series) {
-  const el = h('div', { class: 'chart', role: 'img', 'aria-label': 'money flow over time: paid by buyers, to the owner, fees, refunded' });
+// A dataset's money flow, as the API computes it for the CLI's `sales` too (datalicense/protocol/flow.py): paid in =
+// to the owner + fees + refunded + to the buyer by ruling + in escrow, in the asset's own units.
+const FLOW_PARTS = [['owner', 'to the owner', '#16a34a'], ['fee', 'platform fee', '#9333ea'],
+  ['refunded', 'refunded', '#dc2626'], ['toBuyer', 'to the buyer by ruling', '#0891b2'], ['escrow', 'in escrow', '#f59e0b']];
+
+function flowChart(f) {
+  const el = h('div', { class: 'chart', role: 'img', 'aria-label': `money flow over time in ${f.symbol}: paid by buyers, ${FLOW_PARTS.map((p) => p[1]).join(', ')}` });
+  const series = f.series;
   if (!series.length) return el;
   const xs = series.map((p) => p.time);
-  const ys = (k) => series.map((p) => Number(BigInt(p[k])) / 1e18);
+  const ys = (k) => series.map((p) => Number(BigInt(p[k])) / 10 ** f.decimals);
   const opts = {
     width: 560, height: 220, scales: { x: { time: true } },
-    series: [{}, { label: 'paid by buyers', stroke: '#2563eb' }, { label: 'to the owner', stroke: '#16a34a' },
-      { label: 'fees', stroke: '#9333ea' }, { label: 'refunded', stroke: '#dc2626' }],
+    series: [{}, { label: 'paid by buyers', stroke: '#2563eb' }, ...FLOW_PARTS.map(([, label, stroke]) => ({ label, stroke }))],
   };
-  requestAnimationFrame(() => new uPlot(opts, [xs, ys('paid'), ys('owner'), ys('fee'), ys('refunded')], el));
+  requestAnimationFrame(() => new uPlot(opts, [xs, ys('paid'), ...FLOW_PARTS.map(([k]) => ys(k))], el));
   return el;
 }
 
@@ -310,13 +315,11 @@ function flowBar(f) {
   const part = (k, label, cls) => {
     const v = BigInt(f[k]);
     const pct = total ? Number((v * 10000n) / total) / 100 : 0;
-    return h('div', { class: `seg ${cls}`, style: `width:${pct}%`, title: `${label}: ${amount(v)}` });
+    return h('div', { class: `seg ${cls}`, style: `width:${pct}%`, title: `${label}: ${f.text[k]}` });
   };
   return h('div', { class: 'flow' },
-    h('p', {}, `Buyers paid ${amount(f.paid)} → in escrow ${amount(f.escrow)}, to the owner ${amount(f.owner)}, ` +
-      `platform fee ${amount(f.fee)}, refunded ${amount(f.refunded)}`),
-    h('div', { class: 'bar', 'aria-hidden': 'true' }, part('owner', 'owner', 'owner'), part('fee', 'fee', 'fee'),
-      part('escrow', 'escrow', 'escrow'), part('refunded', 'refunded', 'refunded')));
+    h('p', {}, `Buyers paid ${f.text.paid} → ` + FLOW_PARTS.map(([k, label]) => `${label} ${f.text[k]}`).join(', ')),
+    h('div', { class: 'bar', 'aria-hidden': 'true' }, FLOW_PARTS.map(([k, label]) => part(k, label, k))));
 }
 
 async function accountPage() {
@@ -347,7 +350,7 @@ async function accountPage() {
     ...a.datasets.map((d) => h('section', { class: 'owned', 'aria-label': `dataset ${d.id}` },
       h('h3', {}, h('a', { href: `#/dataset/${d.id}` }, d.title || `Dataset ${d.id}`)),
       h('p', {}, `${d.sold} sold at ${d.priceText}; pending delivery: ${d.pendingDelivery.length ? d.pendingDelivery.map((x) => '#' + x).join(', ') : 'none'}`),
-      flowBar(d.flow), flowChart(d.flow.series),
+      (d.flows || [d.flow]).flatMap((f) => [flowBar(f), flowChart(f)]),
       table('Sales', ['Licence', 'Licensee', 'Price', 'State', 'When'], d.sales.map((s) => [
         `#${s.licenceId}`, short(s.licensee), s.priceText, s.state, when(s.time)])))),
   );
@@ -418,6 +421,9 @@ async function poolsPage() {
   }));
   app.replaceChildren(h('h1', {}, 'My pools'),
     sections.length ? h('div', { id: 'pools' }, sections) : h('p', { id: 'pools' }, 'Your account is in no pool.'),
+    (c.skipped || []).length ? h('p', { id: 'pools-skipped', class: 'note' },
+      `${c.skipped.length} pool(s) could not be read and are not shown: `,
+      c.skipped.map((s) => `${short(s.address)} (${s.reason})`).join('; ')) : '',
     h('section', { 'aria-labelledby': 'relay-h' }, h('h2', { id: 'relay-h' }, 'Send a signed revocation'),
       h('p', {}, h('label', { for: 'revocation-input' }, "A contributor's signed revocation (you pay the gas)")),
       input, ' ', sendBtn));

@@ -24,6 +24,7 @@ from .contracts import abi
 from .errors import ChainError, ConfigError
 from .market import State
 from .protocol.addresses import display, parse_address
+from .protocol.rehearsal import real_chain_id
 
 # name -> (RPC URL, chain id)
 NETWORKS: dict[str, tuple[str, int]] = {
@@ -53,7 +54,7 @@ def connect(network: str, timeout: float = 30.0, expected_chain_id: int | None =
         )
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
     try:
-        chain_id = w3.eth.chain_id
+        chain_id = real_chain_id(int(w3.eth.chain_id))  # a rehearsal fork stands for the chain it rehearses
     except Exception as exc:  # noqa: BLE001 - any transport failure means the same to the user
         raise ConfigError(f"cannot reach the {network} node at {url} ({type(exc).__name__}): is it running?") from exc
     if expected is not None and chain_id != expected:
@@ -362,6 +363,8 @@ class Transactor:
 
     @property
     def chain_id(self) -> int:
+        """The node's chain id, which transactions are signed for (a rehearsal fork's own: the real chain refuses
+        them, datalicense.protocol.rehearsal)."""
         if self._chain_id is None:
             self._chain_id = int(self.w3.eth.chain_id)
         return self._chain_id
@@ -416,9 +419,10 @@ class Transactor:
         balance = self.w3.eth.get_balance(sender)
         cost = tx["gas"] * tx["gasPrice"] + value
         if balance < cost:
-            symbol = CURRENCY.get(self.chain_id, "RBTC")
+            real = real_chain_id(self.chain_id)  # a rehearsal shows the rehearsed chain's casing and currency
+            symbol = CURRENCY.get(real, "RBTC")
             raise ChainError(
-                f"{what}: account {display_address(sender, self.chain_id)} has {format_amount(balance, symbol=symbol)}, "
+                f"{what}: account {display_address(sender, real)} has {format_amount(balance, symbol=symbol)}, "
                 f"needs up to {format_amount(cost, symbol=symbol)} (value + gas): fund it first"
             )
         signed = self.account.sign_transaction(tx)
@@ -436,8 +440,9 @@ class Transactor:
     def _rpc_message(self, what: str, exc: Web3RPCError) -> str:
         text = str(exc)
         if "insufficient funds" in text.lower():
-            return (f"{what}: account {display_address(self.account.address, self.chain_id)} does not have enough "
-                    f"{CURRENCY.get(self.chain_id, 'RBTC')} for value + gas: fund it first")
+            real = real_chain_id(self.chain_id)
+            return (f"{what}: account {display_address(self.account.address, real)} does not have enough "
+                    f"{CURRENCY.get(real, 'RBTC')} for value + gas: fund it first")
         return f"{what} was refused by the node: {text}"
 
 

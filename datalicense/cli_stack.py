@@ -14,7 +14,8 @@ def _describe(s: dict[str, Any]) -> list[str]:
     chain, ipfs = s["chain"], s["ipfs"]
     lines = [
         f"  chain        {chain['rpc']}  (Ganache, chain id {chain['chainId']}, "
-        + (f"pid {chain['pid']}" if chain["running"] else "stopped") + f"; state in {chain['database']})",
+        + (f"pid {chain['pid']}, behind a front that refuses other web sites" if chain["running"] else "stopped")
+        + f"; state in {chain['database']})",
         f"  IPFS         {ipfs['api']}  (Kubo, " + (f"pid {ipfs['pid']}" if ipfs["running"] else "stopped")
         + f"; gateway {ipfs['gateway']}; repository {ipfs['repo']})",
     ]
@@ -55,7 +56,8 @@ def down(c: Any) -> None:
     from .stack import Stack
 
     stopped = Stack(c.home).down()
-    names = {"ganache": "the chain", "kubo": "Kubo", "web": "the web page", "serve": "the HTTP 402 gateway"}
+    names = {"ganache": "the chain", "front": "the chain's front", "kubo": "Kubo", "web": "the web page",
+             "serve": "the HTTP 402 gateway"}
     c.out({"stopped": stopped}, f"stopped {', '.join(names[n] for n in stopped)}"
           if stopped else "the local stack was not running")
 

@@ -15,6 +15,7 @@ from .contracts import abi
 from .errors import ConfigError
 from .home import default_home, private_dir
 from .market import Market
+from .protocol.rehearsal import real_chain_id
 from .storage import Storage
 
 if TYPE_CHECKING:
@@ -44,7 +45,11 @@ class Connection:
         namespace: str | None = None,
     ):
         self.w3 = w3
-        self.chain_id = w3.eth.chain_id
+        node_chain_id = int(w3.eth.chain_id)
+        #: the chain this is: a rehearsal fork's is the real chain it rehearses (its deployments, address casing,
+        #: content keys and delivery-key messages); transactions are signed for the node's own (Transactor)
+        self.chain_id = real_chain_id(node_chain_id)
+        self.rehearsal = self.chain_id != node_chain_id
         self.account = account
         self.storage = storage or Storage()
         dep = deployments_mod.load(self.chain_id) if address is None else None
@@ -64,7 +69,7 @@ class Connection:
         # one folder per chain: chain id, genesis block and contract; a fork rehearsal gets its own.
         genesis = bytes(w3.eth.get_block(0)["hash"]).hex()[:12]
         real = f"{self.chain_id}-{genesis}-{self.address.lower()}"
-        self.namespace = namespace or real
+        self.namespace = namespace or (f"rehearsal-{real}" if self.rehearsal else real)
         self.state_dir = self.home / "chains" / self.namespace
         #: the real chain's state folder; a rehearsal (another namespace) may read its content keys
         self.real_state_dir = self.home / "chains" / real

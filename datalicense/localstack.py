@@ -6,6 +6,7 @@ Used by the tests, the demo and `datalicense` users who want a private IPFS node
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import DataLicenseError
+from .protocol.rehearsal import rehearsal_chain_id
 
 #: Variables of this process's environment that child processes (Kubo, the fork's Ganache) never get: the
 #: keystore password datalicense.chain reads (`_password`).
@@ -186,13 +188,16 @@ def _free_port() -> int:
 class GanacheFork:
     """A Ganache fork of another node on a free loopback port: reads see the upstream state, writes stay local.
 
-    Legacy transactions only (berlin), the upstream's chain id, the deterministic dev accounts funded.
+    Legacy transactions only (berlin), the deterministic dev accounts funded. It runs under the rehearsal chain id
+    of the upstream's (datalicense.protocol.rehearsal): what is signed for it, the upstream refuses. Its RPC answers
+    only under a private path (`url`), without WebSockets: a web page that finds the port cannot use the unlocked
+    dev accounts.
     """
 
     def __init__(self, upstream: str, startup_timeout: float = 60.0):
         self.upstream = upstream
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}/{secrets.token_hex(16)}"
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -207,11 +212,12 @@ class GanacheFork:
                 return json.loads(resp.read())["result"]
 
         try:
-            chain_id = int(str(rpc(self.upstream, "eth_chainId")), 16)
+            chain_id = rehearsal_chain_id(int(str(rpc(self.upstream, "eth_chainId")), 16))
         except OSError as exc:
             raise DataLicenseError(f"cannot reach {self.upstream} to fork it ({exc}): is the node running?") from exc
         args = [find_ganache(), "--fork.url", self.upstream, "--chain.chainId", str(chain_id),
                 "--server.port", str(self.port), "--server.host", "127.0.0.1", "--hardfork", "berlin",
+                "--server.rpcEndpoint", "/" + self.url.rsplit("/", 1)[1], "--server.ws", "false",
                 "--logging.quiet", "true", "--wallet.mnemonic",
                 "test test test test test test test test test test test junk", "--miner.defaultGasPrice", "60000000"]
         self.proc = subprocess.Popen(args, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -238,3 +244,55 @@ class GanacheFork:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# ------------------------------------------------------------------- services started in their own session
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not reaped) is not running
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def cmdline(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None
+
+
+def stop_group(pid: int, timeout: float = 30.0) -> None:
+    """SIGTERM the service's process group (it was started in its own session), SIGKILL it if it stays."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
+            except ChildProcessError:
+                pass
+            if not alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def tail(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace").strip()[-500:]
+    except OSError:
+        return "(no log)"

@@ -3,10 +3,15 @@
 Under the data folder (`--home`, $DATALICENSE_HOME, default ~/.datalicense), in `stack/`:
 
     chain/            Ganache's database (--database.dbPath): the chain survives `down` and `up`
+    chain.json        Ganache's private port and path (the front forwards there; nothing else is told)
     ipfs/             the Kubo repository
     deployments/      33.json: the marketplace deployed once on this chain
-    ganache.pid|log   kubo.pid|log
+    ganache.pid|log   front.pid|log   kubo.pid|log   web.pid|log   serve.pid|log
     stack.json        where everything runs; the CLI reads it for its defaults on `--network local`
+
+The chain's RPC port is a front (datalicense/chainfront.py) that refuses web pages from elsewhere: the dev
+accounts' keys are public and Ganache answers any Origin, so Ganache itself listens on a free loopback port under a
+private path, without WebSockets, and only the front knows where.
 
 Fixed loopback ports, chosen apart from everything the tests and the demo use (they pick free ports or use
 brownie's own chain), each overridable from the environment:
@@ -27,20 +32,21 @@ from __future__ import annotations
 
 import json
 import os
-import signal
+import secrets
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from .deploy import CHAIN_ID, deploy_marketplace
 from .errors import ConfigError, DataLicenseError
-from .localstack import _multiaddr_to_url, child_env, find_ganache, find_ipfs
+from .localstack import (_free_port, _multiaddr_to_url, alive, child_env, cmdline, find_ganache, find_ipfs,
+                         stop_group, tail)
 
-CHAIN_ID = 33
 MNEMONIC = "test test test test test test test test test test test junk"
 GAS_LIMIT = 6_800_000
 GAS_PRICE = 60_000_000
@@ -53,12 +59,10 @@ PORT_ENV = {
     "web": "DATALICENSE_STACK_WEB_PORT",
     "serve": "DATALICENSE_STACK_SERVE_PORT",
 }
+PORT_WHAT = {"rpc": "the chain", "ipfs": "the Kubo API", "gateway": "the Kubo gateway", "swarm": "the Kubo swarm",
+             "web": "the web page", "serve": "the HTTP 402 gateway"}
 #: The services `up` starts after the chain and Kubo: the page and the HTTP 402 gateway (no keys in either).
 SERVERS = {"web": "the web page", "serve": "the HTTP 402 gateway"}
-#: Marketplace roles on the local chain (the dev accounts of the mnemonic).
-ADMIN, FEE_RECIPIENT, ARBITER = 0, 1, 2
-FEE_BPS = 250
-DISPUTE_BOND = 10**15
 STARTUP_TIMEOUT = 90.0
 
 
@@ -125,12 +129,12 @@ class Stack:
             pid = int(path.read_text().strip())
         except (OSError, ValueError):
             return None
-        if not _alive(pid):
+        if not alive(pid):
             return None
-        cmdline = _cmdline(pid)
-        marker = {"ganache": str(self.dir / "chain"), "kubo": "daemon", "web": "datalicense.cli",
-                  "serve": "datalicense.cli"}[name]
-        if cmdline is not None and marker not in cmdline:
+        line = cmdline(pid)
+        marker = {"ganache": str(self.dir / "chain"), "front": "datalicense.chainfront", "kubo": "daemon",
+                  "web": "datalicense.cli", "serve": "datalicense.cli"}[name]
+        if line is not None and marker not in line:
             return None  # the pid was reused by another program
         return pid
 
@@ -142,15 +146,15 @@ class Stack:
                 contracts = {k: v["address"] for k, v in json.loads(dep.read_text())["contracts"].items()}
             except (OSError, ValueError, KeyError, TypeError):
                 contracts = {}
-        chain_pid, kubo_pid = self.pid("ganache"), self.pid("kubo")
+        chain_pid, front_pid, kubo_pid = self.pid("ganache"), self.pid("front"), self.pid("kubo")
         servers = {name: {"running": self.pid(name) is not None, "pid": self.pid(name),
                           "url": f"http://127.0.0.1:{self.ports[name]}/"} for name in SERVERS}
         return {
             "web": servers["web"],
             "serve": servers["serve"],
             "home": str(self.home),
-            "chain": {"running": chain_pid is not None, "pid": chain_pid, "rpc": self.rpc_url, "chainId": CHAIN_ID,
-                      "database": str(self.dir / "chain")},
+            "chain": {"running": chain_pid is not None and front_pid is not None, "pid": chain_pid,
+                      "front": front_pid, "rpc": self.rpc_url, "chainId": CHAIN_ID, "database": str(self.dir / "chain")},
             "ipfs": {"running": kubo_pid is not None, "pid": kubo_pid, "api": self.ipfs_api,
                      "gateway": self.gateway_url, "repo": str(self.dir / "ipfs")},
             "deployments": str(self.deployments_dir),
@@ -162,9 +166,20 @@ class Stack:
 
         private_dir(self.dir)
         started = []
-        if self.pid("ganache") is None:
+        chain = self.pid("ganache")
+        if chain is not None and self._private_rpc() is None:
+            stop_group(chain)  # a chain started before the front, answering on the public port itself: restart it
+            chain = None
+        if chain is None:
+            front = self.pid("front")
+            if front is not None:
+                stop_group(front)  # it forwards to the chain that stopped
             self._start_ganache()
             started.append("chain")
+        if self.pid("front") is None:
+            self._start_front()
+            if "chain" not in started:
+                started.append("chain")
         if self.pid("kubo") is None:
             self._start_kubo()
             started.append("ipfs")
@@ -181,28 +196,31 @@ class Stack:
 
     def down(self) -> list[str]:
         stopped = []
-        for name in ("web", "serve", "kubo", "ganache"):
+        for name in ("web", "serve", "front", "kubo", "ganache"):
             pid = self.pid(name)
             if pid is not None:
-                _stop(pid)
+                stop_group(pid)
                 stopped.append(name)
             self._pid_file(name).unlink(missing_ok=True)
         return stopped
 
     # -------------------------------------------------------------------------------------- services
 
-    def _check_port(self, port: int, what: str) -> None:
+    def _check_port(self, name: str) -> None:
+        """ConfigError when the port of `name` (a key of PORT_ENV) is taken."""
+        port = self.ports[name]
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError as exc:
-                raise ConfigError(
-                    f"port {port} for the {what} is taken by another program: stop it, or pick another port with "
-                    f"{PORT_ENV[{'chain': 'rpc', 'Kubo API': 'ipfs', 'Kubo gateway': 'gateway', 'Kubo swarm': 'swarm'}[what]]}"
-                ) from exc
+                raise ConfigError(f"port {port} for {PORT_WHAT[name]} is taken by another program: stop it, or pick "
+                                  f"another port with {PORT_ENV[name]}") from exc
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, args: list[str], env: dict[str, str], ready: Callable[[], bool],
+               what: str) -> None:
+        """Start a service in its own session, logging to NAME.log, and wait until `ready()`; stop it and say why
+        when it exits or is not ready in time."""
         log = open(self._log(name), "ab")  # noqa: SIM115 - handed to the child
         try:
             proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -210,37 +228,60 @@ class Stack:
         finally:
             log.close()
         self._pid_file(name).write_text(f"{proc.pid}\n")
-        return proc
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self._pid_file(name).unlink(missing_ok=True)
+                raise DataLicenseError(f"{what} exited at start: {tail(self._log(name))}")
+            if ready():
+                return
+            time.sleep(0.1)
+        stop_group(proc.pid)
+        raise DataLicenseError(f"{what} was not ready after {STARTUP_TIMEOUT:.0f}s (log: {self._log(name)})")
+
+    @property
+    def _chain_file(self) -> Path:
+        return self.dir / "chain.json"
+
+    def _private_rpc(self) -> str | None:
+        """Ganache's private RPC URL (None when no chain was started under the front)."""
+        try:
+            data = json.loads(self._chain_file.read_text())
+            return f"http://127.0.0.1:{int(data['port'])}/{str(data['path']).strip('/')}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def _start_ganache(self) -> None:
-        port = self.ports["rpc"]
-        self._check_port(port, "chain")
+        """Ganache on a free loopback port under a private path, without WebSockets (the front is its door)."""
         db = self.dir / "chain"
         db.mkdir(mode=0o700, parents=True, exist_ok=True)
+        port, path = _free_port(), secrets.token_hex(16)
+        fd = os.open(self._chain_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"port": port, "path": path}, f)
+        url = str(self._private_rpc())
         args = [find_ganache(), "--chain.chainId", str(CHAIN_ID), "--chain.networkId", str(CHAIN_ID),
                 "--hardfork", "berlin", "--miner.blockGasLimit", str(GAS_LIMIT),
                 "--miner.defaultGasPrice", str(GAS_PRICE), "--wallet.mnemonic", MNEMONIC,
                 "--wallet.totalAccounts", "10", "--wallet.defaultBalance", "1000000",
-                "--server.host", "127.0.0.1", "--server.port", str(port), "--database.dbPath", str(db),
-                "--logging.quiet", "true"]
-        proc = self._spawn("ganache", args, child_env())
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                self._pid_file("ganache").unlink(missing_ok=True)
-                raise DataLicenseError(f"the local chain exited at start: {_tail(self._log('ganache'))}")
-            try:
-                if int(str(_rpc(self.rpc_url, "eth_chainId")), 16) == CHAIN_ID:
-                    return
-            except (OSError, ValueError, KeyError):
-                pass
-            time.sleep(0.2)
-        _stop(proc.pid)
-        raise DataLicenseError(f"the local chain was not ready after {STARTUP_TIMEOUT:.0f}s (log: {self._log('ganache')})")
+                "--server.host", "127.0.0.1", "--server.port", str(port), "--server.rpcEndpoint", f"/{path}",
+                "--server.ws", "false", "--database.dbPath", str(db), "--logging.quiet", "true"]
+        self._spawn("ganache", args, child_env(), lambda: _answers(url), "the local chain")
+
+    def _start_front(self) -> None:
+        """The chain's public port: datalicense.chainfront, forwarding to Ganache's private URL."""
+        self._check_port("rpc")
+        args = [sys.executable, "-m", "datalicense.chainfront", "--port", str(self.ports["rpc"]), "--upstream",
+                str(self._private_rpc()), "--page-port", str(self.ports["web"])]
+        for option, variable in (("--allow-origin", "DATALICENSE_ALLOWED_ORIGINS"),
+                                 ("--allow-host", "DATALICENSE_ALLOWED_HOSTS")):
+            if os.environ.get(variable):
+                args += [option, os.environ[variable]]
+        self._spawn("front", args, child_env(), lambda: _answers(self.rpc_url), "the local chain's front")
 
     def _start_kubo(self) -> None:
-        for name, what in (("ipfs", "Kubo API"), ("gateway", "Kubo gateway"), ("swarm", "Kubo swarm")):
-            self._check_port(self.ports[name], what)
+        for name in ("ipfs", "gateway", "swarm"):
+            self._check_port(name)
         repo = self.dir / "ipfs"
         binary = find_ipfs()
         env = child_env(IPFS_PATH=str(repo))
@@ -259,50 +300,26 @@ class Stack:
         (repo / "api").unlink(missing_ok=True)
         log = self._log("kubo")
         start = log.stat().st_size if log.exists() else 0
-        proc = self._spawn("kubo", [binary, "daemon", "--offline"], env)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                self._pid_file("kubo").unlink(missing_ok=True)
-                raise DataLicenseError(f"the Kubo daemon exited at start: {_tail(log)}")
+
+        def ready() -> bool:
             with open(log, "rb") as f:
                 f.seek(start)
-                ready = b"Daemon is ready" in f.read()
-            if ready and (repo / "api").exists():
-                _multiaddr_to_url((repo / "api").read_text())
-                return
-            time.sleep(0.1)
-        _stop(proc.pid)
-        raise DataLicenseError(f"the Kubo daemon was not ready after {STARTUP_TIMEOUT:.0f}s (log: {log})")
+                if b"Daemon is ready" not in f.read() or not (repo / "api").exists():
+                    return False
+            _multiaddr_to_url((repo / "api").read_text())
+            return True
+
+        self._spawn("kubo", [binary, "daemon", "--offline"], env, ready, "the Kubo daemon")
 
     def _start_server(self, name: str) -> None:
         """`datalicense web` or `datalicense serve` on this stack (its chain, contracts and Kubo via stack.json)."""
-        import sys
-
         port = self.ports[name]
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError as exc:
-                raise ConfigError(f"port {port} for {SERVERS[name]} is taken by another program: stop it, or pick "
-                                  f"another port with {PORT_ENV[name]}") from exc
+        self._check_port(name)
         env = child_env(DATALICENSE_HOME=str(self.home))
         for k in ("DATALICENSE_LOCAL_RPC", "DATALICENSE_DEPLOYMENTS", "DATALICENSE_IPFS_API", "DATALICENSE_NETWORK"):
             env.pop(k, None)  # the stack's own, from stack.json
-        proc = self._spawn(name, [sys.executable, "-m", "datalicense.cli", "--network", "local", name,
-                                  "--port", str(port)], env)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                self._pid_file(name).unlink(missing_ok=True)
-                raise DataLicenseError(f"{SERVERS[name]} exited at start: {_tail(self._log(name))}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    return
-            time.sleep(0.1)
-        _stop(proc.pid)
-        raise DataLicenseError(f"{SERVERS[name]} was not ready after {STARTUP_TIMEOUT:.0f}s (log: {self._log(name)})")
+        self._spawn(name, [sys.executable, "-m", "datalicense.cli", "--network", "local", name, "--port", str(port)],
+                    env, lambda: _listening(port), SERVERS[name])
 
     # ------------------------------------------------------------------------------------ deployment
 
@@ -329,56 +346,6 @@ class Stack:
         tmp = self.state_file.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state, indent=2) + "\n")
         os.replace(tmp, self.state_file)
-
-
-def artifact(name: str) -> dict[str, Any]:
-    """ABI and creation bytecode of a project contract, from $DATALICENSE_ARTIFACTS (a folder of compiled
-    contracts, such as brownie's build/contracts) or else from the copy the package ships (datalicense/artifacts,
-    exported from the build by `make setup` / scripts/export_abi.py). Never from the checkout's layout."""
-    folder = os.environ.get("DATALICENSE_ARTIFACTS")
-    path = Path(folder or str(resources.files("datalicense") / "artifacts")) / f"{name}.json"
-    try:
-        data = json.loads(path.read_text())
-        code = data["bytecode"]
-        abi = data["abi"]
-    except FileNotFoundError as exc:
-        hint = ("fix DATALICENSE_ARTIFACTS" if folder else
-                "in a checkout run `make setup` (it compiles and exports the contracts); else reinstall the package")
-        raise ConfigError(f"no compiled {name} at {path}: {hint}") from exc
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"cannot read the compiled {name} at {path}: {exc}; run `make setup`") from exc
-    if not code or "__" in code:
-        raise ConfigError(f"{path} has no deployable bytecode for {name} (unlinked or abstract)")
-    return {"abi": abi, "bytecode": code if code.startswith("0x") else "0x" + code}
-
-
-def deploy_marketplace(w3: Any, record: Path) -> dict[str, Any]:
-    """Deploy DataLicense, DataLicenseLens and a RevenuePool implementation from the dev accounts; write `record`
-    in the deployments format (datalicense/deployments.py)."""
-    from .chain import Transactor, load_account
-
-    admin = load_account(f"dev:{ADMIN}")
-    fee_recipient = load_account(f"dev:{FEE_RECIPIENT}").address
-    arbiter = load_account(f"dev:{ARBITER}").address
-    tx = Transactor(w3, admin)
-    contracts: dict[str, Any] = {}
-
-    def deploy(name: str, *args: Any) -> str:
-        a = artifact(name)
-        factory = w3.eth.contract(abi=a["abi"], bytecode=a["bytecode"])
-        rcpt = tx.send(factory.constructor(*args), what=f"deploy {name}")
-        address = rcpt.raw["contractAddress"]
-        contracts[name] = {"address": address, "block": rcpt.block, "tx": rcpt.tx_hash}
-        return str(address)
-
-    market = deploy("DataLicense", admin.address, fee_recipient, arbiter, FEE_BPS, DISPUTE_BOND)
-    deploy("DataLicenseLens", market)
-    deploy("RevenuePool", market)
-    record.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = record.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"chainId": CHAIN_ID, "contracts": contracts}, indent=2) + "\n")
-    os.replace(tmp, record)
-    return contracts
 
 
 def apply_defaults(home: Path | None, ipfs: str | None) -> str | None:
@@ -409,57 +376,17 @@ def defaults(home: Path | None) -> dict[str, Any] | None:
 # ------------------------------------------------------------------------------------------ internals
 
 
-def _rpc(url: str, method: str) -> object:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
+def _answers(url: str) -> bool:
+    """Whether the chain at `url` answers as the stack's chain (its chain id)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
     req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        return json.loads(resp.read())["result"]
-
-
-def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return int(str(json.loads(resp.read())["result"]), 16) == CHAIN_ID
+    except (OSError, ValueError, KeyError, TypeError):
         return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not reaped) is not running
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
-def _cmdline(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return None
-
-
-def _stop(pid: int, timeout: float = 30.0) -> None:
-    """SIGTERM the service's process group (it was started in its own session), SIGKILL it if it stays."""
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        except PermissionError:
-            os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
-            except ChildProcessError:
-                pass
-            if not _alive(pid):
-                return
-            time.sleep(0.1)
-
-
-def _tail(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace").strip()[-500:]
-    except OSError:
-        return "(no log)"
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0

@@ -7,7 +7,7 @@ import os
 import pytest
 from brownie import DataLicense, DataLicenseLens, ReentrantToken, TestToken, accounts
 
-from helpers import BOND, FEE_BPS, LENSES
+from helpers import BOND, FEE_BPS, LENSES, free_ports
 
 # Constants, records and helpers the tests share are in helpers.py (`from helpers import ...`); this file holds
 # fixtures and hooks only.
@@ -165,3 +165,43 @@ def run_inprocess(kubo, market, tmp_path, monkeypatch, capsys):
         return p
 
     return run
+
+
+@pytest.fixture
+def user(tmp_path):
+    """A user's shell on a stack of its own (`datalicense up` in it): a data folder of its own, the stack on free
+    ports, nothing from the tests' environment. `user(line)` runs a shell line; `.work`, `.ports` (rpc, ipfs,
+    gateway, swarm, web, serve) and `.env` describe it. The stack is stopped after the test."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    rpc, ipfs, gateway, swarm, web, serve = free_ports(6)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATALICENSE_")}
+    env.update(
+        DATALICENSE_HOME=str(tmp_path / "home"),
+        DATALICENSE_STACK_RPC_PORT=str(rpc),
+        DATALICENSE_STACK_IPFS_PORT=str(ipfs),
+        DATALICENSE_STACK_GATEWAY_PORT=str(gateway),
+        DATALICENSE_STACK_SWARM_PORT=str(swarm),
+        DATALICENSE_STACK_WEB_PORT=str(web),
+        DATALICENSE_STACK_SERVE_PORT=str(serve),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), str(root / ".tools" / "bin"),
+                              str(root / "node_modules" / ".bin"), env.get("PATH", "")]),
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def sh(line: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        p = subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+        if check:
+            assert p.returncode == 0, f"{line}\n{p.stdout}\n{p.stderr}"
+            assert "Traceback" not in p.stderr, p.stderr
+        return p
+
+    sh.work = work  # type: ignore[attr-defined]
+    sh.ports = (rpc, ipfs, gateway, swarm, web, serve)  # type: ignore[attr-defined]
+    sh.env = env  # type: ignore[attr-defined]
+    yield sh
+    sh("datalicense down", check=False)

@@ -26,6 +26,7 @@ __all__ = [
     "DeliveryKey", "Published", "account_private_key", "account_key", "lens_of", "terms", "publish", "offer",
     "purchase", "buy", "token_data", "current_purchase", "buy_token", "buy_677", "deliver", "escrowed",
     "dispute_key", "reverts", "sleep", "publish_file", "licence_of", "dataset_of", "terms_of", "settings_of",
+    "free_ports",
 ]
 
 DAY = 86400
@@ -283,3 +284,18 @@ def publish_version_reusing_key(client, dataset_id, plain: bytes, tmp_path, titl
     rcpt = client.conn.tx.send(client.conn.contract.functions.publishVersion(
         dataset_id, cid_to_bytes(client.conn.storage.add_bytes(m.to_json())), bytes.fromhex(sha), key_hash))
     return int(client.conn.contract.events.VersionPublished().process_receipt(rcpt.raw)[0]["args"]["version"])
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free loopback ports (all held open while choosing, so none is picked twice)."""
+    import socket
+
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports

@@ -13,8 +13,6 @@ import os
 import re
 import shlex
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -34,18 +32,6 @@ def readme_terminal_commands() -> list[str]:
     return [ln for ln in block.group(1).splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
 
 
-def _free_ports(n: int) -> list[int]:
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
@@ -62,38 +48,6 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return True
-
-
-@pytest.fixture
-def user(tmp_path):
-    """A user's shell: a data folder of its own, the stack on free ports, nothing from the tests' environment."""
-    rpc, ipfs, gateway, swarm, web, serve = _free_ports(6)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATALICENSE_")}
-    env.update(
-        DATALICENSE_HOME=str(tmp_path / "home"),
-        DATALICENSE_STACK_RPC_PORT=str(rpc),
-        DATALICENSE_STACK_IPFS_PORT=str(ipfs),
-        DATALICENSE_STACK_GATEWAY_PORT=str(gateway),
-        DATALICENSE_STACK_SWARM_PORT=str(swarm),
-        DATALICENSE_STACK_WEB_PORT=str(web),
-        DATALICENSE_STACK_SERVE_PORT=str(serve),
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), str(ROOT / ".tools" / "bin"),
-                              str(ROOT / "node_modules" / ".bin"), env.get("PATH", "")]),
-    )
-    work = tmp_path / "work"
-    work.mkdir()
-
-    def sh(line: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        p = subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True, timeout=300)
-        if check:
-            assert p.returncode == 0, f"{line}\n{p.stdout}\n{p.stderr}"
-            assert "Traceback" not in p.stderr, p.stderr
-        return p
-
-    sh.work = work  # type: ignore[attr-defined]
-    sh.ports = (rpc, ipfs, gateway, swarm, web, serve)  # type: ignore[attr-defined]
-    yield sh
-    sh("datalicense down", check=False)
 
 
 def test_readme_terminal_commands_on_the_stack_that_stays_up(user):

@@ -52,7 +52,7 @@ from pathlib import Path
 import datalicense
 from web3 import Web3
 from datalicense.localstack import find_ipfs
-from datalicense.stack import artifact, deploy_marketplace
+from datalicense.deploy import artifact, deploy_marketplace
 from datalicense.web import DIST
 
 w3 = Web3(Web3.HTTPProvider(os.environ["DATALICENSE_LOCAL_RPC"]))

@@ -1,0 +1,94 @@
+"""A `--fork` rehearsal produces nothing the real chain accepts (issue 21, item 21).
+
+Two Ganache chains: brownie's (the upstream, the "real" network) and the fork `--fork` starts of it. Before the fix
+the fork kept the upstream's chain id, so a transaction the CLI signed for the rehearsal, read back from the fork's
+RPC by anyone, was valid upstream with the same nonce: sent there, it made the purchase for real. Now the fork
+runs under a rehearsal chain id (datalicense.protocol.rehearsal) that the client signs for, while it keeps reading
+the upstream's deployments, keys and local state as the upstream's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import httpx
+import pytest
+import rlp
+from web3 import Web3
+from web3.exceptions import TransactionNotFound, Web3RPCError
+
+from datalicense.localstack import GanacheFork
+
+from helpers import publish_file
+
+pytestmark = pytest.mark.e2e
+
+
+def _raw(tx) -> bytes:
+    """The signed legacy transaction as it went over the wire, rebuilt from what the fork's RPC tells anyone."""
+    to = bytes.fromhex(tx["to"][2:]) if tx["to"] else b""
+    return rlp.encode([tx["nonce"], tx["gasPrice"], tx["gas"], to, tx["value"], bytes(tx["input"]), tx["v"],
+                       int.from_bytes(bytes(tx["r"]), "big"), int.from_bytes(bytes(tx["s"]), "big")])
+
+
+@pytest.fixture
+def rehearsed(monkeypatch):
+    """Every transaction mined on a `--fork` chain, read from its RPC just before the fork stops."""
+    seen: list[bytes] = []
+    stop = GanacheFork.stop
+    upstream = Web3(Web3.HTTPProvider(os.environ["DATALICENSE_LOCAL_RPC"]))
+
+    def read_then_stop(self):
+        if self.proc is not None:
+            w3 = Web3(Web3.HTTPProvider(self.url))
+            for n in range(max(0, upstream.eth.block_number - 10), w3.eth.block_number + 1):
+                for tx in w3.eth.get_block(n, full_transactions=True)["transactions"]:
+                    try:
+                        upstream.eth.get_transaction(tx["hash"])
+                    except TransactionNotFound:
+                        seen.append(_raw(tx))  # made on the fork only
+        stop(self)
+
+    monkeypatch.setattr(GanacheFork, "stop", read_then_stop)
+    return seen
+
+
+def test_a_rehearsed_purchase_read_from_the_fork_is_refused_upstream(run_inprocess, make, rehearsed, tmp_path):
+    """Before the fix the replayed purchase was mined upstream: the buyer paid and held a licence it only
+    rehearsed."""
+    seller = make(3)
+    ds = publish_file(seller, tmp_path, "rehearsed data", agent=seller.conn.account.address).dataset_id
+    upstream = Web3(Web3.HTTPProvider(os.environ["DATALICENSE_LOCAL_RPC"]))
+    buyer = make(4, home="buyer")
+    nonce, balance = upstream.eth.get_transaction_count(buyer.conn.account.address), upstream.eth.get_balance(
+        buyer.conn.account.address)
+    sold = seller.conn.market.dataset(ds).sold
+
+    out = json.loads(run_inprocess("--fork", os.environ["DATALICENSE_LOCAL_RPC"], "--json", "buy", str(ds),
+                                   account="dev:4").stdout)
+    assert out["licence_id"] >= 1  # the rehearsal works: the purchase was made on the fork
+    assert rehearsed, "the rehearsal sent no transaction to the fork"
+    for raw in rehearsed:
+        with pytest.raises((Web3RPCError, ValueError)):
+            upstream.eth.send_raw_transaction(raw)
+    assert upstream.eth.get_transaction_count(buyer.conn.account.address) == nonce
+    assert upstream.eth.get_balance(buyer.conn.account.address) == balance
+    assert seller.conn.market.dataset(ds).sold == sold
+
+
+def test_a_rehearsal_reads_the_real_chains_records_and_signs_for_itself(run_inprocess, make, tmp_path):
+    """The fork is still useful: the CLI names the upstream's chain, finds its deployments' marketplace and holds the
+    same licences, while its transactions carry the rehearsal's chain id."""
+    from datalicense.protocol.rehearsal import rehearsal_chain_id
+
+    upstream = os.environ["DATALICENSE_LOCAL_RPC"]
+    with GanacheFork(upstream) as fork:
+        w3 = Web3(Web3.HTTPProvider(fork.url))
+        assert w3.eth.chain_id == rehearsal_chain_id(33) != 33
+        # the fork's Ganache, like the stack's, is no door for a web page: its RPC is not at the port's root
+        r = httpx.post(f"http://127.0.0.1:{fork.port}/", json={"jsonrpc": "2.0", "id": 1, "method": "eth_accounts",
+                                                               "params": []}, headers={"Origin": "http://evil.example"})
+        assert r.status_code == 404 and "result" not in r.text
+    who = json.loads(run_inprocess("--fork", upstream, "--json", "whoami", account="dev:4").stdout)
+    assert who["chain_id"] == 33

@@ -240,10 +240,12 @@ class Buyer(Role):
                     _Counting(stream, conn.progress("download+decrypt", manifest.ciphertext_size)), fout, content_key
                 )
             rule.check_plaintext(version, digest.hex(), size, manifest.plaintext_size)
+        shared = rule.reused_commitments(info.dataset_id, rule.versions_of(info.dataset_id, self.reader.versions(
+            info.dataset_id))).get(version.number, ())
         confirmed = None
         if confirm and info.holder == account.address and rule.may_confirm(info.state, target, info.version):
             confirmed = conn.tx.send(conn.contract.functions.confirm(licence_id), what="confirm").tx_hash
-        return FetchResult(licence_id, str(dest), size, digest.hex(), confirmed)
+        return FetchResult(licence_id, str(dest), size, digest.hex(), confirmed, list(shared), version.number)
 
     def get(self, url: str, out: str | Path, policy: Any, confirm: bool = True) -> Any:
         """Fetch a dataset from a seller's HTTP 402 gateway, paying through escrow within `policy` (a

@@ -416,6 +416,10 @@ def fetch(c: Ctx, licence_id: int, output: Path, no_confirm: bool) -> None:
                        err=True)
 
     r = c.client.buyer.fetch(licence_id, output, confirm=not no_confirm, on_start=notice)
+    if r.shares_commitment_with and not c.as_json:
+        click.echo(f"note: version {r.version} shares its key commitment with version "
+                   f"{', '.join(map(str, r.shares_commitment_with))} of the dataset (the seller reused a content key): "
+                   f"what was written was checked against version {r.version}'s own hash", err=True)
     human = f"wrote {r.path} ({r.size} bytes, sha256 {r.sha256}, matches the on-chain commitment)"
     if r.confirmed_tx:
         human += f"\nlicence {licence_id} confirmed: tx {r.confirmed_tx}"
@@ -433,19 +437,20 @@ def deliver(c: Ctx, licence_id: int, redeliver: bool) -> None:
           f"key delivered for licence {licence_id}: tx {r.tx_hash} (gas {r.gas_used:,})")
 
 
-def _simple(name: str, method: str, done: str, help_text: str) -> None:
+def _simple(name: str, method: str, done: str, help_text: str, after: str = "") -> None:
     @cli.command(name=name, help=help_text)
     @click.argument("licence_id", type=int)
     @pass_ctx
     def command(c: Ctx, licence_id: int) -> None:
         r = getattr(c.client.buyer, method)(licence_id)
         c.out({"licence_id": licence_id, "tx": r.tx_hash, "gas_used": r.gas_used},
-              f"licence {licence_id} {done}: tx {r.tx_hash} (gas {r.gas_used:,})")
+              f"licence {licence_id} {done}: tx {r.tx_hash} (gas {r.gas_used:,}){after}")
 
 
 _simple("confirm", "confirm", "confirmed", "Confirm a good delivery: the seller is paid.")
 _simple("settle", "settle", "settled", "Settle a delivered licence after its dispute window.")
-_simple("refund", "refund", "refunded", "Refund a licence whose key was not delivered in time.")
+_simple("refund", "refund", "refunded", "Refund a licence whose key was not delivered in time (then `withdraw`).",
+        "\n  the price is owed to the holder: `datalicense withdraw` pays it out")
 
 
 @cli.command()

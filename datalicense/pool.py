@@ -651,6 +651,7 @@ class PoolClient:
         from . import agecrypt
 
         content_key = agecrypt.content_key_from_identity(upload["identity"])
+        self.seller.check_fresh_key(dataset_id, content_key)
         rcpt = self.c.tx.send(self.contract.functions.publishVersion(
             cid_to_bytes(upload["manifestCid"]), bytes.fromhex(upload["sha256"]), keccak(content_key), info.top,
             info.cid.encode()), what="publish version")

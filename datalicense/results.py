@@ -51,6 +51,9 @@ class FetchResult(_Record):
     size: int
     sha256: str
     confirmed_tx: str | None
+    #: other versions of the dataset carrying this version's key commitment (the same key opens them)
+    shares_commitment_with: list[int] = field(default_factory=list)
+    version: int = 0  # the version written
 
 
 @dataclass

@@ -17,6 +17,7 @@ from .errors import ChainError, ConfigError, IntegrityError, StorageError
 from .manifest import Manifest
 from .manifest import now as manifest_now
 from .market import ZERO, TermsFlag
+from .protocol import delivery as rule
 from .results import PublishResult
 from .storage import cid_to_bytes
 
@@ -242,6 +243,7 @@ class Seller(Role):
         upload = self.upload(src, src.stat().st_size, title, description, media_type,
                              bytes.fromhex(info.terms_ref[2:]), account.address)
         content_key = agecrypt.content_key_from_identity(upload["identity"])
+        self.check_fresh_key(dataset_id, content_key)
         fn = conn.contract.functions.publishVersion(
             dataset_id, cid_to_bytes(upload["manifestCid"]), bytes.fromhex(upload["sha256"]), keccak(content_key)
         )
@@ -251,6 +253,13 @@ class Seller(Role):
         return PublishResult(dataset_id, int(ev["version"]), upload["manifestCid"], upload["ciphertextCid"],
                              upload["sha256"], upload["size"], "0x" + keccak(content_key).hex(), rcpt.tx_hash,
                              rcpt.gas_used, replicas=self._replicate_upload(upload))
+
+    def check_fresh_key(self, dataset_id: int, content_key: bytes) -> None:
+        """Refuse (before anything is sent) a new version whose key commitment another version of the dataset uses:
+        the same key would open both (datalicense.protocol.delivery). A re-run of a file and title already published
+        as a version reuses its upload, and so its key."""
+        versions = rule.versions_of(dataset_id, self.reader.versions(dataset_id))
+        rule.check_fresh_commitment(dataset_id, keccak(content_key), versions)
 
     # ------------------------------------------------------------------------------------------ deliver
 

@@ -228,9 +228,9 @@ class Web:
 
     def _bound_versions(self, dataset_id: int, bought: int,
                         deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The dataset's versions for the page (datalicense.protocol.delivery's records; with the manifest of each
-        version a delivery opens, and the versions sharing its key commitment), and each delivery's version, decided
-        by the one rule the page's JavaScript mirrors."""
+        """The dataset's versions for the page (datalicense.protocol.delivery's records, with the manifest of each
+        version a delivery opens), and each delivery's version, decided by the one rule the page's JavaScript mirrors
+        (which also flags versions sharing a key commitment)."""
         versions = rule.versions_of(dataset_id, self.client.reader.versions(dataset_id))
         opened: set[int] = set()
         for d in deliveries:
@@ -238,10 +238,8 @@ class Web:
                                    bought, versions)
             d["version"] = v.number if v is not None else None
             opened |= {v.number} if v is not None else set()
-        reused = rule.reused_commitments(dataset_id, versions)
         return [{"datasetId": v.dataset_id, "version": v.number, "manifestCid": v.manifest_cid,
                  "plaintextHash": v.plaintext_hash, "keyHash": v.key_hash, "block": v.block,
-                 "sharesCommitmentWith": list(reused.get(v.number, ())),
                  **({"manifest": self._manifest(v.manifest_cid)} if v.number in opened else {})}
                 for v in sorted(versions, key=lambda v: v.number)]
 

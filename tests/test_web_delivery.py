@@ -105,3 +105,18 @@ def test_page_says_you_already_hold_a_licence_and_buys_again_only_on_a_second_cl
     second = int(page.inner_text("h1").split()[-1])
     assert second != first and len(wallet.sent) == sent + 1
     assert stack["seller"].buyer.held(ds, wallet.account.address) == second
+
+
+def test_page_flags_a_version_whose_key_commitment_another_version_uses(page_for, stack, tmp_path):
+    """Issue 21 item 9: before the fix nothing on the page said that versions 1 and 2 share a key commitment (the
+    same key opens both). The dataset page and the licence page now say so, by the shared rule."""
+    ds = _publish(stack, tmp_path, "Shared key", b"one\n")
+    publish_version_reusing_key(stack["seller"], ds, b"two\n", tmp_path)
+    page, _ = page_for(4)
+    page.goto(page.url.split("#")[0] + f"#/dataset/{ds}")
+    page.wait_for_selector("#reused-versions")
+    assert "versions 1 and 2 share one key commitment" in page.inner_text("#reused-versions")
+    page.click("#buy")
+    _state(page, "Pending")
+    page.wait_for_selector("#reused-commitment")
+    assert "version 2 shares its key commitment with version 1" in page.inner_text("#reused-commitment")

@@ -154,6 +154,7 @@ async function datasetPage(id) {
       ['Content key commitment', h('code', {}, d.keyHash)], ['Manifest', h('code', {}, d.manifestCid)],
       ['Media type', m.mediaType || ''], ['Size', m.plaintext ? `${m.plaintext.size} bytes` : ''],
     ])),
+    reusedNote(d.id, d.versions.map((v) => ({ ...v, datasetId: d.id }))),
     table('Versions', ['Version', 'Manifest', 'Plaintext SHA-256', 'Block'],
       d.versions.map((v) => [String(v.version), h('code', {}, v.manifestCid), h('code', {}, v.plaintextHash), String(v.block)])),
     table('Sales', ['Licence', 'Licensee', 'Price', 'Version', 'State', 'When'],
@@ -232,11 +233,32 @@ async function licencePage(id) {
     dl([['Dataset', h('a', { href: `#/dataset/${lic.dataset_id}` }, `Dataset ${lic.dataset_id}`)],
       ['Version bought', String(lic.version)], ['Holder', h('code', {}, lic.holder)], ['Price', lic.price_text],
       ['Valid', lic.valid ? 'yes' : 'no'], ['Expires', lic.expires_at ? when(lic.expires_at) : lic.state === 'Settled' ? 'never' : '—']]),
+    sharedKeyNote(lic),
     h('p', { class: 'actions' }, buttons), out,
     table('Key deliveries', ['Kind', 'Version', 'Key commitment', 'Block'], lic.deliveries.map((x) => [
       x.escrowed ? 'escrowed' : 'newer version', String(x.version ?? '?'), h('code', {}, x.keyHash), String(x.block)])),
   );
   if (lic.state === 'Pending') poll = setTimeout(() => route(), 1500);
+}
+
+/** Versions of a dataset that share a key commitment (the same key opens them), by the shared delivery rule. */
+function reusedNote(datasetId, versions) {
+  const reused = deliveryRule.reusedCommitments(datasetId, versions);
+  const groups = [...new Set(Object.entries(reused).map(([n, others]) => [Number(n), ...others].sort((a, b) => a - b).join(',')))];
+  if (!groups.length) return null;
+  return h('p', { class: 'bad', role: 'note', id: 'reused-versions' }, groups.map((g) => {
+    const ns = g.split(',');
+    return `versions ${ns.slice(0, -1).join(', ')} and ${ns[ns.length - 1]} share one key commitment (the same content key opens them). `;
+  }).join(''), 'A licence is always checked against the version it bought.');
+}
+
+/** The licence's version shares its key commitment with other versions of its dataset. */
+function sharedKeyNote(lic) {
+  const others = deliveryRule.reusedCommitments(lic.dataset_id, lic.versions)[String(lic.version)];
+  if (!others) return null;
+  return h('p', { class: 'bad', role: 'note', id: 'reused-commitment' },
+    `Caution: version ${lic.version} shares its key commitment with version ${others.join(', ')} (the seller reused a content key): ` +
+    `what the page fetches is checked against version ${lic.version}'s own hash.`);
 }
 
 async function fetchData(lic, out) {

@@ -104,10 +104,11 @@ class Buyer(Role):
         lid = self.held(dataset_id, holder)
         if lid is not None:
             who = "you already hold" if holder is None else f"{normalize_address(holder)} already holds"
-            state = self.conn.market.licence(lid).state.label
-            raise AlreadyHeldError(
-                f"{who} licence {lid} for dataset {dataset_id} ({state}): fetch it with `datalicense fetch {lid}`, or "
-                "pass --again (again=True) to buy another", lid)
+            state = self.conn.market.licence(lid).state
+            use = (f"its key is on the way (`datalicense licences`; `datalicense refund {lid}` after the delivery "
+                   "deadline)" if state == State.PENDING else f"fetch it with `datalicense fetch {lid}`")
+            raise AlreadyHeldError(f"{who} licence {lid} for dataset {dataset_id} ({state.label}): {use}, or pass "
+                                   "--again (again=True) to buy another", lid)
 
     def rotate_key(self, licence_id: int, delivery_key: tuple[bytes, bytes] | None = None) -> Receipt:
         """Name a new one-time delivery key for a licence this account holds (after a transfer, or a lost key).

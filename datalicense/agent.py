@@ -1,10 +1,14 @@
 """The seller's delivery agent: follows purchases and delivers keys, exactly once per licence.
 
-State lives in SQLite (the cursor, every licence seen, every transaction it signed). A delivery is signed,
-recorded with its raw bytes and hash, committed, and only then broadcast; after a crash (SIGKILL at any
-moment) the agent finds the recorded transaction, checks whether it was mined, and re-broadcasts the *same*
-signed bytes if not, so it never sends a second, different delivery. The cursor moves only in the same
-database transaction that records the purchases it covers, so no purchase is missed.
+State lives in SQLite (datalicense/agentjournal.py: the cursor, every purchase event seen, every transaction it
+signed). A delivery is signed, recorded with its raw bytes and hash, committed, and only then broadcast; after a
+crash (SIGKILL at any moment) the agent finds the recorded transaction, checks whether it was mined, and
+re-broadcasts the *same* signed bytes if not, so it never sends a second, different delivery. The cursor moves only
+in the same database transaction that records the purchases it covers, so no purchase is missed.
+
+A reorganisation is followed, not trusted away: a delivery is owed to a purchase event, so when licence id L goes
+to another buyer in the new chain, that purchase is delivered although the first one's was done; a delivery whose
+block left the chain is opened again and its same bytes sent again while the licence still waits for it.
 
 It also delivers new dataset versions to the settled licences they cover, always to the licence's current
 delivery key. Nothing needs it after a delivery: a buyer who receives a wrong key proves it alone.
@@ -17,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,8 @@ import requests
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from . import keywrap, replicas
+from .agentjournal import JOURNAL_VERSION, Job, Journal, SignedJob
+from .agentscan import Scanner
 from .chain import local_time
 from .client import Client
 from .errors import ChainError, ConfigError, DataLicenseError
@@ -35,38 +40,12 @@ from .market import State
 log = logging.getLogger("datalicense.agent")
 _TRANSPORT = (ConnectionError, TimeoutError, requests.RequestException)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cursor (name TEXT PRIMARY KEY, block INTEGER NOT NULL, hash TEXT);
-CREATE TABLE IF NOT EXISTS jobs (
-    kind TEXT NOT NULL,              -- deliver | redeliver
-    licence_id INTEGER NOT NULL,
-    key_hash TEXT NOT NULL,          -- version the job is for ('' for deliver)
-    dataset_id INTEGER NOT NULL,
-    key_x BLOB,                      -- the licence's delivery key, from its purchase event
-    key_y BLOB,
-    state TEXT NOT NULL,             -- todo | signed | done | skipped | failed
-    raw_tx BLOB,
-    tx_hash TEXT,
-    note TEXT,
-    updated REAL NOT NULL,
-    block INTEGER,                   -- block of the event that made the job, and its hash (reorg check)
-    block_hash TEXT,
-    nonce INTEGER,                   -- nonce of the signed transaction (kept when re-signing: exactly once)
-    signed_at REAL,
-    attempts INTEGER NOT NULL DEFAULT 0,   -- mined transactions that reverted (the key rotated in front, ...)
-    PRIMARY KEY (kind, licence_id, key_hash)
-);
-"""
-JOURNAL_VERSION = "2"
-
 DELIVERY_GAS = 120_000
 #: Blocks to wait before acting on an event, by chain id: Rootstock mainnet and testnet reorganise a few blocks
 #: at times (30 s blocks: 12 is six minutes); a local chain does not.
 DEFAULT_CONFIRMATIONS = {30: 12, 31: 12}
 DEADLINE_MARGIN = 300  # seconds before the delivery deadline after which a delivery is no longer sent
 MAX_ATTEMPTS = 5  # reverted deliveries of one licence before the job is given up
-REORG_REWIND = 256  # blocks scanned again after the chain under the cursor changed
 RESIGN_AFTER = 120.0  # seconds a signed transaction may wait unmined before it is re-signed at the current price
 DONE = {"deliver": "delivered", "redeliver": "redelivered"}  # job kind -> AgentStats field
 
@@ -101,45 +80,21 @@ class Agent:
         self.keys, self.reader, self.seller = client.keys, client.reader, client.seller
         self.me = client.conn.account.address
         self.db_path = db_path
-        from .home import private_dir
-
-        private_dir(db_path.parent)
-        self.db = sqlite3.connect(str(db_path), isolation_level=None, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-        self._check_journal()
+        # a journal belongs to one chain (id and genesis), one contract and one agent key: any other is refused
+        genesis = self.c.w3.eth.get_block(0)["hash"].to_0x_hex()
+        self.journal = Journal(db_path, {"version": JOURNAL_VERSION, "chainId": str(self.c.chain_id),
+                                         "genesis": genesis, "contract": self.c.address, "agent": self.me})
+        self.db = self.journal.db
         self.confirmations = DEFAULT_CONFIRMATIONS.get(self.c.chain_id, 0) if confirmations is None else confirmations
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
-        self.chunk_blocks = chunk_blocks
         self.resign_after = resign_after
         self.stopping = False
         self.stats = AgentStats()
-        self._served: dict[int, bool] = {}
-        self._why: dict[int, str] = {}
+        self.scanner = Scanner(self.c, self.keys, self.reader, self.journal, self.me, self.confirmations, chunk_blocks,
+                               self._on_chain, lambda: self.stopping)
         self._key_hashes: dict[tuple[int, int], bytes] = {}
-
-    def _check_journal(self) -> None:
-        """A journal belongs to one chain (id and genesis), one contract and one agent key: refuse any other."""
-        genesis = self.c.w3.eth.get_block(0)["hash"].to_0x_hex()
-        mine = {"version": JOURNAL_VERSION, "chainId": str(self.c.chain_id), "genesis": genesis,
-                "contract": self.c.address, "agent": self.me}
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(jobs)").fetchall()}
-        if not {"block", "block_hash", "nonce", "signed_at", "attempts"} <= columns:
-            raise ConfigError(
-                f"the agent journal {self.db_path} was written by an older version of the agent (for the v1 "
-                "marketplace): move it aside and start a new one (--db)"
-            )
-        have = dict(self.db.execute("SELECT name, value FROM meta").fetchall())
-        if not have:
-            self.db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", list(mine.items()))
-            return
-        wrong = [f"{k} {have.get(k)} (here: {v})" for k, v in mine.items() if have.get(k) != v]
-        if wrong:
-            raise ConfigError(
-                f"the agent journal {self.db_path} belongs to another " + ", ".join(wrong)
-                + ": give this agent its own --db"
-            )
+        self._hashes: dict[int, str | None] = {}  # block -> its hash on the chain now, for one step
 
     # ---------------------------------------------------------------------------------------- control
 
@@ -181,139 +136,88 @@ class Agent:
             time.sleep(min(0.2, end - time.monotonic()))
 
     def step(self) -> None:
+        self._hashes = {}
+        self.recheck_mined()
         self.resume_signed()
         self.scan()
         self.work()
 
-    # ------------------------------------------------------------------------------------------- scan
-
-    def _cursor(self) -> int:
-        row = self.db.execute("SELECT block, hash FROM cursor WHERE name='events'").fetchone()
-        if row is None:
-            return self.c.deploy_block - 1
-        block, block_hash = row
-        if block_hash:
-            seen = self.c.w3.eth.get_block(block) if block <= self.c.w3.eth.block_number else None
-            if seen is None or seen["hash"].to_0x_hex() != block_hash:
-                back = max(self.c.deploy_block - 1, block - REORG_REWIND)
-                log.warning("the chain changed under block %d (reorganisation): scanning again from block %d",
-                            block, back + 1)
-                self.db.execute("BEGIN IMMEDIATE")
-                self.db.execute("DELETE FROM jobs WHERE state='todo' AND block > ?", (back,))
-                self.db.execute("UPDATE cursor SET block=?, hash=NULL WHERE name='events'", (back,))
-                self.db.execute("COMMIT")
-                return back
-        return block
+    def scan(self) -> None:
+        """Record what is owed from the events since the cursor (datalicense/agentscan.py)."""
+        self.scanner.scan()
 
     def serves(self, dataset_id: int) -> bool:
-        """Whether this agent delivers for a dataset: it is the owner or the named agent, and it holds the
-        dataset's content keys (a stranger can name any agent; only datasets published from this home are ours)."""
-        if dataset_id not in self._served:
-            owner = self.c.market.dataset(dataset_id).owner
-            agent = self.c.market.agent_of(dataset_id)
-            reason = ""
-            if self.me not in (owner, agent):
-                reason = "this agent is neither its owner nor its agent"
-            elif not self.keys.holds_keys_for(dataset_id):
-                reason = f"no content key for it in {self.c.home} (published elsewhere, or by a stranger naming this agent)"
-            if reason:
-                log.info("not serving dataset %d: %s", dataset_id, reason)
-            self._why[dataset_id] = reason
-            self._served[dataset_id] = not reason
-        return self._served[dataset_id]
+        """Whether this agent delivers for the dataset (its owner or agent, holding its content keys)."""
+        return self.scanner.serves(dataset_id)
 
-    def scan(self) -> None:
-        """Record purchases, new versions and settlements up to head - confirmations, then move the cursor."""
-        head = self.c.w3.eth.block_number - self.confirmations
-        start = self._cursor() + 1
-        ev = self.c.contract.events
-        while start <= head and not self.stopping:
-            end = min(head, start + self.chunk_blocks - 1)
-            purchases = ev.LicencePurchased().get_logs(from_block=start, to_block=end)
-            versions = ev.VersionPublished().get_logs(from_block=start, to_block=end)
-            settled = ev.LicenceSettled().get_logs(from_block=start, to_block=end)
-            agents = ev.AgentSet().get_logs(from_block=start, to_block=end)
-            owners = ev.DatasetTransferred().get_logs(from_block=start, to_block=end)
-            for a in agents + owners:
-                self._served.pop(int(a["args"]["datasetId"]), None)
-            now = time.time()
-            rows: list[tuple[Any, ...]] = []
-            for p in purchases:
-                ds, lid = int(p["args"]["datasetId"]), int(p["args"]["licenceId"])
-                if self.serves(ds):
-                    rows.append(("deliver", lid, "", ds, bytes(p["args"]["keyX"]), bytes(p["args"]["keyY"]), "todo",
-                                 now, p["blockNumber"], p["blockHash"].to_0x_hex()))
-                else:
-                    log.info("purchase of licence %d (dataset %d) not served: %s", lid, ds, self._why.get(ds, ""))
-            for v in versions:
-                if int(v["args"]["version"]) > 1 and self.serves(int(v["args"]["datasetId"])):
-                    rows += [(*r, v["blockNumber"], v["blockHash"].to_0x_hex()) for r in self._redelivery_jobs(
-                        int(v["args"]["datasetId"]), "0x" + bytes(v["args"]["keyHash"]).hex(), now)]
-            for st in settled:  # a licence settled after a newer version appeared gets that version now
-                lid = int(st["args"]["licenceId"])
-                ds = self.c.market.dataset_of(lid)
-                if self.serves(ds):
-                    rows += [(*r, st["blockNumber"], st["blockHash"].to_0x_hex())
-                             for r in self._catch_up_job(lid, ds, now)]
-            end_hash = self.c.w3.eth.get_block(end)["hash"].to_0x_hex()
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "INSERT OR IGNORE INTO jobs (kind, licence_id, key_hash, dataset_id, key_x, key_y, state, updated, "
-                "block, block_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-            self.db.execute("INSERT OR REPLACE INTO cursor (name, block, hash) VALUES ('events', ?, ?)",
-                            (end, end_hash))
-            self.db.execute("COMMIT")
-            start = end + 1
+    # ---------------------------------------------------------------------------------- the chain now
 
-    def _redelivery_jobs(self, dataset_id: int, key_hash: str, now: float) -> list[tuple[Any, ...]]:
-        """Settled licences of a dataset that are valid now and so cover its new version (licences still in
-        escrow get it when they settle: see `_catch_up_job`)."""
-        jobs = []
-        for (lid,) in self.db.execute(
-            "SELECT licence_id FROM jobs WHERE kind='deliver' AND dataset_id=? AND state='done'", (dataset_id,)
-        ).fetchall():
-            if self.c.market.licence(lid).state == State.SETTLED and self.c.market.is_valid(lid):
-                jobs.append(("redeliver", lid, key_hash, dataset_id, None, None, "todo", now))
-        return jobs
+    def _on_chain(self, block: int | None, block_hash: str | None) -> bool:
+        """Whether `block` still has the hash `block_hash` (no block: nothing to check)."""
+        if block is None:
+            return True
+        if block not in self._hashes:
+            b = self.c.w3.eth.get_block(block) if block <= self.c.w3.eth.block_number else None
+            self._hashes[block] = None if b is None else b["hash"].to_0x_hex()
+        return self._hashes[block] == block_hash
 
-    def _catch_up_job(self, lid: int, dataset_id: int, now: float) -> list[tuple[Any, ...]]:
-        escrowed = [d for d in self.reader.deliveries(lid) if d["escrowed"]]
-        current = self.c.market.key_hash(dataset_id)
-        if not escrowed or escrowed[0]["keyHash"] == current or not self.c.market.is_valid(lid):
-            return []
-        return [("redeliver", lid, "0x" + current.hex(), dataset_id, None, None, "todo", now)]
+    def recheck_mined(self) -> None:
+        """Deliveries mined in blocks that left the chain (a reorganisation) are opened again: `resume_signed` then
+        finds the same transaction in the new chain, or sends its same bytes again while they are still owed. One
+        block is read when nothing changed (the newest a delivery was mined in: if it stands, all before it do)."""
+        last = self.journal.last_mined()
+        if last is None or self._on_chain(*last):
+            return
+        gone = []
+        for block, block_hash in self.journal.mined_blocks():
+            if self._on_chain(block, block_hash):
+                break
+            gone.append(block)
+        n = self.journal.reopen(gone)
+        log.warning("%d deliveries were mined in blocks that left the chain (reorganisation): checking them again", n)
+
+    def _gone(self, job: Job | SignedJob) -> None:
+        """The event that made the job is no longer on the chain. A delivery's row stays, skipped (it was owed to
+        that purchase; the scan records the purchase the chain has now); a re-delivery's row is removed, so the
+        same version seen again in another block makes it again."""
+        if job.kind == "deliver":
+            self.journal.mark(job.id, "skipped", note="its event was reorganised away")
+        else:
+            self.journal.drop(job.id)
+        self.stats.skipped += 1
 
     # ------------------------------------------------------------------------------------------- work
 
     def resume_signed(self) -> None:
-        """Transactions signed before a crash or left unmined: done if mined, else the same bytes are sent again.
-        A transaction the node will not take back (already known is fine; nonce used, underpriced after the
-        minimum price rose, signed for another chain) or one left unmined too long is signed again at the current
-        price, with the same nonce where it is still free, so at most one of them is ever mined."""
-        for kind, lid, key_hash, raw, tx_hash, signed_at in self.db.execute(
-            "SELECT kind, licence_id, key_hash, raw_tx, tx_hash, signed_at FROM jobs WHERE state='signed'"
-        ).fetchall():
+        """Transactions signed before a crash, left unmined, or whose block left the chain: done if mined, else the
+        same bytes are sent again while the event that made them stands. A transaction the node will not take back
+        (already known is fine; nonce used, underpriced after the minimum price rose, signed for another chain) or
+        one left unmined too long is signed again at the current price, with the same nonce where it is still free,
+        so at most one of them is ever mined."""
+        for job in self.journal.signed():
             try:
-                rcpt = self.c.w3.eth.get_transaction_receipt(tx_hash)
+                rcpt = self.c.w3.eth.get_transaction_receipt(job.tx_hash)
             except TransactionNotFound:
                 rcpt = None
             if rcpt is not None:
-                self._finish(kind, lid, key_hash, tx_hash, rcpt)
+                self._finish(job.id, job.kind, job.licence_id, job.tx_hash, rcpt)
                 continue
-            if not self._still_needed(kind, lid):
-                self._mark(kind, lid, key_hash, "skipped", note="no longer needed after restart")
+            if not self._on_chain(job.block, job.block_hash):
+                self._gone(job)
                 continue
-            if signed_at is not None and time.time() - signed_at > self.resign_after:
-                self._mark(kind, lid, key_hash, "todo", note="unmined too long: re-sign at the current price")
+            if not self._still_needed(job.kind, job.licence_id):
+                self.journal.mark(job.id, "skipped", note="no longer needed after restart")
                 continue
-            problem = self._broadcast(raw)
+            if job.signed_at is not None and time.time() - job.signed_at > self.resign_after:
+                self.journal.mark(job.id, "todo", note="unmined too long: re-sign at the current price")
+                continue
+            problem = self._broadcast(job.raw_tx)
             if problem:
-                log.warning("licence %d: %s %s cannot be sent again (%s): signing it anew", lid, kind, tx_hash, problem)
-                self._mark(kind, lid, key_hash, "todo", note=f"re-sign: {problem}")
+                log.warning("licence %d: %s %s cannot be sent again (%s): signing it anew", job.licence_id, job.kind,
+                            job.tx_hash, problem)
+                self.journal.mark(job.id, "todo", note=f"re-sign: {problem}")
             else:
-                log.info("re-broadcast %s for licence %d: %s", kind, lid, tx_hash)
+                log.info("re-broadcast %s for licence %d: %s", job.kind, job.licence_id, job.tx_hash)
         self._await_signed()
 
     def _broadcast(self, raw: bytes) -> str:
@@ -333,41 +237,36 @@ class Agent:
     def _await_signed(self, timeout: float = 120.0) -> None:
         end = time.monotonic() + timeout
         mined = []
-        for kind, lid, key_hash, tx_hash in self.db.execute(
-            "SELECT kind, licence_id, key_hash, tx_hash FROM jobs WHERE state='signed'"
-        ).fetchall():
+        for job in self.journal.signed():
             try:
-                rcpt = self.c.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=max(1.0, end - time.monotonic()),
+                rcpt = self.c.w3.eth.wait_for_transaction_receipt(job.tx_hash, timeout=max(1.0, end - time.monotonic()),
                                                                   poll_latency=0.05)
             except Exception as exc:  # noqa: BLE001 - left 'signed'; the next step retries
-                log.warning("licence %d: %s %s not mined yet (%s)", lid, kind, tx_hash, type(exc).__name__)
+                log.warning("licence %d: %s %s not mined yet (%s)", job.licence_id, job.kind, job.tx_hash,
+                            type(exc).__name__)
                 continue
-            mined.append((kind, lid, key_hash, tx_hash, rcpt))
+            mined.append((job.id, job.kind, job.licence_id, job.tx_hash, rcpt))
         if mined:
-            self.db.execute("BEGIN IMMEDIATE")
-            for m in mined:
-                self._finish(*m)
-            self.db.execute("COMMIT")
+            with self.journal.transaction():
+                for m in mined:
+                    self._finish(*m)
 
-    def _finish(self, kind: str, lid: int, key_hash: str, tx_hash: str, rcpt: Any) -> None:
+    def _finish(self, job: int, kind: str, lid: int, tx_hash: str, rcpt: Any) -> None:
         if rcpt["status"] == 1:
-            self._mark(kind, lid, key_hash, "done")
+            self.journal.mined(job, int(rcpt["blockNumber"]), rcpt["blockHash"].to_0x_hex())
             counter = DONE[kind]
             setattr(self.stats, counter, getattr(self.stats, counter) + 1)
             log.info("%s licence %d: tx %s gas %s", counter, lid, tx_hash, rcpt["gasUsed"])
-        else:
-            attempts = self.db.execute("SELECT attempts FROM jobs WHERE kind=? AND licence_id=? AND key_hash=?",
-                                       (kind, lid, key_hash)).fetchone()[0] + 1
-            self.db.execute("UPDATE jobs SET attempts=?, nonce=NULL WHERE kind=? AND licence_id=? AND key_hash=?",
-                            (attempts, kind, lid, key_hash))
-            if attempts < MAX_ATTEMPTS and self._still_needed(kind, lid):
-                # e.g. the holder rotated its key in front of the delivery: build it again for the key on chain
-                self._mark(kind, lid, key_hash, "todo", note=f"reverted ({tx_hash}): built again")
-                log.warning("%s licence %d: tx %s reverted; building it again", kind, lid, tx_hash)
-                return
-            self._mark(kind, lid, key_hash, "skipped", note=f"reverted: {tx_hash}")
-            self.stats.skipped += 1
-            log.warning("%s licence %d: tx %s reverted", kind, lid, tx_hash)
+            return
+        attempts = self.journal.reverted(job)
+        if attempts < MAX_ATTEMPTS and self._still_needed(kind, lid):
+            # e.g. the holder rotated its key in front of the delivery: build it again for the key on chain
+            self.journal.mark(job, "todo", note=f"reverted ({tx_hash}): built again")
+            log.warning("%s licence %d: tx %s reverted; building it again", kind, lid, tx_hash)
+            return
+        self.journal.mark(job, "skipped", note=f"reverted: {tx_hash}")
+        self.stats.skipped += 1
+        log.warning("%s licence %d: tx %s reverted", kind, lid, tx_hash)
 
     def _still_needed(self, kind: str, lid: int) -> bool:
         state = self.c.market.licence(lid).state
@@ -375,73 +274,54 @@ class Agent:
             return state == State.PENDING
         return state == State.SETTLED and self.c.market.is_valid(lid)
 
-    def _mark(self, kind: str, lid: int, key_hash: str, state: str, raw: bytes | None = None,
-              tx_hash: str | None = None, note: str | None = None, nonce: int | None = None) -> None:
-        now = time.time()
-        self.db.execute(
-            "UPDATE jobs SET state=?, raw_tx=COALESCE(?, raw_tx), tx_hash=COALESCE(?, tx_hash), note=?, updated=?, "
-            "nonce=COALESCE(?, nonce), signed_at=CASE WHEN ?='signed' THEN ? ELSE signed_at END "
-            "WHERE kind=? AND licence_id=? AND key_hash=?",
-            (state, raw, tx_hash, note, now, nonce, state, now, kind, lid, key_hash),
-        )
-
     def work(self, batch_size: int = 50) -> None:
         """Sign every job still to do, record a batch of signed transactions in one commit, then broadcast it."""
-        todo = self.db.execute(
-            "SELECT kind, licence_id, key_hash, dataset_id, key_x, key_y, block, block_hash, nonce FROM jobs "
-            "WHERE state='todo' ORDER BY licence_id"
-        ).fetchall()
+        todo = self.journal.todo()
         if not todo:
             return
         w3 = self.c.w3
         mined_nonce = w3.eth.get_transaction_count(self.me, "latest")
         nonce = max(mined_nonce, w3.eth.get_transaction_count(self.me, "pending"))
         tx = self.c.tx
-        self._key_hashes: dict[tuple[int, int], bytes] = {}  # key commitment per dataset version, for this run
-        canonical: dict[int, str | None] = {}
+        self._key_hashes = {}  # key commitment per dataset version, for this run
         for start in range(0, len(todo), batch_size):
             if self.stopping:
                 break
-            signed: list[tuple[str, int, str, bytes, str, int]] = []
-            for kind, lid, key_hash, ds, kx, ky, block, block_hash, old_nonce in todo[start:start + batch_size]:
+            signed: list[tuple[Job, bytes, str, int]] = []
+            for job in todo[start:start + batch_size]:
+                kind, lid = job.kind, job.licence_id
                 try:
-                    if block is not None:  # the event that made this job must still be on the chain
-                        if block not in canonical:
-                            b = w3.eth.get_block(block) if block <= w3.eth.block_number else None
-                            canonical[block] = None if b is None else b["hash"].to_0x_hex()
-                        if canonical[block] != block_hash:
-                            self._mark(kind, lid, key_hash, "skipped", note="its event was reorganised away")
-                            self.stats.skipped += 1
-                            continue
+                    if not self._on_chain(job.block, job.block_hash):  # the event that made it must still stand
+                        self._gone(job)
+                        continue
                     if not self._still_needed(kind, lid):
-                        self._mark(kind, lid, key_hash, "skipped", note="not needed (state changed)")
+                        self.journal.mark(job.id, "skipped", note="not needed (state changed)")
                         self.stats.skipped += 1
                         continue
-                    fn = self._call_for(kind, lid, ds, kx, ky)
+                    fn = self._call_for(kind, lid, job.dataset_id, job.key_x, job.key_y)
                     # a transaction signed before keeps its nonce while it is unused: at most one is ever mined
-                    use = old_nonce if old_nonce is not None and old_nonce >= mined_nonce else nonce
+                    use = job.nonce if job.nonce is not None and job.nonce >= mined_nonce else nonce
                     # deliveries have a known cost (about 45k gas): a fixed limit saves the estimate round trip
                     raw, tx_hash = tx.sign(fn, what=f"{kind} licence {lid}", nonce=use, gas=DELIVERY_GAS)
                 except _TRANSPORT:
                     raise  # the node is unreachable: the whole step is retried
                 except Exception as exc:  # noqa: BLE001 - one job's failure never stops the others
                     log.warning("licence %d: cannot %s: %s", lid, kind, exc)
-                    self._mark(kind, lid, key_hash, "failed", note=str(exc))
+                    self.journal.mark(job.id, "failed", note=str(exc))
                     self.stats.failed += 1
                     continue
-                signed.append((kind, lid, key_hash, raw, tx_hash, use))
+                signed.append((job, raw, tx_hash, use))
                 if use == nonce:
                     nonce += 1
             # recorded (one commit) before any of them is sent: a crash after this point re-sends the same bytes
-            self.db.execute("BEGIN IMMEDIATE")
-            for kind, lid, key_hash, raw, tx_hash, use in signed:
-                self._mark(kind, lid, key_hash, "signed", raw=raw, tx_hash=tx_hash, nonce=use)
-            self.db.execute("COMMIT")
-            for kind, lid, _k, raw, tx_hash, _n in signed:
+            with self.journal.transaction():
+                for job, raw, tx_hash, use in signed:
+                    self.journal.mark(job.id, "signed", raw=raw, tx_hash=tx_hash, nonce=use)
+            for job, raw, tx_hash, _n in signed:
                 problem = self._broadcast(raw)
                 if problem:  # signed anew next step, with the same nonce: at most one of them is mined
-                    log.warning("licence %d: %s %s not accepted: %s", lid, kind, tx_hash, problem)
-                    self._mark(kind, lid, _k, "todo", note=f"re-sign: {problem}")
+                    log.warning("licence %d: %s %s not accepted: %s", job.licence_id, job.kind, tx_hash, problem)
+                    self.journal.mark(job.id, "todo", note=f"re-sign: {problem}")
         self._await_signed()
 
     def _call_for(self, kind: str, lid: int, dataset_id: int, kx: bytes | None, ky: bytes | None) -> Any:
@@ -470,5 +350,4 @@ class Agent:
         return self.seller.delivery_call(lid, kind == "redeliver", dataset_id, key, self._key_hashes[(dataset_id, version)])
 
     def counts(self) -> dict[str, int]:
-        return {f"{k}:{s}": n for k, s, n in self.db.execute(
-            "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state").fetchall()}
+        return self.journal.counts()

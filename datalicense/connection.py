@@ -49,6 +49,8 @@ class Connection:
         #: the chain this is: a rehearsal fork's is the real chain it rehearses (its deployments, address casing,
         #: content keys and delivery-key messages); transactions are signed for the node's own (Transactor)
         self.chain_id = real_chain_id(node_chain_id)
+        #: the chain id the node reports, which wallets and the transaction sender sign for
+        self.node_chain_id = node_chain_id
         self.rehearsal = self.chain_id != node_chain_id
         self.account = account
         self.storage = storage or Storage()

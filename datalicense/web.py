@@ -137,10 +137,14 @@ class Web:
             c = self.client
             chain = dict(CHAINS.get(c.conn.chain_id, {"chainName": f"chain {c.conn.chain_id}", "rpcUrls": [],
                                                   "blockExplorerUrls": []}))
+            if c.conn.rehearsal:  # the wallet signs for the fork and sends to it, never to the real chain
+                chain = {"chainName": f"{chain['chainName']} (rehearsal on a fork)", "rpcUrls": [],
+                         "blockExplorerUrls": []}
             if self.rpc_url and not chain["rpcUrls"]:
                 chain["rpcUrls"] = [self.rpc_url]
+            wallet_chain = c.conn.node_chain_id  # datalicense/protocol/rehearsal.py
             return JSONResponse({
-                "chainId": c.conn.chain_id, "chainIdHex": hex(c.conn.chain_id), "contract": c.conn.address,
+                "chainId": wallet_chain, "chainIdHex": hex(wallet_chain), "contract": c.conn.address,
                 "currency": c.conn.currency, "gatewayUrl": self.gateway_url, "chain": chain,
                 "deliveryKeyMessage": keywrap.delivery_key_message(c.conn.chain_id, c.conn.address),
                 "gasPrice": str(gas_price(c.conn.w3)),

@@ -92,3 +92,22 @@ def test_a_rehearsal_reads_the_real_chains_records_and_signs_for_itself(run_inpr
         assert r.status_code == 404 and "result" not in r.text
     who = json.loads(run_inprocess("--fork", upstream, "--json", "whoami", account="dev:4").stdout)
     assert who["chain_id"] == 33
+
+
+def test_the_page_of_a_rehearsal_has_the_wallet_sign_for_the_fork(kubo, market, tmp_path):
+    """Before the fix the page on a fork (`datalicense --fork URL web`) told the wallet to use the real chain's id
+    (and, for Rootstock testnet and mainnet, the real chain's RPC): what the wallet signed in a rehearsal was valid
+    on the real chain, or was sent there."""
+    from datalicense import Client
+    from datalicense.protocol.rehearsal import rehearsal_chain_id
+    from datalicense.storage import Storage
+    from datalicense.web import Running, Web
+
+    with GanacheFork(os.environ["DATALICENSE_LOCAL_RPC"]) as fork:
+        w3 = Web3(Web3.HTTPProvider(fork.url))
+        reader = Client(w3, None, Storage(kubo.api_multiaddr), market.address, tmp_path / "web")
+        with Running(Web(reader, kubo.gateway_url, fork.url)) as page:
+            config = httpx.get(page.url + "/api/config", timeout=30).json()
+    assert config["chainId"] == rehearsal_chain_id(33) and config["chainIdHex"] == hex(rehearsal_chain_id(33))
+    assert config["chain"]["rpcUrls"] == [fork.url] and "rehearsal" in config["chain"]["chainName"]
+    assert "chain: 33\n" in config["deliveryKeyMessage"]  # the real chain's keys, as the terminal derives them

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError
 
-REHEARSAL_BASE = 0x5EA1 << 32  # 104,097,742,241,792
+REHEARSAL_BASE = 0x5EA1 << 32  # 104,045,582,745,600
 MAX_UPSTREAM = 1 << 32
 
 

@@ -89,18 +89,21 @@ def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, pai
 
 @click.command()
 @click.option("--list", "list_only", is_flag=True, help="Only show them; do not claim.")
-@click.option("--all", "all_licences", is_flag=True,
-              help="Every licence of this account, not only those bought by `get`.")
+@click.option("--all", "all_licences", is_flag=True, hidden=True,
+              help="Every pending licence of this account (the default: kept for scripts).")
 @pass_ctx
 def refunds(c: Ctx, list_only: bool, all_licences: bool) -> None:
-    """Show, and claim, refunds of licences whose key was not delivered before the deadline."""
+    """Show, and claim, refunds of your pending licences (bought with `buy` or `get`) whose key was not delivered
+    before the deadline; `datalicense withdraw` pays the refunds out."""
+    from .chain import local_time
     from .paying import refunds as run
 
-    ids = [i.licence_id for i in c.client.reader.licences() if i.state == "Pending"] if all_licences else None
-    rows = run(c.client.buyer, claim=not list_only, licence_ids=ids)
-    lines = [f"licence {r.licence_id} (dataset {r.dataset_id}): {r.state}, deadline {r.deadline}"
+    rows = run(c.client.buyer, claim=not list_only)
+    lines = [f"licence {r.licence_id} (dataset {r.dataset_id}): {r.state}, delivery deadline {local_time(r.deadline)}"
              + (f", refunded: tx {r.claimed_tx}" if r.claimed_tx else (", claimable" if r.claimable else ""))
              for r in rows]
+    if any(r.claimed_tx for r in rows):
+        lines.append("the refunds are owed to you: `datalicense withdraw` pays them out")
     c.out([r.as_dict() for r in rows], "\n".join(lines) or "no pending licences")
 
 

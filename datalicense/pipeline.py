@@ -71,6 +71,17 @@ class _Hasher:
             raise self.error
         return self.sha256.digest()
 
+    def abandon(self) -> None:
+        """Stop after a failure or Ctrl-C, without waiting for long: an interrupt inside a queue operation can leave
+        the thread unwoken (it is a daemon, and its result is not wanted)."""
+        if self.error is None:
+            self.error = InterruptedError("abandoned")
+        try:
+            self._q.put(_END, timeout=1)
+        except queue.Full:
+            pass
+        self._t.join(timeout=2)
+
 
 class _HashingRaw(io.RawIOBase):
     """The source as a raw stream that queues every block it reads for hashing. Wrapped in a BufferedReader of
@@ -132,7 +143,7 @@ def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: s
             cid = add.finish()
     except BaseException:
         try:
-            hasher.close()
+            hasher.abandon()
         except BaseException:  # noqa: BLE001 - the first error is the one to report
             pass
         raise

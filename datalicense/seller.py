@@ -94,33 +94,61 @@ class Seller(Role):
             data = getattr(exc, "data", None)
             name, args, text = decode_error(data) if data else (None, (), str(exc))
             raise ChainError(f"publish would fail: {text}", name, args) from exc
-        upload = self.upload(src, size, title, description, media_type, terms_ref, account.address)
-        existing = self.reader.index.find_version(upload["manifestCid"])
-        owner = account.address if pool is None else normalize_address(pool, conn.chain_id)
-        if existing is not None and conn.market.dataset(existing["datasetId"]).owner == owner:
-            self._same_terms_or_refuse(existing["datasetId"], terms, normalize_address(agent, conn.chain_id))
+        try:  # Ctrl-C before the transaction is sent: one line saying nothing was published (cli.main prints it)
+            upload = self.upload(src, size, title, description, media_type, terms_ref, account.address)
+            existing = self.reader.index.find_version(upload["manifestCid"])
+            owner = account.address if pool is None else normalize_address(pool, conn.chain_id)
+            ours = existing is not None and conn.market.dataset(existing["datasetId"]).owner == owner
+            if ours:
+                self._same_terms_or_refuse(existing["datasetId"], terms, normalize_address(agent, conn.chain_id))
+            content_key = agecrypt.content_key_from_identity(upload["identity"])
+            target = conn.contract if pool is None else conn.pool_contract(pool)
+            fn = getattr(target.functions, "publish" if pool is None else "publishDataset")(
+                cid_to_bytes(upload["manifestCid"]),
+                bytes.fromhex(upload["sha256"]),
+                keccak(content_key),
+                terms_ref,
+                terms,
+                normalize_address(agent, conn.chain_id),
+            )
+            nonce = conn.w3.eth.get_transaction_count(account.address, "pending")
+        except KeyboardInterrupt as exc:
+            said = str(exc)
+            raise KeyboardInterrupt(said if "nothing was published" in said else
+                                    "interrupted before the publish transaction was sent: nothing was published"
+                                    ) from None
+        if ours:
+            if existing["version"] == 1:  # a run interrupted after its transaction: keep the key where it belongs
+                self.keys.save_content_key(existing["datasetId"], content_key)
             return PublishResult(
                 existing["datasetId"], existing["version"], upload["manifestCid"], upload["ciphertextCid"],
                 upload["sha256"], upload["size"], upload["keyHash"], None, None, reused=True,
                 replicas=self._replicate_upload(upload),
             )
-        content_key = agecrypt.content_key_from_identity(upload["identity"])
-        target = conn.contract if pool is None else conn.pool_contract(pool)
-        fn = getattr(target.functions, "publish" if pool is None else "publishDataset")(
-            cid_to_bytes(upload["manifestCid"]),
-            bytes.fromhex(upload["sha256"]),
-            keccak(content_key),
-            terms_ref,
-            terms,
-            normalize_address(agent, conn.chain_id),
-        )
-        rcpt = conn.tx.send(fn, what="publish")
-        ev = conn.contract.events.DatasetPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
-        dataset_id = int(ev["datasetId"])
-        self.keys.save_content_key(dataset_id, content_key)
+        try:
+            rcpt = conn.tx.send(fn, what="publish", nonce=nonce)
+        except KeyboardInterrupt:
+            if conn.w3.eth.get_transaction_count(account.address, "pending") <= nonce:
+                raise KeyboardInterrupt("interrupted before the publish transaction was sent: nothing was published"
+                                        ) from None
+            raise KeyboardInterrupt("interrupted after the publish transaction was sent: it may be mined, and "
+                                    "`datalicense list` then shows the dataset; run the same command again to "
+                                    "finish (it never publishes twice)") from None
+        try:
+            ev = conn.contract.events.DatasetPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
+            dataset_id = int(ev["datasetId"])
+            self.keys.save_content_key(dataset_id, content_key)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"interrupted after the publish transaction {rcpt.tx_hash} was mined: run the "
+                                    "same command again to finish (it never publishes twice)") from None
+        try:
+            replicated = self._replicate_upload(upload)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"interrupted after dataset {dataset_id} was published: its replicas may be "
+                                    "incomplete (`datalicense pins repair`)") from None
         return PublishResult(
             dataset_id, 1, upload["manifestCid"], upload["ciphertextCid"], upload["sha256"], upload["size"],
-            "0x" + keccak(content_key).hex(), rcpt.tx_hash, rcpt.gas_used, replicas=self._replicate_upload(upload),
+            "0x" + keccak(content_key).hex(), rcpt.tx_hash, rcpt.gas_used, replicas=replicated,
         )
 
     def _replicate_upload(self, upload: dict[str, Any]) -> list[dict[str, Any]]:

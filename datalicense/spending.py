@@ -198,11 +198,14 @@ class RefundRow:
 
 
 def refunds(buyer: "Buyer", claim: bool = True, licence_ids: list[int] | None = None) -> list[RefundRow]:
-    """This account's pending licences (from the ledger, or the ids given) with their delivery deadline; those
-    past it are refunded when `claim`."""
+    """This account's pending licences (the ids given, else every pending licence it holds and those `get` bought)
+    with their delivery deadline (the licence clock's); those past it are refunded when `claim`."""
     ledger = Ledger(buyer)
-    ids = licence_ids if licence_ids is not None else [int(i) for i, e in ledger.read()["licences"].items()
-                                                       if not e.get("refunded") and not e.get("delivered")]
+    if licence_ids is None:  # those `get` bought (its ledger) and every other pending licence held (bought by `buy`)
+        held = {i.licence_id for i in buyer.reader.licences() if i.state == State.PENDING.label}
+        licence_ids = sorted(held | {int(i) for i, e in ledger.read()["licences"].items()
+                                     if not e.get("refunded") and not e.get("delivered")})
+    ids = licence_ids
     now = buyer.conn.market.now()
     rows = []
     known = ledger.read()["licences"]

@@ -568,12 +568,16 @@ class AddStream:
     def _send(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
             return
+        # one look at the socket: abort() (Ctrl-C, on the main thread) may close the connection, which sets
+        # `sock` to None, while the sender thread is between two writes
+        sock = self._conn.sock
         try:
-            assert self._conn.sock is not None
-            self._conn.sock.sendall(b"%x\r\n" % len(data))
-            self._conn.sock.sendall(data)
-            self._conn.sock.sendall(b"\r\n")
-        except (OSError, AssertionError) as exc:
+            if sock is None or self._closed:
+                raise OSError("the upload was closed")
+            sock.sendall(b"%x\r\n" % len(data))
+            sock.sendall(data)
+            sock.sendall(b"\r\n")
+        except OSError as exc:
             detail = self._early_answer()
             self.abort()
             self.error = StorageError(
@@ -603,6 +607,8 @@ class AddStream:
                     self._send(piece)
                 except StorageError:
                     pass  # kept in self.error; the producer sees it at its next write
+                except Exception as exc:  # noqa: BLE001 - never a traceback from this thread: the producer reports it
+                    self.error = StorageError(f"upload to IPFS at {self._storage.api} failed ({exc}): run it again")
 
     def _queue(self, piece: bytes) -> None:
         if self._thread is None:
@@ -614,11 +620,17 @@ class AddStream:
             self._thread.start()
         self._q.put(piece)
 
-    def _drain(self) -> None:
-        """Wait until every queued piece is sent (or the upload broke)."""
+    def _drain(self, timeout: float | None = None) -> None:
+        """Wait until every queued piece is sent (or the upload broke); after an abort, for `timeout` at most (an
+        interrupt inside a queue operation can leave the sender unwoken; it is a daemon)."""
         if self._thread is not None:
-            self._q.put(None)
-            self._thread.join()
+            import queue
+
+            try:
+                self._q.put(None, timeout=timeout)
+            except queue.Full:
+                pass
+            self._thread.join(timeout)
             self._thread = None
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
@@ -679,9 +691,15 @@ class AddStream:
 
     def abort(self) -> None:
         self._closed = True
+        sock = self._conn.sock
+        if sock is not None:  # wakes a sender thread blocked in a write (a plain close would not)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self._conn.close()
         if self._thread is not None and self._thread is not __import__("threading").current_thread():
-            self._drain()
+            self._drain(timeout=2)
 
     def __enter__(self) -> "AddStream":
         return self

@@ -86,3 +86,33 @@ def test_page_api_shows_the_arbiter_deadline_of_a_late_dispute(run, tmp_path, ma
     assert body["state"] == "DataDisputed"
     assert body["deadline"] == opened + market.ARBITER_WINDOW()
     assert body["next"] == "arbiter rules by"
+
+
+def _pending(run, tmp_path, name):
+    """A licence bought with `buy` (not `get`) that nobody delivers: (licence id, its delivery deadline)."""
+    src = tmp_path / name
+    src.write_text(f"{name}\n1\n")
+    ds = json.loads(run("--json", "publish", str(src), "--title", name, "--price", "0.002", "--delivery-hours", "1")
+                    .stdout)["dataset_id"]
+    bought = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)
+    return bought["licence_id"], _block_time(bought["tx_hash"]) + 3600
+
+
+def test_refunds_lists_licences_bought_with_buy_with_dates_and_claims_them(run, tmp_path):
+    lid, deadline = _pending(run, tmp_path, "late.csv")
+    listed = json.loads(run("--json", "refunds", "--list", account="dev:4", home="buyer").stdout)
+    assert [(r["licence_id"], r["deadline"], r["claimable"]) for r in listed] == [(lid, deadline, False)]
+    text = run("refunds", "--list", account="dev:4", home="buyer").stdout
+    assert f"licence {lid}" in text and local_time(deadline) in text and str(deadline) not in text
+    chain.sleep(3601)
+    chain.mine()
+    claimed = run("refunds", account="dev:4", home="buyer").stdout
+    assert f"licence {lid}" in claimed and "refunded" in claimed and "datalicense withdraw" in claimed
+
+
+def test_refund_says_that_withdraw_pays_it_out(run, tmp_path):
+    lid, _ = _pending(run, tmp_path, "gone.csv")
+    chain.sleep(3601)
+    chain.mine()
+    out = run("refund", str(lid), account="dev:4", home="buyer").stdout
+    assert f"licence {lid} refunded" in out and "`datalicense withdraw`" in out

@@ -85,7 +85,9 @@ class Agent:
         self.journal = Journal(db_path, {"version": JOURNAL_VERSION, "chainId": str(self.c.chain_id),
                                          "genesis": genesis, "contract": self.c.address, "agent": self.me})
         self.db = self.journal.db
-        self.confirmations = DEFAULT_CONFIRMATIONS.get(self.c.chain_id, 0) if confirmations is None else confirmations
+        if confirmations is None:  # a rehearsal's fork mines a block per transaction and never reorganises
+            confirmations = 0 if self.c.rehearsal else DEFAULT_CONFIRMATIONS.get(self.c.chain_id, 0)
+        self.confirmations = confirmations
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.resign_after = resign_after

@@ -111,3 +111,61 @@ def test_the_page_of_a_rehearsal_has_the_wallet_sign_for_the_fork(kubo, market, 
     assert config["chainId"] == rehearsal_chain_id(33) and config["chainIdHex"] == hex(rehearsal_chain_id(33))
     assert config["chain"]["rpcUrls"] == [fork.url] and "rehearsal" in config["chain"]["chainName"]
     assert "chain: 33\n" in config["deliveryKeyMessage"]  # the real chain's keys, as the terminal derives them
+
+
+@pytest.fixture
+def testnet_lookalike(tmp_path):
+    """A second Ganache with Rootstock testnet's chain id (31) and the marketplace deployed: the upstream of a
+    rehearsal of testnet, where the agent's defaults differ from the local chain's."""
+    import signal
+    import subprocess
+    import time
+
+    from datalicense.deploy import deploy_marketplace
+    from datalicense.localstack import _free_port, find_ganache
+
+    port = _free_port()
+    proc = subprocess.Popen([find_ganache(), "--server.port", str(port), "--server.host", "127.0.0.1", "--chain.chainId",
+                             "31", "--hardfork", "berlin", "--logging.quiet", "true", "--wallet.mnemonic",
+                             "test test test test test test test test test test test junk", "--miner.defaultGasPrice",
+                             "60000000", "--miner.blockGasLimit", "6800000"], start_new_session=True,
+                            stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    w3 = Web3(Web3.HTTPProvider(url))
+    try:
+        for _ in range(300):
+            try:
+                w3.eth.block_number
+                break
+            except Exception:  # noqa: BLE001 - not listening yet
+                time.sleep(0.1)
+        contracts = deploy_marketplace(w3, tmp_path / "deployments" / "31.json")
+        yield url, contracts["DataLicense"]["address"]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_a_rehearsal_agent_on_a_fork_of_testnet_delivers_without_waiting_for_blocks_a_fork_never_mines(
+        testnet_lookalike, kubo, tmp_path):
+    """Before the fix the agent took testnet's 12 confirmations on a fork, which mines a block only per
+    transaction: the rehearsed purchase was never delivered."""
+    from datalicense import Client
+    from datalicense.agent import Agent
+    from datalicense.chain import load_account
+    from datalicense.storage import Storage
+
+    upstream, market = testnet_lookalike
+    with GanacheFork(upstream) as fork:
+        w3 = Web3(Web3.HTTPProvider(fork.url))
+
+        def client(n, home):
+            return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market, tmp_path / home)
+
+        seller, agent, buyer = client(3, "seller"), client(5, "seller"), client(4, "buyer")
+        assert seller.conn.chain_id == 31 and seller.conn.rehearsal
+        ds = publish_file(seller, tmp_path, "rehearsed on testnet", agent=agent.conn.account.address).dataset_id
+        lid = buyer.buyer.buy(ds).licence_id
+        assert Agent(agent, tmp_path / "agent.sqlite").run(once=True).delivered == 1
+        buyer.buyer.fetch(lid, tmp_path / "out.csv")
+        assert (tmp_path / "out.csv").read_text() == "rehearsed on testnet"

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .chain import normalize_address, parse_amount
+from .cli_web import allow_host_option, allowed_hosts
 from .errors import ConfigError
 from .market import ZERO
 
@@ -73,15 +74,18 @@ def get_cmd(c: Ctx, url: str, output: Path, asset: str, max_request: str | None,
 @click.option("--public-url", default=None, help="Base URL the offers name (behind a proxy).")
 @click.option("--rate", default=20.0, show_default=True, help="Requests per second per IP.")
 @click.option("--paid-rate", default=5.0, show_default=True, help="Paid requests per second per signing address.")
+@allow_host_option
 @pass_ctx
-def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, paid_rate: float) -> None:
+def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, paid_rate: float,
+          allow_host: tuple[str, ...]) -> None:
     """Serve every dataset at /datasets/ID: 402 offers, ciphertext to licence holders (no account needed)."""
     from .client import Client
     from .gateway import Gateway, Limits
 
+    hosts = allowed_hosts(allow_host)
     client = Client.connect(c.network, None, c.ipfs, c.address, c.home, namespace=c.namespace, chain_id=c.chain_id)
     limits = Limits(per_ip_rate=rate, per_ip_burst=3 * rate, per_address_rate=paid_rate,
-                    per_address_burst=4 * paid_rate)
+                    per_address_burst=4 * paid_rate, allowed_hosts=hosts)
     click.echo(f"serving datasets of {client.conn.address} (chain {client.conn.chain_id}) on "
                f"http://{host}:{port}/datasets/ID", err=True)
     Gateway(client, limits, public_url).serve(host, port)

@@ -8,29 +8,35 @@ with the manifest (header Datalicense-Manifest, base64) and the ciphertext strea
 the licence is pending or valid, for this dataset, held by the signer.
 
 The gateway reads the chain and IPFS only: it has no account, holds no key that moves funds, and never
-decrypts. Requests are bounded (GET/HEAD only, no body, short headers, a limited number of connections), rate
-limited per IP and per signing address, and every failure is a one-line JSON reason.
+decrypts. Requests are bounded (GET/HEAD only, no body, short headers, every request head timed, a limited number
+of connections per address and in all, only its own Host names: datalicense.serving), rate limited per IP and per
+signing address, and every failure is a one-line JSON reason. What IPFS may make wait never holds a worker
+thread: a manifest is read once at a time per CID with a short deadline and its failure kept (datalicense.ipfsreads),
+and data streams on threads of their own, a few at a time per signer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from x402.schemas import PaymentRequired, ResourceInfo, SettleResponse
 
-from .serving import BackgroundServer
+from .serving import BackgroundServer, EdgeLimits, uvicorn_config
 from . import paying
-from .errors import DataLicenseError
-from .manifest import MAX_BYTES as MANIFEST_MAX, parse
+from .ipfsreads import ManifestRead, manifest_reads, manifest_timeout
 from .market import State
 
 if TYPE_CHECKING:
@@ -46,9 +52,20 @@ class Limits:
     per_address_rate: float = 5.0  # paid requests per second per signer
     per_address_burst: float = 20.0
     max_nonces: int = 200_000  # remembered proofs (per window); beyond it new proofs wait for room
-    max_connections: int = 64  # uvicorn limit_concurrency
+    max_connections: int = 256  # open connections in all (uvicorn answers 503 beyond)
+    max_per_client: int = 16  # open connections from one address
     max_header_bytes: int = 16 * 1024
-    header_timeout: float = 10.0  # seconds a new connection has to send a complete request head
+    header_timeout: float = 10.0  # seconds to a complete request head, from connecting or from the last response
+    keep_alive: float = 5.0  # seconds a connection may stay silent after a response
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides the local ones and the public URL's
+    streams_per_signer: int = 4  # downloads one signing address may have running at once
+    stream_threads: int = 32  # threads that read ciphertext from IPFS, for all downloads
+
+    def edge(self) -> EdgeLimits:
+        return EdgeLimits(max_connections=self.max_connections, max_per_client=self.max_per_client,
+                          head_timeout=self.header_timeout, keep_alive=self.keep_alive,
+                          max_header_bytes=self.max_header_bytes, max_body_bytes=0, body_methods=frozenset(),
+                          allowed_hosts=self.allowed_hosts)
 
 
 class Buckets:
@@ -107,8 +124,11 @@ class Gateway:
         self.by_address = Buckets(self.limits.per_address_rate, self.limits.per_address_burst)
         self.nonces = Nonces(self.limits.max_nonces)
         self.index_lock = threading.Lock()
-        self.manifests: OrderedDict[str, bytes] = OrderedDict()
+        self.manifests = manifest_reads(client.conn.storage)
         self.offers: dict[int, tuple[float, Any]] = {}
+        self.stream_pool = concurrent.futures.ThreadPoolExecutor(self.limits.stream_threads,
+                                                                 thread_name_prefix="datalicense-stream")
+        self.streams: dict[str, int] = {}  # running downloads per signer (changed on the event loop only)
         self.app = Starlette(routes=[
             Route("/datasets/{dataset_id}", self.dataset, methods=["GET", "HEAD"]),
             Route("/health", self.health, methods=["GET"]),
@@ -144,7 +164,14 @@ class Gateway:
                         media_type="application/json",
                         headers={paying.PAYMENT_REQUIRED_HEADER: paying.encode_header(body)})
 
-    def dataset(self, request: Request) -> Response:
+    async def dataset(self, request: Request) -> Response:
+        checked = await run_in_threadpool(self._check, request)  # chain reads, on the shared worker threads
+        if isinstance(checked, Response):
+            return checked
+        return await self._serve(request, checked)
+
+    def _check(self, request: Request) -> "Response | _Access":
+        """The offer, or the refusal, or what a valid proof gives access to (chain reads only)."""
         raw_id = request.path_params["dataset_id"]
         if not raw_id.isdigit() or len(raw_id) > 18:
             return _error(404, "no such dataset: ids are decimal integers")
@@ -180,13 +207,10 @@ class Gateway:
         why = self.nonces.add(f"{signer}:{payload.payload['nonce']}")
         if why:
             return _error(403, why)
-        return self._serve(request, lid, lic.state, dataset_id, signer)
-
-    def _serve(self, request: Request, lid: int, state: State, dataset_id: int, signer: str) -> Response:
         with self.index_lock:
             versions = self.client.reader.versions(dataset_id)
         purchase = self.client.reader.purchase_event(lid)
-        if state == State.SETTLED:
+        if lic.state == State.SETTLED:
             allowed = {int(n) for n in versions}
         else:  # in escrow: the version the purchase named
             allowed = {int(purchase["args"]["version"])}
@@ -197,57 +221,62 @@ class Gateway:
             version = int(wanted)
         else:
             return _error(403, f"licence {lid} gives access to version(s) {sorted(allowed)} only")
-        try:
-            manifest_bytes = self._manifest(versions[str(version)]["manifestCid"])
-            manifest = parse(manifest_bytes)
-        except DataLicenseError as exc:
-            return _error(502, f"the manifest of version {version} cannot be read: {exc}")
-        receipt = SettleResponse(success=True, transaction=purchase["transactionHash"].to_0x_hex(),
-                                 network=paying.network_id(self.client.conn.chain_id), payer=signer,
-                                 extra={"licenceId": str(lid)})
+        return _Access(lid, dataset_id, signer, version, versions[str(version)]["manifestCid"],
+                       purchase["transactionHash"].to_0x_hex())
+
+    async def _serve(self, request: Request, access: "_Access") -> Response:
+        read = await self.manifests.aget(access.manifest_cid, manifest_timeout() + 1)  # no thread held meanwhile
+        if read is None:
+            return _error(503, f"the manifest of version {access.version} is still being read from IPFS: retry in a "
+                               "few seconds", {"Retry-After": "5"})
+        if read.manifest is None:
+            return _error(502, f"the manifest of version {access.version} cannot be read: {read.error}",
+                          {"Retry-After": "30"} if read.retry else None)
+        receipt = SettleResponse(success=True, transaction=access.purchase_tx,
+                                 network=paying.network_id(self.client.conn.chain_id), payer=access.signer,
+                                 extra={"licenceId": str(access.licence_id)})
         headers = {
-            paying.MANIFEST_HEADER: base64.b64encode(manifest_bytes).decode(),
-            paying.VERSION_HEADER: str(version),
+            paying.MANIFEST_HEADER: base64.b64encode(read.raw).decode(),
+            paying.VERSION_HEADER: str(access.version),
             paying.PAYMENT_RESPONSE_HEADER: paying.encode_header(receipt),
-            "Content-Length": str(manifest.ciphertext_size),
+            "Content-Length": str(read.manifest.ciphertext_size),
         }
         if request.method == "HEAD":
             return Response(b"", headers=headers, media_type="application/octet-stream")
-        storage = self.client.conn.storage
+        running = self.streams.get(access.signer, 0)
+        if running >= self.limits.streams_per_signer:
+            return _error(429, f"{access.signer} already has {running} downloads running: wait for one to end",
+                          {"Retry-After": "5"})
+        return StreamingResponse(self._stream(access.signer, read), media_type="application/octet-stream",
+                                 headers=headers)
 
-        def body() -> Iterator[bytes]:
-            # each item crosses from a worker thread to the event loop: hand over blocks of CHUNK, not the
-            # socket-sized pieces IPFS returns
-            with storage.open_stream(manifest.ciphertext_cid, exact_size=manifest.ciphertext_size) as s:
-                buf = bytearray()
-                while chunk := s.read(CHUNK):
-                    buf += chunk
-                    if len(buf) >= CHUNK:
-                        yield bytes(buf)
-                        buf.clear()
-                if buf:
-                    yield bytes(buf)
-
-        return StreamingResponse(body(), media_type="application/octet-stream", headers=headers)
-
-    def _manifest(self, cid: str) -> bytes:
-        if cid not in self.manifests:
-            data = self.client.conn.storage.cat_bytes(cid, max_size=MANIFEST_MAX, deadline=20)
-            self.manifests[cid] = data
-            while len(self.manifests) > 1024:
-                self.manifests.popitem(last=False)
-        return self.manifests[cid]
+    async def _stream(self, signer: str, read: ManifestRead) -> AsyncIterator[bytes]:
+        """The ciphertext in blocks of CHUNK, read on the gateway's stream threads (a stalled IPFS read holds one of
+        those, never a thread that answers requests); each block crosses to the event loop once."""
+        assert read.manifest is not None
+        manifest, storage, loop = read.manifest, self.client.conn.storage, asyncio.get_running_loop()
+        self.streams[signer] = self.streams.get(signer, 0) + 1
+        stream = None
+        try:
+            stream = await loop.run_in_executor(self.stream_pool, lambda: storage.open_stream(
+                manifest.ciphertext_cid, exact_size=manifest.ciphertext_size))
+            while block := await loop.run_in_executor(self.stream_pool, _block, stream):
+                yield block
+        finally:
+            left = self.streams.get(signer, 1) - 1
+            if left > 0:
+                self.streams[signer] = left
+            else:
+                self.streams.pop(signer, None)
+            if stream is not None:
+                self.stream_pool.submit(stream.close)
 
     # ---------------------------------------------------------------------------------------------- run
 
     def config(self, host: str = "127.0.0.1", port: int = 8402) -> Any:
-        import uvicorn
-
-        return uvicorn.Config(self.app, host=host, port=port, log_level="error", access_log=False,
-                              http=_protocol(self.limits.header_timeout),
-                              limit_concurrency=self.limits.max_connections, timeout_keep_alive=5,
-                              h11_max_incomplete_event_size=self.limits.max_header_bytes, server_header=False,
-                              timeout_graceful_shutdown=2)
+        public = urlsplit(self.public_url).netloc if self.public_url else ""
+        return uvicorn_config(self.app, host, port, self.limits.edge(), log_level="error",
+                              more_hosts=(public,) if public else ())
 
     def serve(self, host: str = "127.0.0.1", port: int = 8402) -> None:
         import uvicorn
@@ -255,30 +284,29 @@ class Gateway:
         uvicorn.Server(self.config(host, port)).run()
 
 
-def _protocol(header_timeout: float) -> type:
-    """uvicorn's h11 protocol, closing a connection whose first request head is not complete in time (uvicorn
-    only times out idle keep-alive connections: a slow sender could otherwise hold a connection slot forever)."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+@dataclass(frozen=True)
+class _Access:
+    """What a valid proof gives access to."""
 
-    class Protocol(H11Protocol):
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._head_timer = self.loop.call_later(header_timeout, self._head_timeout)
+    licence_id: int
+    dataset_id: int
+    signer: str
+    version: int
+    manifest_cid: str
+    purchase_tx: str
 
-        def _head_timeout(self) -> None:
-            if self.cycle is None and not self.transport.is_closing():
-                self.transport.close()
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._head_timer.cancel()
-            super().connection_lost(exc)
-
-    return Protocol
+def _block(stream: Any) -> bytes:
+    """Up to CHUNK bytes of `stream` (fewer only at its end)."""
+    buf = bytearray()
+    while len(buf) < CHUNK and (chunk := stream.read(CHUNK - len(buf))):
+        buf += chunk
+    return bytes(buf)
 
 
 class _Guard:
-    """ASGI middleware: only GET/HEAD, no request body, a per-IP token bucket; any unexpected error is a 500 with
-    one line (the server stays up)."""
+    """ASGI middleware behind the edge (datalicense.serving: hosts, bodies, connections): only GET/HEAD, a per-IP
+    token bucket; any unexpected error is a 500 with one line (the server stays up)."""
 
     def __init__(self, app: Any, gateway: Gateway):
         self.app, self.gw = app, gateway
@@ -287,7 +315,6 @@ class _Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
         ip = (scope.get("client") or ("?", 0))[0]
         if not self.gw.by_ip.take(ip):
             resp: Response | None = _error(429, "rate limit for your address: slow down", {"Retry-After": "1"})
@@ -295,8 +322,6 @@ class _Guard:
             resp = _error(405, "only GET and HEAD")
         elif sum(len(k) + len(v) + 4 for k, v in scope.get("headers") or []) > self.gw.limits.max_header_bytes:
             resp = _error(431, "request headers too large")
-        elif headers.get(b"content-length", b"0") not in (b"0", b"") or b"transfer-encoding" in headers:
-            resp = _error(413, "requests carry no body")
         elif len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") > 2048:
             resp = _error(414, "URL too long")
         else:

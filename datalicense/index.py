@@ -10,9 +10,10 @@ all follow from the events:
     DatasetRetired, LicencePurchased (sold counts)
 
 Manifests are fetched once per CID (content-addressed, so a good one never changes), in parallel, each bounded
-by MANIFEST_MAX_BYTES and a deadline, validated against the schema, and cached here with the chain data. A
-manifest that is too large, not JSON or of the wrong schema is cached with its reason for good; an unreachable
-one with its reason and retried after UNREACHABLE_RETRY seconds. Either way the dataset is still listed.
+by MANIFEST_MAX_BYTES and a deadline and validated against the schema (datalicense.ipfsreads.read_manifest), and
+cached here with the chain data. A manifest that is too large, not JSON or of the wrong schema is cached with its
+reason for good; an unreachable one with its reason and retried after UNREACHABLE_RETRY seconds. Either way the
+dataset is still listed.
 """
 
 from __future__ import annotations
@@ -28,14 +29,12 @@ from functools import lru_cache
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
-from .storage import MANIFEST_MAX_BYTES, Storage, cid_from_bytes
+from .storage import Storage, cid_from_bytes
 
 FORMAT = 2
 CHUNK_BLOCKS = 2000  # public Rootstock nodes limit the block range of one eth_getLogs
 EVENTS = ("DatasetPublished", "VersionPublished", "TermsSet", "DatasetTransferred", "AgentSet", "SalesPaused",
           "SalesResumed", "DatasetRetired", "LicencePurchased")
-#: Overall deadline of one manifest read (seconds); $DATALICENSE_MANIFEST_TIMEOUT changes it.
-MANIFEST_TIMEOUT = 5.0
 #: Seconds before a manifest that could not be reached is tried again.
 UNREACHABLE_RETRY = 300.0
 FETCH_THREADS = 8
@@ -203,7 +202,7 @@ class EventIndex:
     def manifests_for(self, cids: list[str]) -> dict[str, dict[str, Any]]:
         """{cid: {"manifest": {...}} or {"error": reason}} for each CID: from the cache, fetching (in parallel,
         bounded in size and time) only those never seen, or unreachable long enough ago to try again."""
-        from .manifest import parse
+        from .ipfsreads import manifest_timeout, read_manifest  # the schema's validator costs start-up time
 
         now = time.time()
         todo = []
@@ -212,31 +211,13 @@ class EventIndex:
             if rec is None or (rec.get("retryAt") and rec["retryAt"] <= now):
                 todo.append(cid)
         if todo:
-            storage = self.storage
-            try:
-                deadline = float(os.environ.get("DATALICENSE_MANIFEST_TIMEOUT", MANIFEST_TIMEOUT))
-            except ValueError:
-                deadline = MANIFEST_TIMEOUT
+            storage, deadline = self.storage, manifest_timeout()
 
             def fetch(cid: str) -> tuple[str, dict[str, Any]]:
-                from .errors import DataLicenseError, StorageError
-
-                try:
-                    raw = storage.cat_bytes(cid, MANIFEST_MAX_BYTES, deadline=deadline)
-                except StorageError as exc:
-                    reason = str(exc)
-                    if "larger than" in reason:
-                        return cid, {"error": f"manifest larger than {MANIFEST_MAX_BYTES} bytes"}
-                    return cid, {"error": f"manifest unreachable: {reason}", "retryAt": time.time() + UNREACHABLE_RETRY}
-                if not raw:
-                    # No manifest is empty; Kubo ends a stream it could not serve with an empty body and an error
-                    # in the trailer, which http.client drops: try again later rather than keep it as invalid.
-                    return cid, {"error": "manifest unreachable: IPFS sent an empty stream for it",
-                                 "retryAt": time.time() + UNREACHABLE_RETRY}
-                try:
-                    return cid, {"manifest": parse(raw).as_dict()}
-                except DataLicenseError as exc:
-                    return cid, {"error": f"manifest invalid: {exc}"}
+                read = read_manifest(storage, cid, deadline)
+                if read.manifest is not None:
+                    return cid, {"manifest": read.manifest.as_dict()}
+                return cid, {"error": read.error, **({"retryAt": time.time() + UNREACHABLE_RETRY} if read.retry else {})}
 
             with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(todo))) as pool:
                 for cid, rec in pool.map(fetch, todo):

@@ -11,27 +11,28 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
-from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .serving import BackgroundServer
+from .serving import BackgroundServer, EdgeLimits, ServerLock, uvicorn_config
 from . import keywrap
 from .chain import decode_revert, gas_price, normalize_address
 from .errors import DataLicenseError
-from .manifest import parse
-from .market import ZERO, pool_record
+from .market import ZERO
 from .protocol.flow import MoneyFlow
 from .protocol import delivery as rule
+from .weblisting import DatasetsView
+from .webpools import PoolsView
 
 if TYPE_CHECKING:
     from .client import Client
@@ -50,6 +51,10 @@ CHAINS = {
 }
 
 
+#: Seconds "My pools" waits for contributor trees not read yet.
+POOLS_WAIT = 6.0
+
+
 def _hex(b: bytes) -> str:
     return "0x" + bytes(b).hex()
 
@@ -62,16 +67,22 @@ def _camel(totals: dict[str, int], shown: Callable[[int], Any]) -> dict[str, Any
 class Web:
     """The API of one marketplace deployment, for one page."""
 
-    def __init__(self, client: "Client", gateway_url: str, rpc_url: str | None = None, dist: Path = DIST):
+    def __init__(self, client: "Client", gateway_url: str, rpc_url: str | None = None, dist: Path = DIST,
+                 allowed_hosts: Sequence[str] = (), pool_factories: Sequence[str] | None = None,
+                 limits: EdgeLimits | None = None):
+        """allowed_hosts: Host names answered besides the local ones (datalicense.protocol.hosts); pool_factories:
+        the pools' factories "My pools" lists pools of (default: RevenuePool in the deployments file)."""
         self.client = client
         self.gateway_url = gateway_url.rstrip("/")
         self.rpc_url = rpc_url
         self.dist = Path(dist)
-        # Starlette runs the (blocking) handlers in a thread pool; web3, the index and the cache are used by one
-        # request at a time
-        self.lock = threading.Lock()
-        self.manifests: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._listing: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
+        self.limits = replace(limits or EdgeLimits(), allowed_hosts=tuple(allowed_hosts))
+        # Starlette runs the blocking handlers in a thread pool; web3 and the index are used by one request at a
+        # time, and nobody holds the lock while waiting for IPFS (datalicense.ipfsreads; `_manifest`)
+        self.lock = ServerLock()
+        self.datasets_view = DatasetsView(client, self.lock)
+        factories = (lambda: list(pool_factories)) if pool_factories is not None else self._deployed_factories
+        self.pools = PoolsView(client.conn, factories)
         routes = [
             Route("/api/config", self.config),
             Route("/api/datasets", self.datasets),
@@ -95,27 +106,12 @@ class Web:
         return JSONResponse({"error": msg.splitlines()[0][:300] if msg else "error"}, status_code=status)
 
     def _manifest(self, cid: str) -> dict[str, Any]:
-        """The manifest at cid as a dict, or {"error": reason} (cached: a CID's content never changes)."""
-        if cid not in self.manifests:
-            try:
-                parsed = parse(self.client.conn.storage.cat_bytes(cid, max_size=1 << 16, deadline=10))
-                self.manifests[cid] = json.loads(parsed.to_json())  # the schema's shape, checked by parse
-            except DataLicenseError as exc:
-                return {"error": str(exc)}  # not cached: the node may find it later
-            while len(self.manifests) > 1024:
-                self.manifests.popitem(last=False)
-        return self.manifests[cid]
+        """The manifest at cid as a dict, or {"error": reason} (datalicense.weblisting: read once, the page's lock
+        given up while waiting for IPFS)."""
+        return self.datasets_view.manifest(cid)
 
     def _summary(self, dataset_id: int) -> dict[str, Any]:
-        info = self.client.reader.dataset_info(dataset_id, with_manifest=False)
-        m = self._manifest(info.manifest_cid)
-        return {
-            "id": dataset_id, "owner": info.owner, "version": info.version, "termsId": info.terms_id,
-            "price": str(info.price), "priceText": info.price_text, "asset": info.asset, "status": info.status,
-            "sold": info.sold, "supplyCap": info.supply_cap, "title": m.get("title", ""),
-            "description": m.get("description", ""), "mediaType": m.get("mediaType", ""),
-            "size": (m.get("plaintext") or {}).get("size"), "manifestError": m.get("error"),
-        }
+        return self.datasets_view.summary(dataset_id)
 
     def _purchases(self, **filters: Any) -> list[Any]:
         ev = self.client.conn.contract.events.LicencePurchased()
@@ -151,37 +147,18 @@ class Web:
                 "disputeBond": str(c.conn.market.current_settings().dispute_bond),
             })
 
-    def datasets(self, request: Request) -> Response:
+    async def datasets(self, request: Request) -> Response:
         q = request.query_params.get("q", "").strip().lower()
-        with self.lock:
-            # recomputed on a new block, or after 30 s (a manifest the node could not find may turn up), not per
-            # request
-            key = (self.client.conn.w3.eth.block_number, int(time.monotonic() // 30))
-            if self._listing is None or self._listing[0] != key:
-                self.client.reader.index.update()
-                index = self.client.reader.index
-                self._listing = (key, [self._summary(int(i)) for i in sorted(index.datasets, key=int)])
-            rows = self._listing[1]
+        rows = await self.datasets_view.listing()
         if q:
             rows = [r for r in rows if q in f"{r['id']} {r['title']} {r['description']} {r['owner']}".lower()]
         return JSONResponse({"datasets": rows})
 
-    def dataset(self, request: Request) -> Response:
-        dataset_id = int(request.path_params["id"])
-        with self.lock:
-            info = self.client.reader.dataset(dataset_id, with_manifest=False)
-            out = self._summary(dataset_id)
-            manifest = self._manifest(info.manifest_cid)
-            rec = self.client.reader.index.datasets[str(dataset_id)]
-            out.update({
-                "manifestCid": info.manifest_cid, "plaintextSha256": info.plaintext_sha256, "keyHash": info.key_hash,
-                "duration": info.duration, "deliveryWindow": info.delivery_window,
-                "disputeWindow": info.dispute_window, "transferable": info.transferable, "termsRef": info.terms_ref,
-                "manifest": manifest, "agent": self.client.conn.market.agent_of(dataset_id),
-                "versions": [{"version": int(v), **r} for v, r in sorted(rec["versions"].items(), key=lambda x: int(x[0]))],
-                "sales": [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)],
-            })
-        return JSONResponse(out)
+    async def dataset(self, request: Request) -> Response:
+        return JSONResponse(await self.datasets_view.dataset(int(request.path_params["id"]), self._sales_of))
+
+    def _sales_of(self, dataset_id: int) -> list[dict[str, Any]]:
+        return [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)]
 
     def held(self, request: Request) -> Response:
         """The licence an account already holds for a dataset (the buyer role's rule, `Buyer.held`): the page asks
@@ -295,63 +272,48 @@ class Web:
                         "text": _camel(f.totals(), lambda v: c.reader.amount_text(v, asset)), "series": series})
         return out
 
-    def contributor(self, request: Request) -> Response:
-        """The pools an account contributes to: per epoch and asset its weight, what it claimed and can claim (with
-        the proof a claim needs), whether it revoked consent; and the transparency list: every licence sold of the
-        pool's dataset, when, to whom, at what price, what the pool received and the account's share of it."""
-        from eth_utils import event_abi_to_log_topic
-
+    async def contributor(self, request: Request) -> Response:
+        """The pools an account contributes to (datalicense.webpools: only pools the pools' factory made; one that
+        cannot be read is listed under "skipped" with the reason): per epoch and asset its weight, what it claimed
+        and can claim (with the proof a claim needs), whether it revoked consent; and the transparency list: every
+        licence sold of the pool's dataset, when, to whom, at what price, what the pool received and the account's
+        share of it."""
         try:
             who = normalize_address(request.path_params["address"], self.client.conn.chain_id)
         except DataLicenseError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        with self.lock:
-            c = self.client
-            event = next(e for e in c.conn.pool_contract(ZERO).abi
-                         if e.get("type") == "event" and e["name"] == "PoolCreated")
-            logs = c.conn.w3.eth.get_logs({"fromBlock": c.conn.deploy_block, "toBlock": "latest",
-                                      "topics": ["0x" + event_abi_to_log_topic(event).hex()]})
-            pools = []
-            for address in sorted({normalize_address("0x" + bytes(lg["topics"][1])[-20:].hex()) for lg in logs}):
-                pc = c.pool(address)
-                try:
-                    leaves = pc._leaves(who)
-                except DataLicenseError as exc:
-                    pools.append({"address": address, "error": str(exc)})
-                    continue
-                if not leaves:
-                    continue
-                f = pc.contract.functions
-                rows = []
-                for epoch, proof in leaves:
-                    for asset in pc.assets():
-                        rec = pool_record(pc.contract, epoch, asset, who)
-                        rows.append({"epoch": epoch, "asset": asset, "weight": proof.weight,
-                                     "totalWeight": proof.total_weight, "claimed": str(rec.claimed),
-                                     "claimable": str(f.claimable(epoch, asset, who, proof.weight).call()),
-                                     "revoked": rec.revoked, "proof": [_hex(x) for x in proof.proof]})
-                dataset_id = int(f.datasetId().call())
-                sales = [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)] if dataset_id else []
-                settled = {int(lg["args"]["licenceId"]): int(lg["args"]["sellerAmount"])
-                           for lg in c.conn.contract.events.LicenceSettled().get_logs(from_block=c.conn.deploy_block)}
-                weights = {epoch: (p.weight, p.total_weight) for epoch, p in leaves}
-                for sale in sales:
-                    to_pool = settled.get(sale["licenceId"], 0)
-                    w, total = weights.get(sale["version"], (0, 1))
-                    sale.update({"toPool": str(to_pool), "yourShare": str(to_pool * w // max(total, 1))})
-                pools.append({"address": address, "datasetId": dataset_id, "epoch": int(f.epoch().call()),
-                              "revocationDigest": _hex(f.revocationDigest(who).call()),
-                              "title": self._summary(dataset_id)["title"] if dataset_id else "",
-                              "rows": rows, "sales": sales})
-        return JSONResponse({"address": who, "pools": pools, "currency": c.conn.currency})
+
+        def plans() -> Any:
+            with self.lock:
+                return self.pools.plans(who)
+
+        def rows() -> Any:
+            with self.lock:
+                return self.pools.rows(who, found, trees, self._sales_of, lambda ds: str(self._summary(ds)["title"]))
+
+        found, skipped = await run_in_threadpool(plans)
+        trees = await self.pools.reads.aget_many([key for p in found for _, key in p.trees], POOLS_WAIT)
+        pools, more = await run_in_threadpool(rows)
+        return JSONResponse({"address": who, "pools": pools, "skipped": skipped + more,
+                             "currency": self.client.conn.currency})
+
+    def _deployed_factories(self) -> list[str]:
+        """RevenuePool in the deployments file of this chain, if there is one (read at each use: `up` writes it)."""
+        from . import deployments
+
+        try:
+            return [deployments.address_of(self.client.conn.chain_id, "RevenuePool")]
+        except DataLicenseError:
+            return []
 
     async def explain(self, request: Request) -> Response:
-        """The one-line text the CLI gives for revert data (the page never shows raw revert data)."""
+        """The one-line text the CLI gives for revert data (the page never shows raw revert data). The body is
+        bounded before it gets here (datalicense.serving.Edge: at most limits.max_body_bytes)."""
         try:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
             body = {}
-        data = str(body.get("data") or "")[:20000]
+        data = str(body.get("data") or "")[:20000] if isinstance(body, dict) else ""
         return JSONResponse({"message": decode_revert(data)})
 
     def index(self, request: Request) -> Response:
@@ -370,10 +332,7 @@ class Web:
     # ---------------------------------------------------------------------------------------------- run
 
     def config_for(self, host: str, port: int) -> Any:
-        import uvicorn
-
-        return uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False,
-                              timeout_graceful_shutdown=2)
+        return uvicorn_config(self.app, host, port, self.limits)
 
     def serve(self, host: str = "127.0.0.1", port: int = 8600) -> None:
         import uvicorn

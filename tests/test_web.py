@@ -244,12 +244,14 @@ def test_a_broken_manifest_shows_its_reason(page_for, stack, kubo, market):
     page.screenshot(path=str(SHOTS / "broken-manifest.png"), full_page=True)
 
 
-def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack, tmp_path, market, kubo):
+def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack, tmp_path, market, kubo,
+                                                                  monkeypatch):
     """A pool's contributor opens its pools page: what it earned per epoch, a claim through the wallet, the
     transparency list of licences sold (to whom, price, its share), and revoking consent."""
     from brownie import RevenuePool, accounts
 
     from helpers import buy, terms
+    from datalicense import deployments
     from datalicense.pool import PoolClient
 
     contributor, other, curator = accounts[7], accounts[8], accounts[3]
@@ -257,6 +259,8 @@ def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack
     rows.write_text(f"account,weight\n{contributor.address},1\n{other.address},3\n")
     info = PoolClient.build_and_store(Storage(kubo.api_multiaddr), rows)
     impl = RevenuePool.deploy(market, {"from": accounts[0]})
+    monkeypatch.setenv("DATALICENSE_DEPLOYMENTS", str(tmp_path / "deployments"))
+    deployments.save(33, "RevenuePool", impl.address, 0, "0x")  # the page lists the pools its factory made
     pool = RevenuePool.at(impl.create(curator, "0x" + "00" * 20, info.top, info.cid.encode(),
                                       {"from": curator}).events["PoolCreated"]["pool"])
     content_key = os.urandom(32)

@@ -62,7 +62,8 @@ class ChainFront:
             return
         headers = scope.get("headers") or []
         origin = next((v.decode("latin-1") for k, v in headers if k == b"origin"), None)
-        if not self.origins.allows(origin):
+        site = next((v.decode("latin-1") for k, v in headers if k == b"sec-fetch-site"), None)
+        if not self.origins.allows(origin, site):
             await _answer(send, 403, _error(None, self.origins.refusal(origin or "")))
             return
         cors = [] if origin is None else [(b"access-control-allow-origin", origin.encode("latin-1")),

@@ -82,6 +82,8 @@ def test_a_foreign_origin_cannot_use_the_local_chains_accounts(user):
             r = call(rpc, method, params, Origin=origin)
             assert refused(r), (method, origin, r.status_code, r.text)
             assert "origin" in r.json()["error"]["message"]  # one line that says why
+    # a browser request from another site that carries no Origin (only the browser's Sec-Fetch-Site mark)
+    assert refused(call(rpc, "eth_sendTransaction", send, **{"Sec-Fetch-Site": "cross-site"}))
     # the browser's preflight for a JSON request gets no permission
     pre = httpx.options(rpc, headers={"Origin": EVIL, "Access-Control-Request-Method": "POST",
                                       "Access-Control-Request-Headers": "content-type"})

@@ -5,7 +5,8 @@ mnemonic, the marketplace's admin among them. Any web page open in the user's br
 127.0.0.1; a browser marks each with the page's `Origin` (and a page reached under a rebound name with that name in
 `Host`, which datalicense.protocol.hosts decides). So the chain's front (datalicense.chainfront) answers:
 
-- requests without an Origin: terminals, scripts, the page's own server and a wallet's background work;
+- requests without an Origin: terminals, scripts, the page's own server and a wallet's background work (unless
+  the browser marks one as coming from another site, `Sec-Fetch-Site: cross-site` or `same-site`);
 - browser extensions (`chrome-extension://ID`, `moz-extension://ID`, `safari-web-extension://ID`): the user's
   wallet, which signs with its own keys;
 - the stack's own page (http://127.0.0.1|localhost|[::1]:PORT) and origins configured for it
@@ -46,10 +47,11 @@ class OriginRule:
 
     allowed: frozenset[str]
 
-    def allows(self, origin: str | None) -> bool:
-        """True for a request without an Origin, a browser extension's, or an allowed page's."""
+    def allows(self, origin: str | None, fetch_site: str | None = None) -> bool:
+        """True for a request without an Origin (and not marked by a browser as from another site), a browser
+        extension's, or an allowed page's."""
         if origin is None:
-            return True
+            return (fetch_site or "").strip().lower() not in ("cross-site", "same-site")
         text = _normal(origin)
         scheme, sep, rest = text.partition("://")
         if sep and scheme in EXTENSION_SCHEMES:
@@ -58,7 +60,7 @@ class OriginRule:
 
     def refusal(self, origin: str) -> str:
         """The one line a refused origin gets."""
-        shown = origin[:100].encode("ascii", "replace").decode() or "(empty)"
+        shown = origin[:100].encode("ascii", "replace").decode() or "(none, from another site)"
         return (f"origin {shown!r} may not use this chain's RPC: only its own page and wallet extensions may "
                 "(allow another page with DATALICENSE_ALLOWED_ORIGINS)")
 

@@ -3,7 +3,7 @@
 Publishing a file used to be encrypt-to-a-temporary-file, then add that file: two passes one after the other.
 Here one pass reads the plaintext in BLOCK-sized pieces, hands each piece to a hashing thread (hashlib releases
 the GIL on large buffers, so SHA-256 runs on the other core while pyrage encrypts), and pyrage's output goes
-straight into Kubo's `add` request (storage.AddStream), which the daemon chunks and stores as it arrives.
+straight into Kubo's `add` request (ipfsadd.AddStream), which the daemon chunks and stores as it arrives.
 Memory stays bounded: at most QUEUE pieces wait for the hasher, and the add request sends 1 MiB at a time.
 
 `decrypt_verify` is the mirror image for a fetch: a reader thread keeps the next pieces of the download coming
@@ -22,6 +22,7 @@ import pyrage
 
 from . import agecrypt
 from .errors import ConfigError, IntegrityError, StorageError
+from .ipfsadd import open_add
 from .storage import Storage
 
 BLOCK = 1 << 20
@@ -128,7 +129,7 @@ def encrypt_and_add(src: BinaryIO, storage: Storage, content_key: bytes, name: s
     raw = _HashingRaw(src, hasher)
     reader = io.BufferedReader(raw, buffer_size=BLOCK)
     try:
-        with storage.open_add(pin=True, name=name) as add:
+        with open_add(storage, pin=True, name=name) as add:
             try:
                 pyrage.encrypt_io(reader, add, [recipient])
             except Exception as exc:  # pyrage wraps what its reader and writer raised: report the cause

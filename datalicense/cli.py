@@ -75,17 +75,6 @@ class Ctx:
     def addr(self, a: str) -> str:
         return display_address(a, self.client.conn.chain_id)
 
-    def expected_chain_id(self) -> int:
-        """The chain whose checksum a mixed-case address typed on this command line must carry: --chain-id, else
-        the named network's, else the node's (a URL or a --fork)."""
-        from .chain import NETWORKS
-
-        if self.chain_id is not None:
-            return self.chain_id
-        if self.network in NETWORKS:
-            return NETWORKS[self.network][1]
-        return self.client.conn.chain_id
-
 
 pass_ctx = click.make_pass_decorator(Ctx)
 

@@ -31,11 +31,19 @@ def _dev_address(spec: str) -> str:
 
 
 def _chain_id(ctx: click.Context | None) -> int | None:
-    """The chain a typed address must carry the checksum of (the command line's `Ctx`; None before it exists, as
-    for the global --address, which the connection checks again against the node's chain)."""
+    """The chain whose checksum a mixed-case address typed on this command line must carry: --chain-id, else the
+    named network's, else the node's (a URL or a --fork). None before the command line's `Ctx` exists, as for the
+    global --address, which the connection checks again against the node's chain."""
+    from .chain import NETWORKS
+
     obj = ctx.find_root().obj if ctx is not None else None
-    expected = getattr(obj, "expected_chain_id", None)
-    return expected() if callable(expected) else None
+    if obj is None:
+        return None
+    if obj.chain_id is not None:
+        return int(obj.chain_id)
+    if obj.network in NETWORKS:
+        return NETWORKS[obj.network][1]
+    return int(obj.client.conn.chain_id)
 
 
 class AddressType(click.ParamType):

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test test-deep demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing bench-pool web bench-web
+.PHONY: setup test test-deep demo bench bench-data bench-agent bench-gateway coverage clean up down status bench-listing bench-pool web bench-web bench-servers
 
 setup:
 	@tools/setup.sh
@@ -59,3 +59,7 @@ web: setup
 
 bench-web: setup
 	python bench/web_fetch.py $${SIZE_MIB:-256}
+
+# Honest requests to the page's server and the 402 gateway under each attack of issue 21 (items 15-19)
+bench-servers: setup
+	python bench/server_attacks.py $${LABEL:-after}

@@ -8,7 +8,11 @@ in threads on free loopback ports, each built with its defaults. For each attack
 runs (what an honest user waits), and what the attack got. The table goes to docs/figures/server_attacks_<LABEL>.md
 (`python bench/figures.py` copies it into docs/evidence.md). Run it on the code before a change to get the other
 column: the script only uses what both have (constructors with their defaults, the HTTP API); BENCH_PACKAGE=DIR
-measures the `datalicense` package in DIR instead of this checkout's.
+measures the `datalicense` package in DIR instead of this checkout's (BENCH_PACKAGE_REV names it in the table):
+
+    mkdir /tmp/before && git archive REV datalicense | tar -x -C /tmp/before
+    cp -r datalicense/artifacts datalicense/webpage /tmp/before/datalicense/
+    BENCH_PACKAGE=/tmp/before BENCH_PACKAGE_REV="commit REV" python bench/server_attacks.py before
 """
 
 from __future__ import annotations
@@ -72,15 +76,19 @@ class Drip:
 
     def __init__(self, port: int, source: str, count: int):
         self.socks = []
+        self.refused = 0
         for _ in range(count):
             try:
                 s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
                 s.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-                s.recv(4096)
-                s.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Drip: ".encode())
-                self.socks.append(s)
+                if s.recv(4096).startswith(b"HTTP/1.1 200"):
+                    s.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Drip: ".encode())
+                    self.socks.append(s)
+                    continue
+                s.close()
             except OSError:
                 pass
+            self.refused += 1
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -146,7 +154,8 @@ def main() -> None:
                 drip = Drip(port, "127.0.0.2", 72)
                 time.sleep(1)
                 add(("72 connections from one address drip their second request head (gateway)",
-                             "gateway: the 402 offer", timed(offer), f"{len(drip.socks)} connections held"))
+                             "gateway: the 402 offer", timed(offer),
+                             f"{len(drip.socks)} connections held, {drip.refused} refused"))
                 time.sleep(12)
                 add(("... 13 s later", "gateway: the 402 offer", timed(offer), ""))
                 drip.close()
@@ -254,8 +263,8 @@ def main() -> None:
                                  ""))
     finally:
         network.disconnect()
-    table = [f"Honest requests under attack ({label}: {commit() if package() == 'this checkout' else 'BENCH_PACKAGE'})",
-             "",
+    measured = commit() if package() == "this checkout" else os.environ.get("BENCH_PACKAGE_REV", "BENCH_PACKAGE")
+    table = [f"Honest requests under attack ({label}: {measured})", "",
              "| attack | honest request | answer | the attack |", "|---|---|---|---|"]
     table += [f"| {a} | {h} | {r} | {n} |" for a, h, r, n in rows]
     print("\n" + "\n".join(table))

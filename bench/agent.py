@@ -77,7 +77,7 @@ def main() -> None:
                 for i in range(purchases):
                     b = buyers[i % 10]
                     x, y = public_key(os.urandom(31) + bytes([i % 251 + 1]))  # a one-time delivery key
-                    tx = fn.buy((ds, 1, 1, ZERO, x, y)).build_transaction({
+                    tx = fn.buy((ds, 1, 1, 1, ZERO, x, y)).build_transaction({
                         "from": b.address, "value": price, "gas": 200_000, "gasPrice": gp, "chainId": chain_id,
                         "nonce": round_ * (purchases // 10) + i // 10})
                     out.append(bytes(b.sign_transaction(tx).raw_transaction))

@@ -86,7 +86,7 @@ def measure(p) -> dict[str, list[int]]:
 
     def buy(record=None):
         priv, x, y = _key()
-        tx = market.buy((ds, ds, 1, ZERO, x, y), {"from": buyer, "value": PRICE})
+        tx = market.buy((ds, ds, 1, 1, ZERO, x, y), {"from": buyer, "value": PRICE})
         if record:
             gas[record].append(tx.gas_used)
         return tx.events["LicencePurchased"]["licenceId"], priv, x, y
@@ -103,10 +103,11 @@ def measure(p) -> dict[str, list[int]]:
     for _ in range(2):
         priv, x, y = _key()
         token.approve(market, PRICE, {"from": buyer})
-        gas["buy_erc20"].append(market.buyWithToken((ds_tok, 3, 1, ZERO, x, y), {"from": buyer}).gas_used)
+        gas["buy_erc20"].append(market.buyWithToken((ds_tok, 3, 1, 1, ZERO, x, y), {"from": buyer}).gas_used)
     for _ in range(2):
         priv, x, y = _key()
-        data = encode(["uint256", "uint256", "uint256", "address", "bytes32", "bytes32"], [ds_tok, 3, 1, ZERO, x, y])
+        data = encode(["uint256", "uint256", "uint256", "uint256", "address", "bytes32", "bytes32"],
+                      [ds_tok, 3, 1, 1, ZERO, x, y])
         gas["buy_677"].append(token.transferAndCall(market, PRICE, data, {"from": buyer}).gas_used)
 
     wraps = {lid: deliver(lid, x, y, record="deliver") for lid, priv, x, y in licences}

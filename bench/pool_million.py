@@ -155,8 +155,9 @@ def gas(network_name: str) -> dict[str, int]:
 
         def sale(dataset_id, k, key="buy"):
             x, y = _key()
-            terms_id, version, *_ = lens.offer(dataset_id)
-            tx = rec(key, market.buy((dataset_id, terms_id, version, ZERO, x, y), {"from": buyer, "value": PRICE}))
+            now = lens.offer(dataset_id)
+            tx = rec(key, market.buy((dataset_id, now["termsId"], now["version"], now["settingsId"], ZERO, x, y),
+                                     {"from": buyer, "value": PRICE}))
             lid = tx.events["LicencePurchased"]["licenceId"]
             w = keywrap.wrap_key(k, lid, x, y, 4242)
             market.deliverKey(lid, "0x" + keywrap.point_address(x, y).hex(), keccak(k), *w.as_args(), {"from": agent})

@@ -11,6 +11,7 @@ import {IDataLicense} from "../interfaces/IDataLicense.sol";
 import {IERC677Receiver} from "../interfaces/IERC677Receiver.sol";
 import {LicenceToken} from "./LicenceToken.sol";
 import {KeyProof} from "./KeyProof.sol";
+import {VersionAccount} from "./VersionAccount.sol";
 
 /// @title DataLicense (v2)
 /// @notice Datasets, licences and escrow for data licensing on Rootstock.
@@ -52,7 +53,14 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     uint8 internal constant FLAG_TRANSFERABLE = 1;
     uint8 internal constant FLAG_PAUSED = 2;
     uint8 internal constant FLAG_RETIRED = 4;
+    uint8 internal constant FLAG_BY_VERSION = 8;
     uint256 internal constant BPS = 10_000;
+
+    // Sets of licence states for `_licenceIn` (bit i: State(i)).
+    uint256 internal constant PENDING = 1 << 1;
+    uint256 internal constant DELIVERED = 1 << 2;
+    uint256 internal constant SETTLED = 1 << 3;
+    uint256 internal constant DATA_DISPUTED = 1 << 4;
 
     // ---------------------------------------------------------------- state
     // The slot numbers are read by DataLicenseLens: append only.
@@ -150,7 +158,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (termsInput.supplyCap != 0 && termsInput.supplyCap < d.sold) {
             revert CapBelowSold(termsInput.supplyCap, d.sold);
         }
-        d.termsId = _storeTerms(datasetId, termsRef, termsInput, _terms[d.termsId].flags & FLAG_PAUSED);
+        d.termsId = _storeTerms(datasetId, termsRef, termsInput, _terms[d.termsId].flags & (FLAG_PAUSED | FLAG_BY_VERSION));
     }
 
     /// @inheritdoc IDataLicense
@@ -178,6 +186,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         _ownedDataset(datasetId);
         _agents[datasetId] = agent;
         emit AgentSet(datasetId, agent);
+    }
+
+    /// @inheritdoc IDataLicense
+    function payByVersion(uint256 datasetId) external {
+        _terms[_openDataset(datasetId).termsId].flags |= FLAG_BY_VERSION;
+        emit PaidByVersion(datasetId);
     }
 
     /// @inheritdoc IDataLicense
@@ -235,10 +249,10 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         uint256 slot = _assetSlot[msg.sender];
         if (slot & 1 == 0) revert AssetNotAllowed(msg.sender);
         _accountReceived(msg.sender, slot >> 1, value);
-        if (data.length != 192) revert BadTokenData(data.length);
+        if (data.length != 224) revert BadTokenData(data.length);
         Purchase calldata p;
         assembly ("memory-safe") {
-            p := data.offset // a static struct of six words, checked above
+            p := data.offset // a static struct of seven words, checked above
         }
         (, uint256 price) = _purchase(p, from, slot >> 1);
         if (value != price) revert WrongPayment(price, value);
@@ -247,14 +261,9 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     /// @inheritdoc IDataLicense
     function rotateDeliveryKey(uint256 licenceId, bytes32 keyX, bytes32 keyY) external {
-        Licence storage l = _licences[licenceId];
-        if (l.holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
-        State state = l.state;
         // Not while Pending: a holder rotating in front of each delivery would read K from the reverted
         // delivery's calldata and run out the window into a refund. The escrowed delivery never changes.
-        if (state == State.Pending || state == State.Refunded || state == State.Resolved) {
-            revert WrongState(licenceId, state);
-        }
+        _heldLicenceIn(licenceId, DELIVERED | SETTLED | DATA_DISPUTED);
         _checkDeliveryKey(keyX, keyY, msg.sender, msg.sender);
         emit DeliveryKeyRotated(licenceId, keyX, keyY);
     }
@@ -270,11 +279,9 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         bytes32 rY,
         bytes32 wrappedKey
     ) external {
-        Licence storage l = _licences[licenceId];
-        _requireState(licenceId, l.state, State.Pending);
+        Licence storage l = _licenceIn(licenceId, PENDING);
         Terms memory t = _terms[l.termsId];
-        uint256 deadline = uint256(l.stamp) + t.deliveryWindow;
-        if (block.timestamp > deadline) revert TooLate(licenceId, deadline);
+        _clock(licenceId, l.stamp, t.deliveryWindow, true);
         _requireDeliverer(t.datasetId);
         uint256 pending = uint256(_delivery[licenceId]);
         // the escrowed delivery carries the key of the version the buyer bought, whatever was published since
@@ -283,7 +290,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         address keyAddress = address(uint160(pending));
         if (deliveryKey != keyAddress) revert DeliveryKeyChanged(licenceId, keyAddress, deliveryKey);
         if (!KeyProof.isUsableKey(uint256(rX), uint256(rY))) revert InvalidPoint();
-        _delivery[licenceId] = _deliveryCommitment(rX, rY, wrappedKey, keyHash, keyAddress);
+        _delivery[licenceId] = _deliveryCommitment(rX, rY, wrappedKey, keyHash, keyAddress, pending >> 160);
         l.state = State.Delivered;
         l.stamp = uint40(block.timestamp);
         emit KeyDelivered(licenceId, rX, rY, wrappedKey, keyHash);
@@ -291,9 +298,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     /// @inheritdoc IDataLicense
     function redeliverKey(uint256 licenceId, bytes32 keyHash, bytes32 rX, bytes32 rY, bytes32 wrappedKey) external {
-        State state = _licences[licenceId].state;
-        if (state != State.Settled || !isValid(licenceId)) revert WrongState(licenceId, state);
-        uint256 datasetId = _terms[_licences[licenceId].termsId].datasetId;
+        uint256 datasetId = _terms[_licenceIn(licenceId, SETTLED).termsId].datasetId;
+        if (!isValid(licenceId)) revert Expired(licenceId);
         _requireDeliverer(datasetId);
         bytes32 current = _keyHash[datasetId][_datasets[datasetId].version];
         if (keyHash != current) revert KeyCommitmentChanged(licenceId, current, keyHash);
@@ -303,19 +309,14 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     /// @inheritdoc IDataLicense
     function confirm(uint256 licenceId) external {
-        Licence storage l = _licences[licenceId];
-        if (l.holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
-        _requireState(licenceId, l.state, State.Delivered);
-        _settle(licenceId, l, 0);
+        _settle(licenceId, _heldLicenceIn(licenceId, DELIVERED), 0, 0);
     }
 
     /// @inheritdoc IDataLicense
     function settle(uint256 licenceId) external {
-        Licence storage l = _licences[licenceId];
-        _requireState(licenceId, l.state, State.Delivered);
-        uint256 notBefore = uint256(l.stamp) + _terms[l.termsId].disputeWindow;
-        if (block.timestamp <= notBefore) revert TooEarly(licenceId, notBefore + 1);
-        _settle(licenceId, l, 0);
+        Licence storage l = _licenceIn(licenceId, DELIVERED);
+        _clock(licenceId, l.stamp, _terms[l.termsId].disputeWindow, false);
+        _settle(licenceId, l, 0, 0);
     }
 
     /// @inheritdoc IDataLicense
@@ -324,9 +325,11 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (deliveryPrivateKey == 0 || deliveryPrivateKey >= KeyProof.N) revert InvalidScalar();
         // The revealed p must be the key the escrowed delivery was made to, and the delivery the one made.
         address keyAddress = KeyProof.mulAddress(deliveryPrivateKey, KeyProof.GX, KeyProof.GY);
+        bytes32 stored = _delivery[licenceId];
         if (
-            _deliveryCommitment(delivery.rX, delivery.rY, delivery.wrappedKey, delivery.keyHash, keyAddress)
-                != _delivery[licenceId]
+            _deliveryCommitment(
+                delivery.rX, delivery.rY, delivery.wrappedKey, delivery.keyHash, keyAddress, uint256(stored) >> 224
+            ) != stored
         ) revert ProofMismatch(licenceId);
         // s = address(p*R) = address(r*P); R was checked to be a usable curve point when it was delivered.
         address s = KeyProof.mulAddress(deliveryPrivateKey, uint256(delivery.rX), uint256(delivery.rY));
@@ -334,7 +337,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
             keccak256(abi.encodePacked(KeyProof.unwrap(delivery.wrappedKey, s, licenceId))) == delivery.keyHash;
         emit KeyDisputeDecided(licenceId, keyCorrect);
         if (keyCorrect) {
-            _settle(licenceId, l, 0);
+            _settle(licenceId, l, 0, 0);
         } else {
             _refund(licenceId, l, 0);
         }
@@ -343,8 +346,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     /// @inheritdoc IDataLicense
     function disputeData(uint256 licenceId) external payable {
         Licence storage l = _openDispute(licenceId);
-        // an expired licence cannot be revived by a dispute (a ruling for the seller would restart its term)
-        if (!isValid(licenceId)) revert WrongState(licenceId, l.state);
+        // an expired licence cannot be revived by a dispute (a ruling for the seller would extend its term)
+        if (!isValid(licenceId)) revert Expired(licenceId);
         uint256 bond = _settings[l.settingsId].disputeBond;
         if (msg.value != bond) revert WrongBond(bond, msg.value);
         _disputes[licenceId] = (block.timestamp << 96) | bond;
@@ -356,8 +359,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     function resolveData(uint256 licenceId, uint256 buyerBps) external {
         if (msg.sender != _arbiter) revert NotArbiter(msg.sender);
         if (buyerBps > BPS) revert InvalidSplit(buyerBps);
-        Licence storage l = _licences[licenceId];
-        _requireState(licenceId, l.state, State.DataDisputed);
+        Licence storage l = _licenceIn(licenceId, DATA_DISPUTED);
         uint256 dispute = _disputes[licenceId];
         delete _disputes[licenceId];
         uint256 bond = uint96(dispute);
@@ -365,12 +367,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (buyerBps == 0) {
             // The ruling is for the seller: the sale stands, the licence stays valid for its term plus the time
             // spent in dispute, the bond is forfeit.
-            _settle(licenceId, l, block.timestamp - (dispute >> 96));
-            _credit(0, _datasets[_terms[l.termsId].datasetId].owner, bond);
+            _settle(licenceId, l, block.timestamp - (dispute >> 96), bond);
             return;
         }
         Terms memory t = _terms[l.termsId];
         address holder = l.holder;
+        uint256 version = uint256(_delivery[licenceId]) >> 224;
         delete _delivery[licenceId];
         l.state = State.Resolved;
         l.stamp = uint40(block.timestamp);
@@ -380,29 +382,25 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         // The bond goes back to the buyer: the arbiter found something in its favour.
         _credit(0, holder, bond);
         _credit(t.assetId, holder, buyerPart);
-        _credit(t.assetId, _datasets[t.datasetId].owner, sellerGross - fee);
+        _creditSeller(t, version, t.assetId, sellerGross - fee);
         _fees[t.assetId] += fee;
     }
 
     /// @inheritdoc IDataLicense
     function resolveDataByDefault(uint256 licenceId) external {
-        Licence storage l = _licences[licenceId];
-        _requireState(licenceId, l.state, State.DataDisputed);
+        Licence storage l = _licenceIn(licenceId, DATA_DISPUTED);
         uint256 dispute = _disputes[licenceId];
-        uint256 notBefore = (dispute >> 96) + ARBITER_WINDOW;
-        if (block.timestamp <= notBefore) revert TooEarly(licenceId, notBefore + 1);
+        _clock(licenceId, dispute >> 96, ARBITER_WINDOW, false);
         delete _disputes[licenceId];
         _credit(0, l.holder, uint96(dispute));
         emit DataDisputeResolved(licenceId, 0, true);
-        _settle(licenceId, l, block.timestamp - (dispute >> 96));
+        _settle(licenceId, l, block.timestamp - (dispute >> 96), 0);
     }
 
     /// @inheritdoc IDataLicense
     function refund(uint256 licenceId) external {
-        Licence storage l = _licences[licenceId];
-        _requireState(licenceId, l.state, State.Pending);
-        uint256 notBefore = uint256(l.stamp) + _terms[l.termsId].deliveryWindow;
-        if (block.timestamp <= notBefore) revert TooEarly(licenceId, notBefore + 1);
+        Licence storage l = _licenceIn(licenceId, PENDING);
+        _clock(licenceId, l.stamp, _terms[l.termsId].deliveryWindow, false);
         _refund(licenceId, l, 0);
     }
 
@@ -411,12 +409,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     /// @inheritdoc IDataLicense
     function withdraw(address asset, address to) external nonReentrant {
         if (to == address(0)) revert ZeroAddress();
-        uint256 assetId = _assetIdOf(asset);
-        uint256 amount = _owed[assetId][msg.sender];
-        if (amount == 0) revert NothingToWithdraw(asset, msg.sender);
-        delete _owed[assetId][msg.sender];
-        emit Withdrawn(asset, msg.sender, to, amount);
-        _pay(asset, assetId, to, amount);
+        _withdraw(asset, msg.sender, to);
+    }
+
+    /// @inheritdoc IDataLicense
+    function withdrawVersion(address asset, uint256 datasetId, uint256 version) external nonReentrant {
+        _withdraw(asset, VersionAccount.account(msg.sender, datasetId, version), msg.sender);
     }
 
     /// @inheritdoc IDataLicense
@@ -479,6 +477,14 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         emit BaseURISet(baseURI);
     }
 
+    /// @notice Refused: the admin's seat cannot be left empty. It holds the emergency pause, the token allow-list,
+    /// the arbiter's seat and the fee recipient, which renouncing would freeze as they are (a paused marketplace
+    /// paused for good, a token found unsafe allowed for good, an arbiter who left never replaced). To limit the
+    /// admin, hand the role (two steps) to a timelock or a multisig.
+    function renounceOwnership() public pure override {
+        revert RenounceRefused();
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IDataLicense
@@ -527,6 +533,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (d.owner == address(0)) revert UnknownDataset(datasetId);
         if (d.termsId != p.termsId) revert TermsChanged(datasetId, d.termsId, p.termsId);
         if (d.version != p.version) revert VersionChanged(datasetId, d.version, p.version);
+        if (_settingsId != p.settingsId) revert SettingsChanged(_settingsId, p.settingsId);
         Terms memory t = _terms[d.termsId];
         if (t.flags & FLAG_PAUSED != 0) revert SalesClosed(datasetId);
         if (t.assetId != assetId) revert WrongAsset(_assetAddress[t.assetId], _assetAddress[assetId]);
@@ -629,27 +636,46 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     /// @dev A dispute of a delivered licence by its holder, inside the dispute window.
     function _openDispute(uint256 licenceId) private view returns (Licence storage l) {
-        l = _licences[licenceId];
-        if (l.holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
-        _requireState(licenceId, l.state, State.Delivered);
-        uint256 deadline = uint256(l.stamp) + _terms[l.termsId].disputeWindow;
-        if (block.timestamp > deadline) revert TooLate(licenceId, deadline);
+        l = _heldLicenceIn(licenceId, DELIVERED);
+        _clock(licenceId, l.stamp, _terms[l.termsId].disputeWindow, true);
     }
 
     /// @dev Pay the seller (less the fee fixed at purchase). After a data dispute ruled for the seller, the licence
-    /// term is extended by `extension`, the time spent in dispute.
-    function _settle(uint256 licenceId, Licence storage l, uint256 extension) private {
+    /// term is extended by `extension`, the time spent in dispute, and the seller also takes the forfeited `bond`.
+    function _settle(uint256 licenceId, Licence storage l, uint256 extension, uint256 bond) private {
         Terms memory t = _terms[l.termsId];
-        address payee = _datasets[t.datasetId].owner;
         uint256 fee = uint256(t.price) * _settings[l.settingsId].feeBps / BPS;
         l.state = State.Settled;
         if (extension != 0) l.stamp += uint40(extension);
+        uint256 version = uint256(_delivery[licenceId]) >> 224;
         delete _delivery[licenceId];
+        address payee = _creditSeller(t, version, t.assetId, t.price - fee);
+        if (bond != 0) _creditSeller(t, version, 0, bond);
         unchecked {
-            _owed[t.assetId][payee] += t.price - fee;
             if (fee != 0) _fees[t.assetId] += fee;
         }
         emit LicenceSettled(licenceId, payee, t.price - fee, fee);
+    }
+
+    /// @dev Credit the owner of the dataset sold under `t` with `amount` of `assetId`: the owner itself, or for a
+    /// dataset paid by version the version account of `version`, the version the licence was bought for.
+    function _creditSeller(Terms memory t, uint256 version, uint256 assetId, uint256 amount)
+        private
+        returns (address payee)
+    {
+        payee = _datasets[t.datasetId].owner;
+        address account = t.flags & FLAG_BY_VERSION == 0 ? payee : VersionAccount.account(payee, t.datasetId, version);
+        _owed[assetId][account] += amount;
+    }
+
+    /// @dev Pay out everything `account` is owed in `asset` to `to`.
+    function _withdraw(address asset, address account, address to) private {
+        uint256 assetId = _assetIdOf(asset);
+        uint256 amount = _owed[assetId][account];
+        if (amount == 0) revert NothingToWithdraw(asset, account);
+        delete _owed[assetId][account];
+        emit Withdrawn(asset, account, to, amount);
+        _pay(asset, assetId, to, amount);
     }
 
     /// @dev Refund the price and `bond` RBTC to the licence holder.
@@ -715,19 +741,46 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         }
     }
 
-    function _requireState(uint256 licenceId, State actual, State expected) private pure {
-        if (actual != expected) {
-            if (actual == State.None) revert UnknownLicence(licenceId);
-            revert WrongState(licenceId, actual);
+    /// @dev The one state guard: the licence, if its state is in `allowed` (a set of states, bit i for State(i)),
+    /// else UnknownLicence or WrongState naming the allowed set.
+    function _licenceIn(uint256 licenceId, uint256 allowed) private view returns (Licence storage l) {
+        l = _licences[licenceId];
+        State state = l.state;
+        if ((1 << uint8(state)) & allowed == 0) {
+            if (state == State.None) revert UnknownLicence(licenceId);
+            revert WrongState(licenceId, state, allowed);
         }
     }
 
-    function _deliveryCommitment(bytes32 rX, bytes32 rY, bytes32 w, bytes32 keyHash, address keyAddress)
-        private
-        pure
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(rX, rY, w, keyHash, keyAddress));
+    /// @dev `_licenceIn` for the licence's holder only.
+    function _heldLicenceIn(uint256 licenceId, uint256 allowed) private view returns (Licence storage l) {
+        if (_licences[licenceId].holder != msg.sender) revert NotLicenceHolder(licenceId, msg.sender);
+        return _licenceIn(licenceId, allowed);
+    }
+
+    /// @dev The one deadline helper: `start + window` is the last second for what is `due` by then (a delivery, a
+    /// dispute: TooLate after it) and the second after it the first for what waits for it (a refund, a settlement,
+    /// the arbiter's default: TooEarly until then).
+    function _clock(uint256 licenceId, uint256 start, uint256 window, bool due) private view {
+        uint256 deadline = start + window;
+        if (due) {
+            if (block.timestamp > deadline) revert TooLate(licenceId, deadline);
+        } else if (block.timestamp <= deadline) {
+            revert TooEarly(licenceId, deadline + 1);
+        }
+    }
+
+    /// @dev The escrowed delivery's record: the bought version (top 32 bits) over the low 224 bits of
+    /// keccak256(R, W, keyHash, delivery key address).
+    function _deliveryCommitment(
+        bytes32 rX,
+        bytes32 rY,
+        bytes32 w,
+        bytes32 keyHash,
+        address keyAddress,
+        uint256 version
+    ) private pure returns (bytes32) {
+        return bytes32((version << 224) | uint224(uint256(keccak256(abi.encode(rX, rY, w, keyHash, keyAddress)))));
     }
 
     function _checkTransferable(uint256 licenceId, Licence storage l) internal view override {

@@ -104,8 +104,9 @@ contract DataLicenseLens {
         return address(uint160(_load(_at(SLOT_PENDING_OWNERS, datasetId))));
     }
 
-    /// @notice Delivery slot of a licence: the delivery key's address while Pending, the escrowed delivery's
-    /// commitment while Delivered or DataDisputed, zero after.
+    /// @notice Delivery slot of a licence: (version bought << 160) | the delivery key's address while Pending;
+    /// (version bought << 224) | the low 224 bits of the escrowed delivery's commitment while Delivered or
+    /// DataDisputed; zero after.
     function deliveryRecord(uint256 licenceId) external view returns (bytes32) {
         return bytes32(_load(_at(SLOT_DELIVERY, licenceId)));
     }
@@ -116,11 +117,14 @@ contract DataLicenseLens {
         return address(uint160(_load(_at(SLOT_DELIVERY, licenceId))));
     }
 
-    /// @notice The version a pending licence was bought for (its escrowed delivery carries that version's key;
-    /// 0 in other states).
+    /// @notice The version a licence in escrow was bought for (its escrowed delivery carries that version's key,
+    /// and a dataset paid by version is paid for it; 0 once out of escrow).
     function purchasedVersion(uint256 licenceId) external view returns (uint256) {
-        if (licence(licenceId).state != IDataLicense.State.Pending) return 0;
-        return _load(_at(SLOT_DELIVERY, licenceId)) >> 160;
+        IDataLicense.State state = licence(licenceId).state;
+        uint256 word = _load(_at(SLOT_DELIVERY, licenceId));
+        if (state == IDataLicense.State.Pending) return word >> 160;
+        if (state == IDataLicense.State.Delivered || state == IDataLicense.State.DataDisputed) return word >> 224;
+        return 0;
     }
 
     /// @notice Data-dispute bond held for a licence.
@@ -223,22 +227,22 @@ contract DataLicenseLens {
             && market.isValid(licenceId);
     }
 
-    /// @notice What a buyer names to buy a dataset now: its current terms id and version, the price and asset,
-    /// and whether a purchase can go through now (dataset known, sales open, not sold out, no emergency stop,
-    /// payment asset still allowed).
+    /// @notice What a buyer names to buy a dataset now: its current terms id, version and platform settings id,
+    /// the price and asset, and whether a purchase can go through now (dataset known, sales open, not sold out, no
+    /// emergency stop, payment asset still allowed).
     function offer(uint256 datasetId)
         external
         view
-        returns (uint256 termsId, uint256 version, uint256 price, address asset, bool onSale)
+        returns (uint256 termsId, uint256 version, uint256 price, address asset, bool onSale, uint256 settingsId)
     {
         IDataLicense.Dataset memory d = dataset(datasetId);
         IDataLicense.Terms memory t = terms(d.termsId);
         asset = address(uint160(_load(_at(SLOT_ASSET_ADDRESS, t.assetId))));
-        bool paused = uint8(_load(SLOT_COUNTERS) >> 144) != 0;
+        uint256 counters = _load(SLOT_COUNTERS);
         (, bool allowed) = assetOf(asset);
-        onSale = d.owner != address(0) && t.flags & 2 == 0 && !paused && allowed
+        onSale = d.owner != address(0) && t.flags & 2 == 0 && uint8(counters >> 144) == 0 && allowed
             && (t.supplyCap == 0 || d.sold < t.supplyCap);
-        return (d.termsId, d.version, t.price, asset, onSale);
+        return (d.termsId, d.version, t.price, asset, onSale, uint16(counters >> 128));
     }
 
     function _load(uint256 slot) private view returns (uint256) {

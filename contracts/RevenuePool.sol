@@ -8,35 +8,45 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IDataLicense} from "../interfaces/IDataLicense.sol";
+import {VersionAccount} from "./VersionAccount.sol";
 
-/// @title RevenuePool (v2)
+/// @title RevenuePool (v3)
 /// @notice Shares a dataset's revenue among many contributors committed as the root of a Merkle *sum* tree: every
 /// node commits to its children's hashes and to the sum of the weights below each, so a claim's proof checks the
 /// sums up to the root and the total weight is read from the root (its two children), never taken on the
 /// curator's word. A pool of a million contributors is one root.
 ///
-/// The pool owns its dataset in the marketplace, so a sale pays the pool like any seller (constant gas). Money is
-/// kept per epoch (one tree per dataset version) and per asset (the dataset's payment asset, and RBTC, which can
-/// reach a token-priced pool as a forfeited dispute bond, a royalty or a plain transfer): whatever reaches the pool
-/// is credited to the current epoch and spread over its active weight; a claim pays at most its weight's share of
-/// what was credited to that epoch, and no epoch ever pays out more than was credited to it, so what contributors
-/// earned in earlier epochs stays theirs whatever a later tree says. Rounding dust of an epoch becomes the
-/// curator's once provably nobody can claim it (`sweepable`), and tokens that are neither the pool's asset nor
-/// RBTC are the curator's to sweep.
+/// The pool owns its dataset in the marketplace and has it paid by version (`payByVersion`), so a sale pays the
+/// pool like any seller (constant gas) and the marketplace keeps each version's revenue apart. Money is kept per
+/// epoch (one tree per dataset version) and per asset (the dataset's payment asset, and RBTC, which can reach a
+/// token-priced pool as a forfeited dispute bond, a royalty or a plain transfer):
+/// - the revenue of a licence bought for version v is credited to the epoch published with v, whenever the sale
+///   settles: a contributor keeps its share of the sales made while it was in the tree, and a newcomer gets
+///   nothing of sales made before it joined;
+/// - whatever else reaches the pool (royalties, gifts) is credited to the current epoch;
+/// - a claim pays at most its weight's share of what was credited to that epoch, and no epoch ever pays out more
+///   than was credited to it.
+/// Rounding dust of an epoch becomes the curator's once provably nobody can claim it (`sweepable`): once the epoch
+/// closed and `DUST_AFTER` passed (the sales of its version have all been able to settle by then), or once
+/// everyone in it revoked. Tokens that are neither the pool's asset nor RBTC are the curator's to sweep.
 ///
 /// A contributor who revokes consent (itself or by a signed message anyone submits) keeps what it earned so far in
-/// the current epoch and earns nothing after.
+/// the current epoch and earns nothing after. A new tree without a new version (`newEpoch`) is only for a dataset
+/// that sells no more (retired) or not yet: while a version is on sale, its contributors can always revoke.
 ///
 /// Rounding: a contributor is owed its exact share rounded down; in an epoch where someone revoked, at most one
-/// unit less (the revoked weight's later share is spread over an active weight the scale need not divide).
-/// @dev Deployed once as an implementation; each pool is an EIP-1167 clone made by `create`.
+/// unit less (the revoked weight's later share is spread over an active weight the scale need not divide), and
+/// after its dust was swept, a later sale of its version first makes up for the dust taken.
+/// @dev Deployed once as an implementation; each pool is an EIP-1167 clone made by `create`. Every function that
+/// moves money or changes the books runs under one lock (claims, revocations, syncs, sweeps, new epochs), so
+/// nothing can run inside a payout: a token that calls the recipient before moving balances cannot have a
+/// revocation see a payout half made.
 ///
 /// Tree (built by `datalicense.pool`): leaf = keccak256(keccak256(abi.encode(account, weight))), sum = weight;
 /// node = keccak256(abi.encode(a, sumA, b, sumB)) with a < b (pairs in sorted order), sum = sumA + sumB; a missing
 /// sibling is (0x0, 0). A proof is the list of siblings bottom-up, two words each: [hash, sum, hash, sum, ...].
-contract RevenuePool is ReentrancyGuard {
+contract RevenuePool {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -51,8 +61,14 @@ contract RevenuePool is ReentrancyGuard {
     uint256 private constant MASK126 = (1 << 126) - 1;
     /// @notice The most of one asset an epoch is credited (what reaches the pool beyond waits for the next epoch).
     uint256 public constant MAX_EPOCH_CREDIT = MASK126;
+    /// @notice Time after an epoch closes from which its rounding dust may be swept: longer than the marketplace
+    /// lets a sale made before the close stay in escrow when everyone acts at the last moment (30 days to deliver,
+    /// 30 to dispute, 14 for the arbiter).
+    uint256 public constant DUST_AFTER = 90 days;
     uint256 private constant REVOKED = 1 << 254;
     uint256 private constant SETTLED = 1 << 255;
+    uint8 private constant UNLOCKED = 1;
+    uint8 private constant LOCKED = 2;
 
     /// @notice The marketplace whose dataset this pool owns (shared by all clones).
     IDataLicense public immutable market;
@@ -66,21 +82,31 @@ contract RevenuePool is ReentrancyGuard {
         uint256 rightSum;
     }
 
-    /// @notice One epoch's tree.
+    /// @notice One epoch's tree (`epochInfo`).
     struct Epoch {
         bytes32 root; // root of the Merkle sum tree
         uint128 totalWeight; // sum of the tree's weights, from the root
         uint128 activeWeight; // totalWeight less revoked weights
     }
 
+    /// @dev An epoch as stored: its tree, the dataset version whose sales it is paid (0: none, an epoch started
+    /// without a version) and when the next epoch started (0 while current).
+    struct EpochRecord {
+        bytes32 root;
+        uint96 totalWeight;
+        uint96 activeWeight;
+        uint32 version;
+        uint32 closedAt;
+    }
+
     /// @notice What one asset did in one epoch.
     struct Pot {
         uint256 acc; // revenue per unit of active weight, scaled by _scale(totalWeight)
-        uint128 credited; // everything that reached the pool during the epoch
+        uint128 credited; // everything that reached the pool for the epoch
         uint128 paid; // everything claimed from it
         uint128 frozen; // entitlements frozen by revocations
         uint128 swept; // dust the curator took
-        uint128 settledWeight; // weight of active contributors paid in full after the epoch closed
+        uint128 settledWeight; // weight of active contributors paid in full since the epoch's last credit
         uint128 settledAmount; // what they were paid
     }
 
@@ -89,9 +115,12 @@ contract RevenuePool is ReentrancyGuard {
     uint32 public datasetId;
     /// @notice The dataset's payment asset (address(0): RBTC), fixed when the pool is created.
     address public asset;
+    uint8 private _lock; // UNLOCKED once initialized, LOCKED while a guarded function runs
+    /// @notice The pool retired its dataset: no sale can come any more.
+    bool public retired;
     address public pendingCurator;
 
-    mapping(uint256 epoch => Epoch) internal _epochs;
+    mapping(uint256 epoch => EpochRecord) internal _epochs;
     // Written member by member through `_pots[e][a].field` and storage references, which Slither does not count.
     // slither-disable-next-line uninitialized-state
     mapping(uint256 epoch => mapping(address asset => Pot)) internal _pots;
@@ -106,7 +135,7 @@ contract RevenuePool is ReentrancyGuard {
     event PoolCreated(
         address indexed pool, address indexed curator, address asset, bytes32 root, uint256 totalWeight, bytes treeCid
     );
-    /// @notice A new dataset version came with a new tree: epoch `epoch` started.
+    /// @notice A new tree started epoch `epoch` (with a new dataset version, or for a dataset that sells no more).
     event EpochStarted(uint256 indexed epoch, bytes32 root, uint256 totalWeight, bytes treeCid);
     /// @notice `amount` of `asset` reached the pool and was credited to `epoch` (`accPerWeight` is scaled by the
     /// largest multiple of the epoch's total weight not above 1e36).
@@ -119,43 +148,74 @@ contract RevenuePool is ReentrancyGuard {
     event DustSwept(uint256 indexed epoch, address indexed asset, uint256 amount);
     /// @notice The curator took a token that is neither the pool's asset nor RBTC.
     event StraySwept(address indexed token, uint256 amount);
+    /// @notice First step of handing the pool to `to`.
     event CuratorTransferStarted(address indexed from, address indexed to);
+    /// @notice `to` accepted the pool.
     event CuratorTransferred(address indexed from, address indexed to);
-    /// @notice The pool's dataset was published in the marketplace with id `datasetId`.
+    /// @notice The pool's dataset was published in the marketplace with id `datasetId`, paid by version.
     event DatasetAttached(uint256 indexed datasetId, address asset);
 
     /// @notice Only the curator may do this.
+    /// @param caller Who called.
     error NotCurator(address caller);
     /// @notice The pool is already set up.
     error AlreadyInitialized();
     /// @notice (account, weight) with this proof is not a leaf of the epoch's tree.
+    /// @param account The account claimed to be a leaf.
+    /// @param weight The weight claimed for it.
     error NotInTree(address account, uint256 weight);
     /// @notice The account already revoked consent in this epoch.
+    /// @param account The account.
     error AlreadyRevoked(address account);
     /// @notice Nothing is owed.
+    /// @param account Who asked.
     error NothingToClaim(address account);
     /// @notice The signature is not the account's over `revocationDigest`.
     error BadSignature();
     /// @notice The tree's total weight is zero or above MAX_TOTAL_WEIGHT.
+    /// @param totalWeight The total the root's children add up to.
     error BadTotalWeight(uint256 totalWeight);
     /// @notice An RBTC payment was refused.
+    /// @param to The receiver.
+    /// @param amount The amount refused.
     error PaymentFailed(address to, uint256 amount);
     /// @notice The pool's asset is fixed when it is created.
+    /// @param poolAsset The pool's asset.
+    /// @param termsAsset The asset the terms named.
     error AssetChange(address poolAsset, address termsAsset);
     /// @notice The pool already has its dataset.
+    /// @param datasetId Its id.
     error DatasetExists(uint256 datasetId);
     /// @notice The pool has no dataset yet.
     error NoDataset();
     /// @notice Only the pool's asset and RBTC are shared; other tokens are the curator's (`sweepToken`).
+    /// @param asset The asset named.
     error NotPoolAsset(address asset);
     /// @notice A payout would take more from the epoch than was credited to it.
+    /// @param epoch The epoch.
+    /// @param asset The asset.
     error EpochOverdrawn(uint256 epoch, address asset);
-    /// @notice Dust is known only once an epoch is closed (or has no active weight).
+    /// @notice The epoch is current and someone in it can still earn: its dust is not known yet.
+    /// @param epoch The epoch.
     error EpochOpen(uint256 epoch);
+    /// @notice The epoch closed, but sales of its version may still settle until `notBefore`.
+    /// @param epoch The epoch.
+    /// @param notBefore When its dust can be swept.
+    error DustNotFinal(uint256 epoch, uint256 notBefore);
     /// @notice No such epoch.
+    /// @param epoch The epoch named.
     error UnknownEpoch(uint256 epoch);
     /// @notice The pool accounts for more than it holds (a token that lost balance).
+    /// @param asset The asset.
+    /// @param balance What the pool holds.
+    /// @param accounted What it accounts for.
     error BalanceShort(address asset, uint256 balance, uint256 accounted);
+    /// @notice The dataset is on sale: a new tree comes with a new version (`publishVersion`), so that every
+    /// version's contributors can revoke while it sells; retire the dataset first to start one without.
+    /// @param datasetId The pool's dataset.
+    error SalesOpen(uint256 datasetId);
+    /// @notice A guarded function was called while another ran (or the pool is not initialized).
+    error ReentrancyGuardReentrantCall();
 
     constructor(IDataLicense market_) {
         market = market_;
@@ -166,6 +226,14 @@ contract RevenuePool is ReentrancyGuard {
     modifier onlyCurator() {
         if (msg.sender != curator) revert NotCurator(msg.sender);
         _;
+    }
+
+    /// @dev The pool's one lock (in the slot of `asset`, read by every guarded function anyway).
+    modifier locked() {
+        if (_lock != UNLOCKED) revert ReentrancyGuardReentrantCall();
+        _lock = LOCKED;
+        _;
+        _lock = UNLOCKED;
     }
 
     /// @notice Create a pool (a clone of this implementation) for `curator_`, paid in `asset_`, with its first tree.
@@ -186,15 +254,16 @@ contract RevenuePool is ReentrancyGuard {
         (bytes32 root, uint256 total) = _rootOf(top);
         curator = curator_;
         epoch = 1;
-        if (asset_ != address(0)) asset = asset_;
-        _epochs[1] = Epoch(root, uint128(total), uint128(total));
+        asset = asset_;
+        _lock = UNLOCKED;
+        _epochs[1] = EpochRecord(root, uint96(total), uint96(total), 0, 0);
         emit PoolCreated(address(this), curator_, asset_, root, total, treeCid);
     }
 
     // ------------------------------------------------------------------- the curator runs the dataset
 
-    /// @notice Publish the pool's dataset in the marketplace; the pool is its owner and payee. The dataset id is
-    /// the one the marketplace returns.
+    /// @notice Publish the pool's dataset in the marketplace, paid by version; the pool is its owner and payee. The
+    /// dataset id is the one the marketplace returns; version 1 is sold under the current epoch.
     function publishDataset(
         bytes calldata manifestCid,
         bytes32 plaintextHash,
@@ -202,49 +271,53 @@ contract RevenuePool is ReentrancyGuard {
         bytes32 termsRef,
         IDataLicense.TermsInput calldata terms,
         address agent
-    ) external onlyCurator nonReentrant returns (uint256 id) {
+    ) external onlyCurator locked returns (uint256 id) {
         if (datasetId != 0) revert DatasetExists(datasetId);
         if (terms.asset != asset) revert AssetChange(asset, terms.asset);
         // The id exists only once the marketplace has assigned it (another publish may come first): it is written
-        // after the call. The marketplace is immutable and trusted, and the function is nonReentrant.
+        // after the call. The marketplace is immutable and trusted, and the pool is locked.
         // slither-disable-next-line reentrancy-no-eth
         id = market.publish(manifestCid, plaintextHash, keyHash, termsRef, terms, agent);
         datasetId = id.toUint32();
+        _epochs[epoch].version = 1;
         emit DatasetAttached(id, terms.asset);
+        market.payByVersion(id);
     }
 
-    /// @notice A new dataset version with a new contributor tree: what reached the pool so far stays with the
-    /// closing epoch; a new epoch starts.
+    /// @notice A new dataset version with a new contributor tree: a new epoch, paid by the sales of the new version;
+    /// the closing epoch keeps what reached the pool so far and the sales of its version, whenever they settle.
     function publishVersion(
         bytes calldata manifestCid,
         bytes32 plaintextHash,
         bytes32 keyHash,
         Top calldata top,
         bytes calldata treeCid
-    ) external onlyCurator nonReentrant {
+    ) external onlyCurator locked {
         if (datasetId == 0) revert NoDataset();
-        _newEpoch(top, treeCid);
+        _newEpoch(top, treeCid, _epochs[epoch].version + 1);
         market.publishVersion(datasetId, manifestCid, plaintextHash, keyHash);
     }
 
-    /// @notice A new contributor tree without a new dataset version (contributors who revoked dropped, or the
-    /// dataset retired, which takes no new version): what reached the pool so far stays with the closing epoch,
-    /// whose rounding dust becomes sweepable once its contributors are paid in full.
-    function newEpoch(Top calldata top, bytes calldata treeCid) external onlyCurator nonReentrant {
-        _newEpoch(top, treeCid);
+    /// @notice A new contributor tree without a new dataset version, for a dataset that sells no more (retired) or
+    /// not yet: what reached the pool so far and the sales of the closing epoch's version stay with it, whose
+    /// rounding dust becomes sweepable `DUST_AFTER` later.
+    function newEpoch(Top calldata top, bytes calldata treeCid) external onlyCurator locked {
+        if (datasetId != 0 && !retired) revert SalesOpen(datasetId);
+        _newEpoch(top, treeCid, 0);
     }
 
-    function _newEpoch(Top calldata top, bytes calldata treeCid) private {
+    function _newEpoch(Top calldata top, bytes calldata treeCid, uint256 version) private {
         (bytes32 root, uint256 total) = _rootOf(top);
+        uint256 e = epoch;
         address a = asset;
-        uint256 owedA = _accrue(a);
-        uint256 owedR = a == address(0) ? 0 : _accrue(address(0));
-        uint64 next = epoch + 1;
+        // Settle the closing epoch with the marketplace first (the pool is locked): it keeps what reached it.
+        _collect(e, a);
+        if (a != address(0)) _collect(e, address(0));
+        _epochs[e].closedAt = uint32(block.timestamp);
+        uint64 next = uint64(e) + 1;
         epoch = next;
-        _epochs[next] = Epoch(root, uint128(total), uint128(total));
+        _epochs[next] = EpochRecord(root, uint96(total), uint96(total), uint32(version), 0);
         emit EpochStarted(next, root, total, treeCid);
-        _pull(a, owedA);
-        _pull(address(0), owedR);
     }
 
     /// @notice New terms for future sales, in the pool's asset.
@@ -263,8 +336,9 @@ contract RevenuePool is ReentrancyGuard {
         market.resumeSales(datasetId);
     }
 
-    /// @notice Retire the dataset.
+    /// @notice Retire the dataset: it sells no more (a new tree may then come without a version, `newEpoch`).
     function retire() external onlyCurator {
+        retired = true;
         market.retire(datasetId);
     }
 
@@ -289,28 +363,20 @@ contract RevenuePool is ReentrancyGuard {
     }
 
     /// @notice Take epoch `epoch_`'s rounding dust in `asset_`: what provably nobody can claim any more.
-    function sweepDust(uint256 epoch_, address asset_) external onlyCurator nonReentrant {
+    function sweepDust(uint256 epoch_, address asset_) external onlyCurator locked {
         _checkAsset(asset_);
-        // Settle with the marketplace first (as in claim), then the sweep's own effects.
-        // slither-disable-next-line reentrancy-no-eth
-        if (epoch_ == epoch) _pull(asset_, _accrue(asset_));
-        uint256 amount = _sweepable(epoch_, asset_);
+        _collect(epoch_, asset_);
+        uint256 amount = _dust(epoch_, _epochs[epoch_], _pots[epoch_][asset_]);
         if (amount == 0) revert NothingToClaim(msg.sender);
-        Pot storage p = _pots[epoch_][asset_];
-        p.swept += uint128(amount);
+        _pots[epoch_][asset_].swept += uint128(amount);
         held[asset_] -= amount;
         emit DustSwept(epoch_, asset_, amount);
-        if (asset_ == address(0)) {
-            (bool ok,) = msg.sender.call{value: amount}(""); // the curator
-            if (!ok) revert PaymentFailed(msg.sender, amount);
-        } else {
-            IERC20(asset_).safeTransfer(msg.sender, amount);
-        }
+        _send(asset_, msg.sender, amount); // the curator
     }
 
     /// @notice Take a token that is neither the pool's asset nor RBTC (a stray transfer, a royalty in another
     /// token): contributors are paid in the pool's asset and RBTC only.
-    function sweepToken(IERC20 token) external onlyCurator nonReentrant {
+    function sweepToken(IERC20 token) external onlyCurator locked {
         if (address(token) == asset || address(token) == address(0)) revert NotPoolAsset(address(token));
         uint256 amount = token.balanceOf(address(this));
         // Nothing to sweep is a plain refusal: a donation changes nothing a sweep relies on.
@@ -322,31 +388,27 @@ contract RevenuePool is ReentrancyGuard {
 
     // ------------------------------------------------------------------------------- contributors
 
-    /// @notice Credit to the current epoch everything that reached the pool or that the marketplace owes it, in
-    /// the pool's asset and RBTC.
-    function sync() external nonReentrant {
+    /// @notice Credit to the current epoch the sales of its version the marketplace owes the pool and everything
+    /// else that reached the pool, in the pool's asset and RBTC.
+    function sync() external locked {
+        uint256 e = epoch;
         address a = asset;
-        uint256 owedA = _accrue(a);
-        uint256 owedR = a == address(0) ? 0 : _accrue(address(0));
-        _pull(a, owedA);
-        _pull(address(0), owedR);
+        _collect(e, a);
+        if (a != address(0)) _collect(e, address(0));
     }
 
     /// @notice Claim what `weight` earned in `asset_` (the pool's asset or RBTC) in `epoch_`, paid to the caller.
     /// A claim in a closed epoch pays the contributor in full (and may pay 0 only to settle its rounding).
-    function claim(uint256 epoch_, address asset_, uint256 weight, bytes32[] calldata proof) external nonReentrant {
+    function claim(uint256 epoch_, address asset_, uint256 weight, bytes32[] calldata proof) external locked {
         _checkAsset(asset_);
         uint256 scale = _scale(_verify(epoch_, msg.sender, weight, proof));
-        uint256 current = epoch;
-        // Settle with the marketplace first: while the pull runs (a revocation may run inside it, see
-        // revokeConsent), the books hold exactly what the pool holds; the claim's own effects come after.
-        // slither-disable-next-line reentrancy-no-eth
-        if (epoch_ == current) _pull(asset_, _accrue(asset_));
+        // The epoch's revenue first: the sales of its version (whenever they settle) and, if current, the rest.
+        _collect(epoch_, asset_);
         Pot storage p = _pots[epoch_][asset_];
         uint256 rec = _records[epoch_][asset_][msg.sender];
         uint256 entitled = _entitled(p, rec, weight, scale);
         uint256 amount = entitled - (rec & MASK128);
-        bool settle = epoch_ < current && rec & (REVOKED | SETTLED) == 0;
+        bool settle = epoch_ < epoch && rec & (REVOKED | SETTLED) == 0;
         if (amount == 0 && !settle) revert NothingToClaim(msg.sender);
         // Remember the proven weight (a later revocation in this epoch needs no proof); a revoked record keeps
         // its frozen entitlement there.
@@ -357,27 +419,18 @@ contract RevenuePool is ReentrancyGuard {
             p.settledAmount += uint128(entitled);
         }
         _records[epoch_][asset_][msg.sender] = rec;
-        if (amount != 0) {
-            uint256 paid = p.paid + amount;
-            if (paid > p.credited) revert EpochOverdrawn(epoch_, asset_);
-            p.paid = uint128(paid);
-            held[asset_] -= amount;
-            emit Claimed(epoch_, asset_, msg.sender, amount);
-        }
         if (amount == 0) return;
-        if (asset_ == address(0)) {
-            (bool ok,) = msg.sender.call{value: amount}(""); // the proven contributor
-            if (!ok) revert PaymentFailed(msg.sender, amount);
-        } else {
-            IERC20(asset_).safeTransfer(msg.sender, amount);
-        }
+        uint256 paid = p.paid + amount;
+        if (paid > p.credited) revert EpochOverdrawn(epoch_, asset_);
+        p.paid = uint128(paid);
+        held[asset_] -= amount;
+        emit Claimed(epoch_, asset_, msg.sender, amount);
+        _send(asset_, msg.sender, amount); // the proven contributor
     }
 
     /// @notice Revoke consent: keep what was earned so far in the current epoch, earn nothing after. The proof may
     /// be empty when the account has claimed in the pool's asset in this epoch (the pool knows its weight then).
-    /// @dev Not `nonReentrant`: every effect comes before the only interaction (withdrawing what the trusted
-    /// marketplace owes the pool), so a call made during it sees a finished revocation (tests/test_pool.py).
-    function revokeConsent(uint256 weight, bytes32[] calldata proof) external {
+    function revokeConsent(uint256 weight, bytes32[] calldata proof) external locked {
         _revoke(msg.sender, weight, proof);
     }
 
@@ -385,6 +438,7 @@ contract RevenuePool is ReentrancyGuard {
     /// personal-sign format.
     function revokeConsentFor(address account, uint256 weight, bytes32[] calldata proof, bytes calldata signature)
         external
+        locked
     {
         bytes32 digest = MessageHashUtils.toEthSignedMessageHash(revocationDigest(account));
         if (ECDSA.recover(digest, signature) != account) revert BadSignature();
@@ -401,43 +455,46 @@ contract RevenuePool is ReentrancyGuard {
         );
     }
 
-    /// @notice Claimable now for (account, weight) in `epoch_` and `asset_`, counting what reached the pool or is
-    /// owed to it but is not credited yet. Assumes (account, weight) is a leaf of the epoch's tree.
+    /// @notice Claimable now for (account, weight) in `epoch_` and `asset_`, counting what is owed to the epoch but
+    /// not credited yet (`pendingOf`). Assumes (account, weight) is a leaf of the epoch's tree.
     function claimable(uint256 epoch_, address asset_, address account, uint256 weight)
         external
         view
         returns (uint256)
     {
-        Pot memory p = _pots[epoch_][asset_];
         uint256 rec = _records[epoch_][asset_][account];
         if (rec & REVOKED != 0) return ((rec >> 128) & MASK126) - (rec & MASK128);
-        Epoch memory ep = _epochs[epoch_];
-        uint256 scale = _scale(ep.totalWeight);
-        if (epoch_ == epoch && ep.activeWeight != 0 && (asset_ == asset || asset_ == address(0))) {
-            p.acc += _creditable(pending(asset_), p.credited) * scale / ep.activeWeight;
-        }
-        return Math.mulDiv(weight, p.acc, scale) - (rec & MASK128);
+        (EpochRecord memory ep, Pot memory p) = _books(epoch_, asset_);
+        return Math.mulDiv(weight, p.acc, _scale(ep.totalWeight)) - (rec & MASK128);
     }
 
-    /// @notice Amount of `asset_` that reached the pool or is owed to it by the marketplace and is not credited
-    /// to an epoch yet (`sync` credits it).
-    function pending(address asset_) public view returns (uint256) {
-        uint256 owed = datasetId != 0 ? market.balanceOwed(asset_, address(this)) : 0;
-        return _balance(asset_) + owed - held[asset_];
+    /// @notice Amount of `asset_` owed to epoch `epoch_` and not credited to it yet: what the marketplace owes the
+    /// pool for the sales of the epoch's version and, for the current epoch, what else reached the pool.
+    function pendingOf(uint256 epoch_, address asset_) public view returns (uint256 amount) {
+        if (asset_ != asset && asset_ != address(0)) return 0;
+        uint256 version = _epochs[epoch_].version;
+        if (version != 0) amount = market.balanceOwed(asset_, _versionAccount(version));
+        if (epoch_ == epoch) {
+            (, uint256 more) = Math.trySub(_balance(asset_), held[asset_]); // a shortfall is reported by a collect
+            amount += more;
+        }
+    }
+
+    /// @notice `pendingOf` the current epoch.
+    function pending(address asset_) external view returns (uint256) {
+        return pendingOf(epoch, asset_);
     }
 
     /// @notice Rounding dust of `epoch_` in `asset_` that provably no contributor can claim: what was credited
-    /// less the most the active contributors not yet paid in full can still be owed, less what was paid in full,
-    /// frozen by revocations or swept. Only for a closed epoch, or one whose every contributor revoked (then what
-    /// reached the pool and is not credited yet counts too: it can only go to the curator).
-    function sweepable(uint256 epoch_, address asset_) external view returns (uint256 amount) {
-        amount = _sweepable(epoch_, asset_);
-        if (epoch_ == epoch && (asset_ == asset || asset_ == address(0))) {
-            amount += _creditable(pending(asset_), _pots[epoch_][asset_].credited);
-        }
+    /// (counting what is pending) less the most the active contributors not paid in full can still be owed, less
+    /// what was paid in full, frozen by revocations or swept. For an epoch closed `DUST_AFTER` ago, or one whose
+    /// every contributor revoked.
+    function sweepable(uint256 epoch_, address asset_) external view returns (uint256) {
+        (EpochRecord memory ep, Pot memory p) = _books(epoch_, asset_);
+        return _dust(epoch_, ep, p);
     }
 
-    /// @notice (claimed, frozen entitlement, revoked, paid in full after close) of an account.
+    /// @notice (claimed, frozen entitlement, revoked, paid in full since the epoch's last credit) of an account.
     function record(uint256 epoch_, address asset_, address account)
         external
         view
@@ -457,7 +514,14 @@ contract RevenuePool is ReentrancyGuard {
 
     /// @notice Epoch record: root, total weight (from the root), active weight.
     function epochInfo(uint256 epoch_) external view returns (Epoch memory) {
-        return _epochs[epoch_];
+        EpochRecord memory ep = _epochs[epoch_];
+        return Epoch(ep.root, ep.totalWeight, ep.activeWeight);
+    }
+
+    /// @notice The dataset version whose sales pay `epoch_` (0: none) and when the next epoch started (0: current).
+    function epochSales(uint256 epoch_) external view returns (uint256 version, uint256 closedAt) {
+        EpochRecord memory ep = _epochs[epoch_];
+        return (ep.version, ep.closedAt);
     }
 
     /// @notice Per-epoch, per-asset accounting.
@@ -491,7 +555,7 @@ contract RevenuePool is ReentrancyGuard {
         return a < b ? keccak256(abi.encode(a, sumA, b, sumB)) : keccak256(abi.encode(b, sumB, a, sumA));
     }
 
-    /// @notice Accepts RBTC: it is credited to the current epoch at the next `sync` or claim.
+    /// @notice Accepts RBTC: it is credited to the current epoch at the next `sync`, claim or revocation.
     receive() external payable {}
 
     // --------------------------------------------------------------------------------- internals
@@ -549,13 +613,54 @@ contract RevenuePool is ReentrancyGuard {
         if (h != root) revert NotInTree(account, weight);
     }
 
-    function _sweepable(uint256 epoch_, address asset_) private view returns (uint256) {
-        Epoch memory e = _epochs[epoch_];
-        if (e.root == bytes32(0)) revert UnknownEpoch(epoch_);
-        if (epoch_ == epoch && e.activeWeight != 0) revert EpochOpen(epoch_);
-        Pot memory p = _pots[epoch_][asset_];
-        uint256 unsettled = Math.mulDiv(e.activeWeight - p.settledWeight, p.acc, _scale(e.totalWeight));
-        return p.credited - unsettled - p.settledAmount - p.frozen - p.swept;
+    /// @dev The epoch's books as a collect would leave them (a memory copy, for the views).
+    function _books(uint256 e, address a) private view returns (EpochRecord memory ep, Pot memory p) {
+        ep = _epochs[e];
+        p = _pots[e][a];
+        uint256 inflow = _creditable(pendingOf(e, a), p.credited);
+        if (inflow == 0) return (ep, p);
+        p.credited += uint128(inflow);
+        if (ep.activeWeight == 0) return (ep, p);
+        bool late = ep.closedAt != 0;
+        if (late) p.settledWeight = p.settledAmount = 0;
+        p.acc = _accAfter(p.acc, inflow, ep.totalWeight, ep.activeWeight, _limit(late, p.credited, p.frozen, p.swept));
+    }
+
+    /// @dev Dust of an epoch's books: credited less the most the active contributors not paid in full can be owed
+    /// (their weight's share, rounded down as a whole), less what was paid in full, frozen and swept; 0 if that is
+    /// negative (a late sale after a sweep first makes up for the dust taken, see `_limit`).
+    function _dust(uint256 e, EpochRecord memory ep, Pot memory p) private view returns (uint256) {
+        if (ep.root == bytes32(0)) revert UnknownEpoch(e);
+        if (ep.activeWeight != 0) {
+            if (ep.closedAt == 0) revert EpochOpen(e);
+            uint256 notBefore = uint256(ep.closedAt) + DUST_AFTER;
+            if (block.timestamp < notBefore) revert DustNotFinal(e, notBefore);
+        }
+        uint256 unsettled = Math.mulDiv(ep.activeWeight - p.settledWeight, p.acc, _scale(ep.totalWeight));
+        uint256 reserved = unsettled + p.settledAmount + p.frozen + p.swept;
+        return p.credited > reserved ? p.credited - reserved : 0;
+    }
+
+    /// @dev Revenue per weight after `inflow` reaches an epoch with active weight: never above what keeps the
+    /// active contributors' shares (rounded down as a whole) within `limit`, never below `acc`.
+    function _accAfter(uint256 acc, uint256 inflow, uint256 totalWeight, uint256 active, uint256 limit)
+        private
+        pure
+        returns (uint256 next)
+    {
+        uint256 scale = _scale(totalWeight);
+        next = acc + inflow * scale / active;
+        if (limit != type(uint256).max) {
+            uint256 most = Math.max(acc, ((limit + 1) * scale - 1) / active);
+            if (next > most) next = most;
+        }
+    }
+
+    /// @dev What the active contributors of an epoch may be owed in all once it was credited `credited`: no limit
+    /// but the arithmetic for an open epoch; for a closed one whose dust was swept, what is left after frozen
+    /// shares and the sweeps (a sweep may have taken fractions that a later sale would make whole).
+    function _limit(bool late, uint256 credited, uint256 frozen, uint256 swept) private pure returns (uint256) {
+        return late && swept != 0 ? credited - frozen - swept : type(uint256).max;
     }
 
     /// @dev The part of `inflow` an epoch already credited `credited` can still take.
@@ -583,23 +688,21 @@ contract RevenuePool is ReentrancyGuard {
         address a = asset;
         uint256 rec = _records[e][a][account];
         if (rec & REVOKED != 0) revert AlreadyRevoked(account);
-        Epoch storage ep = _epochs[e];
+        EpochRecord storage ep = _epochs[e];
         // Without a proof, the weight must be the one a claim proved in this epoch (the record keeps it).
         uint256 total = proof.length == 0 && weight != 0 && (rec >> 128) & MASK126 == weight
             ? ep.totalWeight
             : _verify(e, account, weight, proof);
         uint256 scale = _scale(total);
-        uint256 owedA = _accrue(a);
+        // What the epoch earned so far first: the revoker keeps its share of it.
+        _collect(e, a);
         _freeze(e, a, account, weight, scale);
-        uint256 owedR = 0;
         if (a != address(0)) {
-            owedR = _accrue(address(0));
+            _collect(e, address(0));
             _freeze(e, address(0), account, weight, scale);
         }
-        ep.activeWeight -= uint128(weight);
+        ep.activeWeight -= uint96(weight);
         emit ConsentRevoked(e, account, weight);
-        _pull(a, owedA);
-        _pull(address(0), owedR);
     }
 
     function _freeze(uint256 e, address a, address account, uint256 weight, uint256 scale) private {
@@ -614,41 +717,62 @@ contract RevenuePool is ReentrancyGuard {
         return asset_ == address(0) ? address(this).balance : IERC20(asset_).balanceOf(address(this));
     }
 
-    /// @dev Credit to the current epoch what reached the pool since the last accrual plus what the marketplace
-    /// owes it (effects only: the owed amount is read with a view call). Returns the amount `_pull` must then
-    /// withdraw from the marketplace.
-    function _accrue(address asset_) private returns (uint256 owed) {
-        if (datasetId != 0) owed = market.balanceOwed(asset_, address(this));
-        uint256 balance = _balance(asset_);
-        uint256 accounted = held[asset_];
-        if (balance + owed < accounted) revert BalanceShort(asset_, balance + owed, accounted);
-        uint256 inflow = balance + owed - accounted;
-        // No inflow means nothing to credit; a donation only makes the inflow larger.
+    /// @dev The marketplace's ledger key for what the sales of `version` of the pool's dataset earned.
+    function _versionAccount(uint256 version) private view returns (address) {
+        return VersionAccount.account(address(this), datasetId, version);
+    }
+
+    /// @dev Credit epoch `e` with what is owed to it in asset `a` (`pendingOf`), then withdraw from the marketplace
+    /// what the sales of its version earned. Called under the lock: the withdrawal (the one interaction) cannot
+    /// re-enter the pool, whatever the token does.
+    function _collect(uint256 e, address a) private {
+        EpochRecord storage ep = _epochs[e];
+        uint256 version = ep.version;
+        uint256 fromSales = version != 0 ? market.balanceOwed(a, _versionAccount(version)) : 0;
+        uint256 inflow = fromSales;
+        if (e == epoch) {
+            uint256 balance = _balance(a);
+            uint256 accounted = held[a];
+            if (balance < accounted) revert BalanceShort(a, balance, accounted);
+            inflow += balance - accounted;
+        }
         // slither-disable-next-line incorrect-equality
-        if (inflow == 0) return owed;
-        uint256 e = epoch;
-        uint256 credited = _pots[e][asset_].credited;
-        // An epoch takes at most 2^126 - 1 units of an asset (a revoked record keeps its frozen share in 126 bits):
-        // more (a gift of a huge-supply token) stays pending for the next epoch instead of making every accrual,
-        // and so every claim, revert.
+        if (inflow != 0) _credit(e, a, inflow, ep);
+        if (fromSales != 0) market.withdrawVersion(a, datasetId, version);
+    }
+
+    /// @dev Credit `inflow` of asset `a` to epoch `e` (at most up to the epoch's credit cap: an epoch takes at
+    /// most 2^126 - 1 units of an asset, as a revoked record keeps its frozen share in 126 bits; more, a gift of a
+    /// huge-supply token, stays pending for the next epoch instead of making every accrual, and so every claim,
+    /// revert). A closed epoch credited late (a sale of its version settled after it closed): whoever was paid in
+    /// full is owed more now, and what a sweep took is made up first.
+    function _credit(uint256 e, address a, uint256 inflow, EpochRecord storage ep) private {
+        Pot storage p = _pots[e][a];
+        uint256 credited = p.credited;
         inflow = _creditable(inflow, credited);
         // slither-disable-next-line incorrect-equality
-        if (inflow == 0) return owed;
-        held[asset_] = accounted + inflow;
-        _pots[e][asset_].credited = uint128(credited + inflow);
-        Epoch storage ep = _epochs[e];
+        if (inflow == 0) return;
+        held[a] += inflow;
+        credited += inflow;
+        p.credited = uint128(credited);
+        uint256 acc = p.acc;
         uint256 active = ep.activeWeight;
-        uint256 acc = _pots[e][asset_].acc;
         if (active != 0) {
-            acc += inflow * _scale(ep.totalWeight) / active;
-            _pots[e][asset_].acc = acc;
+            bool late = ep.closedAt != 0;
+            if (late && p.settledWeight != 0) (p.settledWeight, p.settledAmount) = (0, 0);
+            acc = _accAfter(acc, inflow, ep.totalWeight, active, _limit(late, credited, p.frozen, p.swept));
+            p.acc = acc;
         }
-        emit RevenueIn(e, asset_, inflow, acc);
+        emit RevenueIn(e, a, inflow, acc);
     }
 
-    /// @dev Withdraw from the marketplace what `_accrue` accounted for (interaction, last).
-    function _pull(address asset_, uint256 owed) private {
-        if (owed != 0) market.withdraw(asset_, address(this));
+    /// @dev Pay `amount` of `asset_` to `to` (last, under the lock).
+    function _send(address asset_, address to, uint256 amount) private {
+        if (asset_ == address(0)) {
+            (bool ok,) = to.call{value: amount}("");
+            if (!ok) revert PaymentFailed(to, amount);
+        } else {
+            IERC20(asset_).safeTransfer(to, amount);
+        }
     }
-
 }

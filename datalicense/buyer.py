@@ -37,10 +37,11 @@ class Buyer(Role):
         terms_id: int | None = None,
         version: int | None = None,
         again: bool = False,
+        settings_id: int | None = None,
     ) -> BuyResult:
-        """Pay into escrow for the terms and version named (default: the current ones, as `show` prints them)
-        and receive a licence. The content key is delivered to a one-time key derived from this wallet (index:
-        the purchase transaction's nonce), or to `delivery_key` (the recipient's, for a gift). Refused
+        """Pay into escrow for the terms, version and platform settings named (default: the current ones, as
+        `show` prints them) and receive a licence. The content key is delivered to a one-time key derived from this
+        wallet (index: the purchase transaction's nonce), or to `delivery_key` (the recipient's, for a gift). Refused
         (AlreadyHeldError, nothing sent) when the licence's holder-to-be already holds one for the dataset that gives
         access or will (`held`), unless `again`."""
         conn, reader = self.conn, self.reader
@@ -71,7 +72,8 @@ class Buyer(Role):
             _, key_x, key_y = self.keys.delivery_key(nonce)
         else:
             key_x, key_y = delivery_key
-        args = purchase_args(dataset_id, terms_id, version, to, key_x, key_y)
+        settings_id = offer.settings_id if settings_id is None else settings_id
+        args = purchase_args(dataset_id, terms_id, version, settings_id, to, key_x, key_y)
         if token is None:
             rcpt = conn.tx.send(conn.contract.functions.buy(args), value=price, what="buy", nonce=nonce)
         elif erc677:

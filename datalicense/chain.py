@@ -154,6 +154,8 @@ HINTS: dict[str, str] = {
     "TermsChanged": "the terms of dataset {0} changed (now terms {1}, you accepted {2}): look again with "
                     "`datalicense show {0}` and buy if you agree",
     "VersionChanged": "dataset {0} has a new version {1} (you accepted {2}): look again with `datalicense show {0}`",
+    "SettingsChanged": "the platform's fee or dispute bond changed (now settings {0}, you accepted {1}): look again "
+                       "with `datalicense show` and buy if you agree",
     "DeliveryKeyIsAccount": "the delivery key {0} is an account key: delivery keys are one-time keys "
                             "(let the client derive one)",
     "InvalidPoint": "the delivered point R is not a usable secp256k1 point",
@@ -164,7 +166,8 @@ HINTS: dict[str, str] = {
     "WrongAsset": "the dataset is sold in {0}, not {1}",
     "AssetNotAllowed": "{0} is not an accepted payment token",
     "InvalidDeliveryKey": "the delivery key is not a usable secp256k1 public key",
-    "WrongState": "licence {0} is in state {1}, which does not allow this",
+    "WrongState": "licence {0} is {1}: this needs it {2}",
+    "Expired": "licence {0} has expired",
     "TooLate": "too late for licence {0}: the deadline was {1}",
     "TooEarly": "too early for licence {0}: possible from {1}",
     "WrongBond": "the dispute bond is {0}, {1} was sent",
@@ -188,6 +191,7 @@ HINTS: dict[str, str] = {
     "NotSoldInToken": "dataset {0} is not sold in a token: buy it with RBTC (without --erc677)",
     "NotTransferableNow": "licence {0} is {1}: only a settled, valid licence can be transferred",
     "RegistryFull": "the marketplace's registry is full: no more datasets or terms can be added",
+    "RenounceRefused": "the marketplace's admin role cannot be renounced: hand it over with transferOwnership",
     "RoyaltyOnSoulbound": "a royalty needs transferable licences (--transferable): soulbound ones are never resold",
     "RoyaltyTooHigh": "royalty {0} is above the largest allowed, {1} (--royalty-bps)",
     "SupplyCapTooHigh": "supply cap {0} is above the largest allowed, {1}",
@@ -202,6 +206,9 @@ HINTS: dict[str, str] = {
     "BalanceShort": "the pool holds {1} of {0} but accounts for {2}: report this to the curator",
     "DatasetExists": "this pool already has dataset {0}: publish a new version with `datalicense pool version`",
     "EpochOpen": "epoch {0} is still open: its dust can be swept after the next version",
+    "DustNotFinal": "sales of epoch {0}'s version may still settle: its dust can be swept from {1}",
+    "SalesOpen": "dataset {0} is on sale: a new tree comes with a new version (`datalicense pool version`); "
+                 "retire the dataset first to start one without",
     "EpochOverdrawn": "epoch {0} would pay out more {1} than it was credited",
     "NoDataset": "this pool has no dataset yet: its curator publishes one with `datalicense publish FILE --pool ...`",
     "NotCurator": "{0} is not this pool's curator: use the curator's account (--account)",
@@ -282,6 +289,8 @@ def _shown(error: str, arg: str, value: Any) -> Any:
         return value
     if error in ("WrongState", "NotTransferableNow") and arg == "state":
         return STATE_NAMES[value] if value < len(STATE_NAMES) else value
+    if error == "WrongState" and arg == "allowed":  # a set of states, bit i for State(i)
+        return " or ".join(n for i, n in enumerate(STATE_NAMES) if value >> i & 1)
     if arg in _TIME_ARGS:
         return local_time(value)
     if (error, arg) in _HOUR_ARGS:

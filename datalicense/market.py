@@ -127,6 +127,7 @@ class Offer:
     asset: str
     terms: Terms
     dataset: Dataset
+    settings_id: int = 0  # the platform settings (fee, dispute bond) a purchase now is made under
 
 
 class Market:
@@ -161,8 +162,11 @@ class Market:
         w = self.word(self.at(SLOT_SETTINGS, settings_id))
         return Settings(_bits(w, 0, 16), _bits(w, 16, 96))
 
+    def current_settings_id(self) -> int:
+        return _bits(self.word(SLOT_COUNTERS), 128, 16)
+
     def current_settings(self) -> Settings:
-        return self.settings(_bits(self.word(SLOT_COUNTERS), 128, 16))
+        return self.settings(self.current_settings_id())
 
     def asset_address(self, asset_id: int) -> str:
         return ZERO if asset_id == 0 else _address(self.word(self.at(SLOT_ASSET_ADDRESS, asset_id)))
@@ -202,7 +206,8 @@ class Market:
     def offer(self, dataset_id: int) -> Offer:
         d = self.dataset(dataset_id)
         t = self.terms(d.terms_id)
-        return Offer(dataset_id, d.terms_id, d.version, t.price, self.asset_address(t.asset_id), t, d)
+        return Offer(dataset_id, d.terms_id, d.version, t.price, self.asset_address(t.asset_id), t, d,
+                     self.current_settings_id())
 
     def windows(self) -> Windows:
         """The contract's own windows (constants of the deployed code: read once)."""
@@ -237,17 +242,36 @@ class Market:
         return self.word(self.at(SLOT_FEES, asset_id))
 
 
-def purchase_args(dataset_id: int, terms_id: int, version: int, licensee: str, key_x: bytes, key_y: bytes) -> tuple[Any, ...]:
-    """The `Purchase` struct in ABI order (for buy, buyWithToken and the ERC-677 data)."""
-    return (dataset_id, terms_id, version, licensee, key_x, key_y)
+def purchase_args(dataset_id: int, terms_id: int, version: int, settings_id: int, licensee: str, key_x: bytes,
+                  key_y: bytes) -> tuple[Any, ...]:
+    """The `Purchase` struct in ABI order (for buy, buyWithToken and the ERC-677 data): what the buyer accepts
+    (terms, version, platform settings: the purchase reverts if one changed in front of it) and its delivery key."""
+    return (dataset_id, terms_id, version, settings_id, licensee, key_x, key_y)
 
 
-PURCHASE_TYPE = "(uint256,uint256,uint256,address,bytes32,bytes32)"
+PURCHASE_TYPE = "(uint256,uint256,uint256,uint256,address,bytes32,bytes32)"
 
 
 def purchase_data(*args: Any) -> bytes:
-    """ERC-677 `transferAndCall` data: the ABI encoding of a Purchase (192 bytes)."""
-    return encode(["uint256", "uint256", "uint256", "address", "bytes32", "bytes32"], list(purchase_args(*args)))
+    """ERC-677 `transferAndCall` data: the ABI encoding of a Purchase (224 bytes)."""
+    return encode(["uint256", "uint256", "uint256", "uint256", "address", "bytes32", "bytes32"],
+                  list(purchase_args(*args)))
+
+
+def escrowed_delivery_record(r_x: bytes, r_y: bytes, wrapped_key: bytes, key_hash: bytes, key_address: str,
+                             version: int) -> bytes:
+    """The word DataLicense keeps for an escrowed delivery (Delivered, DataDisputed): the version bought in the top
+    32 bits over the low 224 bits of keccak256(abi.encode(R, W, keyHash, delivery key address))."""
+    digest = keccak(encode(["bytes32"] * 4 + ["address"], [r_x, r_y, wrapped_key, key_hash, key_address]))
+    return ((version << 224) | (int.from_bytes(digest, "big") & ((1 << 224) - 1))).to_bytes(32, "big")
+
+
+def version_account(owner: str, dataset_id: int, version: int) -> str:
+    """The ledger key under which the marketplace owes the owner of a dataset paid by version (a pool) what the
+    sales of one version earned: `contracts/VersionAccount.sol`, the last 20 bytes of
+    keccak256(abi.encode(owner, datasetId, version))."""
+    digest = keccak(encode(["address", "uint256", "uint256"], [owner, dataset_id, version]))
+    return to_checksum_address(digest[12:])
 
 
 # ------------------------------------------------------------------------------------------ pools

@@ -162,7 +162,7 @@ class EscrowSchemeServer:
             scheme=SCHEME, network=network_id(self.conn.chain_id), asset=amount.asset, amount=amount.amount,
             pay_to=self.conn.address, max_timeout_seconds=int(t.delivery_window),
             extra={"datasetId": str(dataset_id), "termsId": str(offer.terms_id), "version": str(offer.version),
-                   "seller": offer.dataset.owner, "durationSeconds": t.duration,
+                   "settingsId": str(offer.settings_id), "seller": offer.dataset.owner, "durationSeconds": t.duration,
                    "transferable": bool(t.flags & TermsFlag.TRANSFERABLE), "deliveryWindowSeconds": t.delivery_window,
                    "proof": "EIP-191 signature by the licence holder; see datalicense.paying.proof_message"},
         )

@@ -169,8 +169,10 @@ def licence_for(buyer: "Buyer", policy: SpendingPolicy, req: "PaymentRequirement
                                                 "block": buyer.conn.w3.eth.block_number}
         ledger._write(data)  # on disk before the purchase is sent: a run that dies now still counts it
         try:
+            settings = str(req.extra.get("settingsId", ""))  # the platform fee and bond the offer was made under
             res = buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]),
-                            version=int(req.extra["version"]), again=True)  # `held` was asked under the lock
+                            version=int(req.extra["version"]), again=True,  # `held` was asked under the lock
+                            settings_id=int(settings) if settings.isdigit() else None)
         except BaseException:
             del data["reserved"][key]
             ledger._write(data)

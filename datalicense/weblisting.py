@@ -121,4 +121,5 @@ class DatasetsView:
                 "versions": [{"version": int(v), **r}
                              for v, r in sorted(rec["versions"].items(), key=lambda x: int(x[0]))],
                 "sales": sales_of(dataset_id),
+                "settingsId": self.client.conn.market.current_settings_id(),  # a purchase names it, with the terms
             }

@@ -78,13 +78,14 @@ interface IDataLicense {
         uint96 disputeBond;
     }
 
-    /// @notice What a buyer names when it buys: the dataset, the terms and version it accepts (the purchase reverts
-    /// if either is no longer current), who receives the licence (address(0): the payer) and the one-time
-    /// secp256k1 delivery key (x, y) the content key is to be wrapped to.
+    /// @notice What a buyer names when it buys: the dataset, the terms, version and platform settings it accepts
+    /// (the purchase reverts if any is no longer current), who receives the licence (address(0): the payer) and the
+    /// one-time secp256k1 delivery key (x, y) the content key is to be wrapped to.
     struct Purchase {
         uint256 datasetId;
         uint256 termsId;
         uint256 version;
+        uint256 settingsId;
         address licensee;
         bytes32 keyX;
         bytes32 keyY;
@@ -182,6 +183,9 @@ interface IDataLicense {
     event EmergencyPaused(bool paused);
     /// @notice The prefix of licence token URIs changed.
     event BaseURISet(string baseURI);
+    /// @notice From now on the owner of `datasetId` is paid per version sold (a pool shares each version's revenue
+    /// among that version's contributors): what a version earns is owed to its version account (`VersionAccount`).
+    event PaidByVersion(uint256 indexed datasetId);
 
     // ----------------------------------------------------------------- errors
 
@@ -213,6 +217,8 @@ interface IDataLicense {
     error TermsChanged(uint256 datasetId, uint256 currentTermsId, uint256 namedTermsId);
     /// @notice The buyer named a version that is no longer the dataset's current version.
     error VersionChanged(uint256 datasetId, uint256 currentVersion, uint256 namedVersion);
+    /// @notice The buyer named platform settings (fee, dispute bond) that are no longer the current ones.
+    error SettingsChanged(uint256 currentSettingsId, uint256 namedSettingsId);
     /// @notice The payment was not exactly the price.
     error WrongPayment(uint256 expected, uint256 sent);
     /// @notice The dataset is sold in another asset.
@@ -243,7 +249,7 @@ interface IDataLicense {
     error EmptyKeyCommitment();
     /// @notice The dispute bond does not fit 96 bits.
     error BondTooHigh(uint256 bond, uint256 max);
-    /// @notice ERC-677 purchase data is an ABI-encoded `Purchase`: 192 bytes.
+    /// @notice ERC-677 purchase data is an ABI-encoded `Purchase`: 224 bytes.
     error BadTokenData(uint256 length);
     /// @notice The token did not credit this contract with what it claimed to send.
     error TokenNotReceived(address token, uint256 expected);
@@ -258,8 +264,10 @@ interface IDataLicense {
     error KeyCommitmentChanged(uint256 licenceId, bytes32 currentKeyHash, bytes32 namedKeyHash);
     /// @notice The delivery names a delivery key other than the licence's current one.
     error DeliveryKeyChanged(uint256 licenceId, address currentKey, address namedKey);
-    /// @notice The licence is not in a state that allows this.
-    error WrongState(uint256 licenceId, State state);
+    /// @notice The licence is in `state`, and this needs one of the states in `allowed` (bit i: State(i)).
+    error WrongState(uint256 licenceId, State state, uint256 allowed);
+    /// @notice The licence's term is over.
+    error Expired(uint256 licenceId);
     /// @notice The deadline for this has passed.
     error TooLate(uint256 licenceId, uint256 deadline);
     /// @notice This is possible from `notBefore` on.
@@ -284,6 +292,8 @@ interface IDataLicense {
     error NotTransferableNow(uint256 licenceId, State state);
     /// @notice The asset or settings registry is full.
     error RegistryFull();
+    /// @notice The admin's role cannot be renounced (hand it over with `transferOwnership` instead).
+    error RenounceRefused();
 
     // -------------------------------------------------------------- datasets
 
@@ -323,6 +333,11 @@ interface IDataLicense {
     /// @notice Appoint (or with address(0) remove) the delivery agent of a dataset.
     function setAgent(uint256 datasetId, address agent) external;
 
+    /// @notice From now on pay the owner of `datasetId` per version sold: each sale's revenue (and a data-dispute
+    /// bond forfeited to the seller) is owed, whenever it settles, to the version account of the version the
+    /// licence was bought for, and withdrawn with `withdrawVersion`. For good: the dataset's terms keep it.
+    function payByVersion(uint256 datasetId) external;
+
     /// @notice First step of handing a dataset to a new owner.
     function transferDataset(uint256 datasetId, address newOwner) external;
 
@@ -339,7 +354,7 @@ interface IDataLicense {
     function buyWithToken(Purchase calldata purchase) external returns (uint256 licenceId);
 
     /// @notice ERC-677 receiver (RIF `transferAndCall`): `data` is the ABI encoding of a
-    /// `Purchase` (192 bytes); the value must be exactly the price.
+    /// `Purchase` (224 bytes); the value must be exactly the price.
     function tokenFallback(address from, uint256 value, bytes calldata data) external returns (bool);
 
     /// @notice The holder of a delivered or settled licence names a new one-time delivery key (after a transfer,
@@ -390,12 +405,17 @@ interface IDataLicense {
     /// @notice Send the accrued platform fees in `asset` to the fee recipient.
     function withdrawFees(address asset) external;
 
+    /// @notice Withdraw to the caller what it is owed in `asset` for sales of `version` of `datasetId` (a dataset
+    /// paid by version): the balance of its version account (`VersionAccount.account(caller, datasetId, version)`).
+    function withdrawVersion(address asset, uint256 datasetId, uint256 version) external;
+
     // ----------------------------------------------------------------- views
 
     /// @notice Whether a licence is valid now (delivered or settled, and not expired).
     function isValid(uint256 licenceId) external view returns (bool);
 
-    /// @notice Amount `account` can withdraw in `asset`.
+    /// @notice Amount `account` can withdraw in `asset` (of a version account: what its owner can withdraw with
+    /// `withdrawVersion`).
     function balanceOwed(address asset, address account) external view returns (uint256);
 
     /// @notice Raw storage words, for the periphery lens (Uniswap v4's `extsload`).

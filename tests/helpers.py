@@ -171,9 +171,9 @@ def offer(market, dataset_id):
     return now["termsId"], now["version"]
 
 
-def purchase(dataset_id, key: "DeliveryKey", licensee=ZERO, terms_id=0, version=0):
-    """A Purchase tuple in ABI order."""
-    return (dataset_id, terms_id, version, licensee, key.x, key.y)
+def purchase(dataset_id, key: "DeliveryKey", licensee=ZERO, terms_id=0, version=0, settings_id=1):
+    """A Purchase tuple in ABI order (settings: the deployment's first, unless given)."""
+    return (dataset_id, terms_id, version, settings_id, licensee, key.x, key.y)
 
 
 def buy(market, dataset_id, buyer, key: DeliveryKey | None = None, value=PRICE, licensee=ZERO, terms_id=None,
@@ -182,23 +182,25 @@ def buy(market, dataset_id, buyer, key: DeliveryKey | None = None, value=PRICE, 
     key = key or DeliveryKey.random()
     cur_terms, cur_version = offer(market, dataset_id)
     p = purchase(dataset_id, key, licensee, cur_terms if terms_id is None else terms_id,
-                 cur_version if version is None else version)
+                 cur_version if version is None else version, lens_of(market).offer(dataset_id)["settingsId"])
     tx = market.buy(p, {"from": buyer, "value": value})
     return tx.events["LicencePurchased"]["licenceId"], key, tx
 
 
 def token_data(p) -> bytes:
-    """ERC-677 `transferAndCall` data: the ABI encoding of a Purchase (192 bytes)."""
+    """ERC-677 `transferAndCall` data: the ABI encoding of a Purchase (224 bytes)."""
     from eth_abi import encode
 
-    d, t, v, licensee, x, y = p
-    return encode(["uint256", "uint256", "uint256", "address", "bytes32", "bytes32"], [d, t, v, str(licensee), x, y])
+    d, t, v, s, licensee, x, y = p
+    return encode(["uint256", "uint256", "uint256", "uint256", "address", "bytes32", "bytes32"],
+                  [d, t, v, s, str(licensee), x, y])
 
 
 def current_purchase(market, dataset_id, key: DeliveryKey | None = None, licensee=ZERO):
-    """(Purchase naming the current terms and version, key)."""
+    """(Purchase naming the current terms, version and settings, key)."""
     key = key or DeliveryKey.random()
-    return purchase(dataset_id, key, licensee, *offer(market, dataset_id)), key
+    return purchase(dataset_id, key, licensee, *offer(market, dataset_id),
+                    lens_of(market).offer(dataset_id)["settingsId"]), key
 
 
 def buy_token(market, token, dataset_id, buyer, key: DeliveryKey | None = None, licensee=ZERO, amount=PRICE):

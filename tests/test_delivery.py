@@ -26,12 +26,10 @@ def sold(market, seller, buyer, agent):
     return pub, lid, key
 
 
-def commitment(wrap, key_hash, key):
-    from eth_abi import encode
-    from eth_utils import keccak
+def commitment(wrap, key_hash, key, version=1):
+    from datalicense.market import escrowed_delivery_record
 
-    return "0x" + keccak(encode(["bytes32"] * 4 + ["address"],
-                                [wrap.r_x, wrap.r_y, wrap.wrapped_key, key_hash, key.address])).hex()
+    return "0x" + escrowed_delivery_record(wrap.r_x, wrap.r_y, wrap.wrapped_key, key_hash, key.address, version).hex()
 
 
 def test_delivery_by_agent_or_owner_only(market, lens, sold, seller, agent, stranger, buyer):
@@ -451,7 +449,7 @@ def test_redelivery_of_a_new_version_to_a_settled_licence(market, lens, sold, ag
     assert keywrap.unwrap_key(w, lid, key.private) == k2
     assert lens.deliveryRecord(lid) == ZERO32
     sleep(31 * DAY)  # expired: no more redeliveries
-    with reverts(f"WrongState: {lid}, {State.SETTLED:d}"):
+    with reverts(f"Expired: {lid}"):
         market.redeliverKey(lid, keccak(k2), *w.as_args(), {"from": agent})
 
 
@@ -460,7 +458,7 @@ def test_expired_licence_cannot_be_data_disputed(market, seller, buyer, agent):
     lid, key, _ = buy(market, pub.dataset_id, buyer)
     deliver(market, lid, pub, key, agent)
     sleep(3601)
-    with reverts(f"WrongState: {lid}, {State.DELIVERED:d}"):
+    with reverts(f"Expired: {lid}"):
         market.disputeData(lid, {"from": buyer, "value": BOND})
 
 
@@ -477,4 +475,6 @@ def test_delivery_carries_the_version_bought(market, lens, seller, buyer, agent)
     with reverts(f"KeyCommitmentChanged: {lid}"):
         deliver(market, lid, Published(pub.dataset_id, k2, keccak(k2)), key, agent)
     deliver(market, lid, pub, key, agent)
+    assert lens.purchasedVersion(lid) == 1  # kept in the escrowed delivery's record
+    market.confirm(lid, {"from": buyer})
     assert lens.purchasedVersion(lid) == 0

@@ -244,10 +244,10 @@ def test_delivery_records(lens, scene):
     assert lens.deliveryRecord(scene["pending"]) == "0x" + ((1 << 160) | int(pkey.address, 16)).to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(scene["pending"]) == pkey.address
     assert lens.purchasedVersion(scene["pending"]) == 1
-    assert lens.purchasedVersion(scene["delivered"]) == 0
-    expected = keccak(encode(["bytes32"] * 4 + ["address"], [w.r_x, w.r_y, w.wrapped_key, ds.key_hash,
-                                                               dkey.address]))
-    assert lens.deliveryRecord(scene["delivered"]) == "0x" + expected.hex()
+    assert lens.purchasedVersion(scene["delivered"]) == 1 and lens.purchasedVersion(scene["settled"]) == 0
+    digest = keccak(encode(["bytes32"] * 4 + ["address"], [w.r_x, w.r_y, w.wrapped_key, ds.key_hash, dkey.address]))
+    expected = (1 << 224) | (int.from_bytes(digest, "big") & ((1 << 224) - 1))  # the version bought, over 224 bits
+    assert lens.deliveryRecord(scene["delivered"]) == "0x" + expected.to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(scene["delivered"]) == ZERO
     assert lens.deliveryRecord(scene["disputed"]) != ZERO32  # the escrowed delivery is kept for the ruling
     assert lens.deliveryRecord(scene["settled"]) == ZERO32
@@ -308,11 +308,15 @@ def test_expiry_and_validity(lens, scene, market, buyer, stranger):
 
 def test_offer(lens, scene, market, seller, admin, token):
     ds = scene["ds"].dataset_id
+    settings_id = lens.platform()["settingsId"]  # the scene changed the settings once
+    assert settings_id == 2
     assert lens.offer(ds).dict() == {"termsId": dataset_of(lens, ds).terms_id, "version": 1, "price": PRICE,
-                                     "asset": ZERO, "onSale": True}
+                                     "asset": ZERO, "onSale": True, "settingsId": settings_id}
     tok = scene["tok"].dataset_id
     assert lens.offer(tok).dict() == {"termsId": dataset_of(lens, tok).terms_id, "version": 1, "price": PRICE,
-                                      "asset": token, "onSale": True}
+                                      "asset": token, "onSale": True, "settingsId": settings_id}
+    market.setSettings(0, 0, {"from": admin})
+    assert lens.offer(ds).dict()["settingsId"] == settings_id + 1
     assert lens.offer(999)["onSale"] is False
     market.pauseSales(ds, {"from": seller})
     assert lens.offer(ds)["onSale"] is False

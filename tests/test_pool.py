@@ -16,7 +16,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
-from helpers import BOND, FEE_BPS, PRICE, ZERO, Published, dataset_of, reverts, terms
+from helpers import BOND, FEE_BPS, PRICE, ZERO, Published, dataset_of, reverts, sleep, terms
+from datalicense.market import version_account
 from datalicense.pool import MAX_TOTAL_WEIGHT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
 from pools import claim, new_pool, pool_deployments, publish_in_pool, sell
 
@@ -268,10 +269,11 @@ def test_rbtc_bond_forfeited_to_a_token_priced_pool_is_claimable(market, people,
     lid = sell(market, pub, buyer, agent, token=token, confirm=False)
     market.disputeData(lid, {"from": buyer, "value": BOND})
     market.resolveData(lid, 0, {"from": arbiter})
-    assert market.balanceOwed(ZERO, pool) == BOND
+    version_1 = version_account(pool.address, pub.dataset_id, 1)  # the pool is paid by version
+    assert market.balanceOwed(ZERO, version_1) == BOND and market.balanceOwed(ZERO, pool) == 0
     assert pool.claimable(1, ZERO, b, 3) == BOND * 3 // 4
     pool.sync({"from": accounts[6]})
-    assert market.balanceOwed(ZERO, pool) == 0 and market.balanceOwed(token, pool) == 0
+    assert market.balanceOwed(ZERO, version_1) == 0 and market.balanceOwed(token, version_1) == 0
     assert claim(pool, b, tree, asset=ZERO) == BOND * 3 // 4
     assert claim(pool, b, tree, asset=token.address, token=token) == SELLER_SHARE * 3 // 4
     assert claim(pool, a, tree, asset=ZERO) == BOND // 4
@@ -335,6 +337,9 @@ def test_rounding_dust_is_sweepable_once_nobody_can_claim_it(market, people, acc
         pool.sweepable(5, ZERO)
     tree2 = PoolTree.build([(a.address, 1)])
     pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), tree2.top, b"t2", {"from": curator})
+    with reverts("DustNotFinal"):  # sales of version 1 may still settle
+        pool.sweepable(1, ZERO)
+    sleep(pool.DUST_AFTER())
     assert pool.sweepable(1, ZERO) == 0  # the three exact shares add up to what was credited: nobody paid yet
     assert claim(pool, a, tree) == credited // 3
     assert claim(pool, b, tree) == credited // 3
@@ -380,6 +385,7 @@ def test_a_contributor_settles_its_rounding_after_the_epoch_closes(market, peopl
     tree2 = PoolTree.build([(a.address, 1)])
     pool.publishDataset(b"\x01", keccak(b"p"), keccak(b"k"), keccak(b"t"), terms(), agent, {"from": curator})
     pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), tree2.top, b"t2", {"from": curator})
+    sleep(pool.DUST_AFTER())
     assert pool.sweepable(1, ZERO) == 0  # 3 - floor(2 * 1.5): nobody is paid in full yet
     w, proof = tree.proof(a.address)
     tx = pool.claim(1, ZERO, w, proof, {"from": a})  # pays 0, settles
@@ -461,6 +467,7 @@ def test_refusals_at_the_edges_of_the_books(market, accounts, agent, token, admi
     assert pool.pot(2, token)["credited"] == 10 and pool.pending(token) == 0
     for m in (a, b):
         claim(pool, m, tree, asset=token.address, token=token)
+    sleep(pool.DUST_AFTER())
     assert pool.sweepable(1, token) == cap - 2 * (cap // 2)
     pool.sweepDust(1, token, {"from": curator})
     with reverts("NothingToClaim"):
@@ -578,10 +585,11 @@ def test_revoke_without_a_proof_needs_the_weight_a_claim_proved_in_this_epoch(ma
     pool.revokeConsent(3, tree2.proof(b.address)[1], {"from": b})
 
 
-def test_a_revocation_made_while_the_pool_pays_a_claim_sees_the_finished_claim(market, accounts, agent):
-    """Revocation carries no reentrancy guard (gas): a contributor contract revokes from inside its own claim's
-    payment. Who could gain: the revoker, if the revocation saw the claim half-done (frozen entitlement above what
-    it had not yet been paid); who would lose: the other contributor. The revoker ends with exactly its share."""
+def test_a_revocation_tried_while_the_pool_pays_a_claim_is_refused(market, accounts, agent):
+    """Claims and revocations share one lock: a contributor contract that revokes from inside its own claim's
+    payment is refused there (a revocation that saw the claim half-done could freeze an entitlement above what it
+    had not yet been paid, at the other contributor's expense). The claim is paid; the revocation, made on its own
+    afterwards, keeps exactly the revoker's share."""
     from brownie import PoolClaimer
 
     curator, buyer, other = accounts[3], accounts[4], accounts[7]
@@ -593,9 +601,10 @@ def test_a_revocation_made_while_the_pool_pays_a_claim_sees_the_finished_claim(m
     claimer.claimFrom(pool, 1, ZERO, w, proof, True, {"from": accounts[6]})  # the pool learns its weight
     accounts[6].transfer(pool, 1000)
     tx = claimer.claimAndRevokeWhilePaid(pool, 1, ZERO, w, proof, {"from": accounts[6]})
-    assert "ConsentRevoked" in tx.events
+    assert "ConsentRevoked" not in tx.events and tx.return_value is False
     assert claimer.balance() == SELLER_SHARE // 2 + 500
     assert pool.claimable(1, ZERO, claimer, 1) == 0
+    assert "ConsentRevoked" in claimer.revoke(pool, w, {"from": accounts[6]}).events
     sell(market, pub, buyer, agent)
     assert claim(pool, other, tree) == SELLER_SHARE // 2 + 500 + SELLER_SHARE
     assert pool.balance() == 0 and pool.held(ZERO) == 0
@@ -733,9 +742,11 @@ def test_pool_from_the_command_line(market, accounts, kubo, tmp_path):
     assert out["epoch"] == 2
     shown = run("--json", "pool", "show", pool_addr, account="dev:8", home="m8").stdout
     assert [r["epoch"] for r in json.loads(shown)["standing"]] == [1, 2]
-    # a new tree without a new version (epoch 3); a contributor who claimed in it revokes with no proof
-    out = json.loads(run("--json", "pool", "epoch", pool_addr, str(csv2)).stdout)
-    assert out["epoch"] == 3 and RevenuePool.at(pool_addr).epoch() == 3
+    # a new tree without a new version is refused while the dataset sells (one line saying what to do)
+    refused = run("pool", "epoch", pool_addr, str(csv2), check=False)
+    assert refused.returncode != 0 and "retire the dataset first" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and RevenuePool.at(pool_addr).epoch() == 2
+    # a sale of version 2 pays epoch 2; a contributor who claimed in it revokes with no proof
     lid = json.loads(run("--json", "buy", str(pub["dataset_id"]), account="dev:6", home="buyer6").stdout)["licence_id"]
     run("agent", "--once", account="dev:5")
     run("fetch", str(lid), "-o", str(tmp_path / "got3.csv"), account="dev:6", home="buyer6")

@@ -18,7 +18,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
-from helpers import FEE_BPS, PRICE, ZERO, reverts
+from helpers import FEE_BPS, PRICE, ZERO, Published, reverts, sleep
 from datalicense.pool import FORMAT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
 from pools import new_pool, publish_in_pool, sell, token_sale_with_forfeited_bond
 
@@ -256,6 +256,7 @@ def test_curator_sweep_never_takes_contributors_money_with_revocations_and_odd_i
     payer.transfer(pool, 13)
     tree2 = PoolTree.build([(a.address, 1)])
     pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), tree2.top, b"t2", {"from": curator})
+    sleep(pool.DUST_AFTER())  # as early as a sweep can come
     swept = 0
     if pool.sweepable(1, ZERO) > 0:
         swept += pool.sweepable(1, ZERO)
@@ -297,6 +298,7 @@ def test_rounding_dust_of_a_retired_pool_is_not_stuck_forever(market, people, ac
     with pytest.raises(VirtualMachineError):  # only the curator closes an epoch
         pool.newEpoch(tree.top, b"t2", {"from": payer})
     pool.newEpoch(tree.top, b"t2", {"from": curator})
+    sleep(pool.DUST_AFTER())  # every sale of the retired version can have settled
     assert pool.sweepable(1, ZERO) == 0  # two contributors not settled yet, one never claimed
     w, pr = tree.proof(c.address)
     assert rbtc_claim(pool, c, 1, w, pr) == 33  # paid in full after the close: settled
@@ -378,6 +380,7 @@ def test_rbtc_inflows_to_a_token_pool_are_all_accounted_for(market, people, acco
     assert got_a == (BOND + 12345) // 3 + 1
     assert got_b >= (BOND + 12345) * 2 // 3 - 1
     pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(b"k2"), tree.top, b"t2", {"from": curator})
+    sleep(pool.DUST_AFTER())
     pool.claim(1, ZERO, wa, pa, {"from": a})  # a settles its rounding
     rest = pool.sweepable(1, ZERO)
     assert got_a + got_b + rest == BOND + 12345 + 1
@@ -699,8 +702,10 @@ def test_revoked_share_above_2pow126_is_truncated_in_the_record_and_locked_for_g
     got_b = token_claim(pool, token, b, 1, wb, pb)
     wa, pa = tree.proof(a.address)
     got_a = token_claim(pool, token, a, 1, wa, pa)
+    pool.retire({"from": curator})  # sells no more: a new tree may come without a version
     pool.newEpoch(PoolTree.build([(c.address, 1)]).top, b"t2", {"from": curator})
     pool.claim(1, token, wa, pa, {"from": a})  # a settles its rounding
+    sleep(pool.DUST_AFTER())
     rest = pool.sweepable(1, token)
     assert got_a + got_b + rest == total
 
@@ -757,6 +762,7 @@ def test_capped_excess_is_credited_once_to_the_next_epoch_and_books_balance(mark
     assert pool.pot(1, token)["credited"] == cap
     sell(market, pub, buyer, agent, token=token)  # after the cap: pending
     tree2 = PoolTree.build([(c.address, 1)])
+    pool.retire({"from": curator})
     pool.newEpoch(tree2.top, b"t2", {"from": curator})
     assert pool.pot(1, token)["credited"] == cap
     pool.sync({"from": griefer})
@@ -770,6 +776,7 @@ def test_capped_excess_is_credited_once_to_the_next_epoch_and_books_balance(mark
     assert paid == 2 * (cap // 2)
     wc, pc = tree2.proof(c.address)
     assert token_claim(pool, token, c, 2, wc, pc) == excess
+    sleep(pool.DUST_AFTER())
     dust = pool.sweepable(1, token)
     if dust:
         pool.sweepDust(1, token, {"from": curator})
@@ -827,6 +834,7 @@ def test_proof_free_revocation_accepts_only_the_weight_proven_in_this_epochs_poo
     with reverts("NotInTree"):
         pool.revokeConsentFor(signer.address, ws, [], sig, {"from": relayer})  # never claimed
     # the epoch closes; a claim (and settlement) in the closed epoch teaches nothing about the new one
+    pool.retire({"from": curator})
     pool.newEpoch(tree.top, b"t2", {"from": curator})
     assert token_claim(pool, token, b, 1, wb, pb) > 0
     assert pool.record(1, token, b)["settled"] and pool.knownWeight(1, b) == 3 and pool.knownWeight(2, b) == 0
@@ -841,11 +849,12 @@ def test_proof_free_revocation_accepts_only_the_weight_proven_in_this_epochs_poo
 
 def test_contributor_contract_revokes_inside_its_rbtc_payment_in_a_token_pool_books_stay_exact(
         market, accounts, agent, token):
-    """DEFENDED. Revocation is unguarded: a contributor contract, paid its RBTC share of a token pool, revokes
-    with an empty proof from inside that payment (its token claim taught the pool its weight), freezing both
-    pots mid-claim. Would gain: the revoker if the revocation saw a half-done claim or froze the RBTC pot twice;
-    would lose: the other contributor. Both pots freeze exactly, later revenue goes to the other contributor, and
-    the pool holds what it accounts for in both assets."""
+    """DEFENDED. A contributor contract, paid its RBTC share of a token pool, tries to revoke with an empty proof
+    from inside that payment (its token claim taught the pool its weight), freezing both pots mid-claim. Would
+    gain: the revoker if the revocation saw a half-done claim or froze the RBTC pot twice; would lose: the other
+    contributor. Claims and revocations share one lock: the revocation is refused inside the payment, the claim
+    is paid; revoked on its own afterwards, both pots freeze exactly, later revenue goes to the other
+    contributor, and the pool holds what it accounts for in both assets."""
     from brownie import PoolClaimer
 
     curator, buyer, other, payer = accounts[3], accounts[4], accounts[7], accounts[6]
@@ -858,8 +867,9 @@ def test_contributor_contract_revokes_inside_its_rbtc_payment_in_a_token_pool_bo
     assert pool.knownWeight(1, claimer) == 1
     payer.transfer(pool, 1000)
     tx = claimer.claimAndRevokeWhilePaid(pool, 1, ZERO, w, proof, {"from": payer})
-    assert "ConsentRevoked" in tx.events
+    assert "ConsentRevoked" not in tx.events and tx.return_value is False  # refused inside the payment
     assert claimer.balance() == 500 and token.balanceOf(claimer) == SELLER_SHARE // 2
+    claimer.revoke(pool, w, {"from": payer})
     assert pool.record(1, token, claimer)["frozen"] == SELLER_SHARE // 2
     assert pool.record(1, ZERO, claimer)["frozen"] == 500
     sell(market, pub, buyer, agent, token=token)
@@ -876,13 +886,14 @@ def test_contributor_contract_revokes_inside_its_rbtc_payment_in_a_token_pool_bo
 
 def test_curator_new_epoch_cannot_take_lock_or_front_run_what_contributors_earned(market, people, accounts,
                                                                                 agent):
-    """DEFENDED. The curator abuses `newEpoch` (no dataset version needed): it front-runs contributors' pending
-    claims and a revocation by closing the epoch with a tree of only itself, sweeps 'dust' at once, opens empty
-    epochs and sweeps them, then tries to bring the old epoch's money into its own. Would gain: the curator; would
-    lose: the contributors of epoch 1. Everything that reached the pool before the close stays with epoch 1 and is
-    paid in full to its contributors (their in-flight claims still go through, for the closed epoch); the
-    curator's sweeps take only true dust; the revocation that lost the race can be redone in the new epoch only
-    if the curator kept the contributor; the pool ends holding exactly what it accounts for."""
+    """DEFENDED. The curator front-runs contributors' pending claims and a revocation by closing the epoch with a
+    new version whose tree holds only itself, tries to sweep 'dust' at once, to open empty epochs without a
+    version (refused while the dataset sells) and sweep them, then to bring the old epoch's money into its own.
+    Would gain: the curator; would lose: the contributors of epoch 1. Everything that reached the pool before the
+    close stays with epoch 1 and is paid in full to its contributors (their in-flight claims still go through,
+    for the closed epoch); the curator's sweeps take only true dust, and only once the version's sales can have
+    settled; the revocation that lost the race can be redone in the new epoch only if the curator kept the
+    contributor; the pool ends holding exactly what it accounts for."""
     a, b, c = people
     curator, buyer, payer = accounts[3], accounts[4], accounts[6]
     pool, tree = new_pool(market, curator, [(a.address, 1), (b.address, 2), (c.address, 4)])
@@ -894,27 +905,30 @@ def test_curator_new_epoch_cannot_take_lock_or_front_run_what_contributors_earne
     wc, pc = tree.proof(c.address)
     assert rbtc_claim(pool, a, 1, wa, pa) == (SELLER_SHARE + 7001) // 7  # a claimed before the close
     mine = PoolTree.build([(curator.address, 1)])
-    pool.newEpoch(mine.top, b"mine", {"from": curator})  # front-runs b's claim and c's revocation
+    k2 = os.urandom(32)
+    pool.publishVersion(b"\x01\x02", keccak(b"p2"), keccak(k2), mine.top, b"mine",
+                        {"from": curator})  # front-runs b's claim and c's revocation
     assert pool.pot(1, ZERO)["credited"] == SELLER_SHARE + 7001 and pool.pot(2, ZERO)["credited"] == 0
     with pytest.raises(VirtualMachineError):
-        pool.sweepDust(1, ZERO, {"from": curator})  # nobody settled: nothing provably dust
+        pool.sweepDust(1, ZERO, {"from": curator})  # sales of version 1 may still settle: no dust yet
     with reverts("NotInTree"):
         pool.revokeConsent(wc, pc, {"from": c})  # the race was lost; c is not in the curator's tree
-    for _ in range(3):
+    with reverts("SalesOpen"):
         pool.newEpoch(mine.top, b"mine", {"from": curator})
-    for e in (2, 3, 4):
-        with pytest.raises(VirtualMachineError):
-            pool.sweepDust(e, ZERO, {"from": curator})
+    with pytest.raises(VirtualMachineError):
+        pool.sweepDust(2, ZERO, {"from": curator})
     wm, pm = mine.proof(curator.address)
     with pytest.raises(VirtualMachineError):
-        pool.claim(5, ZERO, wm, pm, {"from": curator})  # nothing reached epoch 5
+        pool.claim(2, ZERO, wm, pm, {"from": curator})  # nothing reached epoch 2
     assert rbtc_claim(pool, b, 1, wb, pb) == (SELLER_SHARE + 7001) * 2 // 7
     assert rbtc_claim(pool, c, 1, wc, pc) == (SELLER_SHARE + 7001) * 4 // 7
     pool.claim(1, ZERO, wa, pa, {"from": a})  # settles a's rounding
+    sleep(pool.DUST_AFTER())
     dust = pool.sweepable(1, ZERO)
     assert dust < 7
     if dust:
         pool.sweepDust(1, ZERO, {"from": curator})
-    sell(market, pub, buyer, agent)  # after the close: the curator's epoch
-    assert rbtc_claim(pool, curator, 5, wm, pm) == SELLER_SHARE
+    pub2 = Published(pub.dataset_id, k2, keccak(k2))
+    sell(market, pub2, buyer, agent)  # a sale of version 2: the curator's epoch
+    assert rbtc_claim(pool, curator, 2, wm, pm) == SELLER_SHARE
     assert web3.eth.get_balance(pool.address) == pool.held(ZERO) == 0

@@ -1,12 +1,15 @@
 """Stateful property test of pools with the marketplace: random pool publishes (RBTC- and token-priced), sales in
-both assets, forfeited dispute bonds, stray transfers in both assets, syncs, claims, revocations, new epochs and
-dust sweeps. After every step:
+both assets, forfeited dispute bonds, stray transfers in both assets, syncs, claims, revocations, new versions
+(epochs), time passing (settlements, and past the dust delay) and dust sweeps. After every step:
 
 - per asset, every pool's balance plus what the marketplace owes it equals what its contributors can claim plus
   what the curator can sweep, up to the rounding not yet attributable (under one unit per contributor and epoch);
 - per asset, the marketplace's balance equals escrow plus everything owed plus fees plus bonds;
+- each epoch was credited (or is owed, pending) exactly the revenue of the sales of its own version, whenever they
+  settled, plus the bonds those sales forfeited and what else reached the pool while it was current;
 - no contributor is owed less than its weight's share of what reached its epochs (an exact model fed by the
-  pool's events) rounded down, and none more; in an epoch with a revocation, one unit less at most.
+  pool's events) rounded down, and none more; in an epoch with a revocation, one unit less at most (two once a
+  sweep took fractions that a later sale of the version made whole).
 
 Pools run on `RevenuePoolHarness` (the implementation itself, so coverage maps to its source).
 
@@ -26,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from helpers import BOND, PRICE, ZERO, DeliveryKey, Published, deliver, lens_of, licence_of, offer, purchase, terms
-from datalicense.market import State
+from datalicense.market import State, version_account
 from datalicense.pool import PoolTree
 
 pytestmark = pytest.mark.chain
@@ -48,8 +51,9 @@ class PoolsAndMarket(RuleBasedStateMachine):
         self.curator, self.buyer, self.agent, self.arbiter = (self.accounts[3], self.accounts[4], self.accounts[5],
                                                               c["arbiter"])
         self.members = [self.accounts[6], self.accounts[7], self.accounts[8], self.accounts[9]]
-        self.pools = []  # dicts: pool, asset, pub, trees {epoch: (tree, weights)}, model
-        self.licences = {}  # id -> (price, asset)
+        self.pools = []  # dicts: pool, asset, pub, trees {epoch: (tree, weights)}, model, epochs {version: epoch},
+        # expected {(epoch, asset): what the attribution rules give it}
+        self.licences = {}  # id -> (price, asset, pool entry, version)
         self.received = {}  # (pool, epoch, asset, member) -> paid out
         self.swept = {}
 
@@ -83,6 +87,21 @@ class PoolsAndMarket(RuleBasedStateMachine):
         chosen = [m for i, m in enumerate(self.members) if (pick >> i) & 1] or [self.members[pick % 4]]
         return {m.address: 1 + (pick >> (4 + 3 * i)) % 7 for i, m in enumerate(chosen)}
 
+    def _settled(self, tx):
+        """Feed the attribution model: a settled sale (and a forfeited bond) belongs to its version's epoch."""
+        if tx is None:
+            return
+        for ev in tx.events:
+            if ev.address != self.market.address or ev.name not in ("LicenceSettled", "DataDisputeResolved"):
+                continue
+            _, asset, entry, version = self.licences[ev["licenceId"]]
+            key = (entry["epochs"][version], asset)
+            if ev.name == "LicenceSettled":
+                entry["expected"][key] = entry["expected"].get(key, 0) + ev["sellerAmount"]
+            elif ev["buyerBps"] == 0 and not ev["byDefault"]:
+                bond_key = (key[0], ZERO)
+                entry["expected"][bond_key] = entry["expected"].get(bond_key, 0) + BOND
+
     def _pool(self, pick):
         return self.pools[pick % len(self.pools)] if self.pools else None
 
@@ -102,7 +121,7 @@ class PoolsAndMarket(RuleBasedStateMachine):
             [lambda: self.sale(p), lambda: self.sale(p >> 1), lambda: self.bond_forfeited(p),
              lambda: self.stray_transfer(p, 1 + p % 10**6, bool(p & 1)), lambda: self.sync(p),
              lambda: self.claim(p), lambda: self.claim(p >> 1), lambda: self.revoke(p), lambda: self.new_epoch(p),
-             lambda: self.sweep_dust(p), lambda: self.time_passes(p % 4)][op]()
+             lambda: self.sweep_dust(p), lambda: self.time_passes([0, 1, 3, 91][p % 4])][op]()
             self.marketplace_balance_is_escrow_plus_owed_plus_fees_plus_bonds()
             self.every_pool_unit_is_claimable_or_sweepable_and_shares_are_by_weight()
 
@@ -119,7 +138,8 @@ class PoolsAndMarket(RuleBasedStateMachine):
         tx = pool.publishDataset(b"\x01" + os.urandom(8), keccak(b"p"), keccak(k), keccak(b"t"),
                                  terms(asset=asset, price=PRICE + pick % 7), self.agent, {"from": self.curator})
         self.pools.append({"pool": pool, "asset": asset, "pub": Published(tx.return_value, k, keccak(k)),
-                           "trees": {1: (tree, weights)}, "model": {}, "revoked": {}})
+                           "trees": {1: (tree, weights)}, "model": {}, "revoked": {}, "epochs": {1: 1},
+                           "expected": {}})
 
     def _buy(self, entry, pick):
         pub = entry["pub"]
@@ -133,7 +153,7 @@ class PoolsAndMarket(RuleBasedStateMachine):
             self.token.approve(self.market, price, {"from": self.buyer})
             tx = self.market.buyWithToken(p, {"from": self.buyer})
         lid = tx.events["LicencePurchased"]["licenceId"]
-        self.licences[lid] = (price, entry["asset"])
+        self.licences[lid] = (price, entry["asset"], entry, version)
         deliver(self.market, lid, pub, key, self.agent)
         return lid
 
@@ -143,7 +163,7 @@ class PoolsAndMarket(RuleBasedStateMachine):
         if entry:
             lid = self._buy(entry, pick)
             if pick % 3:
-                self.market.confirm(lid, {"from": self.buyer})
+                self._settled(self.market.confirm(lid, {"from": self.buyer}))
 
     @rule(pick=idx)
     def bond_forfeited(self, pick):
@@ -151,7 +171,7 @@ class PoolsAndMarket(RuleBasedStateMachine):
         if entry:
             lid = self._buy(entry, pick)
             self.market.disputeData(lid, {"from": self.buyer, "value": BOND})
-            self.market.resolveData(lid, 0, {"from": self.arbiter})
+            self._settled(self.market.resolveData(lid, 0, {"from": self.arbiter}))
 
     @rule(pick=idx, amount=st.integers(min_value=1, max_value=10**6), in_token=st.booleans())
     def stray_transfer(self, pick, amount, in_token):
@@ -162,6 +182,10 @@ class PoolsAndMarket(RuleBasedStateMachine):
             self.token.transfer(entry["pool"], amount, {"from": self.buyer})
         else:
             self.accounts[2].transfer(entry["pool"], amount)
+        asset = ZERO if not in_token else self.token.address
+        if asset in self._assets(entry):  # anything else reaching the pool belongs to the epoch current now
+            key = (entry["pool"].epoch(), asset)
+            entry["expected"][key] = entry["expected"].get(key, 0) + amount
 
     @rule(pick=idx)
     def sync(self, pick):
@@ -211,7 +235,9 @@ class PoolsAndMarket(RuleBasedStateMachine):
         tx = entry["pool"].publishVersion(b"\x01" + os.urandom(8), keccak(b"p"), keccak(k), tree.top, b"t",
                                           {"from": self.curator})
         self._track(entry, tx)
-        entry["trees"][tx.events["EpochStarted"]["epoch"]] = (tree, weights)
+        epoch = tx.events["EpochStarted"]["epoch"]
+        entry["trees"][epoch] = (tree, weights)
+        entry["epochs"][max(entry["epochs"]) + 1] = epoch
         entry["pub"] = Published(entry["pub"].dataset_id, k, keccak(k))
 
     @rule(pick=idx)
@@ -224,13 +250,14 @@ class PoolsAndMarket(RuleBasedStateMachine):
         self._track(entry, self._try(entry["pool"].sweepDust, e, assets[(pick >> 3) % len(assets)],
                                      {"from": self.curator}))
 
-    @rule(days=st.integers(min_value=0, max_value=3))
+    @rule(days=st.sampled_from([0, 1, 3, 91]))
     def time_passes(self, days):
+        """Days pass (91: past the pools' dust delay); delivered sales past their dispute window settle."""
         chain.sleep(days * 86400 + 1)
         chain.mine()
         for lid in list(self.licences):
             if licence_of(self.lens, lid).state == State.DELIVERED:
-                self._try(self.market.settle, lid, {"from": self.accounts[2]})
+                self._settled(self._try(self.market.settle, lid, {"from": self.accounts[2]}))
 
     def teardown(self):
         if os.environ.get("POOL_STATS"):
@@ -239,11 +266,15 @@ class PoolsAndMarket(RuleBasedStateMachine):
 
     # --------------------------------------------------------------------------------- invariants
 
+    def _version_accounts(self, entry):
+        return [version_account(entry["pool"].address, entry["pub"].dataset_id, v) for v in entry["epochs"]]
+
     @invariant()
     def marketplace_balance_is_escrow_plus_owed_plus_fees_plus_bonds(self):
         parties = {self.buyer.address, self.curator.address} | {e["pool"].address for e in self.pools}
+        parties |= {a for e in self.pools for a in self._version_accounts(e)}
         for asset in (ZERO, self.token.address):
-            escrow = sum(price for lid, (price, a) in self.licences.items()
+            escrow = sum(price for lid, (price, a, _, _) in self.licences.items()
                          if a == asset and licence_of(self.lens, lid).state in ESCROW_STATES)
             bonds = sum(self.lens.bondOf(lid) for lid in self.licences) if asset == ZERO else 0
             owed = sum(self.lens.owed(asset, p) for p in parties)
@@ -253,36 +284,43 @@ class PoolsAndMarket(RuleBasedStateMachine):
 
     @invariant()
     def every_pool_unit_is_claimable_or_sweepable_and_shares_are_by_weight(self):
-        """Per pool and asset: balance + owed = claimable + sweepable (+ rounding not yet attributable); and
-        each contributor's paid + claimable is its exact weight share of what reached its epochs rounded down (one unit
-        less at most in an epoch with a revocation)."""
+        """Per pool and asset: balance + owed by the marketplace (per version) = held + pending, each epoch is owed
+        exactly what the attribution rules give it, claimable + sweepable = all of it up to the rounding not yet
+        attributable; and each contributor's paid + claimable is its exact weight share of what reached its
+        epochs rounded down (one unit less at most in an epoch with a revocation; after a sweep, less by at most
+        what the sweeps took)."""
+        now = chain.time()
         for entry in self.pools:
             pool = entry["pool"]
-            current = pool.epoch()
+            dust_after = pool.DUST_AFTER()
             for asset in self._assets(entry):
                 balance = web3.eth.get_balance(pool.address) if asset == ZERO else self.token.balanceOf(pool)
-                pending = pool.pending(asset)
-                inflow = balance + self.market.balanceOwed(asset, pool)
-                assert inflow == pool.held(asset) + pending
+                inflow = balance + sum(self.market.balanceOwed(asset, a) for a in self._version_accounts(entry))
+                pending = {e: pool.pendingOf(e, asset) for e in entry["trees"]}
+                assert inflow == pool.held(asset) + sum(pending.values())
                 claimable = sweepable = rounding = 0
                 for e, (tree, weights) in entry["trees"].items():
+                    pot = pool.pot(e, asset)
+                    # the property of issue 21: the epoch of version v gets the sales of v, whenever they settle
+                    assert pot["credited"] + pending[e] == entry["expected"].get((e, asset), 0), (e, asset)
                     revoked = entry["revoked"].get(e, set())
                     active_weight = pool.epochInfo(e)["activeWeight"]
                     for m, w in weights.items():
                         owed = pool.claimable(e, asset, m, w)
                         claimable += owed
                         exact = entry["model"].get((e, asset, m), Fraction(0))
-                        if e == current and m not in revoked and active_weight:
-                            exact += Fraction(pending * w, active_weight)
+                        if m not in revoked and active_weight:
+                            exact += Fraction(pending[e] * w, active_weight)
                         got = self.received.get((pool.address, e, asset, m), 0) + owed
                         # Without a revocation in the epoch the contract pays the exact share rounded down (its
                         # per-weight scale is a multiple of the total weight): more than exact - 1. After one, the
                         # revoked weight's future share is spread over an active weight that the scale need not
                         # divide, so a share that is a whole number may come out one unit short (the documented
-                        # "at most one wei"); never more than that.
-                        slack = 1 if revoked else 0
+                        # "at most one wei"). A sale settling after a sweep first makes up the fractions swept.
+                        slack = (1 if revoked else 0) + pot["swept"]
                         assert exact - 1 < got + slack and got <= exact, (e, asset, m, got, exact)
-                    if e < current or active_weight == 0:
+                    closed_at = pool.epochSales(e)["closedAt"]
+                    if active_weight == 0 or (closed_at and now >= closed_at + dust_after):
                         sweepable += pool.sweepable(e, asset)
                     rounding += len(weights) + 1
                 assert claimable + sweepable <= inflow <= claimable + sweepable + rounding

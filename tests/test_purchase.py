@@ -148,7 +148,7 @@ def test_buy_with_erc677_transfer_and_call(market, seller, buyer, token, strange
             token.transferAndCall(market, amount, token_data(p), {"from": buyer})
     with reverts("BadTokenData: 2"):
         token.transferAndCall(market, PRICE, b"\x01\x02", {"from": buyer})
-    with reverts("BadTokenData: 224"):
+    with reverts("BadTokenData: 256"):
         token.transferAndCall(market, PRICE, token_data(p) + b"\x00" * 32, {"from": buyer})
 
 

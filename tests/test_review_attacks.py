@@ -98,7 +98,7 @@ def _data(p, licensee_word=None, length=None):
 
     d = bytearray(token_data(p))
     if licensee_word is not None:
-        d[96:128] = licensee_word
+        d[128:160] = licensee_word  # the licensee, fifth word of a Purchase
     if length is not None:
         d = (d + bytes(64))[:length]
     return bytes(d)
@@ -112,7 +112,7 @@ def test_held_erc677_dirty_licensee_short_and_long_data(market, seller, buyer, t
     dirty = b"\xff" * 12 + bytes.fromhex(buyer.address[2:])
     with reverts(""):
         token.transferAndCall(market, PRICE, _data(p, licensee_word=dirty), {"from": buyer})
-    for n in (0, 160, 191, 193, 224):
+    for n in (0, 192, 223, 225, 256):
         with reverts("BadTokenData"):
             token.transferAndCall(market, PRICE, _data(p, length=n), {"from": buyer})
     # an EOA (or any non-allowed contract) calling tokenFallback directly is refused

@@ -24,7 +24,7 @@ def test_f4_an_expired_licence_cannot_be_revived_by_a_data_dispute(market, selle
     deliver(market, lid, pub, key, agent)
     sleep(DAY + 3600)
     assert not market.isValid(lid)
-    with reverts("WrongState"):
+    with reverts("Expired"):
         market.disputeData(lid, {"from": buyer, "value": BOND})
 
 

@@ -1,5 +1,6 @@
 """Stateful property test: random sequences of publishes, new versions, purchases in RBTC and in a token (ERC-20 and
-ERC-677), deliveries (right and wrong keys, stale ones), rotations, confirmations, settlements, the buyer's key
+ERC-677; some naming stale terms, versions or platform settings), deliveries (right and wrong keys, stale ones),
+rotations, confirmations, settlements, the buyer's key
 dispute (both outcomes), data disputes with every ruling (any split, by default), refunds, redeliveries, settings
 changes, withdrawals and time jumps.
 
@@ -161,10 +162,12 @@ class Marketplace(RuleBasedStateMachine):
         d = self.datasets[st_pick % len(self.datasets)]
         buyer = self.buyers[st_who]
         key = DeliveryKey.random()
-        # paths 0-2: correct purchase; 3: wrong amount; 4: stale terms; 5: stale version
+        # paths 0-2: correct purchase; 3: wrong amount; 4: stale terms; 5: stale version; 6: other settings than
+        # the current ones (an admin change mined in front)
         terms_id = d.terms_id - (st_path == 4)
         version = d.version + (st_path == 5)
-        p = (d.id, terms_id, version, ZERO, key.x, key.y)
+        settings_id = len(self.settings) + (st_path == 6)
+        p = (d.id, terms_id, version, settings_id, ZERO, key.x, key.y)
         amount = d.price + (st_path == 3)
         erc20 = st_pick // 7 % 2 == 1
         if d.asset == ZERO:
@@ -349,7 +352,7 @@ class Marketplace(RuleBasedStateMachine):
         elif name == "publish_version":
             self.rule_publish_version(st_a)
         elif name == "buy":
-            self.rule_buy(st_a % 4, st_b, st_c % 6 if st_b % 3 == 0 else st_c % 3)
+            self.rule_buy(st_a % 4, st_b, st_c % 7 if st_b % 3 == 0 else st_c % 3)
         elif name == "deliver":
             self.rule_deliver(st_a, st_b % 5)
         elif name == "settings":

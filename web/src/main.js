@@ -179,7 +179,7 @@ async function buy(d, button, note) {
   const seed = await wallet.deliverySeed(crypto.deliverySeed);
   const nonce = BigInt(await wallet.request('eth_getTransactionCount', [account, 'pending']));
   const key = crypto.deliveryKey(seed, nonce);
-  const data = calls.buy(d.id, d.termsId, d.version, ZERO, key.x, key.y);
+  const data = calls.buy(d.id, d.termsId, d.version, d.settingsId, ZERO, key.x, key.y);
   const receipt = await wallet.send({ data, value: BigInt(d.price), nonce }, status);
   const tx = await wallet.request('eth_getTransactionByHash', [receipt.transactionHash]);
   if (BigInt(tx.nonce) !== nonce) {

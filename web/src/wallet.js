@@ -57,8 +57,9 @@ export const LICENCE_PURCHASED = topic(
   'LicencePurchased(uint256,uint256,address,address,uint256,uint256,uint256,bytes32,bytes32)');
 
 export const calls = {
-  buy: (datasetId, termsId, version, licensee, x, y) =>
-    calldata('buy((uint256,uint256,uint256,address,bytes32,bytes32))', datasetId, termsId, version, licensee, x, y),
+  buy: (datasetId, termsId, version, settingsId, licensee, x, y) =>
+    calldata('buy((uint256,uint256,uint256,uint256,address,bytes32,bytes32))', datasetId, termsId, version,
+      settingsId, licensee, x, y),
   confirm: (licenceId) => calldata('confirm(uint256)', licenceId),
   disputeData: (licenceId) => calldata('disputeData(uint256)', licenceId),
   disputeKey: (licenceId, p, rX, rY, wrapped, keyHash) =>

@@ -111,11 +111,11 @@ contract RevenuePool {
     }
 
     address public curator;
-    uint64 public epoch;
+    uint56 public epoch;
+    uint8 private _lock; // UNLOCKED once initialized, LOCKED while a guarded function runs
     uint32 public datasetId;
     /// @notice The dataset's payment asset (address(0): RBTC), fixed when the pool is created.
     address public asset;
-    uint8 private _lock; // UNLOCKED once initialized, LOCKED while a guarded function runs
     /// @notice The pool retired its dataset: no sale can come any more.
     bool public retired;
     address public pendingCurator;
@@ -228,7 +228,7 @@ contract RevenuePool {
         _;
     }
 
-    /// @dev The pool's one lock (in the slot of `asset`, read by every guarded function anyway).
+    /// @dev The pool's one lock (in the slot of `epoch`, read by every guarded function anyway).
     modifier locked() {
         if (_lock != UNLOCKED) revert ReentrancyGuardReentrantCall();
         _lock = LOCKED;
@@ -254,7 +254,7 @@ contract RevenuePool {
         (bytes32 root, uint256 total) = _rootOf(top);
         curator = curator_;
         epoch = 1;
-        asset = asset_;
+        if (asset_ != address(0)) asset = asset_;
         _lock = UNLOCKED;
         _epochs[1] = EpochRecord(root, uint96(total), uint96(total), 0, 0);
         emit PoolCreated(address(this), curator_, asset_, root, total, treeCid);
@@ -311,10 +311,11 @@ contract RevenuePool {
         uint256 e = epoch;
         address a = asset;
         // Settle the closing epoch with the marketplace first (the pool is locked): it keeps what reached it.
-        _collect(e, a);
-        if (a != address(0)) _collect(e, address(0));
-        _epochs[e].closedAt = uint32(block.timestamp);
-        uint64 next = uint64(e) + 1;
+        EpochRecord storage ep = _epochs[e];
+        _collect(e, a, ep, true);
+        if (a != address(0)) _collect(e, address(0), ep, true);
+        ep.closedAt = uint32(block.timestamp);
+        uint56 next = uint56(e) + 1;
         epoch = next;
         _epochs[next] = EpochRecord(root, uint96(total), uint96(total), uint32(version), 0);
         emit EpochStarted(next, root, total, treeCid);
@@ -365,7 +366,7 @@ contract RevenuePool {
     /// @notice Take epoch `epoch_`'s rounding dust in `asset_`: what provably nobody can claim any more.
     function sweepDust(uint256 epoch_, address asset_) external onlyCurator locked {
         _checkAsset(asset_);
-        _collect(epoch_, asset_);
+        _collect(epoch_, asset_, _epochs[epoch_], epoch_ == epoch);
         uint256 amount = _dust(epoch_, _epochs[epoch_], _pots[epoch_][asset_]);
         if (amount == 0) revert NothingToClaim(msg.sender);
         _pots[epoch_][asset_].swept += uint128(amount);
@@ -393,8 +394,9 @@ contract RevenuePool {
     function sync() external locked {
         uint256 e = epoch;
         address a = asset;
-        _collect(e, a);
-        if (a != address(0)) _collect(e, address(0));
+        EpochRecord storage ep = _epochs[e];
+        _collect(e, a, ep, true);
+        if (a != address(0)) _collect(e, address(0), ep, true);
     }
 
     /// @notice Claim what `weight` earned in `asset_` (the pool's asset or RBTC) in `epoch_`, paid to the caller.
@@ -403,12 +405,13 @@ contract RevenuePool {
         _checkAsset(asset_);
         uint256 scale = _scale(_verify(epoch_, msg.sender, weight, proof));
         // The epoch's revenue first: the sales of its version (whenever they settle) and, if current, the rest.
-        _collect(epoch_, asset_);
+        uint256 current = epoch;
+        _collect(epoch_, asset_, _epochs[epoch_], epoch_ == current);
         Pot storage p = _pots[epoch_][asset_];
         uint256 rec = _records[epoch_][asset_][msg.sender];
         uint256 entitled = _entitled(p, rec, weight, scale);
         uint256 amount = entitled - (rec & MASK128);
-        bool settle = epoch_ < epoch && rec & (REVOKED | SETTLED) == 0;
+        bool settle = epoch_ < current && rec & (REVOKED | SETTLED) == 0;
         if (amount == 0 && !settle) revert NothingToClaim(msg.sender);
         // Remember the proven weight (a later revocation in this epoch needs no proof); a revoked record keeps
         // its frozen entitlement there.
@@ -690,25 +693,31 @@ contract RevenuePool {
         if (rec & REVOKED != 0) revert AlreadyRevoked(account);
         EpochRecord storage ep = _epochs[e];
         // Without a proof, the weight must be the one a claim proved in this epoch (the record keeps it).
-        uint256 total = proof.length == 0 && weight != 0 && (rec >> 128) & MASK126 == weight
-            ? ep.totalWeight
-            : _verify(e, account, weight, proof);
-        uint256 scale = _scale(total);
+        uint256 scale = _scale(
+            proof.length == 0 && weight != 0 && (rec >> 128) & MASK126 == weight
+                ? ep.totalWeight
+                : _verify(e, account, weight, proof)
+        );
         // What the epoch earned so far first: the revoker keeps its share of it.
-        _collect(e, a);
-        _freeze(e, a, account, weight, scale);
-        if (a != address(0)) {
-            _collect(e, address(0));
-            _freeze(e, address(0), account, weight, scale);
-        }
+        _collect(e, a, ep, true);
+        _freeze(e, a, account, weight, scale, rec);
+        if (a != address(0)) _collectAndFreezeRbtc(e, ep, account, weight, scale);
         ep.activeWeight -= uint96(weight);
         emit ConsentRevoked(e, account, weight);
     }
 
-    function _freeze(uint256 e, address a, address account, uint256 weight, uint256 scale) private {
+    /// @dev The RBTC half of a revocation in a token-priced pool.
+    function _collectAndFreezeRbtc(uint256 e, EpochRecord storage ep, address account, uint256 weight, uint256 scale)
+        private
+    {
+        _collect(e, address(0), ep, true);
+        _freeze(e, address(0), account, weight, scale, _records[e][address(0)][account]);
+    }
+
+    /// @dev Freeze `account`'s entitlement in (e, a) (its record `rec`) at what it earned so far.
+    function _freeze(uint256 e, address a, address account, uint256 weight, uint256 scale, uint256 rec) private {
         Pot storage p = _pots[e][a];
         uint256 entitled = Math.mulDiv(weight, p.acc, scale);
-        uint256 rec = _records[e][a][account];
         _records[e][a][account] = (rec & (MASK128 | SETTLED)) | REVOKED | (entitled << 128);
         p.frozen += uint128(entitled);
     }
@@ -722,15 +731,14 @@ contract RevenuePool {
         return VersionAccount.account(address(this), datasetId, version);
     }
 
-    /// @dev Credit epoch `e` with what is owed to it in asset `a` (`pendingOf`), then withdraw from the marketplace
+    /// @dev Credit epoch `e` (`current` or not) with what is owed to it in asset `a` (`pendingOf`), then withdraw from the marketplace
     /// what the sales of its version earned. Called under the lock: the withdrawal (the one interaction) cannot
     /// re-enter the pool, whatever the token does.
-    function _collect(uint256 e, address a) private {
-        EpochRecord storage ep = _epochs[e];
+    function _collect(uint256 e, address a, EpochRecord storage ep, bool current) private {
         uint256 version = ep.version;
         uint256 fromSales = version != 0 ? market.balanceOwed(a, _versionAccount(version)) : 0;
         uint256 inflow = fromSales;
-        if (e == epoch) {
+        if (current) {
             uint256 balance = _balance(a);
             uint256 accounted = held[a];
             if (balance < accounted) revert BalanceShort(a, balance, accounted);

@@ -7,7 +7,14 @@ pragma solidity 0.8.24;
 /// version)). Nobody holds a key for it; only `owner` withdraws it (`withdrawVersion`), and `balanceOwed` reads it.
 /// A pool reads its epochs' revenue this way: one definition for the marketplace and the pool.
 library VersionAccount {
-    function account(address owner, uint256 datasetId, uint256 version) internal pure returns (address) {
-        return address(uint160(uint256(keccak256(abi.encode(owner, datasetId, version)))));
+    function account(address owner, uint256 datasetId, uint256 version) internal pure returns (address a) {
+        // keccak256(abi.encode(owner, datasetId, version)), hashed in the memory past the free pointer (unused)
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, and(owner, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(m, 0x20), datasetId)
+            mstore(add(m, 0x40), version)
+            a := and(keccak256(m, 0x60), 0xffffffffffffffffffffffffffffffffffffffff)
+        }
     }
 }

@@ -580,8 +580,8 @@ def pool_version(c: Ctx, address: str, file: Path, csv_file: Path, title: str, d
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @pass_ctx
 def pool_epoch(c: Ctx, address: str, csv_file: Path) -> None:
-    """Start a new epoch with a new contributor tree from CSV_FILE and no new version of the data (to drop
-    contributors who revoked, or to close a retired dataset's epoch so its rounding dust can be swept)."""
+    """Start a new epoch with a new contributor tree from CSV_FILE and no new version of the data: only for a
+    retired dataset (or one not published yet); a dataset on sale takes a new tree with `pool version`."""
     from .pool import PoolClient
 
     p = c.client.pool(address)

@@ -627,8 +627,9 @@ class PoolClient:
         return [lg["args"]["account"] for lg in logs if lg["address"] == self.address and lg["args"]["epoch"] == epoch]
 
     def new_tree(self, info: TreeInfo) -> tuple[int, str]:
-        """Start a new epoch with a new tree (already on IPFS) and no new dataset version: to drop contributors who
-        revoked, or to close the epoch of a retired dataset. Returns (epoch, tx hash)."""
+        """Start a new epoch with a new tree (already on IPFS) and no new dataset version: only for a retired dataset
+        (or one not published yet; the sales of a version pay the epoch published with it). Returns (epoch, tx
+        hash)."""
         rcpt = self.c.tx.send(self.contract.functions.newEpoch(info.top, info.cid.encode()), what="start a new epoch")
         return int(self.contract.functions.epoch().call()), rcpt.tx_hash
 

@@ -158,7 +158,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (termsInput.supplyCap != 0 && termsInput.supplyCap < d.sold) {
             revert CapBelowSold(termsInput.supplyCap, d.sold);
         }
-        d.termsId = _storeTerms(datasetId, termsRef, termsInput, _terms[d.termsId].flags & (FLAG_PAUSED | FLAG_BY_VERSION));
+        uint8 kept = _terms[d.termsId].flags & (FLAG_PAUSED | FLAG_BY_VERSION);
+        d.termsId = _storeTerms(datasetId, termsRef, termsInput, kept);
     }
 
     /// @inheritdoc IDataLicense

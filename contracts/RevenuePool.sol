@@ -310,15 +310,17 @@ contract RevenuePool {
         (bytes32 root, uint256 total) = _rootOf(top);
         uint256 e = epoch;
         address a = asset;
-        // Settle the closing epoch with the marketplace first (the pool is locked): it keeps what reached it.
+        // The closing epoch keeps what reached it so far (credited first, withdrawn from the marketplace last).
         EpochRecord storage ep = _epochs[e];
-        _collect(e, a, ep, true);
-        if (a != address(0)) _collect(e, address(0), ep, true);
+        uint256 fromA = _accrue(e, a, ep, true);
+        uint256 fromR = a == address(0) ? 0 : _accrue(e, address(0), ep, true);
         ep.closedAt = uint32(block.timestamp);
         uint56 next = uint56(e) + 1;
         epoch = next;
         _epochs[next] = EpochRecord(root, uint96(total), uint96(total), uint32(version), 0);
         emit EpochStarted(next, root, total, treeCid);
+        _pull(a, ep, fromA);
+        _pull(address(0), ep, fromR);
     }
 
     /// @notice New terms for future sales, in the pool's asset.
@@ -366,13 +368,15 @@ contract RevenuePool {
     /// @notice Take epoch `epoch_`'s rounding dust in `asset_`: what provably nobody can claim any more.
     function sweepDust(uint256 epoch_, address asset_) external onlyCurator locked {
         _checkAsset(asset_);
-        _collect(epoch_, asset_, _epochs[epoch_], epoch_ == epoch);
-        uint256 amount = _dust(epoch_, _epochs[epoch_], _pots[epoch_][asset_]);
-        if (amount == 0) revert NothingToClaim(msg.sender);
+        EpochRecord storage ep = _epochs[epoch_];
+        uint256 fromSales = _accrue(epoch_, asset_, ep, epoch_ == epoch);
+        uint256 amount = _dust(epoch_, ep, _pots[epoch_][asset_]);
+        if (amount < 1) revert NothingToClaim(msg.sender);
         _pots[epoch_][asset_].swept += uint128(amount);
         held[asset_] -= amount;
         emit DustSwept(epoch_, asset_, amount);
-        _send(asset_, msg.sender, amount); // the curator
+        _pull(asset_, ep, fromSales);
+        _send(asset_, amount); // to the curator
     }
 
     /// @notice Take a token that is neither the pool's asset nor RBTC (a stray transfer, a royalty in another
@@ -395,8 +399,10 @@ contract RevenuePool {
         uint256 e = epoch;
         address a = asset;
         EpochRecord storage ep = _epochs[e];
-        _collect(e, a, ep, true);
-        if (a != address(0)) _collect(e, address(0), ep, true);
+        uint256 fromA = _accrue(e, a, ep, true);
+        uint256 fromR = a == address(0) ? 0 : _accrue(e, address(0), ep, true);
+        _pull(a, ep, fromA);
+        _pull(address(0), ep, fromR);
     }
 
     /// @notice Claim what `weight` earned in `asset_` (the pool's asset or RBTC) in `epoch_`, paid to the caller.
@@ -405,30 +411,12 @@ contract RevenuePool {
         _checkAsset(asset_);
         uint256 scale = _scale(_verify(epoch_, msg.sender, weight, proof));
         // The epoch's revenue first: the sales of its version (whenever they settle) and, if current, the rest.
-        uint256 current = epoch;
-        _collect(epoch_, asset_, _epochs[epoch_], epoch_ == current);
-        Pot storage p = _pots[epoch_][asset_];
-        uint256 rec = _records[epoch_][asset_][msg.sender];
-        uint256 entitled = _entitled(p, rec, weight, scale);
-        uint256 amount = entitled - (rec & MASK128);
-        bool settle = epoch_ < current && rec & (REVOKED | SETTLED) == 0;
-        if (amount == 0 && !settle) revert NothingToClaim(msg.sender);
-        // Remember the proven weight (a later revocation in this epoch needs no proof); a revoked record keeps
-        // its frozen entitlement there.
-        rec = rec & REVOKED != 0 ? (rec & ~MASK128) | entitled : (rec & SETTLED) | (weight << 128) | entitled;
-        if (settle) {
-            rec |= SETTLED;
-            p.settledWeight += uint128(weight);
-            p.settledAmount += uint128(entitled);
-        }
-        _records[epoch_][asset_][msg.sender] = rec;
-        if (amount == 0) return;
-        uint256 paid = p.paid + amount;
-        if (paid > p.credited) revert EpochOverdrawn(epoch_, asset_);
-        p.paid = uint128(paid);
-        held[asset_] -= amount;
-        emit Claimed(epoch_, asset_, msg.sender, amount);
-        _send(asset_, msg.sender, amount); // the proven contributor
+        EpochRecord storage ep = _epochs[epoch_];
+        bool closed = ep.closedAt != 0;
+        uint256 fromSales = _accrue(epoch_, asset_, ep, !closed);
+        uint256 amount = _claimed(epoch_, asset_, weight, scale, closed);
+        _pull(asset_, ep, fromSales); // what the sales of the epoch's version earned, from the marketplace
+        if (amount != 0) _send(asset_, amount); // to the proven contributor
     }
 
     /// @notice Revoke consent: keep what was earned so far in the current epoch, earn nothing after. The proof may
@@ -478,8 +466,9 @@ contract RevenuePool {
         uint256 version = _epochs[epoch_].version;
         if (version != 0) amount = market.balanceOwed(asset_, _versionAccount(version));
         if (epoch_ == epoch) {
-            (, uint256 more) = Math.trySub(_balance(asset_), held[asset_]); // a shortfall is reported by a collect
-            amount += more;
+            uint256 balance = _balance(asset_);
+            uint256 accounted = held[asset_];
+            if (balance > accounted) amount += balance - accounted; // a shortfall is reported by an accrual
         }
     }
 
@@ -621,20 +610,24 @@ contract RevenuePool {
         ep = _epochs[e];
         p = _pots[e][a];
         uint256 inflow = _creditable(pendingOf(e, a), p.credited);
-        if (inflow == 0) return (ep, p);
         p.credited += uint128(inflow);
-        if (ep.activeWeight == 0) return (ep, p);
-        bool late = ep.closedAt != 0;
-        if (late) p.settledWeight = p.settledAmount = 0;
-        p.acc = _accAfter(p.acc, inflow, ep.totalWeight, ep.activeWeight, _limit(late, p.credited, p.frozen, p.swept));
+        if (inflow != 0 && ep.activeWeight != 0) {
+            bool late = ep.closedAt != 0;
+            if (late) p.settledWeight = p.settledAmount = 0;
+            uint256 limit = _limit(late, p.credited, p.frozen, p.swept);
+            p.acc = _accAfter(p.acc, inflow, ep.totalWeight, ep.activeWeight, limit);
+        }
     }
 
     /// @dev Dust of an epoch's books: credited less the most the active contributors not paid in full can be owed
     /// (their weight's share, rounded down as a whole), less what was paid in full, frozen and swept; 0 if that is
     /// negative (a late sale after a sweep first makes up for the dust taken, see `_limit`).
     function _dust(uint256 e, EpochRecord memory ep, Pot memory p) private view returns (uint256) {
+        // An epoch's root and its close time are flags (set once, never by a payment), not balances.
+        // slither-disable-next-line incorrect-equality
         if (ep.root == bytes32(0)) revert UnknownEpoch(e);
         if (ep.activeWeight != 0) {
+            // slither-disable-next-line incorrect-equality
             if (ep.closedAt == 0) revert EpochOpen(e);
             uint256 notBefore = uint256(ep.closedAt) + DUST_AFTER;
             if (block.timestamp < notBefore) revert DustNotFinal(e, notBefore);
@@ -686,6 +679,36 @@ contract RevenuePool {
         return ACC - ACC % totalWeight;
     }
 
+    /// @dev A claim's effects on the books: the caller's record (its proven weight, what it was paid, settled in
+    /// a closed epoch) and the epoch's payout. Returns the amount to pay.
+    function _claimed(uint256 epoch_, address asset_, uint256 weight, uint256 scale, bool closed)
+        private
+        returns (uint256 amount)
+    {
+        Pot storage p = _pots[epoch_][asset_];
+        uint256 rec = _records[epoch_][asset_][msg.sender];
+        uint256 entitled = _entitled(p, rec, weight, scale);
+        amount = entitled - (rec & MASK128);
+        bool settle = closed && rec & (REVOKED | SETTLED) == 0;
+        if (amount < 1 && !settle) revert NothingToClaim(msg.sender);
+        // Remember the proven weight (a later revocation in this epoch needs no proof); a revoked record keeps
+        // its frozen entitlement there.
+        rec = rec & REVOKED != 0 ? (rec & ~MASK128) | entitled : (rec & SETTLED) | (weight << 128) | entitled;
+        if (settle) {
+            rec |= SETTLED;
+            p.settledWeight += uint128(weight);
+            p.settledAmount += uint128(entitled);
+        }
+        _records[epoch_][asset_][msg.sender] = rec;
+        if (amount != 0) {
+            uint256 paid = p.paid + amount;
+            if (paid > p.credited) revert EpochOverdrawn(epoch_, asset_);
+            p.paid = uint128(paid);
+            held[asset_] -= amount;
+            emit Claimed(epoch_, asset_, msg.sender, amount);
+        }
+    }
+
     function _revoke(address account, uint256 weight, bytes32[] calldata proof) private {
         uint256 e = epoch;
         address a = asset;
@@ -699,18 +722,21 @@ contract RevenuePool {
                 : _verify(e, account, weight, proof)
         );
         // What the epoch earned so far first: the revoker keeps its share of it.
-        _collect(e, a, ep, true);
+        uint256 fromA = _accrue(e, a, ep, true);
         _freeze(e, a, account, weight, scale, rec);
-        if (a != address(0)) _collectAndFreezeRbtc(e, ep, account, weight, scale);
+        uint256 fromR = a == address(0) ? 0 : _accrueAndFreezeRbtc(e, ep, account, weight, scale);
         ep.activeWeight -= uint96(weight);
         emit ConsentRevoked(e, account, weight);
+        _pull(a, ep, fromA);
+        _pull(address(0), ep, fromR);
     }
 
     /// @dev The RBTC half of a revocation in a token-priced pool.
-    function _collectAndFreezeRbtc(uint256 e, EpochRecord storage ep, address account, uint256 weight, uint256 scale)
+    function _accrueAndFreezeRbtc(uint256 e, EpochRecord storage ep, address account, uint256 weight, uint256 scale)
         private
+        returns (uint256 fromSales)
     {
-        _collect(e, address(0), ep, true);
+        fromSales = _accrue(e, address(0), ep, true);
         _freeze(e, address(0), account, weight, scale, _records[e][address(0)][account]);
     }
 
@@ -731,12 +757,12 @@ contract RevenuePool {
         return VersionAccount.account(address(this), datasetId, version);
     }
 
-    /// @dev Credit epoch `e` (`current` or not) with what is owed to it in asset `a` (`pendingOf`), then withdraw from the marketplace
-    /// what the sales of its version earned. Called under the lock: the withdrawal (the one interaction) cannot
-    /// re-enter the pool, whatever the token does.
-    function _collect(uint256 e, address a, EpochRecord storage ep, bool current) private {
+    /// @dev Credit epoch `e` (`current` or not) with what is owed to it in asset `a` (`pendingOf`); returns what the
+    /// sales of its version earned, which `_pull` then withdraws from the marketplace (under the lock, after every
+    /// effect: the withdrawal cannot re-enter the pool, whatever the token does).
+    function _accrue(uint256 e, address a, EpochRecord storage ep, bool current) private returns (uint256 fromSales) {
         uint256 version = ep.version;
-        uint256 fromSales = version != 0 ? market.balanceOwed(a, _versionAccount(version)) : 0;
+        if (version != 0) fromSales = market.balanceOwed(a, _versionAccount(version));
         uint256 inflow = fromSales;
         if (current) {
             uint256 balance = _balance(a);
@@ -744,9 +770,13 @@ contract RevenuePool {
             if (balance < accounted) revert BalanceShort(a, balance, accounted);
             inflow += balance - accounted;
         }
-        // slither-disable-next-line incorrect-equality
         if (inflow != 0) _credit(e, a, inflow, ep);
-        if (fromSales != 0) market.withdrawVersion(a, datasetId, version);
+    }
+
+    /// @dev Withdraw from the marketplace what `_accrue` credited from the sales of the epoch's version (the one
+    /// interaction of an accrual, last).
+    function _pull(address a, EpochRecord storage ep, uint256 fromSales) private {
+        if (fromSales != 0) market.withdrawVersion(a, datasetId, ep.version);
     }
 
     /// @dev Credit `inflow` of asset `a` to epoch `e` (at most up to the epoch's credit cap: an epoch takes at
@@ -774,13 +804,15 @@ contract RevenuePool {
         emit RevenueIn(e, a, inflow, acc);
     }
 
-    /// @dev Pay `amount` of `asset_` to `to` (last, under the lock).
-    function _send(address asset_, address to, uint256 amount) private {
+    /// @dev Pay `amount` of `asset_` to the caller (a proven contributor, or the curator): last, under the lock.
+    function _send(address asset_, uint256 amount) private {
         if (asset_ == address(0)) {
-            (bool ok,) = to.call{value: amount}("");
-            if (!ok) revert PaymentFailed(to, amount);
+            // Only to msg.sender, which claim and sweepDust have proven (a leaf of the epoch's tree, the curator).
+            // slither-disable-next-line arbitrary-send-eth
+            (bool ok,) = msg.sender.call{value: amount}("");
+            if (!ok) revert PaymentFailed(msg.sender, amount);
         } else {
-            IERC20(asset_).safeTransfer(to, amount);
+            IERC20(asset_).safeTransfer(msg.sender, amount);
         }
     }
 }

@@ -25,14 +25,34 @@ import {VersionAccount} from "./VersionAccount.sol";
 /// @dev Storage is packed for Rootstock's gas schedule: a dataset, its terms and a licence are one slot each.
 /// Read-only views beyond what other contracts need live in `DataLicenseLens` (through `extsload`).
 ///
-/// The delivery slot `_delivery[licenceId]` by licence state:
-/// | state          | meaning                                                                 |
-/// |----------------|-------------------------------------------------------------------------|
-/// | Pending        | (purchased version << 160) | address of the delivery key                  |
-/// | Delivered      | keccak256(rX, rY, W, keyHash, delivery key address): the escrowed delivery |
-/// | DataDisputed   | the same commitment                                                     |
-/// | Settled, Refunded, Resolved | cleared                                                    |
-/// `_disputes[licenceId]` is non-zero only in DataDisputed: (opened at << 96) | bond posted.
+/// The licence state machine: every transition, and nothing else (each function guards with `_licenceIn`, the
+/// set of states it allows, and times with `_clock`; `stamp` is the licence's time stamp, see below):
+/// | from | to | function | caller | time |
+/// |---|---|---|---|---|
+/// | None | Pending | buy, buyWithToken, tokenFallback | the payer | sales open, no emergency stop |
+/// | Pending | Delivered | deliverKey | the owner or its agent | until stamp + deliveryWindow |
+/// | Pending | Refunded | refund | anyone | after stamp + deliveryWindow |
+/// | Delivered | Settled | confirm | the holder | any time |
+/// | Delivered | Settled | settle | anyone | after stamp + disputeWindow |
+/// | Delivered | Settled or Refunded | disputeKey | the holder | until stamp + disputeWindow |
+/// | Delivered | DataDisputed | disputeData | the holder, with the bond | until stamp + disputeWindow, while valid |
+/// | DataDisputed | Settled or Resolved | resolveData | the arbiter | any time |
+/// | DataDisputed | Settled | resolveDataByDefault | anyone | after the dispute's opening + ARBITER_WINDOW |
+/// Settled, Refunded and Resolved are final. In no state's list because they change none: rotateDeliveryKey (the
+/// holder, in Delivered, Settled or DataDisputed), redeliverKey (the owner or its agent, Settled and valid) and
+/// transfers (Settled, transferable terms).
+///
+/// The per-licence slots by state (the licence's own slot: holder, termsId, stamp, state, settingsId):
+/// | state | stamp is | `_delivery[licenceId]` | `_disputes[licenceId]` |
+/// |---|---|---|---|
+/// | Pending | the purchase time | version bought (bits 160-191), address of the delivery key (0-159) | 0 |
+/// | Delivered | the delivery time (the term runs from it) | version bought (224-255), escrowed delivery (0-223) | 0 |
+/// | DataDisputed | the delivery time | the same | opened at (bits 96-255), bond posted (0-95) |
+/// | Settled | the delivery time, later by the time spent in a dispute ruled for the seller | 0 | 0 |
+/// | Refunded | the refund time | 0 | 0 |
+/// | Resolved | the ruling time | 0 | 0 |
+/// The escrowed delivery is the low 224 bits of keccak256(R, W, keyHash, delivery key address): 224 bits keep a
+/// second preimage out of reach (2^224) and leave room for the version, which pays a dataset paid by version.
 contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
 

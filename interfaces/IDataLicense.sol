@@ -190,105 +190,183 @@ interface IDataLicense {
     // ----------------------------------------------------------------- errors
 
     /// @notice No dataset has this id.
+    /// @param datasetId The dataset.
     error UnknownDataset(uint256 datasetId);
     /// @notice No licence has this id.
+    /// @param licenceId The licence.
     error UnknownLicence(uint256 licenceId);
     /// @notice Only the dataset's owner may do this.
+    /// @param datasetId The dataset.
+    /// @param caller Who called.
     error NotDatasetOwner(uint256 datasetId, address caller);
     /// @notice Only the dataset's owner or its agent may deliver keys.
+    /// @param datasetId The dataset.
+    /// @param caller Who called.
     error NotDeliverer(uint256 datasetId, address caller);
     /// @notice Only the licence's holder may do this.
+    /// @param licenceId The licence.
+    /// @param caller Who called.
     error NotLicenceHolder(uint256 licenceId, address caller);
     /// @notice Only the arbiter may rule.
+    /// @param caller Who called.
     error NotArbiter(address caller);
     /// @notice Only the named new owner may accept the dataset.
+    /// @param datasetId The dataset.
+    /// @param caller Who called.
     error NotPendingOwner(uint256 datasetId, address caller);
     /// @notice An address that must be set was zero.
     error ZeroAddress();
     /// @notice New publishes and purchases are stopped by the platform.
     error EmergencyStopped();
     /// @notice The dataset's sales are paused or it is retired.
+    /// @param datasetId The dataset.
     error SalesClosed(uint256 datasetId);
     /// @notice The dataset is retired: it cannot change any more.
+    /// @param datasetId The dataset.
     error DatasetIsRetired(uint256 datasetId);
     /// @notice Every licence the terms allow is sold.
+    /// @param datasetId The dataset.
+    /// @param supplyCap The most licences its terms allow.
     error SoldOut(uint256 datasetId, uint256 supplyCap);
     /// @notice The buyer named terms that are no longer the dataset's current terms.
+    /// @param datasetId The dataset.
+    /// @param currentTermsId The dataset's terms now.
+    /// @param namedTermsId The terms the buyer named.
     error TermsChanged(uint256 datasetId, uint256 currentTermsId, uint256 namedTermsId);
     /// @notice The buyer named a version that is no longer the dataset's current version.
+    /// @param datasetId The dataset.
+    /// @param currentVersion The dataset's version now.
+    /// @param namedVersion The version the buyer named.
     error VersionChanged(uint256 datasetId, uint256 currentVersion, uint256 namedVersion);
     /// @notice The buyer named platform settings (fee, dispute bond) that are no longer the current ones.
+    /// @param currentSettingsId The platform settings now.
+    /// @param namedSettingsId The settings the buyer named.
     error SettingsChanged(uint256 currentSettingsId, uint256 namedSettingsId);
     /// @notice The payment was not exactly the price.
+    /// @param expected The price.
+    /// @param sent What was sent.
     error WrongPayment(uint256 expected, uint256 sent);
     /// @notice The dataset is sold in another asset.
+    /// @param expected The asset the dataset is sold in (address(0): RBTC).
+    /// @param given The asset paid in (address(0): RBTC).
     error WrongAsset(address expected, address given);
     /// @notice The token is not allowed for sales.
+    /// @param asset The token.
     error AssetNotAllowed(address asset);
     /// @notice The dataset is sold in RBTC, not in a token.
+    /// @param datasetId The dataset.
     error NotSoldInToken(uint256 datasetId);
     /// @notice A term is out of its bounds.
+    /// @param price The price asked.
+    /// @param max The largest allowed.
     error PriceTooHigh(uint256 price, uint256 max);
     /// @notice The licence term is longer than MAX_DURATION.
+    /// @param duration The term asked, in seconds.
+    /// @param max The largest allowed.
     error DurationTooLong(uint256 duration, uint256 max);
     /// @notice The supply cap does not fit 24 bits.
+    /// @param supplyCap The cap asked.
+    /// @param max The largest allowed.
     error SupplyCapTooHigh(uint256 supplyCap, uint256 max);
     /// @notice The delivery window is outside [min, max].
+    /// @param window The window asked, in seconds.
+    /// @param min The smallest allowed.
+    /// @param max The largest allowed.
     error DeliveryWindowOutOfRange(uint256 window, uint256 min, uint256 max);
     /// @notice The dispute window is outside [min, max].
+    /// @param window The window asked, in seconds.
+    /// @param min The smallest allowed.
+    /// @param max The largest allowed.
     error DisputeWindowOutOfRange(uint256 window, uint256 min, uint256 max);
     /// @notice The royalty is above MAX_ROYALTY_BPS.
+    /// @param royaltyBps The royalty asked, in basis points.
+    /// @param max The largest allowed.
     error RoyaltyTooHigh(uint256 royaltyBps, uint256 max);
     /// @notice Only transferable licences may carry a royalty.
     error RoyaltyOnSoulbound();
     /// @notice A supply cap below what is already sold.
+    /// @param supplyCap The cap asked.
+    /// @param sold Licences already sold.
     error CapBelowSold(uint256 supplyCap, uint256 sold);
     /// @notice A manifest CID is required.
     error EmptyManifest();
     /// @notice A key commitment is required.
     error EmptyKeyCommitment();
     /// @notice The dispute bond does not fit 96 bits.
+    /// @param bond The bond asked, in wei.
+    /// @param max The largest allowed.
     error BondTooHigh(uint256 bond, uint256 max);
     /// @notice ERC-677 purchase data is an ABI-encoded `Purchase`: 224 bytes.
+    /// @param length The length of the data, in bytes.
     error BadTokenData(uint256 length);
     /// @notice The token did not credit this contract with what it claimed to send.
+    /// @param token The token.
+    /// @param expected What it claimed to send.
     error TokenNotReceived(address token, uint256 expected);
     /// @notice The delivery key is not a usable secp256k1 point (0 < x < n, on the curve).
     error InvalidDeliveryKey();
     /// @notice The delivery key is the payer's or the licensee's account key: it must be a one-time key.
+    /// @param account The account whose key it is.
     error DeliveryKeyIsAccount(address account);
     /// @notice The delivered point R is not a usable secp256k1 point.
     error InvalidPoint();
     /// @notice The delivery names a key commitment other than the one it must carry (the bought version's, or for
     /// a redelivery the current version's).
+    /// @param licenceId The licence.
+    /// @param currentKeyHash The commitment the delivery must carry.
+    /// @param namedKeyHash The commitment it named.
     error KeyCommitmentChanged(uint256 licenceId, bytes32 currentKeyHash, bytes32 namedKeyHash);
     /// @notice The delivery names a delivery key other than the licence's current one.
+    /// @param licenceId The licence.
+    /// @param currentKey The address of the licence's delivery key.
+    /// @param namedKey The address the delivery named.
     error DeliveryKeyChanged(uint256 licenceId, address currentKey, address namedKey);
     /// @notice The licence is in `state`, and this needs one of the states in `allowed` (bit i: State(i)).
+    /// @param licenceId The licence.
+    /// @param state Its state.
+    /// @param allowed The states this needs (bit i: State(i)).
     error WrongState(uint256 licenceId, State state, uint256 allowed);
     /// @notice The licence's term is over.
+    /// @param licenceId The licence.
     error Expired(uint256 licenceId);
     /// @notice The deadline for this has passed.
+    /// @param licenceId The licence.
+    /// @param deadline The last second it was possible.
     error TooLate(uint256 licenceId, uint256 deadline);
     /// @notice This is possible from `notBefore` on.
+    /// @param licenceId The licence.
+    /// @param notBefore The first second it is possible.
     error TooEarly(uint256 licenceId, uint256 notBefore);
     /// @notice The bond sent is not the licence's dispute bond.
+    /// @param expected The licence's dispute bond.
+    /// @param sent What was sent.
     error WrongBond(uint256 expected, uint256 sent);
     /// @notice The revealed key or delivery does not match what the licence is bound to.
+    /// @param licenceId The licence.
     error ProofMismatch(uint256 licenceId);
     /// @notice A scalar must be in 1..n-1.
     error InvalidScalar();
     /// @notice The platform fee is above MAX_FEE_BPS.
+    /// @param feeBps The fee asked, in basis points.
+    /// @param maxBps The largest allowed, in basis points.
     error FeeTooHigh(uint256 feeBps, uint256 maxBps);
     /// @notice A split above 10,000 basis points.
+    /// @param buyerBps The buyer's share ruled, in basis points.
     error InvalidSplit(uint256 buyerBps);
     /// @notice Nothing is owed to `account` in `asset`.
+    /// @param asset The token (address(0): RBTC).
+    /// @param account The account (or version account) owed nothing.
     error NothingToWithdraw(address asset, address account);
     /// @notice An RBTC payment was refused by its receiver.
+    /// @param to The receiver.
+    /// @param amount The amount, in wei.
     error TransferFailed(address to, uint256 amount);
     /// @notice The licence may never change hands.
+    /// @param licenceId The licence.
     error Soulbound(uint256 licenceId);
     /// @notice The licence may change hands only once settled.
+    /// @param licenceId The licence.
+    /// @param state Its state.
     error NotTransferableNow(uint256 licenceId, State state);
     /// @notice The asset or settings registry is full.
     error RegistryFull();

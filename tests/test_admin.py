@@ -87,6 +87,36 @@ def test_ownership_moves_in_two_steps(market, admin, stranger):
         market.setSettings(1, 1, {"from": admin})
 
 
+def test_the_admin_role_cannot_be_renounced(market, admin, stranger):
+    """Issue 21, item 5. Before, `renounceOwnership` left the seat empty for good: the pause, the allow-list, the
+    arbiter's seat and the fee recipient frozen as they were (a marketplace paused at that moment paused forever).
+    Now it is refused; the role still moves in two steps."""
+    with reverts("RenounceRefused"):
+        market.renounceOwnership({"from": admin})
+    with reverts("RenounceRefused"):
+        market.renounceOwnership({"from": stranger})
+    assert market.owner() == admin
+    market.setEmergencyPause(True, {"from": admin})
+    market.setEmergencyPause(False, {"from": admin})
+
+
+def test_the_protocol_doc_lists_every_power_of_the_admin():
+    """docs/protocol.md's table of the admin's powers names every owner-only function of DataLicense (and the
+    two-step handover), and says that renouncing is refused."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "contracts" / "DataLicense.sol").read_text()
+    powers = set(re.findall(r"function (\w+)\([^)]*\) external onlyOwner", source)) | {"transferOwnership"}
+    assert {"setSettings", "setBaseURI", "setEmergencyPause"} <= powers
+    doc = (root / "docs" / "protocol.md").read_text()
+    section = doc[doc.index("## Trust in the admin"):]
+    table = set(re.findall(r"^\| `(\w+)\(", section, re.M))
+    assert table == powers, (table ^ powers)
+    assert "`renounceOwnership` is refused" in section
+
+
 def test_allow_list_assigns_stable_ids(market, lens, admin):
     a = TestToken.deploy("A", "A", {"from": admin})
     b = TestToken.deploy("B", "B", {"from": admin})

@@ -26,11 +26,11 @@ from brownie import network, project  # noqa: E402
 from eth_account import Account  # noqa: E402
 
 from datalicense import Client  # noqa: E402
-from datalicense.chain import connect, gas_price, load_account  # noqa: E402
-from datalicense.keywrap import public_key  # noqa: E402
-from datalicense.localstack import KuboDaemon  # noqa: E402
-from datalicense.market import State  # noqa: E402
-from datalicense.storage import Storage  # noqa: E402
+from datalicense.infra.chain import connect, gas_price, load_account  # noqa: E402
+from datalicense.protocol.keywrap import public_key  # noqa: E402
+from datalicense.services.localstack import KuboDaemon  # noqa: E402
+from datalicense.protocol.records import State  # noqa: E402
+from datalicense.infra.ipfs import Storage  # noqa: E402
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -92,7 +92,7 @@ def main() -> None:
             def start_agent() -> subprocess.Popen:
                 with open(agent_log, "w") as logf:
                     proc = subprocess.Popen(
-                        [sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account", "dev:5",
+                        [sys.executable, "-m", "datalicense.cli.main", "--address", market.address, "--account", "dev:5",
                          "agent", "--poll", "0.2", "--db", str(tmp / "agent.sqlite")],
                         env=env, stderr=logf, stdout=subprocess.DEVNULL)
                 while "watching" not in agent_log.read_text():

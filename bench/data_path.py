@@ -3,7 +3,7 @@
 Run: make bench-data   (SIZE_MIB=1024 by default; python bench/data_path.py [SIZE_MIB] [ROUNDS])
 
 Publish side (plaintext file -> CID):
-  ours              the publish path (datalicense.pipeline.encrypt_and_add, as Seller.upload runs it): pyrage
+  ours              the publish path (datalicense.infra.pipeline.encrypt_and_add, as Seller.upload runs it): pyrage
                     encrypts straight into Kubo's add request while a second thread hashes the plaintext
   reference         `age -r R < file | ipfs add --cid-version 1 -Q`
   reference + hash  the same with the plaintext's SHA-256 beside it (`tee >(sha256sum)`), which a publish needs
@@ -39,16 +39,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from datalicense import agecrypt  # noqa: E402
-from datalicense.localstack import KuboDaemon  # noqa: E402
-from datalicense.storage import Storage  # noqa: E402
+from datalicense.services.localstack import KuboDaemon  # noqa: E402
+from datalicense.infra.ipfs import Storage  # noqa: E402
 
 CHILD = r"""
 import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import pyrage
-from datalicense import agecrypt, pipeline
-from datalicense.safefile import atomic_output
-from datalicense.storage import Storage
+from datalicense.protocol import age as agecrypt
+from datalicense.infra import pipeline
+from datalicense.infra.safefile import atomic_output
+from datalicense.infra.ipfs import Storage
 mode, api, src, dst, key_hex, cid, size = sys.argv[2:9]
 key = bytes.fromhex(key_hex)
 s = Storage(api)

@@ -19,7 +19,7 @@ from brownie import network, project
 from eth_abi import encode
 from eth_utils import keccak
 
-from datalicense import keywrap
+from datalicense.protocol import keywrap
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DAY = 86400

@@ -28,11 +28,11 @@ import httpx  # noqa: E402
 from brownie import network, project  # noqa: E402
 
 from datalicense import Client  # noqa: E402
-from datalicense.chain import connect, load_account  # noqa: E402
-from datalicense.gateway import Gateway, Running  # noqa: E402
-from datalicense.localstack import KuboDaemon  # noqa: E402
-from datalicense.paying import SpendingPolicy, offer_from  # noqa: E402
-from datalicense.storage import Storage  # noqa: E402
+from datalicense.infra.chain import connect, load_account  # noqa: E402
+from datalicense.services.gateway import Gateway, Running  # noqa: E402
+from datalicense.services.localstack import KuboDaemon  # noqa: E402
+from datalicense.roles.paying import SpendingPolicy, offer_from  # noqa: E402
+from datalicense.infra.ipfs import Storage  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 

@@ -62,12 +62,12 @@ def main(n: int) -> None:
                       DATALICENSE_STACK_GATEWAY_PORT=str(gateway), DATALICENSE_STACK_SWARM_PORT=str(swarm))
     from eth_utils import keccak
 
-    from datalicense import agecrypt
-    from datalicense.chain import Transactor, load_account
+    from datalicense.protocol import age as agecrypt
+    from datalicense.infra.chain import Transactor, load_account
     from datalicense.client import Client
-    from datalicense.manifest import Manifest, now
-    from datalicense.stack import Stack
-    from datalicense.storage import Storage, cid_to_bytes
+    from datalicense.protocol.manifest import Manifest, now
+    from datalicense.services.stack import Stack
+    from datalicense.infra.ipfs import Storage, cid_to_bytes
 
     stack = Stack(tmp / "stack-home")
     try:
@@ -131,7 +131,7 @@ def main(n: int) -> None:
         cli = []
         for _ in range(2):
             t0 = time.perf_counter()
-            p = subprocess.run([sys.executable, "-m", "datalicense.cli", "list"], env=env, capture_output=True,
+            p = subprocess.run([sys.executable, "-m", "datalicense.cli.main", "list"], env=env, capture_output=True,
                                text=True, check=True)
             cli.append(time.perf_counter() - t0)
         assert len(p.stdout.splitlines()) == n
@@ -139,7 +139,7 @@ def main(n: int) -> None:
         start = []
         for _ in range(2):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "datalicense.cli", "--help"], env=env, capture_output=True, check=True)
+            subprocess.run([sys.executable, "-m", "datalicense.cli.main", "--help"], env=env, capture_output=True, check=True)
             start.append(time.perf_counter() - t0)
         rows.append(("for comparison: the `datalicense --help` process (start-up alone)", min(start), 0))
 

@@ -70,8 +70,8 @@ def write_csv(path: Path, n: int, member: str) -> None:
 
 
 def off_chain(n: int) -> dict:
-    from datalicense.localstack import KuboDaemon
-    from datalicense.storage import Storage
+    from datalicense.services.localstack import KuboDaemon
+    from datalicense.infra.ipfs import Storage
 
     member = "0x" + os.urandom(20).hex()
     out: dict = {"n": n}
@@ -80,7 +80,7 @@ def off_chain(n: int) -> dict:
         write_csv(src, n, member)
         out["csv_bytes"] = src.stat().st_size
         env = dict(os.environ, DATALICENSE_IPFS_API=kubo.api_multiaddr, PYTHONPATH=str(ROOT))
-        stdout, secs, rss = _measured("runpy.run_module('datalicense.cli', run_name='__main__')",
+        stdout, secs, rss = _measured("runpy.run_module('datalicense.cli.main', run_name='__main__')",
                                       ["datalicense", "--json", "pool", "build", str(src)], env)
         built = json.loads(stdout)
         out.update(build_s=secs, build_rss_kib=rss, cid=built["tree_cid"], shards=built["shards"],
@@ -89,7 +89,7 @@ def off_chain(n: int) -> dict:
         stat = storage.client.files.stat(f"/ipfs/{built['tree_cid']}")
         out["tree_bytes"] = int(stat["CumulativeSize"])
         out["dir_block_bytes"] = len(storage.client.block.get(built["tree_cid"]))
-        body = ("from datalicense.pool import fetch_proof; from datalicense.storage import Storage; "
+        body = ("from datalicense.roles.pool import fetch_proof; from datalicense.infra.ipfs import Storage; "
                 "p = fetch_proof(Storage(), sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3][2:])); "
                 "print(p.downloaded, len(p.proof) // 2, p.weight)")
         stdout, secs, rss = _measured(body, ["x", built["tree_cid"], member, built["root"]], env)
@@ -103,7 +103,7 @@ def off_chain(n: int) -> dict:
 
 
 def _key():
-    from datalicense import keywrap
+    from datalicense.protocol import keywrap
 
     while True:
         priv = os.urandom(32)
@@ -118,7 +118,7 @@ def _terms(asset=ZERO):
 
 def _deep(account: str, weight: int, depth: int):
     """Top and proof of a leaf at `depth` in a sum tree (what a tree of 2^depth contributors gives)."""
-    from datalicense.pool import flat_proof, leaf_hash, node_hash
+    from datalicense.roles.pool import flat_proof, leaf_hash, node_hash
 
     h, s, proof = leaf_hash(account.lower(), weight), weight, []
     for _ in range(depth - 1):
@@ -134,7 +134,7 @@ def gas(network_name: str) -> dict[str, int]:
     from brownie import network, project
     from eth_utils import keccak
 
-    from datalicense import keywrap
+    from datalicense.protocol import keywrap
 
     p = project.load(ROOT, name="DataLicensePoolBench")
     p.load_config()
@@ -178,7 +178,7 @@ def gas(network_name: str) -> dict[str, int]:
                                                 {"from": curator}))
             pools.append(p.RevenuePool.at(tx.events["PoolCreated"]["pool"]))
         # the measured pool: three members' leaves in one tree
-        from datalicense.pool import PoolTree, flat_proof, node_hash
+        from datalicense.roles.pool import PoolTree, flat_proof, node_hash
 
         tree = PoolTree.build([(m.address, 1) for m in members])
         base = len(tree.proof(members[0].address)[1]) // 2

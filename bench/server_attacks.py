@@ -37,12 +37,12 @@ import httpx  # noqa: E402
 from brownie import network, project  # noqa: E402
 
 from datalicense import Client  # noqa: E402
-from datalicense.chain import connect, load_account  # noqa: E402
-from datalicense.gateway import Gateway, Limits, Running as RunningGateway  # noqa: E402
-from datalicense.localstack import KuboDaemon, _free_port  # noqa: E402
-from datalicense.paying import PAYMENT_SIGNATURE_HEADER, encode_header, offer_from, payment_payload  # noqa: E402
-from datalicense.storage import Storage  # noqa: E402
-from datalicense.web import Running as RunningPage, Web  # noqa: E402
+from datalicense.infra.chain import connect, load_account  # noqa: E402
+from datalicense.services.gateway import Gateway, Limits, Running as RunningGateway  # noqa: E402
+from datalicense.services.localstack import KuboDaemon, _free_port  # noqa: E402
+from datalicense.roles.paying import PAYMENT_SIGNATURE_HEADER, encode_header, offer_from, payment_payload  # noqa: E402
+from datalicense.infra.ipfs import Storage  # noqa: E402
+from datalicense.services.web import Running as RunningPage, Web  # noqa: E402
 
 TIMEOUT = 60.0  # seconds an honest request is given before it counts as failed
 

@@ -21,11 +21,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 from brownie import network, project  # noqa: E402
 
 from datalicense import Client  # noqa: E402
-from datalicense.agent import Agent  # noqa: E402
-from datalicense.chain import connect, load_account  # noqa: E402
-from datalicense.localstack import KuboDaemon  # noqa: E402
-from datalicense.storage import Storage  # noqa: E402
-from datalicense.web import Running, Web  # noqa: E402
+from datalicense.services.agent import Agent  # noqa: E402
+from datalicense.infra.chain import connect, load_account  # noqa: E402
+from datalicense.services.localstack import KuboDaemon  # noqa: E402
+from datalicense.infra.ipfs import Storage  # noqa: E402
+from datalicense.services.web import Running, Web  # noqa: E402
 from webwallet import FLAGS, WALLET_JS, InjectedWallet  # noqa: E402
 
 HEAP_SAMPLER = """

@@ -6,8 +6,8 @@ Encrypted datasets on IPFS, licences and escrow on-chain. The Python API:
     dl = Client.connect("local", account="dev:3")
 """
 
-from .client import BuyResult, Client, DatasetInfo, FetchResult, LicenceInfo, PublishResult
-from .errors import (
+from datalicense.client import BuyResult, Client, DatasetInfo, FetchResult, LicenceInfo, PublishResult
+from datalicense.errors import (
     ChainError,
     ConfigError,
     CryptoError,

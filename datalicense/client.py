@@ -5,11 +5,11 @@
     ds = owner.seller.publish("data.csv", title="Clinic visits 2025", price="0.002")
     lic = Client.connect("local", account="dev:4").buyer.buy(ds.dataset_id)
 
-Roles, all over one connection (datalicense.connection: web3, the contract, the transaction sender, IPFS, the
-state folder): `reader` (datalicense.reader: datasets, licences, deliveries, amounts), `seller`
-(datalicense.seller: publish, versions, deliver, withdraw), `buyer` (datalicense.buyer: buy, fetch, confirm,
-dispute, refund, get over HTTP 402), `keys` (datalicense.keystore: content keys, seller secret, delivery keys,
-upload records in the home folder) and `pool(address)` (datalicense.pool: a RevenuePool's curator and
+Roles, all over one connection (datalicense.infra.connection: web3, the contract, the transaction sender, IPFS, the
+state folder): `reader` (datalicense.roles.reader: datasets, licences, deliveries, amounts), `seller`
+(datalicense.roles.seller: publish, versions, deliver, withdraw), `buyer` (datalicense.roles.buyer: buy, fetch, confirm,
+dispute, refund, get over HTTP 402), `keys` (datalicense.roles.keys: content keys, seller secret, delivery keys,
+upload records in the home folder) and `pool(address)` (datalicense.roles.pool: a RevenuePool's curator and
 contributors).
 
 Runs on web3.py only (no brownie), so it is usable from a notebook, a script or an AI pipeline.
@@ -22,15 +22,15 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from .buyer import Buyer
-from .chain import connect, load_account
-from .connection import Connection, Progress, no_progress
-from .keystore import KeyStore
-from .pool import PoolClient
-from .reader import MarketReader
-from .results import BuyResult, DatasetInfo, FetchResult, LicenceInfo, PublishResult
-from .seller import Seller
-from .storage import Storage, cid_from_bytes
+from datalicense.roles.buyer import Buyer
+from datalicense.infra.chain import connect, load_account
+from datalicense.infra.connection import Connection, Progress, no_progress
+from datalicense.roles.keys import KeyStore
+from datalicense.roles.pool import PoolClient
+from datalicense.roles.reader import MarketReader
+from datalicense.protocol.results import BuyResult, DatasetInfo, FetchResult, LicenceInfo, PublishResult
+from datalicense.roles.seller import Seller
+from datalicense.infra.ipfs import Storage, cid_from_bytes
 
 
 class Client:
@@ -66,7 +66,7 @@ class Client:
         chain_id: int | None = None,
     ) -> "Client":
         if network == "local":  # the stack `datalicense up` keeps running, if any: its chain, contracts and Kubo
-            from .stack import apply_defaults, defaults
+            from datalicense.services.stack import apply_defaults, defaults
 
             # the stack of `home` if it has one, else the default home's (a buyer's own folder, as in the README)
             own = home is not None and defaults(Path(home)) is not None

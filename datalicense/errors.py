@@ -69,4 +69,4 @@ class AddressError(ConfigError):
 
 class PolicyError(DataLicenseError):
     """An HTTP 402 offer outside the spending policy, or not for the dataset the URL names: refused before anything
-    was signed (datalicense.paying, datalicense.protocol.offer)."""
+    was signed (datalicense.roles.paying, datalicense.protocol.offer)."""

@@ -18,11 +18,12 @@ from pathlib import Path
 from brownie import chain, web3
 from web3 import Web3
 
-from datalicense import Client, IntegrityError, keywrap
-from datalicense.agent import Agent
-from datalicense.chain import connect, format_amount, load_account
-from datalicense.localstack import KuboDaemon
-from datalicense.storage import Storage
+from datalicense import Client, IntegrityError
+from datalicense.protocol import keywrap
+from datalicense.services.agent import Agent
+from datalicense.infra.chain import connect, format_amount, load_account
+from datalicense.services.localstack import KuboDaemon
+from datalicense.infra.ipfs import Storage
 
 
 def say(text=""):
@@ -130,7 +131,7 @@ def main():
         buyer.seller.withdraw()  # any account the marketplace owes withdraws this way, a refunded buyer too
 
         say("\n7. A data pool: three people's records, one licence, everyone paid by weight")
-        from datalicense.pool import PoolClient, PoolTree
+        from datalicense.roles.pool import PoolClient, PoolTree
 
         members = [load_account(f"dev:{n}", w3) for n in (7, 8, 9)]
         tree = PoolTree.build([(m.address, w) for m, w in zip(members, (1, 2, 5))])
@@ -163,7 +164,7 @@ if __name__ == "__main__":
     from brownie import network, project
     from brownie._config import CONFIG
 
-    from datalicense.localstack import _free_port
+    from datalicense.services.localstack import _free_port
 
     project.load(ROOT, name="DataLicenseProject").load_config()
     # a throwaway chain on a free port: two runs, or a run beside a user's stack, never collide

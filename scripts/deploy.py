@@ -1,5 +1,5 @@
 """Deploy the marketplace and record its address in <deployments folder>/<chain-id>.json: $DATALICENSE_DEPLOYMENTS,
-else ~/.datalicense/deployments (datalicense/deployments.py), where the `datalicense` command reads it.
+else ~/.datalicense/deployments (datalicense/infra/deployments.py), where the `datalicense` command reads it.
 
     brownie run scripts/deploy.py                          # local chain, accounts[0] as admin
     brownie run scripts/deploy.py --network rsk-testnet    # needs DATALICENSE_DEPLOYER (a brownie keystore id)
@@ -13,7 +13,7 @@ import os
 from brownie import accounts, chain, network
 from brownie import project as _project
 
-from datalicense import deployments
+from datalicense.infra import deployments
 
 
 def deployer():

@@ -18,7 +18,7 @@ def pytest_configure(config):
     (`make up`), never meet (brownie would otherwise attach to whatever answers on the fixed port)."""
     from brownie._config import CONFIG
 
-    from datalicense.localstack import _free_port
+    from datalicense.services.localstack import _free_port
 
     dev = CONFIG.networks.get("development")
     if dev and "cmd_settings" in dev:
@@ -115,7 +115,7 @@ def evil_token(admin, market, buyer):
 @pytest.fixture(scope="session")
 def kubo():
     """A throwaway Kubo daemon: own repository, loopback ports picked by the OS, offline; stopped after."""
-    from datalicense.localstack import KuboDaemon
+    from datalicense.services.localstack import KuboDaemon
 
     daemon = KuboDaemon().start()
     yield daemon
@@ -126,8 +126,8 @@ def kubo():
 def make(kubo, market, tmp_path):
     """make(n, home): a web3.py Client for the local chain's account dev:n, over this run's Kubo, with its own home."""
     from datalicense import Client
-    from datalicense.chain import connect, load_account
-    from datalicense.storage import Storage
+    from datalicense.infra.chain import connect, load_account
+    from datalicense.infra.ipfs import Storage
 
     w3 = connect("local")
 
@@ -144,7 +144,7 @@ def run_inprocess(kubo, market, tmp_path, monkeypatch, capsys):
     import subprocess
     import sys
 
-    from datalicense import cli
+    from datalicense.cli import main as cli
 
     def run(*args, account="dev:3", check=True, home="home"):
         monkeypatch.setenv("DATALICENSE_HOME", str(tmp_path / home))

@@ -17,9 +17,9 @@ import pytest
 from brownie import DataLicenseLens, accounts, chain
 from eth_utils import keccak
 
-from datalicense import keywrap
-from datalicense.chain import DEV_MNEMONIC
-from datalicense.market import ZERO, Dataset, Licence, Settings, State, Terms, TermsFlag
+from datalicense.protocol import keywrap
+from datalicense.infra.chain import DEV_MNEMONIC
+from datalicense.protocol.records import ZERO, Dataset, Licence, Settings, State, Terms, TermsFlag
 
 __all__ = [
     "ZERO", "DAY", "FEE_BPS", "BOND", "PRICE", "MNEMONIC", "LENSES", "State", "TermsFlag",
@@ -54,7 +54,7 @@ def _snake(name: str) -> str:
 
 
 def _record(cls, value, **convert):
-    """A record of datalicense.market from a lens result (brownie names a struct's fields after the ABI). Addresses
+    """A record of datalicense.protocol.records from a lens result (brownie names a struct's fields after the ABI). Addresses
     stay brownie's, which compare equal to accounts."""
     fields = {_snake(k): v for k, v in value.dict().items()}
     for name, to in convert.items():
@@ -271,9 +271,9 @@ def publish_version_reusing_key(client, dataset_id, plain: bytes, tmp_path, titl
 
     import pyrage
 
-    from datalicense import agecrypt
-    from datalicense.manifest import Manifest, now
-    from datalicense.storage import cid_to_bytes
+    from datalicense.protocol import age as agecrypt
+    from datalicense.protocol.manifest import Manifest, now
+    from datalicense.infra.ipfs import cid_to_bytes
 
     key_hash = client.conn.market.key_hash(dataset_id)
     key = client.keys.content_key(dataset_id, key_hash)

@@ -9,7 +9,7 @@ import os
 from brownie import RevenuePoolHarness
 from eth_utils import keccak
 
-from datalicense.pool import PoolTree
+from datalicense.roles.pool import PoolTree
 from helpers import PRICE, ZERO, DeliveryKey, Published, buy, deliver, offer, purchase, terms
 
 __all__ = ["new_pool", "publish_in_pool", "sell", "claim", "pool_deployments", "token_sale_with_forfeited_bond"]

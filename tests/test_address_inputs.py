@@ -77,9 +77,9 @@ def test_buy_for_a_mistyped_checksummed_address_is_refused(run, tmp_path, make):
 
 def test_page_api_refuses_a_mistyped_checksummed_account(tmp_path, market, kubo):
     from datalicense import Client
-    from datalicense.chain import connect
-    from datalicense.storage import Storage
-    from datalicense.web import Running, Web
+    from datalicense.infra.chain import connect
+    from datalicense.infra.ipfs import Storage
+    from datalicense.services.web import Running, Web
 
     w3 = connect("local")
     reader = Client(w3, None, Storage(kubo.api_multiaddr), market.address, tmp_path / "web")

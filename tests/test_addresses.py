@@ -44,7 +44,7 @@ def test_display_is_the_networks_casing_and_parses_back():
 
 def test_pool_csv_refuses_a_mistyped_checksummed_address(tmp_path):
     """A contributor list with one mistyped character in a checksummed address is refused, naming the line."""
-    from datalicense.pool import _parse_rows
+    from datalicense.roles.pool import _parse_rows
 
     good = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"  # dev:7, EIP-55
     typo = good[:-1] + "4"

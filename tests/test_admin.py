@@ -5,7 +5,7 @@ import os
 import pytest
 from brownie import DataLicense, TestToken
 
-from datalicense.market import Settings
+from datalicense.protocol.records import Settings
 from helpers import (BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_677, deliver, dispute_key, publish, reverts, settings_of,
                      sleep)
 

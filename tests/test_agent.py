@@ -9,10 +9,10 @@ import time
 import pytest
 
 from datalicense import Client
-from datalicense.agent import Agent
-from datalicense.chain import connect, load_account
-from datalicense.market import State
-from datalicense.storage import Storage
+from datalicense.services.agent import Agent
+from datalicense.infra.chain import connect, load_account
+from datalicense.protocol.records import State
+from datalicense.infra.ipfs import Storage
 
 pytestmark = pytest.mark.e2e
 
@@ -117,7 +117,7 @@ def test_agent_survives_sigkill_exactly_once(make, tmp_path, market, kubo):
     w3 = seller.conn.w3
     nonce_before = w3.eth.get_transaction_count(agent_client.conn.account.address)
     env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / "seller"), DATALICENSE_IPFS_API=kubo.api_multiaddr)
-    cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account", "dev:5", "agent",
+    cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address, "--account", "dev:5", "agent",
            "--poll", "0.2", "--db", str(tmp_path / "agent.sqlite")]
 
     log_path = tmp_path / "agent.log"

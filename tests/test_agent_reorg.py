@@ -12,8 +12,8 @@ import sqlite3
 
 import pytest
 
-from datalicense.agent import Agent
-from datalicense.market import State
+from datalicense.services.agent import Agent
+from datalicense.protocol.records import State
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from datalicense.errors import AlreadyHeldError
 
 from helpers import publish_file
 from test_gateway import AgentThread, gateway, make  # noqa: F401 - fixtures
-from datalicense.paying import SpendingPolicy
+from datalicense.roles.paying import SpendingPolicy
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 def run(kubo, market, tmp_path):
     def run(*args, account="dev:3", check=True, home="home"):
         env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=kubo.api_multiaddr)
-        cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address]
+        cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address]
         if account:
             cmd += ["--account", account]
         p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env, timeout=300)
@@ -126,9 +126,9 @@ def test_insufficient_funds(run, tmp_path):
 def test_malformed_cid_in_a_manifest(run, kubo, market, tmp_path):
     from eth_utils import keccak
 
-    from datalicense.chain import connect, load_account
+    from datalicense.infra.chain import connect, load_account
     from datalicense.client import Client
-    from datalicense.storage import Storage, cid_to_bytes
+    from datalicense.infra.ipfs import Storage, cid_to_bytes
 
     w3 = connect("local")
     seller = Client(w3, load_account("dev:3", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / "home")
@@ -150,7 +150,7 @@ def test_malformed_cid_in_a_manifest(run, kubo, market, tmp_path):
 
 
 def test_gift_to_another_account_who_fetches_it(run, tmp_path):
-    from datalicense.chain import DEV_MNEMONIC
+    from datalicense.infra.chain import DEV_MNEMONIC
     from eth_account import Account
 
     Account.enable_unaudited_hdwallet_features()

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from eth_utils import keccak
 
-from datalicense.storage import cid_to_bytes
+from datalicense.infra.ipfs import cid_to_bytes
 from pools import pool_deployments
 
 from helpers import ZERO, terms
@@ -74,7 +74,7 @@ def test_global_options_work_after_the_command(run, tmp_path):
 
 
 def test_help_shows_env_vars_defaults_and_one_example_per_command():
-    from datalicense.cli import EXAMPLES, cli
+    from datalicense.cli.main import EXAMPLES, cli
 
     runner = CliRunner()
     top = runner.invoke(cli, ["--help"])
@@ -121,7 +121,7 @@ def test_whoami_prints_address_in_the_network_casing_and_where_delivery_keys_com
 
 
 def test_display_address_is_eip1191_on_rootstock():
-    from datalicense.chain import display_address
+    from datalicense.infra.chain import display_address
 
     # EIP-1191 test vector for chain 30 (Rootstock mainnet)
     assert display_address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", 30) == \
@@ -253,7 +253,7 @@ def test_pool_build_create_twice_does_not_make_a_second_pool(run, tmp_path, mark
 
 
 def test_ctrl_c_during_encryption_is_one_clean_line(run, tmp_path, monkeypatch):
-    from datalicense import pipeline
+    from datalicense.infra import pipeline
 
     def interrupted(self, buf):
         raise KeyboardInterrupt
@@ -284,8 +284,8 @@ def test_fetch_output_refuses_a_missing_folder_and_writes_into_a_folder(run, tmp
 
 
 def test_results_have_short_reprs():
-    from datalicense.agent import AgentStats
-    from datalicense.chain import Receipt
+    from datalicense.services.agent import AgentStats
+    from datalicense.infra.chain import Receipt
 
     r = Receipt("0x" + "ab" * 32, 21000, 7, [{"data": "0x" + "00" * 4000}] * 10, {"logs": ["x" * 10_000]})
     assert len(repr(r)) < 200 and "0xabab" in repr(r)
@@ -296,7 +296,7 @@ def test_results_have_short_reprs():
 
 
 def test_show_of_a_broken_manifest_says_why_with_the_on_chain_facts(run, kubo, market, accounts):
-    from datalicense.storage import Storage
+    from datalicense.infra.ipfs import Storage
 
     cid = Storage(kubo.api_multiaddr).add_bytes(b"this is not json")
     tx = market.publish(cid_to_bytes(cid), keccak(b"p"), keccak(b"k"), keccak(b"licence"), terms(price=10**15),

@@ -10,10 +10,11 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.logs import DISCARD
 
-from datalicense import ChainError, Client, ConfigError, IntegrityError, agecrypt, keywrap
-from datalicense.chain import connect
-from datalicense.manifest import Manifest, ManifestError, now, parse
-from datalicense.storage import Storage, cid_to_bytes
+from datalicense import ChainError, Client, ConfigError, IntegrityError
+from datalicense.protocol import age as agecrypt, keywrap
+from datalicense.infra.chain import connect
+from datalicense.protocol.manifest import Manifest, ManifestError, now, parse
+from datalicense.infra.ipfs import Storage, cid_to_bytes
 
 from helpers import ZERO, terms
 
@@ -25,7 +26,7 @@ def client(kubo, market, tmp_path):
     w3 = connect("local")
 
     def make(n, home=None):
-        from datalicense.chain import load_account
+        from datalicense.infra.chain import load_account
 
         return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address,
                       home or tmp_path / f"home{n}")

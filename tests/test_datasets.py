@@ -7,8 +7,8 @@ from eth_utils import keccak
 
 from helpers import (DAY, FEE_BPS, PRICE, ZERO, Published, buy, dataset_of, deliver, licence_of, publish, reverts, sleep,
                      terms, terms_of)
-from datalicense import keywrap
-from datalicense.market import TermsFlag
+from datalicense.protocol import keywrap
+from datalicense.protocol.records import TermsFlag
 
 pytestmark = pytest.mark.chain
 

@@ -10,8 +10,8 @@ from helpers import (
     BOND, DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, Published, account_key, buy, buy_token, deliver, dispute_key, escrowed,
     licence_of, publish, reverts, sleep,
 )
-from datalicense import keywrap
-from datalicense.market import State
+from datalicense.protocol import keywrap
+from datalicense.protocol.records import State
 
 pytestmark = pytest.mark.chain
 
@@ -27,7 +27,7 @@ def sold(market, seller, buyer, agent):
 
 
 def commitment(wrap, key_hash, key, version=1):
-    from datalicense.market import escrowed_delivery_record
+    from datalicense.protocol.records import escrowed_delivery_record
 
     return "0x" + escrowed_delivery_record(wrap.r_x, wrap.r_y, wrap.wrapped_key, key_hash, key.address, version).hex()
 

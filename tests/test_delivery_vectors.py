@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from datalicense import agecrypt
+from datalicense.protocol import age as agecrypt
 from datalicense.errors import DeliveryError
 from datalicense.protocol import delivery as rule
 
@@ -85,7 +85,7 @@ def test_the_vectors_cover_every_outcome():
 
 
 def test_manifest_bytes_are_bound_to_the_cid_the_chain_records():
-    from datalicense.storage import cid_from_bytes
+    from datalicense.infra.ipfs import cid_from_bytes
 
     body = b'{"schema": "datalicense/manifest"}'
     cid = cid_from_bytes(b"\x01\x55\x12\x20" + hashlib.sha256(body).digest())

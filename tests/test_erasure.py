@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from datalicense import ChainError, Client
-from datalicense.chain import connect, load_account
-from datalicense.storage import Storage
+from datalicense.infra.chain import connect, load_account
+from datalicense.infra.ipfs import Storage
 
 from test_replication import nodes  # noqa: F401 - the three connected Kubo nodes, shared
 
@@ -31,7 +31,7 @@ def setup(nodes, market, tmp_path, monkeypatch):
 
     def cli(*args, check=True):
         env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / "home3"), DATALICENSE_IPFS_API=publisher.api_multiaddr)
-        p = subprocess.run([sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account",
+        p = subprocess.run([sys.executable, "-m", "datalicense.cli.main", "--address", market.address, "--account",
                             "dev:3", *args], capture_output=True, text=True, env=env, timeout=300)
         if check:
             assert p.returncode == 0, p.stderr
@@ -100,7 +100,7 @@ def test_retire_erase_unpins_everywhere_collects_garbage_and_says_what_stays(nod
 
 def test_erasing_chosen_versions_keeps_the_others(nodes, setup, tmp_path):
     """What a pool curator does after publishing a version without a contributor who revoked consent."""
-    from datalicense import replicas
+    from datalicense.roles import replicas
 
     publisher, owned, friend = nodes
     client, cli = setup
@@ -121,7 +121,7 @@ def test_erasing_chosen_versions_keeps_the_others(nodes, setup, tmp_path):
 
 
 def test_only_the_owner_retires_and_erases(nodes, setup, tmp_path):
-    from datalicense import replicas
+    from datalicense.roles import replicas
     from datalicense.errors import ConfigError
 
     publisher, owned, friend = nodes

@@ -5,9 +5,10 @@ import string
 
 import pytest
 
-from datalicense import CryptoError, DataLicenseError, NotFoundError, agecrypt, keywrap
-from datalicense.chain import HINTS, decode_error
-from datalicense.contracts import abi
+from datalicense import CryptoError, DataLicenseError, NotFoundError
+from datalicense.protocol import age as agecrypt, keywrap
+from datalicense.infra.chain import HINTS, decode_error
+from datalicense.protocol.abi import abi
 
 pytestmark = pytest.mark.unit
 

@@ -12,10 +12,10 @@ import pytest
 from web3 import Web3
 
 from datalicense import ChainError, Client, StorageError
-from datalicense.agent import Agent
-from datalicense.chain import connect, load_account
-from datalicense.localstack import KuboDaemon, find_ganache, _free_port
-from datalicense.storage import Storage
+from datalicense.services.agent import Agent
+from datalicense.infra.chain import connect, load_account
+from datalicense.services.localstack import KuboDaemon, find_ganache, _free_port
+from datalicense.infra.ipfs import Storage
 
 pytestmark = pytest.mark.e2e
 
@@ -164,7 +164,7 @@ def test_rpc_node_restarted_while_the_agent_runs(kubo, tmp_path):
         build = json.loads((ROOT / "build" / "contracts" / "DataLicense.json").read_text())
         admin = load_account("dev:0", w3)
         factory = w3.eth.contract(abi=build["abi"], bytecode=build["bytecode"])
-        from datalicense.chain import Transactor
+        from datalicense.infra.chain import Transactor
 
         rcpt = Transactor(w3, admin).send(factory.constructor(admin.address, admin.address, admin.address, 250, 10**15))
         address = rcpt.raw["contractAddress"]

@@ -12,14 +12,14 @@ import pytest
 from brownie import chain
 
 from datalicense import Client
-from datalicense.agent import Agent
-from datalicense.chain import connect, load_account
+from datalicense.services.agent import Agent
+from datalicense.infra.chain import connect, load_account
 from datalicense.errors import ChainError
-from datalicense.gateway import Gateway, Limits, Running
-from datalicense.market import State
-from datalicense.paying import (PAYMENT_SIGNATURE_HEADER, Ledger, PayingAuth, PolicyError, SpendingPolicy,
+from datalicense.services.gateway import Gateway, Limits, Running
+from datalicense.protocol.records import State
+from datalicense.roles.paying import (PAYMENT_SIGNATURE_HEADER, Ledger, PayingAuth, PolicyError, SpendingPolicy,
                                 encode_header, network_id, offer_from, payment_payload, sign_proof)
-from datalicense.storage import Storage
+from datalicense.infra.ipfs import Storage
 
 pytestmark = pytest.mark.e2e
 
@@ -128,7 +128,7 @@ def _cli(client, *args):
     import subprocess
     import sys
 
-    base = [sys.executable, "-m", "datalicense.cli", "--network", "local", "--account", "dev:4", "--ipfs",
+    base = [sys.executable, "-m", "datalicense.cli.main", "--network", "local", "--account", "dev:4", "--ipfs",
             client.conn.storage.api, "--address", client.conn.address, "--home", str(client.conn.home), "--no-progress"]
     return subprocess.run(base + list(args), capture_output=True, text=True, timeout=60)
 

@@ -15,11 +15,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from x402.schemas import PaymentRequired, ResourceInfo
 
-from datalicense import paying
+from datalicense.roles import paying
 from datalicense.errors import IntegrityError
-from datalicense.market import State
-from datalicense.paying import PolicyError, SpendingPolicy
-from datalicense.serving import BackgroundServer
+from datalicense.protocol.records import State
+from datalicense.roles.paying import PolicyError, SpendingPolicy
+from datalicense.services.serving import BackgroundServer
 
 from helpers import publish_version_reusing_key
 from test_gateway import AgentThread, _publish, gateway, make  # noqa: F401 - fixtures
@@ -50,7 +50,7 @@ class Hostile402(BackgroundServer):
             return JSONResponse(body.model_dump(by_alias=True, exclude_none=True), status_code=402)
         rec = self.reader.reader.versions(self.served)[str(self.version)]
         manifest = conn.storage.cat_bytes(rec["manifestCid"])
-        from datalicense.manifest import parse
+        from datalicense.protocol.manifest import parse
 
         cipher = conn.storage.cat_bytes(parse(manifest).ciphertext_cid)
         return Response(cipher, media_type="application/octet-stream",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from datalicense import keywrap
+from datalicense.protocol import keywrap
 
 pytestmark = pytest.mark.unit
 

@@ -14,8 +14,8 @@ from helpers import (
     BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_token, dataset_of, deliver, dispute_key, licence_of, publish, reverts,
     settings_of, sleep, terms_of,
 )
-from datalicense import keywrap
-from datalicense.market import Licence, Settings, State, Terms, TermsFlag
+from datalicense.protocol import keywrap
+from datalicense.protocol.records import Licence, Settings, State, Terms, TermsFlag
 
 pytestmark = pytest.mark.chain
 

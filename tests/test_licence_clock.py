@@ -10,8 +10,8 @@ import os
 import pytest
 from brownie import chain, web3
 
-from datalicense import keywrap
-from datalicense.market import Market
+from datalicense.protocol import keywrap
+from datalicense.protocol.records import Market
 from datalicense.protocol.lifecycle import WHO, Action, LicenceClock, Role, State
 
 from helpers import BOND, DAY, DeliveryKey, buy, deliver, publish

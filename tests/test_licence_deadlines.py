@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from brownie import chain, web3
 
-from datalicense.chain import local_time
+from datalicense.infra.chain import local_time
 
 pytestmark = pytest.mark.e2e
 
@@ -73,9 +73,9 @@ def test_arbiter_deadline_of_a_late_dispute_in_licences_and_resolve_default(run,
 
 def test_page_api_shows_the_arbiter_deadline_of_a_late_dispute(run, tmp_path, market, kubo):
     from datalicense import Client
-    from datalicense.chain import connect
-    from datalicense.storage import Storage
-    from datalicense.web import Running, Web
+    from datalicense.infra.chain import connect
+    from datalicense.infra.ipfs import Storage
+    from datalicense.services.web import Running, Web
 
     lid, _delivered, opened = _late_dispute(run, tmp_path)
     w3 = connect("local")

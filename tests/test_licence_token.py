@@ -148,7 +148,7 @@ def test_new_holder_rotates_and_gets_later_versions(market, lens, seller, buyer,
     from eth_utils import keccak
 
     from helpers import DeliveryKey
-    from datalicense import keywrap
+    from datalicense.protocol import keywrap
 
     pub = publish(market, seller, agent=agent, transferable=True)
     lid, key, _ = buy(market, pub.dataset_id, buyer)

@@ -7,7 +7,7 @@ import json
 import pytest
 from eth_utils import keccak
 
-from datalicense.storage import cid_to_bytes
+from datalicense.infra.ipfs import cid_to_bytes
 
 from helpers import ZERO, terms
 
@@ -31,7 +31,7 @@ def _raw_publish(market, owner, cid, price=10**15, asset=ZERO):
 
 def test_list_shows_titles_and_lists_broken_manifests_with_their_reason(run, kubo, market, accounts, token,
                                                                         tmp_path):
-    from datalicense.storage import Storage
+    from datalicense.infra.ipfs import Storage
 
     ipfs = Storage(kubo.api_multiaddr)
     src = tmp_path / "clinic.csv"

@@ -3,7 +3,7 @@
 The stack's chain holds the well-known development accounts (their keys follow from a public mnemonic), the
 marketplace's admin among them. Ganache answers any Origin, so before the fix any web site open in the user's
 browser could send transactions as the admin through the chain's RPC port. Now the RPC port is a small front
-(datalicense.chainfront) that refuses foreign Origins and Hosts and forwards the rest to a Ganache that no one
+(datalicense.services.chainfront) that refuses foreign Origins and Hosts and forwards the rest to a Ganache that no one
 finds (a private path on a loopback port, no WebSocket). The page, its wallet and the CLI keep working.
 """
 
@@ -19,7 +19,7 @@ import httpx
 import pytest
 from eth_account import Account
 
-from datalicense.chain import load_account
+from datalicense.infra.chain import load_account
 
 from webwallet import FLAGS
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings  # not brownie.test.given: no chain here, no per-example snapshot
 from hypothesis import strategies as st
 
-from datalicense import manifest as mf
-from datalicense.manifest import Manifest, ManifestError, parse
+from datalicense.protocol import manifest as mf
+from datalicense.protocol.manifest import Manifest, ManifestError, parse
 
 pytestmark = pytest.mark.unit
 

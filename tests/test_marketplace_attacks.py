@@ -14,8 +14,8 @@ from helpers import (
     BOND, DAY, FEE_BPS, PRICE, ZERO, DeliveryKey, Published, account_key, buy, buy_677, current_purchase, dataset_of,
     deliver, dispute_key, escrowed, licence_of, publish, reverts, sleep, terms, token_data,
 )
-from datalicense import keywrap
-from datalicense.market import State
+from datalicense.protocol import keywrap
+from datalicense.protocol.records import State
 
 pytestmark = pytest.mark.chain
 

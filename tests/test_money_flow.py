@@ -32,8 +32,8 @@ SALES = st.lists(st.tuples(st.integers(0, 1), OUTCOME), min_size=1, max_size=6)
 @pytest.fixture(scope="module")
 def reader(market, tmp_path_factory):
     from datalicense import Client
-    from datalicense.chain import connect
-    from datalicense.storage import Storage
+    from datalicense.infra.chain import connect
+    from datalicense.infra.ipfs import Storage
 
     return Client(connect("local"), None, Storage(), market.address, tmp_path_factory.mktemp("flow")).reader
 

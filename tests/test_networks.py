@@ -9,10 +9,10 @@ import pytest
 from eth_account import Account
 
 from datalicense import Client, ConfigError
-from datalicense import chain as chainmod
-from datalicense import deployments
-from datalicense.chain import connect, display_address, gas_price, load_account, normalize_address
-from datalicense.storage import Storage
+from datalicense.infra import chain as chainmod
+from datalicense.infra import deployments
+from datalicense.infra.chain import connect, display_address, gas_price, load_account, normalize_address
+from datalicense.infra.ipfs import Storage
 
 from helpers import lens_of
 
@@ -24,7 +24,7 @@ def cli(kubo, market, tmp_path):
     def run(*args, account="dev:4", check=True, env_extra=None):
         env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / "home"), DATALICENSE_IPFS_API=kubo.api_multiaddr)
         env.update(env_extra or {})
-        cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account", account, *args]
+        cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address, "--account", account, *args]
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         if check:
             assert p.returncode == 0, p.stderr
@@ -77,7 +77,7 @@ def test_wrong_network_for_the_deployments_file_via_cli(kubo, tmp_path, market):
     deps.mkdir()
     (deps / "33.json").write_text(json.dumps({"chainId": 31, "contracts": {"DataLicense": {"address": market.address}}}))
     env = dict(os.environ, DATALICENSE_DEPLOYMENTS=str(deps), DATALICENSE_HOME=str(tmp_path / "h"))
-    p = subprocess.run([sys.executable, "-m", "datalicense.cli", "--account", "dev:4", "list"], capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "datalicense.cli.main", "--account", "dev:4", "list"], capture_output=True,
                        text=True, env=env)
     assert p.returncode != 0 and "Traceback" not in p.stderr
     assert "is for chain id 31, not 33" in p.stderr
@@ -134,7 +134,7 @@ def test_eip1191_addresses_are_accepted_and_shown(cli, kubo, market, tmp_path):
 
 
 def keywrap_public(acct) -> str:
-    from datalicense.keywrap import public_key
+    from datalicense.protocol.keywrap import public_key
 
     x, y = public_key(bytes(acct.key))
     return (x + y).hex()
@@ -165,7 +165,7 @@ def test_a_rehearsal_on_a_fork_changes_nothing_real(cli, kubo, market, tmp_path)
     """Before the fix a `--fork` run shared the agent journal, the index and the upload records with the real
     network: a rehearsal agent marked real licences done (the real agent never delivered them) and a rehearsal
     publish made the real one answer "already published" for a dataset that did not exist."""
-    from datalicense.agent import Agent
+    from datalicense.services.agent import Agent
 
     w3, ds, lid = _sold_licence(kubo, market, tmp_path)  # the seller's home is tmp_path / "s"
     home = {"DATALICENSE_HOME": str(tmp_path / "s")}

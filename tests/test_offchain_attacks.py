@@ -9,12 +9,13 @@ import sqlite3
 import pyrage
 import pytest
 
-from datalicense import ChainError, Client, ConfigError, keywrap
-from datalicense.agent import DEADLINE_MARGIN, Agent
-from datalicense.chain import connect, load_account
-from datalicense.manifest import Manifest, now, parse
-from datalicense.market import Market, State
-from datalicense.storage import Storage, cid_to_bytes
+from datalicense import ChainError, Client, ConfigError
+from datalicense.protocol import keywrap
+from datalicense.services.agent import DEADLINE_MARGIN, Agent
+from datalicense.infra.chain import connect, load_account
+from datalicense.protocol.manifest import Manifest, now, parse
+from datalicense.protocol.records import Market, State
+from datalicense.infra.ipfs import Storage, cid_to_bytes
 
 from helpers import publish_file as _publish, publish_version_reusing_key
 

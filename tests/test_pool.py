@@ -17,8 +17,8 @@ from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
 from helpers import BOND, FEE_BPS, PRICE, ZERO, Published, dataset_of, reverts, sleep, terms
-from datalicense.market import version_account
-from datalicense.pool import MAX_TOTAL_WEIGHT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
+from datalicense.protocol.records import version_account
+from datalicense.roles.pool import MAX_TOTAL_WEIGHT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
 from pools import claim, new_pool, pool_deployments, publish_in_pool, sell
 
 pytestmark = pytest.mark.e2e
@@ -641,7 +641,7 @@ def test_publish_dataset_uses_the_id_the_marketplace_returns_when_another_publis
 
 def test_tree_rejects_bad_input(tmp_path):
     from datalicense.errors import ConfigError
-    from datalicense.pool import build_dir
+    from datalicense.roles.pool import build_dir
 
     cases = {
         "account,weight\n0x" + "11" * 20 + ",0\n": "weights are positive",
@@ -664,8 +664,8 @@ def test_tree_rejects_bad_input(tmp_path):
 def test_a_contributor_fetches_only_its_own_shard(market, accounts, kubo, tmp_path):
     """A tree of 20,000 contributors on IPFS as an address-sharded directory: a contributor reads meta.json and its
     shard (kilobytes, not the tree), rebuilds its proof, checks it against the root on chain, and claims."""
-    from datalicense.pool import PoolClient, build_dir
-    from datalicense.storage import Storage
+    from datalicense.roles.pool import PoolClient, build_dir
+    from datalicense.infra.ipfs import Storage
 
     member = accounts[8]
     rows = [("0x" + os.urandom(20).hex(), 1 + i % 7) for i in range(20_000)] + [(member.address, 5)]
@@ -702,7 +702,7 @@ def test_pool_from_the_command_line(market, accounts, kubo, tmp_path):
                DATALICENSE_LOCAL_RPC=web3.provider.endpoint_uri)
 
     def run(*args, account="dev:3", home="curator", check=True):
-        p = subprocess.run([sys.executable, "-m", "datalicense.cli", "--account", account, *args],
+        p = subprocess.run([sys.executable, "-m", "datalicense.cli.main", "--account", account, *args],
                            capture_output=True, text=True, env=dict(env, DATALICENSE_HOME=str(tmp_path / home)))
         if check:
             assert p.returncode == 0, p.stderr

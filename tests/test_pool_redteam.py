@@ -1,4 +1,4 @@
-"""Red-team review of pools v2 (RevenuePool, its interplay with DataLicense, and datalicense.pool off chain).
+"""Red-team review of pools v2 (RevenuePool, its interplay with DataLicense, and datalicense.roles.pool off chain).
 
 Every test is named for an attack and asserts the SAFE behaviour: a failing test is a finding that still exists;
 a passing test is an attack that was tried and is defended. See each docstring for who gains, who loses and what
@@ -19,7 +19,7 @@ from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
 from helpers import FEE_BPS, PRICE, ZERO, Published, reverts, sleep
-from datalicense.pool import FORMAT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
+from datalicense.roles.pool import FORMAT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
 from pools import new_pool, publish_in_pool, sell, token_sale_with_forfeited_bond
 
 pytestmark = pytest.mark.e2e
@@ -83,8 +83,8 @@ def wrapped_pool(market, curator, honest, thief, hidden):
 
 def served(kubo, files, tmp_path):
     """(storage, cid): the tree files on the run's real Kubo daemon, as a curator would publish them."""
-    from datalicense.pool import add_dir
-    from datalicense.storage import Storage
+    from datalicense.roles.pool import add_dir
+    from datalicense.infra.ipfs import Storage
 
     d = tmp_path / f"served-{len(list(tmp_path.glob('served-*')))}" / "tree"
     d.mkdir(parents=True)
@@ -457,7 +457,7 @@ def test_hostile_shard_cannot_exhaust_memory_of_pool_claim(kubo, tmp_path):
     (griefing, or hiding the tree from contributors with small machines). Cost: one IPFS upload. Safe: a shard's
     size is bounded (1 MiB: the issue's 'a claim downloads under 1 MiB'): the claim is refused with a clear
     error and stays well under 128 MiB of extra memory."""
-    from datalicense.pool import FORMAT, ZERO32, node_hash
+    from datalicense.roles.pool import FORMAT, ZERO32, node_hash
 
     top = (b"\x11" * 32, 5, ZERO32, 0)
     root = node_hash(*top)
@@ -469,8 +469,8 @@ def test_hostile_shard_cannot_exhaust_memory_of_pool_claim(kubo, tmp_path):
     script = textwrap.dedent(f"""
         import resource
         from datalicense.errors import StorageError
-        from datalicense.pool import fetch_proof
-        from datalicense.storage import Storage
+        from datalicense.roles.pool import fetch_proof
+        from datalicense.infra.ipfs import Storage
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
             fetch_proof(Storage({kubo.api_multiaddr!r}), {cid!r}, "0xa" + "0" * 39, bytes.fromhex({root.hex()!r}))

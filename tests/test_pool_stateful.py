@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from helpers import BOND, PRICE, ZERO, DeliveryKey, Published, deliver, lens_of, licence_of, offer, purchase, terms
-from datalicense.market import State, version_account
-from datalicense.pool import PoolTree
+from datalicense.protocol.records import State, version_account
+from datalicense.roles.pool import PoolTree
 
 pytestmark = pytest.mark.chain
 

@@ -11,7 +11,7 @@ import pytest
 from brownie import HookedToken, PoolClaimer, web3
 from eth_utils import keccak
 
-from datalicense.pool import PoolTree
+from datalicense.roles.pool import PoolTree
 from helpers import BOND, FEE_BPS, PRICE, ZERO, Published, buy, deliver, reverts, sleep
 from pools import claim, new_pool, publish_in_pool, sell
 

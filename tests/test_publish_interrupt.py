@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from brownie import web3
 
-from datalicense.market import Market
+from datalicense.protocol.records import Market
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ def test_ctrl_c_during_publish_is_one_line_and_publishes_nothing(market, kubo, t
             f.write(os.urandom(1 << 20))
     env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / "home"), DATALICENSE_IPFS_API=kubo.api_multiaddr,
                PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account", "dev:3", "--no-progress",
+    cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address, "--account", "dev:3", "--no-progress",
            "publish", str(big), "--title", "interrupted", "--price", "0.001"]
     reads = Market(web3, market.address)
     landed = []
@@ -94,8 +94,8 @@ def test_an_upload_aborted_mid_send_raises_nothing_in_its_sender_thread(kubo):
     """The cause of the traceback: aborting an upload (what Ctrl-C does) closed the connection while its sender
     thread was between two writes, which then wrote to `None` (AttributeError in thread datalicense-add, about one
     abort in twenty here). An abort at any moment is silent in every thread."""
-    from datalicense.ipfsadd import open_add
-    from datalicense.storage import Storage
+    from datalicense.infra.ipfsadd import open_add
+    from datalicense.infra.ipfs import Storage
 
     storage = Storage(kubo.api_multiaddr)
     seen: list[str] = []

@@ -7,8 +7,8 @@ from helpers import (
     PRICE, ZERO, DeliveryKey, account_key, buy, buy_677, buy_token, current_purchase, dataset_of, licence_of, offer,
     publish, purchase, reverts, token_data,
 )
-from datalicense import keywrap
-from datalicense.market import Licence, State
+from datalicense.protocol import keywrap
+from datalicense.protocol.records import Licence, State
 
 pytestmark = pytest.mark.chain
 

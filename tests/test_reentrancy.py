@@ -5,7 +5,7 @@ from brownie import ReentrantReceiver
 from eth_utils import keccak
 
 from helpers import DAY, PRICE, ZERO, buy, buy_token, current_purchase, publish, reverts, sleep, token_data
-from datalicense import keywrap
+from datalicense.protocol import keywrap
 
 pytestmark = pytest.mark.chain
 

@@ -18,7 +18,7 @@ import rlp
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from datalicense.localstack import GanacheFork
+from datalicense.services.localstack import GanacheFork
 
 from helpers import publish_file
 
@@ -100,8 +100,8 @@ def test_the_page_of_a_rehearsal_has_the_wallet_sign_for_the_fork(kubo, market, 
     on the real chain, or was sent there."""
     from datalicense import Client
     from datalicense.protocol.rehearsal import rehearsal_chain_id
-    from datalicense.storage import Storage
-    from datalicense.web import Running, Web
+    from datalicense.infra.ipfs import Storage
+    from datalicense.services.web import Running, Web
 
     with GanacheFork(os.environ["DATALICENSE_LOCAL_RPC"]) as fork:
         w3 = Web3(Web3.HTTPProvider(fork.url))
@@ -121,8 +121,8 @@ def testnet_lookalike(tmp_path):
     import subprocess
     import time
 
-    from datalicense.deploy import deploy_marketplace
-    from datalicense.localstack import _free_port, find_ganache
+    from datalicense.services.deploy import deploy_marketplace
+    from datalicense.services.localstack import _free_port, find_ganache
 
     port = _free_port()
     proc = subprocess.Popen([find_ganache(), "--server.port", str(port), "--server.host", "127.0.0.1", "--chain.chainId",
@@ -151,9 +151,9 @@ def test_a_rehearsal_agent_on_a_fork_of_testnet_delivers_without_waiting_for_blo
     """Before the fix the agent took testnet's 12 confirmations on a fork, which mines a block only per
     transaction: the rehearsed purchase was never delivered."""
     from datalicense import Client
-    from datalicense.agent import Agent
-    from datalicense.chain import load_account
-    from datalicense.storage import Storage
+    from datalicense.services.agent import Agent
+    from datalicense.infra.chain import load_account
+    from datalicense.infra.ipfs import Storage
 
     upstream, market = testnet_lookalike
     with GanacheFork(upstream) as fork:

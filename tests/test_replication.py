@@ -13,9 +13,9 @@ import sys
 import pytest
 
 from datalicense import Client
-from datalicense.chain import connect, load_account
-from datalicense.localstack import KuboDaemon
-from datalicense.storage import Storage
+from datalicense.infra.chain import connect, load_account
+from datalicense.services.localstack import KuboDaemon
+from datalicense.infra.ipfs import Storage
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def cli(market, tmp_path):
     def run(*args, node, account="dev:3", home="home3", replicas="", check=True):
         env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=node.api_multiaddr,
                    DATALICENSE_REPLICAS=replicas, DATALICENSE_REPLICA_WAIT="30")
-        p = subprocess.run([sys.executable, "-m", "datalicense.cli", "--address", market.address, "--account",
+        p = subprocess.run([sys.executable, "-m", "datalicense.cli.main", "--address", market.address, "--account",
                             account, *args], capture_output=True, text=True, env=env, timeout=300)
         if check:
             assert p.returncode == 0, p.stderr
@@ -134,9 +134,9 @@ def test_a_replica_down_during_publish_is_reported_then_pins_repair_fixes_it(nod
             assert row["nodes"][replica_b.api_multiaddr].startswith("unreachable")
 
         # the agent's scheduled check logs the gap
-        from datalicense.agent import Agent
+        from datalicense.services.agent import Agent
 
-        with caplog.at_level(logging.WARNING, logger="datalicense.replicas"):
+        with caplog.at_level(logging.WARNING, logger="datalicense.roles.replicas"):
             Agent(seller, tmp_path / "agent.sqlite").run(once=True)
         gaps = [r.getMessage() for r in caplog.records if "replication gap" in r.getMessage()]
         assert any(f"dataset {pub.dataset_id} version 1" in g and replica_b.api_multiaddr in g for g in gaps)
@@ -156,7 +156,7 @@ def test_a_replica_down_during_publish_is_reported_then_pins_repair_fixes_it(nod
 
 
 def test_replica_configuration_from_the_home_folder(tmp_path, monkeypatch):
-    from datalicense import replicas
+    from datalicense.roles import replicas
     from datalicense.errors import ConfigError
 
     monkeypatch.delenv("DATALICENSE_REPLICAS", raising=False)

@@ -17,13 +17,13 @@ from brownie import chain
 from eth_utils import keccak
 
 from helpers import publish_file as _publish, DAY, PRICE, ZERO, DeliveryKey, buy, deliver, publish, reverts, sleep, terms
-from datalicense import agecrypt, keywrap
-from datalicense.agent import Agent
-from datalicense.chain import connect, load_account
+from datalicense.protocol import age as agecrypt, keywrap
+from datalicense.services.agent import Agent
+from datalicense.infra.chain import connect, load_account
 from datalicense.client import Client
-from datalicense.manifest import Manifest, now, parse
-from datalicense.market import State
-from datalicense.storage import Storage, cid_to_bytes
+from datalicense.protocol.manifest import Manifest, now, parse
+from datalicense.protocol.records import State
+from datalicense.infra.ipfs import Storage, cid_to_bytes
 
 pytestmark = pytest.mark.e2e
 

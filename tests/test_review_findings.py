@@ -10,7 +10,7 @@ import os
 import pytest
 from eth_utils import keccak
 
-from datalicense.market import State
+from datalicense.protocol.records import State
 from helpers import BOND, DAY, ZERO, DeliveryKey, buy, deliver, licence_of, publish, reverts, sleep
 
 pytestmark = pytest.mark.chain

@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from datalicense import safefile
+from datalicense.infra import safefile
 from datalicense.errors import DataLicenseError
-from datalicense.safefile import SafeFileError, atomic_output, cleanup_partials, is_partial_name, partial_prefix
+from datalicense.infra.safefile import SafeFileError, atomic_output, cleanup_partials, is_partial_name, partial_prefix
 
 pytestmark = pytest.mark.unit
 

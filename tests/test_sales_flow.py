@@ -53,9 +53,9 @@ def test_owner_money_flow_after_a_split_ruling_and_a_default_both_sides_withdraw
     assert "in escrow 0 RBTC" in text and "to buyers by ruling 0.005 RBTC" in text and "paid in 0.02 RBTC" in text
 
     from datalicense import Client
-    from datalicense.chain import connect
-    from datalicense.storage import Storage
-    from datalicense.web import Running, Web
+    from datalicense.infra.chain import connect
+    from datalicense.infra.ipfs import Storage
+    from datalicense.services.web import Running, Web
 
     w3 = connect("local")
     owner = w3.eth.accounts[3]

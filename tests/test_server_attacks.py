@@ -16,11 +16,11 @@ import httpx
 import pytest
 
 from datalicense import Client
-from datalicense.chain import connect, load_account
-from datalicense.gateway import Gateway, Limits, Running as RunningGateway
-from datalicense.paying import PAYMENT_SIGNATURE_HEADER, encode_header, offer_from, payment_payload
-from datalicense.storage import Storage, cid_from_bytes
-from datalicense.web import Running as RunningPage, Web
+from datalicense.infra.chain import connect, load_account
+from datalicense.services.gateway import Gateway, Limits, Running as RunningGateway
+from datalicense.roles.paying import PAYMENT_SIGNATURE_HEADER, encode_header, offer_from, payment_payload
+from datalicense.infra.ipfs import Storage, cid_from_bytes
+from datalicense.services.web import Running as RunningPage, Web
 
 from helpers import ZERO, buy, publish, publish_file
 
@@ -34,7 +34,7 @@ QUICK = 3.0
 @pytest.fixture(scope="module")
 def online_kubo():
     """A Kubo daemon with its swarm on (no peers to find): a read of a CID nobody has waits for its deadline."""
-    from datalicense.localstack import KuboDaemon
+    from datalicense.services.localstack import KuboDaemon
 
     daemon = KuboDaemon(offline=False).start()
     yield daemon
@@ -340,8 +340,8 @@ def test_a_stranger_pool_log_neither_breaks_nor_joins_my_pools(online, market, o
     from brownie import RevenuePool, RevenuePoolHarness, accounts
     from eth_utils import event_abi_to_log_topic
 
-    from datalicense import deployments
-    from datalicense.pool import PoolClient
+    from datalicense.infra import deployments
+    from datalicense.roles.pool import PoolClient
 
     monkeypatch.setenv("DATALICENSE_DEPLOYMENTS", str(tmp_path / "deployments"))
     contributor, curator, stranger = accounts[7], accounts[3], accounts[6]

@@ -10,10 +10,10 @@ import time
 import pytest
 
 from datalicense.errors import ConfigError
-from datalicense.ipfsreads import CachedReads
+from datalicense.infra.ipfsreads import CachedReads
 from datalicense.protocol.hosts import host_rule, parse_list, split_host
-from datalicense.serving import client_key
-from datalicense.webpools import CLONE_HEAD, CLONE_TAIL, clone_of
+from datalicense.services.serving import client_key
+from datalicense.services.webpools import CLONE_HEAD, CLONE_TAIL, clone_of
 
 pytestmark = pytest.mark.unit
 

@@ -39,7 +39,7 @@ def test_the_client_buys_under_the_settings_it_read_and_says_what_changed(market
     """The Python buyer names the settings it read with the offer (`Offer.settings_id`); a buyer who pins older
     settings gets one line naming both and what to do, not a traceback, and nothing is paid."""
     from datalicense import Client
-    from datalicense.chain import connect, load_account
+    from datalicense.infra.chain import connect, load_account
     from datalicense.errors import DataLicenseError
 
     pub = publish(market, seller)

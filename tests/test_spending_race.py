@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from datalicense.errors import ChainError
-from datalicense.paying import Caps, Ledger, PolicyError, SpendingPolicy
+from datalicense.roles.paying import Caps, Ledger, PolicyError, SpendingPolicy
 
 from test_gateway import AgentThread, _publish, gateway, make  # noqa: F401 - fixtures
 
@@ -20,7 +20,7 @@ ZERO = "0x" + "00" * 20
 
 
 def _get(client, url, out, *caps):
-    cmd = [sys.executable, "-m", "datalicense.cli", "--network", "local", "--account", "dev:4", "--ipfs",
+    cmd = [sys.executable, "-m", "datalicense.cli.main", "--network", "local", "--account", "dev:4", "--ipfs",
            client.conn.storage.api, "--address", client.conn.address, "--home", str(client.conn.home), "--no-progress",
            "--json", "get", url, "-o", str(out), "--wait", "60", *caps]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

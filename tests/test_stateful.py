@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from helpers import BOND, DAY, FEE_BPS, ZERO, DeliveryKey, lens_of, licence_of, terms, token_data
-from datalicense import keywrap
-from datalicense.market import State
+from datalicense.protocol import keywrap
+from datalicense.protocol.records import State
 
 pytestmark = pytest.mark.chain
 

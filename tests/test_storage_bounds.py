@@ -11,8 +11,8 @@ import time
 import pytest
 
 from datalicense.errors import StorageError
-from datalicense.manifest import MAX_BYTES
-from datalicense.storage import MANIFEST_MAX_BYTES, Storage
+from datalicense.protocol.manifest import MAX_BYTES
+from datalicense.infra.ipfs import MANIFEST_MAX_BYTES, Storage
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from datalicense import cli
+from datalicense.cli import main as cli
 from datalicense.errors import DataLicenseError
-from datalicense.textsafe import escape, is_safe
+from datalicense.protocol.textsafe import escape, is_safe
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +96,7 @@ def test_error_line_is_escaped(monkeypatch, capsys):
 def run(kubo, market, tmp_path):
     def run(*args, account="dev:3", check=True, home="home"):
         env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=kubo.api_multiaddr)
-        cmd = [sys.executable, "-m", "datalicense.cli", "--address", market.address]
+        cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address]
         if account:
             cmd += ["--account", account]
         p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env, timeout=300)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from datalicense import localstack
-from datalicense.localstack import SECRET_ENV, GanacheFork, KuboDaemon, child_env
+from datalicense.services import localstack
+from datalicense.services.localstack import SECRET_ENV, GanacheFork, KuboDaemon, child_env
 
 pytestmark = pytest.mark.e2e
 
@@ -134,7 +134,7 @@ def test_kubo_module_resolves_in_read_only_mode():
 
 
 def test_password_variable_is_the_one_chain_reads(monkeypatch):
-    from datalicense.chain import _password
+    from datalicense.infra.chain import _password
 
     (name,) = SECRET_ENV
     monkeypatch.setenv(name, PASSWORD)

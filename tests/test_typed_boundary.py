@@ -1,4 +1,4 @@
-"""The contracts are read through datalicense/market.py's records and enums: nothing in the package, the tests,
+"""The contracts are read through datalicense/protocol/records.py's records and enums: nothing in the package, the tests,
 the benchmarks or the scripts indexes a contract call's result by position or compares a licence state or terms
 flags with a bare number."""
 
@@ -27,7 +27,7 @@ def test_no_contract_result_is_read_by_position_and_no_state_is_a_bare_number():
         for n, line in enumerate(path.read_text().splitlines(), 1):
             if POSITIONAL.search(line) or BARE_STATE.search(line):
                 found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
-    assert not found, "read these through datalicense.market's records and enums:\n" + "\n".join(found)
+    assert not found, "read these through datalicense.protocol.records's records and enums:\n" + "\n".join(found)
 
 
 def test_the_check_sees_what_it_forbids():

@@ -16,11 +16,11 @@ import pytest
 from eth_utils import keccak
 
 from datalicense import Client
-from datalicense.agent import Agent
-from datalicense.chain import connect, load_account
-from datalicense.market import State
-from datalicense.storage import Storage
-from datalicense.web import Running, Web
+from datalicense.services.agent import Agent
+from datalicense.infra.chain import connect, load_account
+from datalicense.protocol.records import State
+from datalicense.infra.ipfs import Storage
+from datalicense.services.web import Running, Web
 
 from helpers import DeliveryKey, Published, account_private_key, deliver
 from webwallet import FLAGS, WALLET_JS, InjectedWallet
@@ -229,7 +229,7 @@ def test_wrong_key_is_proved_in_the_page_and_refunded(page_for, stack, tmp_path,
 def test_a_broken_manifest_shows_its_reason(page_for, stack, kubo, market):
     from brownie import accounts
 
-    from datalicense.storage import cid_to_bytes
+    from datalicense.infra.ipfs import cid_to_bytes
 
     cid = Storage(kubo.api_multiaddr).add_bytes(b'{"schema": "datalicense/manifest", "version": 1}')
     market.publish(cid_to_bytes(cid), keccak(b"p"), keccak(b"k"), keccak(b"terms"),
@@ -251,8 +251,8 @@ def test_a_contributor_claims_and_sees_every_sale_of_its_records(page_for, stack
     from brownie import RevenuePool, accounts
 
     from helpers import buy, terms
-    from datalicense import deployments
-    from datalicense.pool import PoolClient
+    from datalicense.infra import deployments
+    from datalicense.roles.pool import PoolClient
 
     contributor, other, curator = accounts[7], accounts[8], accounts[3]
     rows = tmp_path / "contributors.csv"

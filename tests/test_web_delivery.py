@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from datalicense.agent import Agent
-from datalicense.market import State
+from datalicense.services.agent import Agent
+from datalicense.protocol.records import State
 
 from helpers import publish_version_reusing_key
 from test_web import _publish, _state, browser_context, bundle, page_for, stack  # noqa: F401 - fixtures

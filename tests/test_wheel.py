@@ -51,9 +51,9 @@ from pathlib import Path
 
 import datalicense
 from web3 import Web3
-from datalicense.localstack import find_ipfs
-from datalicense.deploy import artifact, deploy_marketplace
-from datalicense.web import DIST
+from datalicense.services.localstack import find_ipfs
+from datalicense.services.deploy import artifact, deploy_marketplace
+from datalicense.services.web import DIST
 
 w3 = Web3(Web3.HTTPProvider(os.environ["DATALICENSE_LOCAL_RPC"]))
 contracts = deploy_marketplace(w3, Path(os.environ["DATALICENSE_DEPLOYMENTS"]) / "33.json")

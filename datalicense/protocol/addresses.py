@@ -19,7 +19,7 @@ import re
 
 from eth_utils import keccak
 
-from ..errors import AddressError
+from datalicense.errors import AddressError
 
 #: Chains whose wallets and explorers show EIP-1191 checksums (RSKIP-60).
 EIP1191_CHAINS = (30, 31)

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping
 
 from eth_utils import keccak
 
-from ..errors import DeliveryError
+from datalicense.errors import DeliveryError
 
 #: States in which newer versions than the one bought may be opened (the sale is settled).
 SETTLED = "Settled"

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from datalicense.errors import ConfigError
 
 LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 _NAME = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?")

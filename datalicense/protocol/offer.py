@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..errors import PolicyError
+from datalicense.errors import PolicyError
 
 _DATASET_PATH = re.compile(r"/datasets/([0-9]{1,18})/?$")
 

@@ -3,7 +3,7 @@
 The local chain (Ganache, `datalicense up`) holds the development accounts, whose keys follow from a public
 mnemonic, the marketplace's admin among them. Any web page open in the user's browser can send requests to
 127.0.0.1; a browser marks each with the page's `Origin` (and a page reached under a rebound name with that name in
-`Host`, which datalicense.protocol.hosts decides). So the chain's front (datalicense.chainfront) answers:
+`Host`, which datalicense.protocol.hosts decides). So the chain's front (datalicense.services.chainfront) answers:
 
 - requests without an Origin: terminals, scripts, the page's own server and a wallet's background work (unless
   the browser marks one as coming from another site, `Sec-Fetch-Site: cross-site` or `same-site`);
@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..errors import ConfigError
-from .hosts import LOCAL_NAMES
+from datalicense.errors import ConfigError
+from datalicense.protocol.hosts import LOCAL_NAMES
 
 EXTENSION_SCHEMES = ("chrome-extension", "moz-extension", "safari-web-extension")
 _EXTENSION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")

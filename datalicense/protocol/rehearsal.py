@@ -15,7 +15,7 @@ integer).
 
 from __future__ import annotations
 
-from ..errors import ConfigError
+from datalicense.errors import ConfigError
 
 REHEARSAL_BASE = 0x5EA1 << 32  # 104,045,582,745,600
 MAX_UPSTREAM = 1 << 32

@@ -1,5 +1,5 @@
 """Generate tests/vectors/keywrap.json with secp256k1 arithmetic written out here in plain Python,
-independently of coincurve (used by datalicense.keywrap) and of the contract's ecrecover trick.
+independently of coincurve (used by datalicense.protocol.keywrap) and of the contract's ecrecover trick.
 
     python tests/vectors/make_keywrap_vectors.py > tests/vectors/keywrap.json
 """

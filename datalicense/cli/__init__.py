@@ -1,0 +1,1 @@
+"""cli: see datalicense/__init__.py for the layers."""

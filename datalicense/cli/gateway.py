@@ -1,0 +1,116 @@
+"""CLI commands for paying per request over HTTP 402: `get`, `serve`, `refunds`; `register(cli)` adds them to the
+group (the commands receive the group's context object, so `python -m datalicense.cli.main` works too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from datalicense.infra.chain import normalize_address, parse_amount
+from datalicense.cli.web import allow_host_option, allowed_hosts
+from datalicense.errors import ConfigError
+from datalicense.protocol.records import ZERO
+
+Ctx = Any  # datalicense.cli.main.Ctx (not imported: cli.py imports this module)
+pass_ctx = click.pass_obj
+
+
+def _policy(c: Ctx, asset: str, max_request: str | None, max_day: str | None, max_total: str | None,
+            sellers: tuple[str, ...], datasets: tuple[int, ...], min_duration_days: float,
+            transferable: bool | None, wait: float):
+    from datalicense.roles.paying import Caps, SpendingPolicy
+
+    asset = normalize_address(asset, c.client.conn.chain_id)
+    decimals, _ = c.client.reader.asset_info(asset)
+    amt = lambda s: None if s is None else parse_amount(s, decimals)  # noqa: E731
+    if max_request is None and max_day is None and max_total is None:
+        raise click.UsageError("give at least one spending cap: --max-request, --max-day or --max-total")
+    return SpendingPolicy(caps={asset: Caps(amt(max_request), amt(max_day), amt(max_total))},
+                          sellers=set(sellers) or None, datasets=set(datasets) or None,
+                          min_duration=int(min_duration_days * 86400), transferable=transferable,
+                          delivery_timeout=wait)
+
+
+@click.command(name="get")
+@click.argument("url")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to write the data.")
+@click.option("--asset", default=ZERO, help="The asset the caps are in (default RBTC); offers in others are refused.")
+@click.option("--max-request", default=None, help="Most to pay for one request, e.g. 0.002.")
+@click.option("--max-day", default=None, help="Most to pay in any 24 hours.")
+@click.option("--max-total", default=None, help="Most to pay in total (through `get`, from this home folder).")
+@click.option("--seller", "sellers", multiple=True, help="Only buy from this dataset owner (repeatable).")
+@click.option("--dataset", "datasets", type=int, multiple=True, help="Only buy this dataset id (repeatable).")
+@click.option("--min-duration-days", default=0.0, help="Refuse licences shorter than this (perpetual accepted).")
+@click.option("--transferable/--not-transferable", default=None, help="Require or refuse transferable licences.")
+@click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the key after buying.")
+@click.option("--no-confirm", is_flag=True, help="Do not confirm the licence after a verified download.")
+@pass_ctx
+def get_cmd(c: Ctx, url: str, output: Path, asset: str, max_request: str | None, max_day: str | None,
+            max_total: str | None, sellers: tuple[str, ...], datasets: tuple[int, ...], min_duration_days: float,
+            transferable: bool | None, wait: float, no_confirm: bool) -> None:
+    """Fetch URL from a seller's gateway, paying through escrow within the spending caps."""
+    from datalicense.roles.paying import get
+
+    policy = _policy(c, asset, max_request, max_day, max_total, sellers, datasets, min_duration_days, transferable,
+                     wait)
+    if not output.expanduser().is_dir() and not output.expanduser().parent.is_dir():  # refused before paying
+        raise ConfigError(f"cannot write {output}: the folder {output.parent} does not exist (create it first)")
+    r = get(c.client.buyer, url, output, policy, confirm=not no_confirm)
+    paid = f"paid {c.client.reader.amount_text(r.paid, r.asset)} for" if r.bought else "reused"
+    human = (f"wrote {r.path} ({r.size} bytes, sha256 {r.sha256}, matches the on-chain commitment)\n"
+             f"{paid} licence {r.licence_id} (dataset {r.dataset_id} version {r.version})")
+    if r.confirmed_tx:
+        human += f"\nlicence {r.licence_id} confirmed: tx {r.confirmed_tx}"
+    if r.refunded:
+        human += f"\nrefunded undelivered licences: {', '.join(map(str, r.refunded))}"
+    c.out(r.as_dict(), human)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8402, show_default=True, type=int)
+@click.option("--public-url", default=None, help="Base URL the offers name (behind a proxy).")
+@click.option("--rate", default=20.0, show_default=True, help="Requests per second per IP.")
+@click.option("--paid-rate", default=5.0, show_default=True, help="Paid requests per second per signing address.")
+@allow_host_option
+@pass_ctx
+def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, paid_rate: float,
+          allow_host: tuple[str, ...]) -> None:
+    """Serve every dataset at /datasets/ID: 402 offers, ciphertext to licence holders (no account needed)."""
+    from datalicense.client import Client
+    from datalicense.services.gateway import Gateway, Limits
+
+    hosts = allowed_hosts(allow_host)
+    client = Client.connect(c.network, None, c.ipfs, c.address, c.home, namespace=c.namespace, chain_id=c.chain_id)
+    limits = Limits(per_ip_rate=rate, per_ip_burst=3 * rate, per_address_rate=paid_rate,
+                    per_address_burst=4 * paid_rate, allowed_hosts=hosts)
+    click.echo(f"serving datasets of {client.conn.address} (chain {client.conn.chain_id}) on "
+               f"http://{host}:{port}/datasets/ID", err=True)
+    Gateway(client, limits, public_url).serve(host, port)
+
+
+@click.command()
+@click.option("--list", "list_only", is_flag=True, help="Only show them; do not claim.")
+@click.option("--all", "all_licences", is_flag=True, hidden=True,
+              help="Every pending licence of this account (the default: kept for scripts).")
+@pass_ctx
+def refunds(c: Ctx, list_only: bool, all_licences: bool) -> None:
+    """Show, and claim, refunds of your pending licences (bought with `buy` or `get`) whose key was not delivered
+    before the deadline; `datalicense withdraw` pays the refunds out."""
+    from datalicense.infra.chain import local_time
+    from datalicense.roles.paying import refunds as run
+
+    rows = run(c.client.buyer, claim=not list_only)
+    lines = [f"licence {r.licence_id} (dataset {r.dataset_id}): {r.state}, delivery deadline {local_time(r.deadline)}"
+             + (f", refunded: tx {r.claimed_tx}" if r.claimed_tx else (", claimable" if r.claimable else ""))
+             for r in rows]
+    if any(r.claimed_tx for r in rows):
+        lines.append("the refunds are owed to you: `datalicense withdraw` pays them out")
+    c.out([r.as_dict() for r in rows], "\n".join(lines) or "no pending licences")
+
+
+def register(group: click.Group) -> None:
+    for command in (get_cmd, serve, refunds):
+        group.add_command(command)

@@ -1,0 +1,1 @@
+"""infra: see datalicense/__init__.py for the layers."""

@@ -1,0 +1,1 @@
+"""roles: see datalicense/__init__.py for the layers."""

@@ -1,0 +1,232 @@
+"""What `get` may spend, and what it spent: the spending policy (checked before anything is signed), the ledger
+of purchases per account in the home folder, the purchase itself under the ledger's lock, and refunds of
+licences whose seller never delivered.
+
+Parallel `get`s from one home (several processes of an AI pipeline) share the ledger: the policy check, a
+reservation written before the purchase is sent, the purchase and its record run under one file lock, so each
+sees what the others spent, and a dataset one of them bought is reused by the others. A reservation left by a run
+that died mid-purchase is settled against the chain by the next one (the licence it bought is recorded, or the
+reservation dropped).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+from datalicense.infra.chain import normalize_address, parse_amount
+from datalicense.errors import PolicyError
+from datalicense.protocol.records import ZERO, State, TermsFlag
+from datalicense.protocol.lifecycle import Action
+
+if TYPE_CHECKING:
+    from x402.schemas import PaymentRequirements
+
+    from datalicense.roles.buyer import Buyer
+
+DAY = 86400
+
+
+@dataclass
+class Caps:
+    per_request: int | None = None
+    per_day: int | None = None  # rolling 24 hours
+    total: int | None = None
+
+
+@dataclass
+class SpendingPolicy:
+    """What an agent may spend, checked before anything is signed. Amounts are in the asset's smallest unit;
+    an offer in an asset without caps is refused."""
+
+    caps: dict[str, Caps] = field(default_factory=dict)  # asset address (ZERO: RBTC) -> caps
+    sellers: set[str] | None = None  # allowed dataset owners (None: any)
+    datasets: set[int] | None = None  # allowed dataset ids (None: any)
+    min_duration: int = 0  # seconds; 0 accepts any (a perpetual licence, duration 0, is always accepted)
+    transferable: bool | None = None  # require (True) or refuse (False) transferable licences
+    delivery_timeout: float = 120.0  # seconds to wait for the key after buying
+
+    @classmethod
+    def rbtc(cls, per_request: str | None = None, per_day: str | None = None, total: str | None = None,
+             **kw: Any) -> "SpendingPolicy":
+        amt = lambda s: None if s is None else parse_amount(s, 18)  # noqa: E731
+        return cls(caps={ZERO: Caps(amt(per_request), amt(per_day), amt(total))}, **kw)
+
+    def check(self, buyer: "Buyer", req: "PaymentRequirements", ledger: "Ledger",
+              data: dict[str, Any] | None = None) -> None:
+        """Raise PolicyError with the reason if the offer is outside the policy (the chain's terms are read, not
+        the server's word: they must agree with the offer too). `data`: the ledger as read under its lock."""
+        dataset_id, terms_id, version = (int(req.extra[k]) for k in ("datasetId", "termsId", "version"))
+        offer = buyer.conn.market.offer(dataset_id)
+        asset, amount = normalize_address(req.asset, buyer.conn.chain_id), int(req.amount)
+        if (offer.terms_id, offer.version, offer.price, offer.asset) != (terms_id, version, amount, asset):
+            raise PolicyError(f"the offer for dataset {dataset_id} differs from the chain's terms, version or price: "
+                              "refused")
+        if self.datasets is not None and dataset_id not in self.datasets:
+            raise PolicyError(f"dataset {dataset_id} is not in the allowed datasets: refused")
+        allowed = None if self.sellers is None else {normalize_address(s, buyer.conn.chain_id) for s in self.sellers}
+        if allowed is not None and offer.dataset.owner not in allowed:
+            raise PolicyError(f"seller {offer.dataset.owner} is not in the allowed sellers: refused")
+        t = offer.terms
+        if self.min_duration and t.duration != 0 and t.duration < self.min_duration:
+            raise PolicyError(f"the licence lasts {t.duration} s, under the minimum {self.min_duration} s: refused")
+        transferable = bool(t.flags & TermsFlag.TRANSFERABLE)
+        if self.transferable is not None and transferable != self.transferable:
+            raise PolicyError(f"the licence is {'' if transferable else 'not '}transferable: refused by policy")
+        caps = self.caps.get(asset) or self.caps.get(asset.lower())
+        if caps is None:
+            symbol = buyer.reader.amount_text(0, asset).split()[-1]
+            raise PolicyError(f"no spending cap for asset {symbol} ({asset}): refused")
+        text = lambda n: buyer.reader.amount_text(n, asset)  # noqa: E731
+        if caps.per_request is not None and amount > caps.per_request:
+            raise PolicyError(f"price {text(amount)} is above the per-request cap {text(caps.per_request)}: refused")
+        day, total = ledger.spent(asset, since=time.time() - DAY, data=data), ledger.spent(asset, data=data)
+        if caps.per_day is not None and day + amount > caps.per_day:
+            raise PolicyError(f"price {text(amount)} would bring the last 24 h to {text(day + amount)}, above the "
+                              f"daily cap {text(caps.per_day)}: refused")
+        if caps.total is not None and total + amount > caps.total:
+            raise PolicyError(f"price {text(amount)} would bring the total to {text(total + amount)}, above the "
+                              f"total cap {text(caps.total)}: refused")
+
+
+class Ledger:
+    """What this account paid through `get`, per licence, in the connection's state folder; reservations of
+    purchases being sent. Written under a file lock (concurrent agents sharing a home)."""
+
+    def __init__(self, buyer: "Buyer"):
+        self.path = buyer.conn.state_dir / "x402" / f"spending-{buyer.conn.tx.account.address.lower()}.json"
+
+    @contextmanager
+    def locked(self) -> Iterator[dict[str, Any]]:
+        """The ledger, read under its lock and written back when the block ends without an error."""
+        from datalicense.infra.home import private_dir
+
+        private_dir(self.path.parent)
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = self.read()
+            yield data
+            self._write(data)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        os.replace(tmp, self.path)
+
+    def read(self) -> dict[str, Any]:
+        return json.loads(self.path.read_text()) if self.path.exists() else {"licences": {}}
+
+    def spent(self, asset: str, since: float = 0, data: dict[str, Any] | None = None) -> int:
+        """Paid in `asset` since `since` (licences not refunded, and purchases reserved)."""
+        data = self.read() if data is None else data
+        entries = list(data["licences"].values()) + list(data.get("reserved", {}).values())
+        return sum(int(e["amount"]) for e in entries
+                   if e["asset"] == asset and e["time"] >= since and not e.get("refunded"))
+
+    def record(self, licence_id: int, **entry: Any) -> None:
+        with self.locked() as data:
+            data["licences"][str(licence_id)] = {**data["licences"].get(str(licence_id), {}), **entry}
+
+    def settle_stale(self, buyer: "Buyer", data: dict[str, Any]) -> None:
+        """Reservations found under the lock belong to runs that died mid-purchase (a live run holds the lock until
+        its reservation becomes a record): record the licences they bought, from the chain, and drop them."""
+        conn = buyer.conn
+        for key, r in list(data.get("reserved", {}).items()):
+            logs = conn.contract.events.LicencePurchased().get_logs(
+                from_block=int(r["block"]), argument_filters={"datasetId": int(r["dataset"]),
+                                                              "licensee": conn.tx.account.address})
+            for log in logs:
+                lid = str(int(log["args"]["licenceId"]))
+                if lid not in data["licences"] and log["args"]["payer"] == conn.tx.account.address:
+                    data["licences"][lid] = {**r, "amount": str(int(log["args"]["price"])),
+                                             "tx": log["transactionHash"].to_0x_hex(), "settled_from": key}
+            del data["reserved"][key]
+
+
+def licence_for(buyer: "Buyer", policy: SpendingPolicy, req: "PaymentRequirements", dataset_id: int,
+                url: str) -> tuple[int, bool]:
+    """(licence id, bought): a licence the wallet holds for the dataset (reused, whoever bought it), else one bought
+    within the policy. The check, a reservation written before anything is sent, the purchase and its record run
+    under the ledger's lock; on failure the reservation is released."""
+    lid = buyer.held(dataset_id)
+    if lid is not None:
+        return lid, False
+    ledger = Ledger(buyer)
+    with ledger.locked() as data:
+        ledger.settle_stale(buyer, data)
+        lid = buyer.held(dataset_id)  # bought by a parallel run while this one waited for the lock
+        if lid is not None:
+            return lid, False
+        policy.check(buyer, req, ledger, data)  # nothing is signed before this
+        asset, key = normalize_address(req.asset, buyer.conn.chain_id), f"{os.getpid()}-{time.time_ns()}"
+        data.setdefault("reserved", {})[key] = {"dataset": dataset_id, "amount": str(int(req.amount)), "asset": asset,
+                                                "time": time.time(), "url": url,
+                                                "block": buyer.conn.w3.eth.block_number}
+        ledger._write(data)  # on disk before the purchase is sent: a run that dies now still counts it
+        try:
+            settings = str(req.extra.get("settingsId", ""))  # the platform fee and bond the offer was made under
+            res = buyer.buy(dataset_id, max_price=int(req.amount), terms_id=int(req.extra["termsId"]),
+                            version=int(req.extra["version"]), again=True,  # `held` was asked under the lock
+                            settings_id=int(settings) if settings.isdigit() else None)
+        except BaseException:
+            del data["reserved"][key]
+            ledger._write(data)
+            raise
+        del data["reserved"][key]
+        data["licences"][str(res.licence_id)] = {"dataset": dataset_id, "amount": str(res.price), "asset": asset,
+                                                 "time": time.time(), "url": url, "tx": res.tx_hash}
+    return res.licence_id, True
+
+
+# ---------------------------------------------------------------------------------------------- refunds
+
+
+@dataclass
+class RefundRow:
+    licence_id: int
+    dataset_id: int
+    state: str
+    deadline: int
+    claimable: bool
+    claimed_tx: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def refunds(buyer: "Buyer", claim: bool = True, licence_ids: list[int] | None = None) -> list[RefundRow]:
+    """This account's pending licences (the ids given, else every pending licence it holds and those `get` bought)
+    with their delivery deadline (the licence clock's); those past it are refunded when `claim`."""
+    ledger = Ledger(buyer)
+    if licence_ids is None:  # those `get` bought (its ledger) and every other pending licence held (bought by `buy`)
+        held = {i.licence_id for i in buyer.reader.licences() if i.state == State.PENDING.label}
+        licence_ids = sorted(held | {int(i) for i, e in ledger.read()["licences"].items()
+                                     if not e.get("refunded") and not e.get("delivered")})
+    ids = licence_ids
+    now = buyer.conn.market.now()
+    rows = []
+    known = ledger.read()["licences"]
+    for lid in ids:
+        lic = buyer.conn.market.licence(lid)
+        if lic.state != State.PENDING:
+            if str(lid) in known and lic.state != State.NONE:  # settled elsewhere: no longer a candidate
+                ledger.record(lid, delivered=lic.state != State.REFUNDED, refunded=lic.state == State.REFUNDED)
+            continue
+        t = buyer.conn.market.terms(lic.terms_id)
+        clock = buyer.conn.market.clock(lid, lic)
+        row = RefundRow(lid, t.dataset_id, lic.state.label, clock.deliver_by or 0, clock.may(Action.REFUND, now))
+        if claim and row.claimable:
+            row.claimed_tx = buyer.refund(lid).tx_hash
+            row.state = State.REFUNDED.label
+            if str(lid) in known:
+                ledger.record(lid, refunded=True)
+        rows.append(row)
+    return rows
+
+
+__all__ = ["Caps", "SpendingPolicy", "Ledger", "licence_for", "RefundRow", "refunds", "PolicyError"]

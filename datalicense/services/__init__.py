@@ -1,0 +1,1 @@
+"""services: see datalicense/__init__.py for the layers."""

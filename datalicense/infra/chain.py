@@ -10,7 +10,6 @@ import getpass
 import json
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,6 +23,7 @@ from datalicense.protocol.abi import abi
 from datalicense.errors import ChainError, ConfigError
 from datalicense.protocol.records import State
 from datalicense.protocol.addresses import display, parse_address
+from datalicense.protocol.amounts import MAX_PRICE_UNITS, format_amount, parse_amount  # noqa: F401 - re-exported
 from datalicense.protocol.rehearsal import real_chain_id
 
 # name -> (RPC URL, chain id)
@@ -458,34 +458,4 @@ class Transactor:
 # ------------------------------------------------------------------------------------------------ units
 
 
-MAX_PRICE_UNITS = 2**96 - 1  # the largest price the contract stores
-
-
-def parse_amount(text: str | int | Decimal, decimals: int = 18) -> int:
-    """'0.002' (or a Decimal, or an int of whole units) -> smallest units; refuses more decimals than the asset
-    has, binary floats (0.1 is not 0.1) and amounts beyond what the contracts store."""
-    if isinstance(text, float):
-        raise ConfigError(f"amount {text!r} is a binary float: pass it as a string, e.g. '{text}'")
-    try:
-        value = Decimal(text.strip()) if isinstance(text, str) else Decimal(text)
-    except (InvalidOperation, ValueError) as exc:
-        raise ConfigError(f"{text!r} is not an amount (e.g. 0.002)") from exc
-    if not value.is_finite():
-        raise ConfigError(f"{text!r} is not an amount (e.g. 0.002)")
-    if value < 0:
-        raise ConfigError(f"amount {text} is negative")
-    if value > Decimal(MAX_PRICE_UNITS) / (Decimal(10) ** decimals):
-        raise ConfigError(
-            f"amount {text} is above the largest the contracts accept, "
-            f"{format_amount(MAX_PRICE_UNITS, decimals, 'units').split()[0]}"
-        )
-    units = value * (Decimal(10) ** decimals)
-    if units != units.to_integral_value():
-        raise ConfigError(f"amount {text} has more than {decimals} decimals")
-    return int(units)
-
-
-def format_amount(units: int, decimals: int = 18, symbol: str = "RBTC") -> str:
-    value = Decimal(units) / (Decimal(10) ** decimals)
-    text = format(value.normalize(), "f") if value else "0"
-    return f"{text} {symbol}"
+# the amounts rule (datalicense/protocol/amounts.py), kept importable from here

@@ -302,6 +302,21 @@ def pool_epoch(pool: Any, epoch: int) -> PoolEpoch:
     return PoolEpoch(bytes(root), int(total), int(active))
 
 
+@dataclass(frozen=True)
+class PoolEpochSales:
+    """RevenuePool.epochSales: the dataset version whose sales pay an epoch (0: none) and when the next epoch started
+    (0 while current)."""
+
+    version: int
+    closed_at: int
+
+
+def pool_epoch_sales(pool: Any, epoch: int) -> PoolEpochSales:
+    """Which version's sales pay `epoch` of the RevenuePool contract object `pool` (web3)."""
+    version, closed_at = pool.functions.epochSales(epoch).call()
+    return PoolEpochSales(int(version), int(closed_at))
+
+
 def pool_record(pool: Any, epoch: int, asset: str, account: str) -> PoolRecord:
     """The (epoch, asset) record of `account` in the RevenuePool contract object `pool` (web3)."""
     claimed, frozen, revoked, settled = pool.functions.record(epoch, asset, account).call()

@@ -289,6 +289,7 @@ class Web:
 
         def rows() -> Any:
             with self.lock:
+                self.client.reader.index.update()  # a pool's dataset may be newer than any listing shown
                 return self.pools.rows(who, found, trees, self._sales_of, lambda ds: str(self._summary(ds)["title"]))
 
         found, skipped = await run_in_threadpool(plans)

@@ -20,7 +20,8 @@ from eth_utils import event_abi_to_log_topic
 from datalicense.infra.chain import normalize_address
 from datalicense.errors import DataLicenseError, StorageError
 from datalicense.infra.ipfsreads import CachedReads
-from datalicense.protocol.records import ZERO, pool_epoch, pool_record
+from datalicense.protocol.poolshare import epoch_of_version, sale_share
+from datalicense.protocol.records import ZERO, pool_epoch, pool_epoch_sales, pool_record
 from datalicense.roles.pool import Proof, fetch_proof
 from datalicense.infra.ipfs import Storage
 
@@ -173,13 +174,14 @@ class PoolsView:
             if not leaves:
                 continue
             try:
-                pools.append(self._pool(plan.address, who, leaves, sales_of, title_of))
+                pools.append(self._pool(plan, who, leaves, sales_of, title_of))
             except Exception as exc:  # noqa: BLE001 - one pool that cannot be read is skipped, never the page
                 skipped.append({"address": plan.address, "reason": f"the pool could not be read: {_short(exc)}"})
         return pools, skipped
 
-    def _pool(self, address: str, who: str, leaves: list[tuple[int, Proof]],
+    def _pool(self, plan: PoolPlan, who: str, leaves: list[tuple[int, Proof]],
               sales_of: Callable[[int], list[dict[str, Any]]], title_of: Callable[[int], str]) -> dict[str, Any]:
+        address = plan.address
         contract = self.conn.pool_contract(address)
         f = contract.functions
         asset = str(f.asset().call())
@@ -197,10 +199,13 @@ class PoolsView:
         settled = {int(lg["args"]["licenceId"]): int(lg["args"]["sellerAmount"])
                    for lg in self.conn.contract.events.LicenceSettled().get_logs(from_block=self.conn.deploy_block)}
         weights = {epoch: (p.weight, p.total_weight) for epoch, p in leaves}
+        paid_by = {epoch: pool_epoch_sales(contract, epoch).version for epoch, _ in plan.trees}
         for sale in sales:
+            # a sale pays the epoch published with its version (datalicense.protocol.poolshare)
             to_pool = settled.get(sale["licenceId"], 0)
-            w, total = weights.get(sale["version"], (0, 1))
-            sale.update({"toPool": str(to_pool), "yourShare": str(to_pool * w // max(total, 1))})
+            epoch_sold = epoch_of_version(paid_by, int(sale["version"]))
+            w, total = weights.get(epoch_sold, (0, 1)) if epoch_sold is not None else (0, 1)
+            sale.update({"toPool": str(to_pool), "epoch": epoch_sold, "yourShare": str(sale_share(to_pool, w, total))})
         return {"address": address, "datasetId": dataset_id, "epoch": int(f.epoch().call()),
                 "revocationDigest": "0x" + bytes(f.revocationDigest(who).call()).hex(),
                 "title": title_of(dataset_id) if dataset_id else "", "rows": rows, "sales": sales}

@@ -25,6 +25,7 @@ from web3 import Web3
 from datalicense.roles.buyer import Buyer
 from datalicense.infra.chain import connect, load_account
 from datalicense.infra.connection import Connection, Progress, no_progress
+from datalicense.infra.stackdefaults import apply_defaults, defaults
 from datalicense.roles.keys import KeyStore
 from datalicense.roles.pool import PoolClient
 from datalicense.roles.reader import MarketReader
@@ -66,8 +67,6 @@ class Client:
         chain_id: int | None = None,
     ) -> "Client":
         if network == "local":  # the stack `datalicense up` keeps running, if any: its chain, contracts and Kubo
-            from datalicense.services.stack import apply_defaults, defaults
-
             # the stack of `home` if it has one, else the default home's (a buyer's own folder, as in the README)
             own = home is not None and defaults(Path(home)) is not None
             ipfs = apply_defaults(Path(home) if own else None, ipfs)

@@ -19,7 +19,8 @@ from eth_utils import keccak
 
 from datalicense.protocol import keywrap
 from datalicense.infra.chain import DEV_MNEMONIC
-from datalicense.protocol.records import ZERO, Dataset, Licence, Settings, State, Terms, TermsFlag
+from datalicense.protocol.addresses import ZERO
+from datalicense.protocol.records import Dataset, Licence, Settings, State, Terms, TermsFlag
 
 __all__ = [
     "ZERO", "DAY", "FEE_BPS", "BOND", "PRICE", "MNEMONIC", "LENSES", "State", "TermsFlag",

@@ -100,13 +100,13 @@ def test_retire_erase_unpins_everywhere_collects_garbage_and_says_what_stays(nod
 
 def test_erasing_chosen_versions_keeps_the_others(nodes, setup, tmp_path):
     """What a pool curator does after publishing a version without a contributor who revoked consent."""
-    from datalicense.roles import replicas
+    from datalicense.roles import erasure
 
     publisher, owned, friend = nodes
     client, cli = setup
     seller = client(3, publisher)
     v1, v2 = _publish_two_versions(seller, tmp_path)
-    report = replicas.erase_versions(seller, v1.dataset_id, [1])
+    report = erasure.erase_versions(seller, v1.dataset_id, [1])
     stores = [Storage(d.api_multiaddr) for d in nodes]
     for s in stores:
         assert s.pinned([v1.manifest_cid, v1.ciphertext_cid]) == {v1.manifest_cid: False, v1.ciphertext_cid: False}
@@ -117,11 +117,11 @@ def test_erasing_chosen_versions_keeps_the_others(nodes, setup, tmp_path):
     assert seller.reader.dataset(v1.dataset_id, with_manifest=False).status == "on sale"
     assert any("on-chain record" in line for line in report.cannot_erase)
     with pytest.raises(Exception, match="no version 7"):
-        replicas.erase_versions(seller, v1.dataset_id, [7])
+        erasure.erase_versions(seller, v1.dataset_id, [7])
 
 
 def test_only_the_owner_retires_and_erases(nodes, setup, tmp_path):
-    from datalicense.roles import replicas
+    from datalicense.roles import erasure
     from datalicense.errors import ConfigError
 
     publisher, owned, friend = nodes
@@ -129,6 +129,6 @@ def test_only_the_owner_retires_and_erases(nodes, setup, tmp_path):
     seller, stranger = client(3, publisher), client(6, publisher)
     pub = seller.seller.publish(_data(tmp_path / "mine.bin", 10_000), title="Mine", price="0.001")
     with pytest.raises(ConfigError, match="only its owner"):
-        replicas.retire_and_erase(stranger, pub.dataset_id, erase=True)
+        erasure.retire_and_erase(stranger, pub.dataset_id, erase=True)
     assert Storage(publisher.api_multiaddr).pinned([pub.ciphertext_cid])[pub.ciphertext_cid]
     assert seller.reader.dataset(pub.dataset_id, with_manifest=False).status == "on sale"

@@ -12,7 +12,8 @@ import pytest
 
 from datalicense.errors import StorageError
 from datalicense.protocol.manifest import MAX_BYTES
-from datalicense.infra.ipfs import MANIFEST_MAX_BYTES, Storage
+from datalicense.infra.ipfs import Storage
+from datalicense.protocol.manifest import MANIFEST_MAX_BYTES
 
 pytestmark = pytest.mark.e2e
 

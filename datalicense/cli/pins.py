@@ -88,12 +88,12 @@ def register(cli: click.Group, Ctx: type) -> None:
     @pass_ctx
     def retire(c: Any, dataset_id: int, erase: bool, yes: bool) -> None:
         """Stop sales of a dataset for good (licences already sold stay valid)."""
-        from datalicense.roles import replicas
+        from datalicense.roles import erasure
 
         if erase and not yes and not c.as_json:
             click.confirm(f"erase every version of dataset {dataset_id}? The content keys go too: undelivered "
                           "licences can then only be refunded", abort=True, err=True)
-        r = replicas.retire_and_erase(c.client, dataset_id, erase)
+        r = erasure.retire_and_erase(c.client, dataset_id, erase)
         lines = [f"dataset {dataset_id} retired" + (f": tx {r.retired_tx}" if r.retired_tx else " (it already was)")]
         out: dict[str, Any] = r.as_dict()
         c.out(out, "\n".join(lines + (_erasure_lines(r) if erase else [])))
@@ -107,12 +107,12 @@ def register(cli: click.Group, Ctx: type) -> None:
     def pins_erase(c: Any, dataset: int, versions: tuple[int, ...], yes: bool) -> None:
         """Erase chosen versions of a dataset (a pool curator, after publishing the version without a contributor
         who revoked consent): unpinned everywhere, garbage collected where owned, their keys and records deleted."""
-        from datalicense.roles import replicas
+        from datalicense.roles import erasure
 
         if not yes and not c.as_json:
             click.confirm(f"erase version(s) {', '.join(map(str, versions))} of dataset {dataset}?", abort=True,
                           err=True)
-        r = replicas.erase_versions(c.client, dataset, list(versions))
+        r = erasure.erase_versions(c.client, dataset, list(versions))
         c.out(r.as_dict(), "\n".join([f"dataset {dataset}: version(s) {', '.join(map(str, versions))} erased"]
                                      + _erasure_lines(r)))
 

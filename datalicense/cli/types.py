@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-ZERO = "0x0000000000000000000000000000000000000000"
+from datalicense.protocol.addresses import ZERO  # noqa: F401 - the one ZERO, for the CLI's modules
 
 
 DEV_ACCOUNTS = 10  # the local chain's funded accounts, dev:0 .. dev:9

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -18,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+from eth_abi import decode
 
 from datalicense.protocol.abi import abi
 from datalicense.errors import ChainError, ConfigError
@@ -268,8 +270,6 @@ _ERROR_INPUTS = _error_inputs()
 
 def local_time(ts: int) -> str:
     """A unix time as a date and time in the reader's time zone, e.g. 2026-11-29 19:13 CET."""
-    import time
-
     return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(int(ts))).strip()
 
 
@@ -315,8 +315,6 @@ def _error_table() -> dict[bytes, tuple[str, list[str]]]:
 
 def decode_error(data: Any) -> tuple[str | None, tuple[Any, ...], str]:
     """(custom error name, its arguments, readable text) for revert data of the project's contracts."""
-    from eth_abi import decode
-
     if isinstance(data, dict):  # Ganache puts the revert data under "result" or "data"
         data = data.get("result") or data.get("data") or ""
     if isinstance(data, str):
@@ -380,8 +378,6 @@ class Transactor:
 
     def gas_price(self) -> int:
         """The node's legacy gas price, re-read at most every 10 seconds."""
-        import time
-
         now = time.monotonic()
         if self._price is None or now - self._price[0] > 10:
             self._price = (now, gas_price(self.w3))

@@ -1,10 +1,11 @@
 """One account on one deployment: web3, the marketplace contract, the transaction sender, IPFS and the folder of
-local state. Every role (datalicense.roles.reader, .seller, .buyer, .keystore, .pool) works over one of these."""
+local state. Every role (datalicense.roles: reader, seller, buyer, keys, pool; their base datalicense.roles.role.Role)
+works over one of these."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -17,10 +18,6 @@ from datalicense.infra.home import default_home, private_dir
 from datalicense.protocol.records import Market
 from datalicense.protocol.rehearsal import real_chain_id
 from datalicense.infra.ipfs import Storage
-
-if TYPE_CHECKING:
-    from datalicense.roles.keys import KeyStore
-    from datalicense.roles.reader import MarketReader
 
 #: progress(label, total) -> tick(n): how long operations report their progress (a bar on a terminal)
 Progress = Callable[[str, int | None], Callable[[int], None]]
@@ -101,15 +98,3 @@ class Connection:
     def token_contract(self, asset: str) -> Any:
         return self.w3.eth.contract(address=asset, abi=abi("TestToken"))
 
-
-class Role:
-    """What a role (datalicense.roles.seller.Seller, datalicense.roles.buyer.Buyer) works with: the connection, its key store
-    and its market reader."""
-
-    def __init__(self, conn: Connection, keys: "KeyStore", reader: "MarketReader"):
-        self.conn = conn
-        self.keys = keys
-        self.reader = reader
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.conn.who} on chain {self.conn.chain_id}>"

@@ -30,6 +30,9 @@ from functools import lru_cache
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from datalicense.infra.ipfs import Storage, cid_from_bytes
+from datalicense.errors import ChainError
+from datalicense.protocol.addresses import ZERO
+from datalicense.infra.home import private_dir
 
 FORMAT = 2
 CHUNK_BLOCKS = 2000  # public Rootstock nodes limit the block range of one eth_getLogs
@@ -38,7 +41,6 @@ EVENTS = ("DatasetPublished", "VersionPublished", "TermsSet", "DatasetTransferre
 #: Seconds before a manifest that could not be reached is tried again.
 UNREACHABLE_RETRY = 300.0
 FETCH_THREADS = 8
-ZERO = "0x0000000000000000000000000000000000000000"
 
 
 @lru_cache(maxsize=4096)
@@ -129,8 +131,6 @@ class EventIndex:
             resp = w3.provider.make_request("eth_getLogs", [{  # type: ignore[arg-type]
                 "address": contract.address, "fromBlock": hex(start), "toBlock": hex(end), "topics": [list(decoders)]}])
             if "error" in resp:
-                from datalicense.errors import ChainError
-
                 raise ChainError(f"the node refused to read the marketplace's events: {resp['error']}")
             logs = resp["result"]
             for log in sorted(logs, key=lambda lg: (int(lg["blockNumber"], 16), int(lg["logIndex"], 16))):
@@ -187,8 +187,6 @@ class EventIndex:
             ds["sold"] = int(ds.get("sold", 0)) + 1
 
     def _save(self) -> None:
-        from datalicense.infra.home import private_dir
-
         private_dir(self.path.parent)
         tmp = self.path.with_suffix(f".{os.getpid()}.{id(self)}.tmp")  # agents and the CLI may write at once
         tmp.write_text(json.dumps({

@@ -28,6 +28,8 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, TypeVar
+import io
+import json
 
 import ipfshttpclient
 import ipfshttpclient.exceptions as ipfs_exc
@@ -36,8 +38,6 @@ from datalicense.errors import StorageError
 
 DEFAULT_API = "/ip4/127.0.0.1/tcp/5001/http"
 CHUNK = 1 << 20
-#: The most a manifest may be (bytes); datalicense.protocol.manifest refuses larger documents too.
-MANIFEST_MAX_BYTES = 64 * 1024
 #: Overall deadline of a streamed read that names none (seconds); small reads default to the RPC time-out.
 STREAM_DEADLINE = 3600.0
 
@@ -148,8 +148,6 @@ class Storage:
         return str(result["Hash"])
 
     def add_bytes(self, data: bytes, pin: bool = True) -> str:
-        import io
-
         result = self._call(
             "add data", lambda: self.client.add(io.BytesIO(data), cid_version=1, raw_leaves=True, pin=pin)
         )
@@ -213,8 +211,6 @@ class Storage:
              retries: int | None = None) -> list[dict[str, Any]]:
         """One Kubo RPC call without a body (`POST /api/v0/COMMAND?args`): its JSON objects (one per line).
         Unreachable daemons are retried; a refusal is a StorageError with Kubo's message."""
-        import json
-
         scheme, host, port = self._endpoint()
         path = f"/api/v0/{command}?" + urllib.parse.urlencode(args)
         last: Exception | None = None
@@ -492,8 +488,6 @@ class CatStream:
 
 def _rpc_message(body: bytes, status: int) -> str:
     """The "Message" of a Kubo RPC error body, bounded and printable."""
-    import json
-
     try:
         message = str(json.loads(body.decode("utf-8", "replace")).get("Message", ""))
     except (ValueError, AttributeError):

@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from datalicense.errors import DataLicenseError, StorageError
 from datalicense.protocol.manifest import Manifest, parse
-from datalicense.infra.ipfs import MANIFEST_MAX_BYTES
+from datalicense.protocol.manifest import MANIFEST_MAX_BYTES
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -34,6 +34,7 @@ import secrets
 import stat
 from pathlib import Path
 from typing import BinaryIO, Iterator
+import mimetypes
 
 from datalicense.errors import DataLicenseError
 
@@ -51,8 +52,6 @@ class SafeFileError(DataLicenseError):
 def output_path(out: str | os.PathLike[str], stem: str, media_type: str = "") -> Path:
     """Where `-o OUT` writes, as curl and wget do: OUT itself when its folder exists, or the file `stem` (plus the
     media type's extension) inside OUT when OUT is a folder; a missing folder is refused, never created."""
-    import mimetypes
-
     dest = Path(out).expanduser()
     if dest.is_dir():
         ext = mimetypes.guess_extension(media_type.split(";")[0].strip()) if media_type else None

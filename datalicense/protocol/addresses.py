@@ -21,6 +21,9 @@ from eth_utils import keccak
 
 from datalicense.errors import AddressError
 
+#: The zero address: no account (RBTC as an asset, no agent, no pool); the one constant the package uses.
+ZERO = "0x0000000000000000000000000000000000000000"
+
 #: Chains whose wallets and explorers show EIP-1191 checksums (RSKIP-60).
 EIP1191_CHAINS = (30, 31)
 

@@ -39,14 +39,14 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 
 from datalicense.errors import IntegrityError
-from datalicense.infra.ipfs import MANIFEST_MAX_BYTES
 
 SCHEMA = "datalicense/manifest"
 VERSION = 1
 SCHEME = "age-x25519"
 
 #: Limits applied while reading a manifest, before the schema is checked.
-MAX_BYTES = MANIFEST_MAX_BYTES  # 64 KiB, also what storage reads of a manifest at most
+MANIFEST_MAX_BYTES = 64 * 1024  # also the most the IPFS adapter reads of a manifest (datalicense.infra.ipfs)
+MAX_BYTES = MANIFEST_MAX_BYTES
 MAX_DEPTH = 16
 MAX_NUMBER_CHARS = 20
 

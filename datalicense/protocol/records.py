@@ -17,9 +17,9 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from datalicense.protocol.abi import abi
+from datalicense.protocol.addresses import ZERO  # noqa: F401 - re-exported for older imports
 from datalicense.protocol.lifecycle import LicenceClock, State, Windows  # noqa: F401 - State is re-exported
 
-ZERO = "0x0000000000000000000000000000000000000000"
 
 
 class TermsFlag(IntFlag):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
-from datalicense.protocol.records import ZERO
+from datalicense.protocol.addresses import ZERO
 
 
 class _Record:

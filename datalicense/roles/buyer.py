@@ -11,10 +11,11 @@ from web3.logs import DISCARD
 
 from datalicense.protocol import age as agecrypt, keywrap
 from datalicense.infra.chain import Receipt, local_time, normalize_address, parse_amount
-from datalicense.infra.connection import Role
+from datalicense.roles.role import Role
 from datalicense.errors import AlreadyHeldError, ChainError, ConfigError, DeliveryError, IntegrityError, NotFoundError
 from datalicense.protocol.manifest import parse
-from datalicense.protocol.records import ZERO, State, purchase_args, purchase_data
+from datalicense.protocol.addresses import ZERO
+from datalicense.protocol.records import State, purchase_args, purchase_data
 from datalicense.infra.pipeline import decrypt_verify
 from datalicense.protocol import delivery as rule
 from datalicense.protocol.results import BuyResult, FetchResult, LicenceInfo
@@ -253,7 +254,7 @@ class Buyer(Role):
     def get(self, url: str, out: str | Path, policy: Any, confirm: bool = True) -> Any:
         """Fetch a dataset from a seller's HTTP 402 gateway, paying through escrow within `policy` (a
         datalicense.roles.paying.SpendingPolicy); verified like `fetch`. See datalicense/roles/paying.py."""
-        from datalicense.roles.paying import get
+        from datalicense.roles.paying import get  # start-up: paying loads x402 and httpx, only `get` needs them
 
         return get(self, url, out, policy, confirm=confirm)
 

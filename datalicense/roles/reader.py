@@ -10,7 +10,8 @@ from datalicense.protocol import keywrap
 from datalicense.infra.chain import format_amount, normalize_address, parse_amount
 from datalicense.errors import NotFoundError
 from datalicense.infra.index import EventIndex
-from datalicense.protocol.records import ZERO, State, TermsFlag
+from datalicense.protocol.addresses import ZERO
+from datalicense.protocol.records import State, TermsFlag
 from datalicense.protocol.flow import FlowEntry, Kind, MoneyFlow, split, tally
 from datalicense.protocol.results import DatasetInfo, LicenceInfo
 

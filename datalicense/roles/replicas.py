@@ -24,13 +24,13 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from datalicense.errors import ConfigError, DataLicenseError, StorageError
-from datalicense.infra.ipfs import MANIFEST_MAX_BYTES, Storage, to_multiaddr
-
-if TYPE_CHECKING:  # pragma: no cover
-    from datalicense.client import Client
+from datalicense.infra.home import default_home
+from datalicense.infra.ipfs import Storage, to_multiaddr
+from datalicense.protocol.manifest import MANIFEST_MAX_BYTES, parse
+from datalicense.roles.role import Parts
 
 log = logging.getLogger("datalicense.roles.replicas")
 
@@ -93,8 +93,6 @@ def configured(home: Path | None = None, exclude: str | None = None) -> list[Rep
     if env is not None:
         found = parse_entries(env, ",")
     else:
-        from datalicense.infra.home import default_home
-
         path = (home or default_home()) / "replicas"
         try:
             found = parse_entries(path.read_text()) if path.exists() else []
@@ -116,7 +114,7 @@ def wait_budget() -> float:
         raise ConfigError("DATALICENSE_REPLICA_WAIT is not a number of seconds") from exc
 
 
-def _short(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
 
@@ -128,7 +126,7 @@ def pin_on(replica: Replica, cids: list[str], sources: list[Storage], wait: floa
     try:
         node.peer_id()
     except StorageError as exc:
-        return ReplicaReport(replica.endpoint, FAILED, f"unreachable: {_short(exc)}", cids)
+        return ReplicaReport(replica.endpoint, FAILED, f"unreachable: {short_reason(exc)}", cids)
     for src in sources:
         try:
             node.swarm_connect(src.addresses())
@@ -149,7 +147,7 @@ def pin_on(replica: Replica, cids: list[str], sources: list[Storage], wait: floa
                 return ReplicaReport(replica.endpoint, FETCHING,
                                      f"{len(done)} of {len(cids)} pinned when the {wait:g} s wait ended (what "
                                      "arrived stays in its cache); `datalicense pins repair` finishes it", cids)
-            return ReplicaReport(replica.endpoint, FAILED, _short(exc), cids)
+            return ReplicaReport(replica.endpoint, FAILED, short_reason(exc), cids)
     return ReplicaReport(replica.endpoint, PINNED, "", cids)
 
 
@@ -164,7 +162,7 @@ def replicate(source: Storage, cids: list[str], replicas: Iterable[Replica],
         try:
             reports[i] = pin_on(replicas[i], cids, [source], wait)
         except Exception as exc:  # noqa: BLE001 - a replica's trouble is reported, never raised
-            reports[i] = ReplicaReport(replicas[i].endpoint, FAILED, _short(exc), cids)
+            reports[i] = ReplicaReport(replicas[i].endpoint, FAILED, short_reason(exc), cids)
 
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(len(replicas))]
     for t in threads:
@@ -189,28 +187,35 @@ class VersionCids:
         return [c for c in (self.manifest_cid, self.ciphertext_cid) if c]
 
 
-def _upload_records(client: "Client") -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class UploadRecord:
+    """One upload record of this home (datalicense.roles.keys writes them): its file and the version's CIDs."""
+
+    path: Path
+    manifest_cid: str
+    ciphertext_cid: str
+
+
+def upload_records(client: Parts) -> dict[str, UploadRecord]:
     """This home's upload records by manifest CID."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, UploadRecord] = {}
     for path in sorted(client.keys.uploads_dir.glob("*.json")):
         try:
             rec = json.loads(path.read_text())
-            out[str(rec["manifestCid"])] = dict(rec, _path=str(path))
-        except (OSError, ValueError, KeyError):
+            out[str(rec["manifestCid"])] = UploadRecord(path, str(rec["manifestCid"]), str(rec.get("ciphertextCid", "")))
+        except (OSError, ValueError, KeyError, AttributeError):
             continue
     return out
 
 
-def version_cids(client: "Client", dataset_id: int, nodes: list[Storage] | None = None) -> list[VersionCids]:
+def version_cids(client: Parts, dataset_id: int, nodes: list[Storage] | None = None) -> list[VersionCids]:
     """Every version of a dataset with its manifest and ciphertext CIDs (the ciphertext from this home's upload
     record, else from the manifest read from the first node that has it)."""
-    from datalicense.protocol.manifest import parse
-
-    records = _upload_records(client)
+    records = upload_records(client)
     out = []
     for n, v in sorted(client.reader.versions(dataset_id).items(), key=lambda kv: int(kv[0])):
         mcid = v["manifestCid"]
-        ccid = str(records.get(mcid, {}).get("ciphertextCid", ""))
+        ccid = records[mcid].ciphertext_cid if mcid in records else ""
         for node in ([] if ccid else (nodes or [client.conn.storage])):
             try:
                 ccid = parse(node.cat_bytes(mcid, max_size=MANIFEST_MAX_BYTES, deadline=15)).ciphertext_cid
@@ -221,7 +226,7 @@ def version_cids(client: "Client", dataset_id: int, nodes: list[Storage] | None 
     return out
 
 
-def owned_datasets(client: "Client") -> list[int]:
+def owned_datasets(client: Parts) -> list[int]:
     """Datasets this account owns (directly, or as the curator publishing through a pool) or published from
     this home folder."""
     me = client.conn.tx.account.address
@@ -230,14 +235,14 @@ def owned_datasets(client: "Client") -> list[int]:
     return [ds for ds in ids if client.keys.holds_keys_for(ds) or client.conn.market.dataset(ds).owner == me]
 
 
-def nodes_of(client: "Client") -> list[tuple[str, Storage, bool]]:
+def nodes_of(client: Parts) -> list[tuple[str, Storage, bool]]:
     """(name, storage, owned) of the publisher's node and of every configured replica."""
     own = [(client.conn.storage.api, client.conn.storage, True)]
     reps = configured(client.conn.home, exclude=client.conn.storage.api)
     return own + [(r.endpoint, Storage(r.api, timeout=15, retries=0), r.owned) for r in reps]
 
 
-def where_pinned(client: "Client", dataset_ids: list[int] | None = None) -> list[dict[str, Any]]:
+def where_pinned(client: Parts, dataset_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """One row per version: its CIDs and, per node, pinned / missing / unreachable (with the reason)."""
     nodes = nodes_of(client)
     ids = owned_datasets(client) if dataset_ids is None else dataset_ids
@@ -247,7 +252,7 @@ def where_pinned(client: "Client", dataset_ids: list[int] | None = None) -> list
             node.peer_id()
             reachable[name] = ""
         except StorageError as exc:
-            reachable[name] = _short(exc)
+            reachable[name] = short_reason(exc)
     rows = []
     for ds in ids:
         for v in version_cids(client, ds, [n for name, n, _ in nodes if not reachable[name]]):
@@ -263,13 +268,13 @@ def where_pinned(client: "Client", dataset_ids: list[int] | None = None) -> list
                     else:
                         where[name] = PINNED if all(pins.values()) else MISSING
                 except StorageError as exc:
-                    where[name] = f"{FAILED}: {_short(exc)}"
+                    where[name] = f"{FAILED}: {short_reason(exc)}"
             rows.append({"datasetId": ds, "version": v.version, "manifestCid": v.manifest_cid,
                          "ciphertextCid": v.ciphertext_cid, "nodes": where})
     return rows
 
 
-def repair(client: "Client", dataset_ids: list[int] | None = None,
+def repair(client: Parts, dataset_ids: list[int] | None = None,
            wait: float | None = None) -> list[dict[str, Any]]:
     """Pin every version where it is missing (the publisher's node included), fetching from any node that has it.
     One row per (version, node) that needed work, with the outcome."""
@@ -320,130 +325,4 @@ def check_on_schedule(agent: Any) -> None:
         if served and not gaps:
             log.info("replication: every version of %d served dataset(s) is pinned on every node", len(served))
     except Exception as exc:  # noqa: BLE001 - a check must never stop deliveries
-        log.warning("replication check failed: %s", _short(exc))
-
-
-# ------------------------------------------------------------------------------------------ erasure
-
-
-@dataclass
-class ErasureReport:
-    dataset_id: int
-    retired_tx: str | None
-    unpinned: list[dict[str, str]] = field(default_factory=list)  # {endpoint, cid, result}
-    collected: list[dict[str, str]] = field(default_factory=list)  # {endpoint, result}
-    deleted_files: list[str] = field(default_factory=list)
-    cannot_erase: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def erase_versions(client: "Client", dataset_id: int, versions: list[int] | None = None,
-                   retired_tx: str | None = None) -> ErasureReport:
-    """Unpin the versions' manifests and ciphertexts from every configured node (the publisher's included),
-    run garbage collection on the nodes the owner controls, delete this home's content keys and upload records
-    of those versions, and say what stays out of reach."""
-    nodes = nodes_of(client)
-    all_versions = version_cids(client, dataset_id, [n for _, n, _ in nodes])
-    chosen = [v for v in all_versions if versions is None or v.version in versions]
-    if versions is not None:
-        unknown = sorted(set(versions) - {v.version for v in all_versions})
-        if unknown:
-            raise ConfigError(f"dataset {dataset_id} has no version {unknown[0]}")
-    report = ErasureReport(dataset_id, retired_tx)
-    for name, node, owned in nodes:
-        reachable = True
-        for v in chosen:
-            for cid in v.cids():
-                try:
-                    result = "unpinned" if node.unpin_cid(cid) else "was not pinned"
-                except StorageError as exc:
-                    result = f"not erased: {_short(exc)}"
-                    reachable = "cannot reach" not in result and "did not answer" not in result
-                report.unpinned.append({"endpoint": name, "cid": cid, "result": result})
-                if not reachable:
-                    break
-            if not reachable:
-                break
-        if not reachable:
-            report.cannot_erase.append(f"{name} was unreachable: its copies stay until it is back and "
-                                       f"`datalicense retire {dataset_id} --erase` runs again")
-            continue
-        if owned:
-            try:
-                removed = node.gc()
-                left = [v.ciphertext_cid for v in chosen if v.ciphertext_cid and node.has_local(v.ciphertext_cid)]
-                report.collected.append({"endpoint": name, "result": f"garbage collected ({removed} blocks)"
-                                         + (f"; still holds {len(left)} ciphertext(s) (pinned elsewhere on it)"
-                                            if left else "")})
-            except StorageError as exc:
-                report.collected.append({"endpoint": name, "result": f"garbage collection failed: {_short(exc)}"})
-        else:
-            report.cannot_erase.append(f"{name} is not marked owned: unpinned there, but its cached blocks go "
-                                       "only when its operator collects garbage")
-    # local secrets and records of those versions
-    key_hashes = {str(v["keyHash"])[2:] for n, v in client.reader.versions(dataset_id).items()
-                  if versions is None or int(n) in versions}
-    for key_dir in [client.keys.keys_dir / str(dataset_id)]:
-        for f in sorted(key_dir.glob("*.age")) if key_dir.is_dir() else []:
-            if f.stem in key_hashes:
-                f.unlink()
-                report.deleted_files.append(str(f))
-        if key_dir.is_dir() and not any(key_dir.iterdir()):
-            key_dir.rmdir()
-    records = _upload_records(client)
-    gone = set()
-    for v in chosen:
-        rec = records.get(v.manifest_cid)
-        if rec is not None:
-            Path(rec["_path"]).unlink(missing_ok=True)
-            gone.add(Path(rec["_path"]).stem)
-            report.deleted_files.append(rec["_path"])
-    files = client.keys.uploads_dir / "files"
-    for f in sorted(files.glob("*.json")) if files.is_dir() else []:
-        try:
-            if json.loads(f.read_text()).get("record") in gone:
-                f.unlink()
-        except (OSError, ValueError):
-            continue
-    sold = client.conn.market.dataset(dataset_id).sold
-    report.cannot_erase += [
-        f"copies already delivered: {sold} licence(s) were sold; each licensee may keep the decrypted data and "
-        "the ciphertext, and the delivered key opens it for good",
-        "other IPFS nodes' caches: any node that fetched the ciphertext or manifest (buyers' nodes, gateways, "
-        "peers that relayed it) keeps the blocks until it collects garbage; nobody can force that",
-        "the on-chain record: the dataset's manifest CIDs, plaintext hashes, key commitments, sales and key "
-        "deliveries stay on Rootstock for good (the data itself was never on chain)",
-    ]
-    return report
-
-
-def retire_and_erase(client: "Client", dataset_id: int, erase: bool) -> ErasureReport:
-    """Stop sales (the marketplace's `retire`, through the pool when a pool owns the dataset) and, with erase,
-    erase every version as erase_versions does."""
-    from datalicense.infra.chain import normalize_address
-
-    info = client.conn.market.dataset(dataset_id)
-    if not info.exists:
-        raise ConfigError(f"dataset {dataset_id} does not exist on chain id {client.conn.chain_id}")
-    me = client.conn.tx.account.address
-    pool = None
-    if info.owner != me:
-        pool = client.conn.pool_contract(normalize_address(info.owner))
-        try:
-            curator = pool.functions.curator().call()
-        except Exception as exc:  # noqa: BLE001 - not a pool
-            raise ConfigError(f"dataset {dataset_id} is owned by {info.owner}, not {me}: only its owner retires it") from exc
-        if normalize_address(curator) != me:
-            raise ConfigError(f"dataset {dataset_id} belongs to a pool curated by {curator}, not {me}")
-    tx: str | None = None
-    if client.conn.market.offer(dataset_id).terms.status == "retired":
-        tx = None  # already retired: erasure can still run (again)
-    elif pool is None:
-        tx = client.conn.tx.send(client.conn.contract.functions.retire(dataset_id), what="retire").tx_hash
-    else:
-        tx = client.conn.tx.send(pool.functions.retire(), what="retire").tx_hash
-    if not erase:
-        return ErasureReport(dataset_id, tx)
-    return erase_versions(client, dataset_id, None, tx)
+        log.warning("replication check failed: %s", short_reason(exc))

@@ -12,14 +12,18 @@ from web3.logs import DISCARD
 
 from datalicense.protocol import age as agecrypt, keywrap
 from datalicense.infra.chain import Receipt, normalize_address, parse_amount
-from datalicense.infra.connection import Role
+from datalicense.roles.role import Role
 from datalicense.errors import ChainError, ConfigError, IntegrityError, StorageError
 from datalicense.protocol.manifest import Manifest
 from datalicense.protocol.manifest import now as manifest_now
-from datalicense.protocol.records import ZERO, TermsFlag
+from datalicense.protocol.addresses import ZERO
+from datalicense.protocol.records import TermsFlag
 from datalicense.protocol import delivery as rule
 from datalicense.protocol.results import PublishResult
 from datalicense.infra.ipfs import cid_to_bytes
+from datalicense.roles import replicas
+from datalicense.infra.pipeline import encrypt_and_add
+from datalicense.roles.pool import require_pool
 
 DAY = 86400
 
@@ -81,8 +85,6 @@ class Seller(Role):
         # validate the terms on-chain (a dry run) before spending time on encryption and upload
         target = conn.contract if pool is None else conn.pool_contract(pool)
         if pool is not None:
-            from datalicense.roles.pool import require_pool
-
             require_pool(target, conn.address)
         probe = getattr(target.functions, "publish" if pool is None else "publishDataset")(
             b"\x01", b"\x00" * 32, b"\x01" * 32, terms_ref, terms, normalize_address(agent, conn.chain_id))
@@ -154,8 +156,6 @@ class Seller(Role):
     def _replicate_upload(self, upload: dict[str, Any]) -> list[dict[str, Any]]:
         """Pin an upload's manifest and ciphertext on every configured replica (datalicense.roles.replicas): a report
         per replica, never an error (a replica that is down does not undo a publish)."""
-        from datalicense.roles import replicas
-
         try:
             nodes = replicas.configured(self.conn.home, exclude=self.conn.storage.api)
         except ConfigError as exc:
@@ -212,8 +212,6 @@ class Seller(Role):
         found = usable(pointer) if pointer is not None else None
         if found is not None:
             return found
-        from datalicense.infra.pipeline import encrypt_and_add
-
         content_key = agecrypt.new_content_key()
         with open(src, "rb") as fin:
             plain_size, digest, cipher_cid, cipher_size = encrypt_and_add(

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from datalicense.infra.chain import normalize_address, parse_amount
 from datalicense.errors import PolicyError
-from datalicense.protocol.records import ZERO, State, TermsFlag
+from datalicense.protocol.addresses import ZERO
+from datalicense.protocol.records import State, TermsFlag
 from datalicense.protocol.lifecycle import Action
+from datalicense.infra.home import private_dir
 
 if TYPE_CHECKING:
     from x402.schemas import PaymentRequirements
@@ -104,8 +106,6 @@ class Ledger:
     @contextmanager
     def locked(self) -> Iterator[dict[str, Any]]:
         """The ledger, read under its lock and written back when the block ends without an error."""
-        from datalicense.infra.home import private_dir
-
         private_dir(self.path.parent)
         with open(self.path.with_suffix(".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+import threading
 
 import requests
 from web3.exceptions import TransactionNotFound, Web3RPCError
@@ -106,8 +107,6 @@ class Agent:
 
     def run(self, once: bool = False) -> AgentStats:
         """Follow the chain until SIGTERM (or, with once, until nothing is left to do)."""
-        import threading
-
         if not once and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)

@@ -17,6 +17,7 @@ Run as `python -m datalicense.services.chainfront --port P --upstream URL [--pag
 
 from __future__ import annotations
 
+import asyncio
 import argparse
 import json
 import sys
@@ -26,7 +27,7 @@ from typing import Any
 from datalicense.errors import DataLicenseError
 from datalicense.protocol.hosts import parse_list
 from datalicense.protocol.origins import OriginRule, browser_may_call, browser_refusal, origin_rule
-from datalicense.services.serving import EdgeLimits
+from datalicense.services.serving import EdgeLimits, uvicorn_config
 
 #: The front's edge: every local tool connects from 127.0.0.1, so the per-client cap is the whole budget; bodies up
 #: to a contract deployment's many times over.
@@ -46,7 +47,7 @@ class ChainFront:
     async def _http(self) -> Any:
         """One connection pool to Ganache, made in the server's event loop (aiohttp: about a third of httpx's
         cost per forwarded call here, which every call of every local tool pays)."""
-        import aiohttp
+        import aiohttp  # start-up: aiohttp only once the front serves
 
         if self._client is None:
             self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=UPSTREAM_TIMEOUT),
@@ -83,9 +84,7 @@ class ChainFront:
         await self._forward(send, body, cors)
 
     async def _forward(self, send: Any, body: bytes, cors: list[tuple[bytes, bytes]]) -> None:
-        import asyncio
-
-        import aiohttp
+        import aiohttp  # start-up: aiohttp only once the front serves
 
         client = await self._http()
         try:
@@ -154,8 +153,6 @@ async def _answer(send: Any, status: int, body: bytes, cors: list[tuple[bytes, b
 
 def config(upstream: str, port: int, page_ports: list[int], origins: list[str], hosts: list[str]) -> Any:
     """uvicorn's configuration of a front on 127.0.0.1:port (ConfigError for a malformed origin or host)."""
-    from datalicense.services.serving import uvicorn_config
-
     app = ChainFront(upstream, origin_rule(page_ports, origins))
     cfg = uvicorn_config(app, "127.0.0.1", port, replace(LIMITS, allowed_hosts=tuple(hosts)))
     cfg.ws = "none"  # a WebSocket upgrade is answered as plain HTTP: no handshake
@@ -170,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-origin", action="append", default=[], help="another page allowed (origin)")
     parser.add_argument("--allow-host", action="append", default=[], help="another name the chain is reached by")
     args = parser.parse_args(argv)
-    import uvicorn
+    import uvicorn  # start-up: uvicorn only for a server
 
     try:
         cfg = config(args.upstream, args.port, args.page_port, [o for v in args.allow_origin for o in parse_list(v)],

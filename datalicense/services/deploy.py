@@ -46,7 +46,7 @@ def artifact(name: str) -> dict[str, Any]:
 def deploy_marketplace(w3: Any, record: Path) -> dict[str, Any]:
     """Deploy DataLicense, DataLicenseLens and a RevenuePool implementation from the dev accounts; write `record`
     in the deployments format (datalicense/infra/deployments.py)."""
-    from datalicense.infra.chain import Transactor, load_account
+    from datalicense.infra.chain import Transactor, load_account  # start-up: web3 only when deploying
 
     admin = load_account(f"dev:{ADMIN}")
     fee_recipient = load_account(f"dev:{FEE_RECIPIENT}").address

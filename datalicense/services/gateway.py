@@ -279,7 +279,7 @@ class Gateway:
                               more_hosts=(public,) if public else ())
 
     def serve(self, host: str = "127.0.0.1", port: int = 8402) -> None:
-        import uvicorn
+        import uvicorn  # start-up: uvicorn only for a server
 
         uvicorn.Server(self.config(host, port)).run()
 

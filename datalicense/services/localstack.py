@@ -15,6 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+import json
+import socket
+import urllib.request
 
 from datalicense.errors import DataLicenseError
 from datalicense.protocol.rehearsal import rehearsal_chain_id
@@ -114,8 +117,6 @@ class KuboDaemon:
     def start(self) -> "KuboDaemon":
         env = child_env(IPFS_PATH=str(self.repo))
         if not (self.repo / "config").exists():
-            import json
-
             fixed = not self.offline or self.api_port is not None or self.swarm_port is not None
             api = self.api_port if self.api_port is not None else (_free_port() if fixed else 0)
             swarm = self.swarm_port if self.swarm_port is not None else (_free_port() if fixed else 0)
@@ -178,8 +179,6 @@ def find_ganache() -> str:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -202,9 +201,6 @@ class GanacheFork:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "GanacheFork":
-        import json
-        import urllib.request
-
         def rpc(url: str, method: str) -> object:
             body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
             req = urllib.request.Request(url, body, {"Content-Type": "application/json"})

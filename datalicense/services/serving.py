@@ -77,7 +77,7 @@ def _raw_refusal(status: int, phrase: str, reason: str) -> bytes:
 def protocol_class(limits: EdgeLimits) -> type:
     """uvicorn's h11 protocol with every request head timed and connections counted per client address (one count
     per server: the class is made per configuration)."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+    from uvicorn.protocols.http.h11_impl import H11Protocol  # start-up: uvicorn only for a server
 
     open_by_client: dict[str, int] = {}  # used from the server's event loop only
     too_many = _raw_refusal(429, "Too Many Requests", f"too many connections from your address (at most "
@@ -222,7 +222,7 @@ def uvicorn_config(app: Any, host: str, port: int, limits: EdgeLimits, log_level
                    more_hosts: tuple[str, ...] = ()) -> Any:
     """uvicorn's configuration for `app` behind the Edge, on (host, port), with `limits`; `more_hosts`: names the
     server itself knows it is reached by (the gateway's public URL)."""
-    import uvicorn
+    import uvicorn  # start-up: uvicorn only for a server
 
     rule = host_rule(port, host, limits.allowed_hosts + more_hosts)
     return uvicorn.Config(Edge(app, rule, limits), host=host, port=port, log_level=log_level, access_log=False,
@@ -266,7 +266,7 @@ class BackgroundServer:
     given), ready when the block starts, stopped when it ends."""
 
     def __init__(self, config_for: Callable[[str, int], Any], what: str, host: str = "127.0.0.1", port: int = 0):
-        import uvicorn
+        import uvicorn  # start-up: uvicorn only for a server
 
         port = port or free_port(host)
         self.what = what

@@ -44,8 +44,10 @@ from typing import Any, Callable
 
 from datalicense.services.deploy import CHAIN_ID, deploy_marketplace
 from datalicense.errors import ConfigError, DataLicenseError
+from datalicense.infra.stackdefaults import apply_defaults, defaults, state_file  # noqa: F401 - the CLI's names
 from datalicense.services.localstack import (_free_port, _multiaddr_to_url, alive, child_env, cmdline, find_ganache, find_ipfs,
                          stop_group, tail)
+from datalicense.infra.home import default_home, private_dir
 
 MNEMONIC = "test test test test test test test test test test test junk"
 GAS_LIMIT = 6_800_000
@@ -78,8 +80,6 @@ def ports() -> dict[str, int]:
 
 
 def _home(home: Path | None) -> Path:
-    from datalicense.infra.home import default_home
-
     return Path(home) if home else default_home()
 
 
@@ -112,7 +112,7 @@ class Stack:
 
     @property
     def state_file(self) -> Path:
-        return self.dir / "stack.json"
+        return state_file(self.home)
 
     def _pid_file(self, name: str) -> Path:
         return self.dir / f"{name}.pid"
@@ -162,8 +162,6 @@ class Stack:
         }
 
     def up(self) -> dict[str, Any]:
-        from datalicense.infra.home import private_dir
-
         private_dir(self.dir)
         started = []
         chain = self.pid("ganache")
@@ -325,7 +323,7 @@ class Stack:
 
     def _deploy_once(self) -> bool:
         """Deploy the marketplace unless the recorded one has code on this chain; True when it deployed."""
-        from web3 import Web3
+        from web3 import Web3  # start-up: web3 only when deploying
 
         w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 60}))
         dep = self.deployments_dir / f"{CHAIN_ID}.json"
@@ -346,31 +344,6 @@ class Stack:
         tmp = self.state_file.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state, indent=2) + "\n")
         os.replace(tmp, self.state_file)
-
-
-def apply_defaults(home: Path | None, ipfs: str | None) -> str | None:
-    """For `--network local`: when this data folder has a stack and nothing else names the local chain, its chain
-    (DATALICENSE_LOCAL_RPC), its deployments (DATALICENSE_DEPLOYMENTS) and its Kubo (returned as the IPFS
-    endpoint) become the defaults. Anything set explicitly wins."""
-    d = defaults(home)
-    if d is None:
-        return ipfs
-    local = os.environ.get("DATALICENSE_LOCAL_RPC")
-    if local and local.rstrip("/") != d["rpc"].rstrip("/"):
-        return ipfs  # another local chain was named (the tests' own): leave everything as it is
-    os.environ["DATALICENSE_LOCAL_RPC"] = d["rpc"]
-    os.environ.setdefault("DATALICENSE_DEPLOYMENTS", d["deployments"])
-    return ipfs or os.environ.get("DATALICENSE_IPFS_API") or d["ipfs"]
-
-
-def defaults(home: Path | None) -> dict[str, Any] | None:
-    """What the stack of this data folder records (rpc, ipfs, deployments), or None when it was never started."""
-    path = _home(home) / "stack" / "stack.json"
-    try:
-        data = json.loads(path.read_text())
-        return {"rpc": str(data["rpc"]), "ipfs": str(data["ipfs"]), "deployments": str(data["deployments"])}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 # ------------------------------------------------------------------------------------------ internals

@@ -28,7 +28,7 @@ from datalicense.services.serving import BackgroundServer, EdgeLimits, ServerLoc
 from datalicense.protocol import keywrap
 from datalicense.infra.chain import decode_revert, gas_price, normalize_address
 from datalicense.errors import DataLicenseError
-from datalicense.protocol.records import ZERO
+from datalicense.protocol.addresses import ZERO
 from datalicense.protocol.flow import MoneyFlow
 from datalicense.protocol import delivery as rule
 from datalicense.services.weblisting import DatasetsView

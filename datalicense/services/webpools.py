@@ -21,7 +21,8 @@ from datalicense.infra.chain import normalize_address
 from datalicense.errors import DataLicenseError, StorageError
 from datalicense.infra.ipfsreads import CachedReads
 from datalicense.protocol.poolshare import epoch_of_version, sale_share
-from datalicense.protocol.records import ZERO, pool_epoch, pool_epoch_sales, pool_record
+from datalicense.protocol.addresses import ZERO
+from datalicense.protocol.records import pool_epoch, pool_epoch_sales, pool_record
 from datalicense.roles.pool import Proof, fetch_proof
 from datalicense.infra.ipfs import Storage
 

@@ -27,7 +27,7 @@ __all__ = [
     "DeliveryKey", "Published", "account_private_key", "account_key", "lens_of", "terms", "publish", "offer",
     "purchase", "buy", "token_data", "current_purchase", "buy_token", "buy_677", "deliver", "escrowed",
     "dispute_key", "reverts", "sleep", "publish_file", "licence_of", "dataset_of", "terms_of", "settings_of",
-    "free_ports",
+    "free_ports", "fetched",
 ]
 
 DAY = 86400
@@ -262,6 +262,29 @@ def publish_file(client, tmp_path, text, agent, price="0.001", name="d.csv"):
     src = tmp_path / name
     src.write_text(text)
     return client.seller.publish(src, title=name, price=price, agent=agent)
+
+
+def fetched(client, licence_id: int, out, plain: bytes | str, version: int | None = None, **kw):
+    """`fetch` as a user checks it: the file written holds exactly `plain`, its SHA-256 is the one fetch reports and
+    the one the chain committed to for the version written (VersionPublished), and that version is `version` when
+    given. Returns the FetchResult."""
+    import hashlib
+    from pathlib import Path
+
+    plain = plain.encode() if isinstance(plain, str) else plain
+    result = client.buyer.fetch(licence_id, out, **kw)
+    if not Path(out).is_dir():
+        assert Path(result.path) == Path(out), f"licence {licence_id}: written to {result.path}, not {out}"
+    assert Path(result.path).read_bytes() == plain, f"licence {licence_id}: the file written is not the plaintext"
+    digest = hashlib.sha256(plain).hexdigest()
+    assert result.sha256 == digest, f"licence {licence_id}: fetch reports {result.sha256}, the file is {digest}"
+    if version is not None:
+        assert result.version == version, f"licence {licence_id}: fetch wrote version {result.version}, not {version}"
+    dataset_id = client.conn.market.dataset_of(licence_id)
+    logs = client.conn.contract.events.VersionPublished().get_logs(
+        from_block=0, argument_filters={"datasetId": dataset_id, "version": result.version})
+    assert [bytes(e["args"]["plaintextHash"]).hex() for e in logs] == [digest], "not the plaintext the chain committed to"
+    return result
 
 
 def publish_version_reusing_key(client, dataset_id, plain: bytes, tmp_path, title="reused"):

@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from helpers import fetched
+
 from datalicense import Client
 from datalicense.services.agent import Agent
 from datalicense.infra.chain import connect, load_account
@@ -36,9 +38,7 @@ def test_agent_delivers_with_its_own_key_and_buyer_fetches(make, tmp_path):
         tx = buyer.conn.w3.eth.get_transaction(buyer.conn.contract.events.KeyDelivered().get_logs(
             from_block=0, argument_filters={"licenceId": lid})[0]["transactionHash"])
         assert tx["from"] == agent_client.conn.account.address  # the agent's key, not the owner's
-        out = tmp_path / f"out{lid}.csv"
-        buyer.buyer.fetch(lid, out)
-        assert out.read_text() == "a,b\n1,2\n"
+        fetched(buyer, lid, tmp_path / f"out{lid}.csv", "a,b\n1,2\n", version=1)
     # a second pass does nothing
     assert Agent(agent_client, tmp_path / "agent.sqlite").run(once=True).delivered == 0
 
@@ -50,15 +50,14 @@ def test_agent_delivers_new_versions_to_settled_licences(make, tmp_path, market)
     lid = buyer.buyer.buy(ds).licence_id
     db = tmp_path / "agent.sqlite"
     Agent(agent_client, db).run(once=True)
-    buyer.buyer.fetch(lid, tmp_path / "v1.out")  # verified, then confirmed: the licence is settled
+    fetched(buyer, lid, tmp_path / "v1.out", "a,b\n1,2\n", version=1)  # verified, then confirmed: settled
+    assert buyer.conn.market.licence(lid).state == State.SETTLED
     v2 = tmp_path / "v2.csv"
     v2.write_text("a,b\n1,2\n3,4\n")
     seller.seller.publish_version(ds, v2, title="Agent test v2")
     stats = Agent(agent_client, db).run(once=True)
     assert stats.redelivered == 1
-    out = tmp_path / "v2.out"
-    buyer.buyer.fetch(lid, out, confirm=False)
-    assert out.read_text() == v2.read_text()
+    fetched(buyer, lid, tmp_path / "v2.out", v2.read_bytes(), version=2, confirm=False)
 
 
 def test_a_licence_in_escrow_gets_the_new_version_when_it_settles(make, tmp_path):
@@ -72,12 +71,10 @@ def test_a_licence_in_escrow_gets_the_new_version_when_it_settles(make, tmp_path
     v2.write_text("a,b\n5,6\n")
     seller.seller.publish_version(ds, v2, title="Agent test v2")
     assert Agent(agent_client, db).run(once=True).redelivered == 0  # still in escrow: v1 is what was bought
-    out = tmp_path / "v1.out"
-    buyer.buyer.fetch(lid, out)  # the escrowed version is verified and confirmed
-    assert out.read_text() == "a,b\n1,2\n"
+    fetched(buyer, lid, tmp_path / "v1.out", "a,b\n1,2\n", version=1)  # the escrowed version, then confirmed
+    assert buyer.conn.market.licence(lid).state == State.SETTLED
     assert Agent(agent_client, db).run(once=True).redelivered == 1
-    buyer.buyer.fetch(lid, out)
-    assert out.read_text() == v2.read_text()
+    fetched(buyer, lid, tmp_path / "v2.out", v2.read_bytes(), version=2)
 
 
 def test_new_versions_go_to_the_rotated_key(make, tmp_path):
@@ -87,18 +84,15 @@ def test_new_versions_go_to_the_rotated_key(make, tmp_path):
     lid = buyer.buyer.buy(ds).licence_id
     db = tmp_path / "agent.sqlite"
     Agent(agent_client, db).run(once=True)
-    buyer.buyer.fetch(lid, tmp_path / "v1.out")
+    fetched(buyer, lid, tmp_path / "v1.out", "a,b\n1,2\n", version=1)
     buyer.buyer.rotate_key(lid)
     rotated = buyer.reader.delivery_keys(lid)[-1]
     seller.seller.publish_version(ds, _write(tmp_path / "v2.csv", "a,b\n7,8\n"), title="v2")
     assert Agent(agent_client, db).run(once=True).redelivered == 1
-    out = tmp_path / "v2.out"
-    buyer.buyer.fetch(lid, out)
-    assert out.read_text() == "a,b\n7,8\n"
+    fetched(buyer, lid, tmp_path / "v2.out", "a,b\n7,8\n", version=2)
     # the new version was wrapped to the rotated key, found again from the wallet and the chain alone
     fresh = make(4, "elsewhere")
-    fresh.buyer.fetch(lid, tmp_path / "again.out")
-    assert (tmp_path / "again.out").read_text() == "a,b\n7,8\n"
+    fetched(fresh, lid, tmp_path / "again.out", "a,b\n7,8\n", version=2)
     assert rotated["x"] != buyer.reader.delivery_keys(lid)[0]["x"]
 
 

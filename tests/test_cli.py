@@ -186,8 +186,10 @@ def test_rails_of_the_first_hour(run, tmp_path):
     run("deliver", "1")
     fetched = run("fetch", "1", "-o", str(tmp_path / "r.csv"), account="dev:4", home="buyer")
     assert "it is confirmed and the seller paid" in fetched.stderr
+    assert (tmp_path / "r.csv").read_text() == "a\n1\n"
     run("deliver", "2")
     run("fetch", "2", "-o", str(tmp_path / "r2.csv"), "--no-confirm", account="dev:4", home="buyer")
+    assert (tmp_path / "r2.csv").read_text() == "a\n1\n"
     disputed = run("dispute", "2", "--data", account="dev:4", home="buyer")
     assert "posting the data-dispute bond of 0.001 RBTC" in disputed.stderr
     assert "data dispute opened for licence 2" in disputed.stdout

@@ -12,6 +12,7 @@ from datalicense import ChainError, Client
 from datalicense.infra.chain import connect, load_account
 from datalicense.infra.ipfs import Storage
 
+from helpers import fetched
 from test_replication import nodes  # noqa: F401 - the three connected Kubo nodes, shared
 
 pytestmark = pytest.mark.e2e
@@ -63,7 +64,7 @@ def test_retire_erase_unpins_everywhere_collects_garbage_and_says_what_stays(nod
     lid = buyer.buyer.buy(ds).licence_id
     seller.seller.deliver(lid)
     copy = tmp_path / "licensee-copy.bin"
-    buyer.buyer.fetch(lid, copy)
+    fetched(buyer, lid, copy, (tmp_path / "v2.bin").read_bytes(), version=2)  # what was bought: version 2
     stores = {d.api_multiaddr: Storage(d.api_multiaddr) for d in nodes}
     assert all(all(s.pinned(cids).values()) for s in stores.values())
     assert stores[publisher.api_multiaddr].has_local(v1.ciphertext_cid)

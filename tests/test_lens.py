@@ -1,10 +1,6 @@
-"""DataLicenseLens: every view against known values, and its slot constants against the compiler's storage layout."""
-
-import json
-import os
-import re
-import subprocess
-from pathlib import Path
+"""DataLicenseLens: every view against known values, and every word it decodes against the same storage read the
+compiler's way (solc's storage layout and eth_getStorageAt), the contract's own getters and the package's records,
+for a licence in every state."""
 
 import pytest
 from brownie import DataLicenseLens, TestToken
@@ -14,59 +10,29 @@ from helpers import (
     BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_token, dataset_of, deliver, dispute_key, licence_of, publish, reverts,
     settings_of, sleep, terms_of,
 )
-from datalicense.protocol import keywrap
-from datalicense.protocol.records import Licence, Settings, State, Terms, TermsFlag
+from layout import Storage, storage_layout
+from datalicense.protocol import keywrap, records
+from datalicense.protocol.records import Licence, Market, Settings, State, Terms, TermsFlag
 
 pytestmark = pytest.mark.chain
 
-ROOT = Path(__file__).resolve().parent.parent
-LENS_SOURCE = (ROOT / "contracts" / "DataLicenseLens.sol").read_text()
 FEE = PRICE * FEE_BPS // 10000
 ZERO32 = "0x" + "00" * 32
 
 
 # ------------------------------------------------------------------------------------------ storage layout
 
-def _solc() -> Path:
-    return Path(os.environ.get("SOLCX_BINARY_PATH", Path.home() / ".solcx")) / "solc-v0.8.24"
-
-
 @pytest.fixture(scope="module")
 def layout():
-    """DataLicense's storage layout as solc reports it (standard JSON, the project's compiler settings)."""
-    request = {
-        "language": "Solidity",
-        "sources": {"contracts/DataLicense.sol": {"urls": ["contracts/DataLicense.sol"]}},
-        "settings": {
-            "remappings": ["@openzeppelin=node_modules/@openzeppelin"],
-            "evmVersion": "paris",
-            "optimizer": {"enabled": True, "runs": 200},
-            "outputSelection": {"contracts/DataLicense.sol": {"DataLicense": ["storageLayout"]}},
-        },
-    }
-    out = subprocess.run([str(_solc()), "--standard-json", "--allow-paths", "."], input=json.dumps(request),
-                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
-    result = json.loads(out.stdout)
-    errors = [e["formattedMessage"] for e in result.get("errors", []) if e["severity"] == "error"]
-    assert not errors, errors
-    return result["contracts"]["contracts/DataLicense.sol"]["DataLicense"]["storageLayout"]
+    """DataLicense's storage layout as solc reports it."""
+    return storage_layout()
 
 
 def _variables(layout):
     return {v["label"]: (int(v["slot"]), v["offset"], v["type"]) for v in layout["storage"]}
 
 
-def _struct(layout, name):
-    """{member: bit offset} of a struct of IDataLicense (all our structs fit one slot)."""
-    for key, t in layout["types"].items():
-        if key.startswith(f"t_struct({name})"):
-            members = {m["label"]: (int(m["slot"]), m["offset"]) for m in t["members"]}
-            assert all(slot == 0 for slot, _ in members.values()), f"{name} no longer fits one slot"
-            return {label: off * 8 for label, (_, off) in members.items()}
-    raise LookupError(name)
-
-
-#: Lens slot constant -> DataLicense variable (the first variable of the slot, for packed ones).
+#: records.SLOT_* (the lens has the same constants) -> DataLicense variable (the first of the slot, for packed ones).
 SLOT_VARIABLES = {
     "SLOT_LICENCES": "_licences",
     "SLOT_OWNER": "_owner",
@@ -90,14 +56,12 @@ SLOT_VARIABLES = {
 }
 
 
-def test_lens_slot_constants_match_the_storage_layout(layout):
-    constants = {m.group(1): int(m.group(2))
-                 for m in re.finditer(r"uint256 internal constant (SLOT_\w+) = (\d+);", LENS_SOURCE)}
-    assert set(constants) == set(SLOT_VARIABLES), "a lens slot constant has no mapping in this test"
+def test_record_slots_match_the_storage_layout(layout):
+    """The package's records (datalicense/protocol/records.py) read the slots the compiler gave each variable."""
     variables = _variables(layout)
     for const, label in SLOT_VARIABLES.items():
         slot, offset, _ = variables[label]
-        assert (constants[const], 0) == (slot, offset), f"{const} = {constants[const]}, but {label} is at {slot}"
+        assert (getattr(records, const), 0) == (slot, offset), f"records.{const}, but {label} is at slot {slot}"
 
 
 #: The shape the lens decodes each mapping as (a mapping that gains a key, e.g. per version, must fail here).
@@ -124,44 +88,29 @@ def test_lens_mapping_shapes_match_the_storage_layout(layout):
         assert variables[label][2].startswith("t_mapping(t_uint256,t_struct("), label
 
 
-def test_lens_packed_fields_match_the_storage_layout(layout):
-    v = _variables(layout)
-    counters = v["_lastLicenceId"][0]
-    # counters(): uint64(w), uint32(w >> 64), uint32(w >> 96); platform(): w >> 128, w >> 144; a >> 160
-    expected = {
-        "_lastLicenceId": (counters, 0, "t_uint64"),
-        "_lastDatasetId": (counters, 64 // 8, "t_uint32"),
-        "_lastTermsId": (counters, 96 // 8, "t_uint32"),
-        "_settingsId": (counters, 128 // 8, "t_uint16"),
-        "_emergencyPaused": (counters, 144 // 8, "t_bool"),
-        "_arbiter": (v["_arbiter"][0], 0, "t_address"),
-        "_assetCount": (v["_arbiter"][0], 160 // 8, "t_uint16"),
-    }
-    for label, want in expected.items():
-        assert v[label] == want, f"{label}: layout {v[label]}, lens reads {want}"
-    for shift in ("w >> 64", "w >> 96", "w >> 128", "w >> 144", "a >> 160"):
-        assert shift in LENS_SOURCE, f"the lens no longer reads `{shift}`: update this test with it"
+def _int(value) -> int:
+    """A lens result (bytes32, address, enum, flags, number) as the number it is in storage."""
+    if isinstance(value, bytes):
+        return int.from_bytes(value, "big")
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
-def _lens_shifts(function: str, var: str) -> dict[str, int]:
-    """{field: shift} of the assignments `var.field = uintN(w >> shift)` in a lens function."""
-    body = re.search(rf"function {function}\(.*?\n    }}", LENS_SOURCE, re.S).group(0)
-    shifts = {}
-    for m in re.finditer(rf"{var}\.(\w+) = [\w.]+\((?:uint\d+\()?w(?: >> (\d+))?\)", body):
-        shifts[m.group(1)] = int(m.group(2) or 0)
-    return shifts
+def _ints(record) -> dict[str, int]:
+    """A lens struct as {field: int}."""
+    return {k: _int(v) for k, v in record.dict().items()}
 
 
-@pytest.mark.parametrize("function,var,struct", [
-    ("licence", "l", "Licence"),
-    ("dataset", "d", "Dataset"),
-    ("terms", "t", "Terms"),
-    ("settingsOf", "s", "Settings"),
-])
-def test_lens_struct_decoding_matches_the_storage_layout(layout, function, var, struct):
-    members = _struct(layout, struct)
-    shifts = _lens_shifts(function, var)
-    assert shifts == members, f"{function}() decodes {shifts}, the layout of {struct} is {members}"
+@pytest.fixture(scope="module")
+def storage(layout, market):
+    return Storage(layout, market.address)
+
+
+@pytest.fixture(scope="module")
+def records_market(market):
+    """The package's own typed reads of the marketplace (datalicense.protocol.records.Market)."""
+    from datalicense.infra.chain import connect
+
+    return Market(connect("local"), market.address)
 
 
 # ------------------------------------------------------------------------------------------------- views
@@ -334,3 +283,96 @@ def test_a_lens_reads_any_marketplace(market, admin, seller):
     other = DataLicenseLens.deploy(market, {"from": admin})
     pub = publish(market, seller)
     assert dataset_of(other, pub.dataset_id).owner == seller
+
+
+# ------------------------------------------------------------------------- decoded words against the storage
+
+
+@pytest.fixture
+def every_state(scene, market, buyer, agent, arbiter):
+    """{state: licence id} for every state a licence can be in (None: an id never sold), on top of the scene."""
+    ds = scene["ds"]
+    refunded, _, _ = buy(market, ds.dataset_id, buyer)
+    resolved, rkey, _ = buy(market, ds.dataset_id, buyer)
+    deliver(market, resolved, ds, rkey, agent)
+    market.disputeData(resolved, {"from": buyer, "value": 3 * BOND})  # the scene raised the bond
+    market.resolveData(resolved, 4000, {"from": arbiter})
+    sleep(DAY + 1)  # the delivery window of `refunded` has passed
+    market.refund(refunded, {"from": buyer})
+    ids = {State.NONE: 999, State.PENDING: scene["pending"], State.DELIVERED: scene["delivered"],
+           State.SETTLED: scene["settled"], State.DATA_DISPUTED: scene["disputed"], State.REFUNDED: refunded,
+           State.RESOLVED: resolved}
+    assert set(ids) == set(State), "a new licence state: give it a licence here"
+    return ids
+
+
+def test_lens_licence_matches_storage_records_and_getters_in_every_state(lens, market, storage, records_market,
+                                                                          every_state):
+    for state, lid in every_state.items():
+        raw = storage.struct("_licences", lid)
+        assert _ints(lens.licence(lid)) == raw, f"{state.name}: lens {lens.licence(lid)}, storage {raw}"
+        lic = licence_of(lens, lid)
+        assert lic == records_market.licence(lid), f"{state.name}: the package's record differs from the lens"
+        assert lic.state == state
+        assert lens.expiresAt(lid) == records_market.expires_at(lid), state.name
+        if state == State.NONE:
+            with reverts("ERC721NonexistentToken"):
+                market.ownerOf(lid)
+            continue
+        assert market.ownerOf(lid) == lic.holder, state.name
+        dataset_id = terms_of(lens, lic.terms_id).dataset_id
+        assert lens.hasValidLicence(lic.holder, dataset_id, lid) == market.isValid(lid), state.name
+        assert lens.licenceSettings(lid).dict() == storage.struct("_settings", lic.settings_id), state.name
+        assert (lens.bondOf(lid), lens.disputeOpenedAt(lid)) == records_market.dispute(lid), state.name
+        assert _int(lens.deliveryRecord(lid)) == storage.value("_delivery", lid), state.name
+    assert market.isValid(every_state[State.SETTLED]) and not market.isValid(every_state[State.RESOLVED])
+
+
+def test_lens_datasets_terms_and_settings_match_storage_and_records(lens, market, storage, records_market, scene,
+                                                                     every_state):
+    for dataset_id in (scene["ds"].dataset_id, scene["tok"].dataset_id, 999):
+        d = lens.dataset(dataset_id)
+        assert _ints(d) == storage.struct("_datasets", dataset_id), dataset_id
+        assert dataset_of(lens, dataset_id) == records_market.dataset(dataset_id)
+        assert _ints(lens.terms(d["termsId"])) == storage.struct("_terms", d["termsId"]), d["termsId"]
+        assert terms_of(lens, d["termsId"]) == records_market.terms(d["termsId"])
+        assert lens.royaltyBps(d["termsId"]) == storage.value("_royaltyBps", d["termsId"])
+        assert _int(lens.agentOf(dataset_id)) == storage.value("_agents", dataset_id)
+        assert _int(lens.pendingDatasetOwner(dataset_id)) == storage.value("_pendingOwners", dataset_id)
+        for version in range(1, d["version"] + 2):
+            assert _int(lens.keyHashOfVersion(dataset_id, version)) == storage.value("_keyHash", dataset_id, version)
+            assert bytes(lens.keyHashOfVersion(dataset_id, version)) == records_market.key_hash(dataset_id, version)
+    for settings_id in (1, 2, 3):
+        assert _ints(lens.settingsOf(settings_id)) == storage.struct("_settings", settings_id)
+        assert settings_of(lens, settings_id) == records_market.settings(settings_id)
+    # the contract's own ERC-2981 getter names the same owner and share as the lens's dataset and royalty
+    lid = every_state[State.SETTLED]
+    terms_id = licence_of(lens, lid).terms_id
+    owner = dataset_of(lens, terms_of(lens, terms_id).dataset_id).owner
+    assert market.royaltyInfo(lid, 10_000) == (owner, lens.royaltyBps(terms_id))
+
+
+def test_lens_counters_platform_and_money_match_storage_and_getters(lens, market, storage, records_market, scene,
+                                                                    token, seller, buyer, stranger, every_state):
+    assert lens.counters().dict() == {"lastLicenceId": storage.value("_lastLicenceId"),
+                                      "lastDatasetId": storage.value("_lastDatasetId"),
+                                      "lastTermsId": storage.value("_lastTermsId")}
+    settings_id = storage.value("_settingsId")
+    p = lens.platform().dict()
+    assert p["settingsId"] == settings_id == records_market.current_settings_id()
+    assert {"feeBps": p["feeBps"], "disputeBond": p["disputeBond"]} == storage.struct("_settings", settings_id)
+    assert _int(p["feeRecipient"]) == storage.value("_feeRecipient")
+    assert _int(p["arbiter"]) == storage.value("_arbiter")
+    assert p["emergencyPaused"] == bool(storage.value("_emergencyPaused"))
+    assert p["assetCount"] == storage.value("_assetCount")
+    assert lens.admin() == market.owner() and _int(lens.admin()) == storage.value("_owner")
+    for asset_id in (0, 1, 2):
+        assert _int(lens.assetAddress(asset_id)) == storage.value("_assetAddress", asset_id)
+    for asset in (ZERO, token.address):
+        asset_id = lens.assetOf(asset)["assetId"]
+        assert lens.feesAccrued(asset) == storage.value("_fees", asset_id) == records_market.fees_accrued(asset_id)
+        assert lens.tokenHeld(asset) == (storage.value("_held", asset_id) if asset_id else 0)
+        for account in (seller, buyer, stranger):
+            owed = lens.owed(asset, account)
+            assert owed == storage.value("_owed", asset_id, account.address) == market.balanceOwed(asset, account)
+    assert lens.owed(ZERO, buyer) > 0  # the refund and the ruling credited the buyer: the reads are not all zero

@@ -17,7 +17,7 @@ from datalicense.protocol.manifest import Manifest, now, parse
 from datalicense.protocol.records import Market, State
 from datalicense.infra.ipfs import Storage, cid_to_bytes
 
-from helpers import publish_file as _publish, publish_version_reusing_key
+from helpers import fetched, publish_file as _publish, publish_version_reusing_key
 
 pytestmark = pytest.mark.e2e
 
@@ -98,7 +98,8 @@ def test_junk_redelivery_after_a_good_delivery_still_fetches_with_the_escrowed_k
     pub = _publish(seller, tmp_path, "k\n", "0x" + "00" * 20)
     lid = buyer.buyer.buy(pub.dataset_id).licence_id
     seller.seller.deliver(lid)
-    buyer.buyer.fetch(lid, tmp_path / "first.csv")  # confirmed: settled
+    fetched(buyer, lid, tmp_path / "first.csv", "k\n")  # confirmed: settled
+    assert buyer.conn.market.licence(lid).state == State.SETTLED
     keys = buyer.reader.delivery_keys(lid)[-1]
     junk = keywrap.wrap_key(bytes(32), lid, keys["x"], keys["y"], 5)
     seller.conn.tx.send(seller.conn.contract.functions.redeliverKey(lid, bytes.fromhex(pub.key_hash[2:]), *junk.as_args()))

@@ -17,6 +17,7 @@ from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
 from helpers import BOND, FEE_BPS, PRICE, ZERO, Published, dataset_of, reverts, sleep, terms
+from datalicense.errors import IntegrityError
 from datalicense.protocol.records import version_account
 from datalicense.roles.pool import MAX_TOTAL_WEIGHT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
 from pools import claim, new_pool, pool_deployments, publish_in_pool, sell
@@ -678,8 +679,8 @@ def test_a_contributor_fetches_only_its_own_shard(market, accounts, kubo, tmp_pa
     assert info.total_weight == total
     p = fetch_proof(storage, info.cid, member.address, info.root)
     assert p.weight == 5 and p.downloaded < 64 * 1024  # the whole tree is megabytes
-    assert fetch_proof(storage, info.cid, "0x" + "00" * 20, info.root) is None or True
-    with pytest.raises(Exception, match="root"):
+    assert fetch_proof(storage, info.cid, "0x" + "00" * 20, info.root) is None  # not a contributor: no proof
+    with pytest.raises(IntegrityError, match="root"):
         fetch_proof(storage, info.cid, member.address, b"\x01" * 32)
     # the same proof on chain
     curator = accounts[3]
@@ -724,6 +725,7 @@ def test_pool_from_the_command_line(market, accounts, kubo, tmp_path):
     lid = json.loads(run("--json", "buy", str(pub["dataset_id"]), account="dev:4", home="buyer").stdout)["licence_id"]
     run("agent", "--once", account="dev:5")
     run("fetch", str(lid), "-o", str(tmp_path / "got.csv"), account="dev:4", home="buyer")
+    assert (tmp_path / "got.csv").read_text() == "id,value\n1,2\n"  # version 1, verified
     run("confirm", str(lid), account="dev:4", home="buyer", check=False)
     shown = run("pool", "show", pool_addr, account="dev:8", home="m8").stdout
     assert "weight 3" in shown and "claimable 0.0014625 RBTC" in shown, shown
@@ -750,6 +752,7 @@ def test_pool_from_the_command_line(market, accounts, kubo, tmp_path):
     lid = json.loads(run("--json", "buy", str(pub["dataset_id"]), account="dev:6", home="buyer6").stdout)["licence_id"]
     run("agent", "--once", account="dev:5")
     run("fetch", str(lid), "-o", str(tmp_path / "got3.csv"), account="dev:6", home="buyer6")
+    assert (tmp_path / "got3.csv").read_text() == "id,value\n1,3\n"  # version 2, verified
     run("confirm", str(lid), account="dev:6", home="buyer6", check=False)
     assert "claimed 0.00195 RBTC" in run("pool", "claim", pool_addr, account="dev:8", home="m8").stdout
     tx = json.loads(run("--json", "pool", "revoke", pool_addr, account="dev:8", home="m8").stdout)["tx"]

@@ -95,6 +95,7 @@ def test_agent_script_buys_three_within_caps_and_a_fourth_above_the_cap_is_refus
     # a second request for a dataset already paid reuses the licence: no new purchase
     again = buyer.buyer.get(f"{gateway.url}/datasets/{ids[0]}", tmp_path / "again.csv", policy)
     assert not again.bought and again.licence_id == results[0].licence_id
+    assert (tmp_path / "again.csv").read_text() == "n,v\n1,1\n"
     assert buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address) == nonce
 
 
@@ -116,6 +117,7 @@ def test_a_seller_whose_agent_is_down_past_the_deadline_is_refunded_automaticall
     with AgentThread(agent, tmp_path / "agent.sqlite"):
         r = buyer.buyer.get(f"{gateway.url}/datasets/{up}", tmp_path / "up.csv", policy)  # total cap: the refund counts
     assert r.refunded == [lid]
+    assert (tmp_path / "up.csv").read_text() == "n,v\n2,4\n"
     assert buyer.conn.market.licence(lid).state == State.REFUNDED
     gone = httpx.get(f"{gateway.url}/datasets/{down}", headers=_proof_headers(buyer, gateway.url, down, lid))
     assert gone.status_code == 402 and "refunded" in gone.json()["error"]

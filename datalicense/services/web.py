@@ -11,26 +11,30 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from datalicense.services.serving import BackgroundServer, EdgeLimits, ServerLock, uvicorn_config
 from datalicense.protocol import keywrap
+from datalicense.infra import deployments
 from datalicense.infra.chain import decode_revert, gas_price, normalize_address
+from datalicense.infra.ipfs import Storage
 from datalicense.errors import DataLicenseError
 from datalicense.protocol.addresses import ZERO
 from datalicense.protocol.flow import MoneyFlow
 from datalicense.protocol import delivery as rule
+from datalicense.services.webjson import ApiJSON, asset_list
 from datalicense.services.weblisting import DatasetsView
 from datalicense.services.webpools import PoolsView
 
@@ -57,11 +61,6 @@ POOLS_WAIT = 6.0
 
 def _hex(b: bytes) -> str:
     return "0x" + bytes(b).hex()
-
-
-def _camel(totals: dict[str, int], shown: Callable[[int], Any]) -> dict[str, Any]:
-    """A money flow's totals with the web API's camelCase keys (to_buyer: toBuyer), each value `shown`."""
-    return {("toBuyer" if k == "to_buyer" else k): shown(v) for k, v in totals.items()}
 
 
 class Web:
@@ -103,7 +102,7 @@ class Web:
     async def _error(self, request: Request, exc: Exception) -> Response:
         status = 404 if type(exc).__name__ == "NotFoundError" else 400 if isinstance(exc, DataLicenseError) else 500
         msg = str(exc) if isinstance(exc, DataLicenseError) else f"internal error ({type(exc).__name__})"
-        return JSONResponse({"error": msg.splitlines()[0][:300] if msg else "error"}, status_code=status)
+        return ApiJSON({"error": msg.splitlines()[0][:300] if msg else "error"}, status_code=status)
 
     def _manifest(self, cid: str) -> dict[str, Any]:
         """The manifest at cid as a dict, or {"error": reason} (datalicense.services.weblisting: read once, the page's lock
@@ -121,8 +120,11 @@ class Web:
         a = log["args"]
         lid = int(a["licenceId"])
         block = self.client.conn.w3.eth.get_block(log["blockNumber"])
+        market = self.client.conn.market
+        asset = market.asset_address(market.terms(int(a["termsId"])).asset_id)  # paid in the asset of its terms
         return {"licenceId": lid, "datasetId": int(a["datasetId"]), "licensee": a["licensee"], "payer": a["payer"],
-                "price": str(a["price"]), "priceText": self.client.reader.amount_text(int(a["price"]), ZERO),
+                "price": str(a["price"]), "asset": asset,
+                "priceText": self.client.reader.amount_text(int(a["price"]), asset),
                 "version": int(a["version"]), "block": log["blockNumber"], "time": int(block["timestamp"]),
                 "state": self.client.conn.market.licence(lid).state.label}
 
@@ -139,7 +141,7 @@ class Web:
             if self.rpc_url and not chain["rpcUrls"]:
                 chain["rpcUrls"] = [self.rpc_url]
             wallet_chain = c.conn.node_chain_id  # datalicense/protocol/rehearsal.py
-            return JSONResponse({
+            return ApiJSON({
                 "chainId": wallet_chain, "chainIdHex": hex(wallet_chain), "contract": c.conn.address,
                 "currency": c.conn.currency, "gatewayUrl": self.gateway_url, "chain": chain,
                 "deliveryKeyMessage": keywrap.delivery_key_message(c.conn.chain_id, c.conn.address),
@@ -152,10 +154,10 @@ class Web:
         rows = await self.datasets_view.listing()
         if q:
             rows = [r for r in rows if q in f"{r['id']} {r['title']} {r['description']} {r['owner']}".lower()]
-        return JSONResponse({"datasets": rows})
+        return ApiJSON({"datasets": rows})
 
     async def dataset(self, request: Request) -> Response:
-        return JSONResponse(await self.datasets_view.dataset(int(request.path_params["id"]), self._sales_of))
+        return ApiJSON(await self.datasets_view.dataset(int(request.path_params["id"]), self._sales_of))
 
     def _sales_of(self, dataset_id: int) -> list[dict[str, Any]]:
         return [self._sale(lg) for lg in self._purchases(datasetId=dataset_id)]
@@ -167,11 +169,11 @@ class Web:
         try:
             who = normalize_address(request.path_params["address"], self.client.conn.chain_id)
         except DataLicenseError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return ApiJSON({"error": str(exc)}, status_code=400)
         with self.lock:
             lid = self.client.buyer.held(dataset_id, who)
             state = self.client.conn.market.licence(lid).state.label if lid is not None else None
-        return JSONResponse({"datasetId": dataset_id, "address": who, "licenceId": lid, "state": state})
+        return ApiJSON({"datasetId": dataset_id, "address": who, "licenceId": lid, "state": state})
 
     def licence(self, request: Request) -> Response:
         lid = int(request.path_params["id"])
@@ -205,7 +207,7 @@ class Web:
                         "disputeBondText": c.reader.amount_text(
                             c.conn.market.settings(lic.settings_id).dispute_bond, ZERO),
                         "now": now})
-        return JSONResponse(out)
+        return ApiJSON(out)
 
     def _bound_versions(self, dataset_id: int, bought: int,
                         deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -229,7 +231,7 @@ class Web:
         try:
             who = normalize_address(request.path_params["address"], self.client.conn.chain_id)
         except DataLicenseError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return ApiJSON({"error": str(exc)}, status_code=400)
         with self.lock:
             c = self.client
             c.reader.index.update()
@@ -246,7 +248,7 @@ class Web:
                 summary["pendingDelivery"] = [s["licenceId"] for s in sales if s["state"] == "Pending"]
                 datasets.append(summary)
             owed = c.conn.market.balance_owed(ZERO, who)
-        return JSONResponse({"address": who, "licences": licences, "datasets": datasets, "owed": str(owed),
+        return ApiJSON({"address": who, "licences": licences, "datasets": datasets, "owed": str(owed),
                              "owedText": c.reader.amount_text(owed, ZERO), "currency": c.conn.currency})
 
     def _flows(self, dataset_id: int, current_asset: str) -> list[dict[str, Any]]:
@@ -267,9 +269,10 @@ class Web:
             for block, totals in f.series():
                 if block not in times:
                     times[block] = int(c.conn.w3.eth.get_block(block)["timestamp"])
-                series.append({"block": block, "time": times[block], **_camel(totals, str)})
-            out.append({"asset": asset, "symbol": symbol, "decimals": decimals, **_camel(f.totals(), str),
-                        "text": _camel(f.totals(), lambda v: c.reader.amount_text(v, asset)), "series": series})
+                series.append({"block": block, "time": times[block], **{k: str(v) for k, v in totals.items()}})
+            totals = f.totals()
+            out.append({"asset": asset, "symbol": symbol, "decimals": decimals, **{k: str(v) for k, v in totals.items()},
+                        "text": {k: c.reader.amount_text(v, asset) for k, v in totals.items()}, "series": series})
         return out
 
     async def contributor(self, request: Request) -> Response:
@@ -281,7 +284,7 @@ class Web:
         try:
             who = normalize_address(request.path_params["address"], self.client.conn.chain_id)
         except DataLicenseError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return ApiJSON({"error": str(exc)}, status_code=400)
 
         def plans() -> Any:
             with self.lock:
@@ -295,13 +298,17 @@ class Web:
         found, skipped = await run_in_threadpool(plans)
         trees = await self.pools.reads.aget_many([key for p in found for _, key in p.trees], POOLS_WAIT)
         pools, more = await run_in_threadpool(rows)
-        return JSONResponse({"address": who, "pools": pools, "skipped": skipped + more,
-                             "currency": self.client.conn.currency})
+
+        def assets() -> list[dict[str, Any]]:  # each asset an amount of the answer is in, for the page to format it
+            with self.lock:
+                return asset_list([x["asset"] for p in pools for x in p["rows"] + p["sales"]],
+                                  self.client.reader.asset_info)
+
+        return ApiJSON({"address": who, "pools": pools, "skipped": skipped + more,
+                        "assets": await run_in_threadpool(assets), "currency": self.client.conn.currency})
 
     def _deployed_factories(self) -> list[str]:
         """RevenuePool in the deployments file of this chain, if there is one (read at each use: `up` writes it)."""
-        from datalicense.infra import deployments
-
         try:
             return [deployments.address_of(self.client.conn.chain_id, "RevenuePool")]
         except DataLicenseError:
@@ -315,7 +322,7 @@ class Web:
         except ValueError:
             body = {}
         data = str(body.get("data") or "")[:20000] if isinstance(body, dict) else ""
-        return JSONResponse({"message": decode_revert(data)})
+        return ApiJSON({"message": decode_revert(data)})
 
     def index(self, request: Request) -> Response:
         page = self.dist / "index.html"
@@ -336,7 +343,7 @@ class Web:
         return uvicorn_config(self.app, host, port, self.limits)
 
     def serve(self, host: str = "127.0.0.1", port: int = 8600) -> None:
-        import uvicorn
+        import uvicorn  # start-up: the server is loaded only when the page is served from here
 
         uvicorn.Server(self.config_for(host, port)).run()
 
@@ -350,10 +357,6 @@ class Running(BackgroundServer):
 
 def kubo_gateway(api: str) -> str:
     """The HTTP gateway URL of the Kubo whose RPC API is at `api` (from its Addresses.Gateway setting)."""
-    import urllib.request
-
-    from datalicense.infra.ipfs import Storage
-
     scheme, host, port = Storage(api)._endpoint()
     url = f"{scheme}://{host}:{port}/api/v0/config?arg=Addresses.Gateway"
     try:

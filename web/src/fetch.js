@@ -30,7 +30,7 @@ export function privateKeyFor(seed, key) {
 export function openDelivery(licence, delivery, seed) {
   const p = privateKeyFor(seed, keyInForce(licence, delivery));
   const contentKey = unwrapKey(hexToBytes(delivery.rX), hexToBytes(delivery.rY), hexToBytes(delivery.wrappedKey),
-    BigInt(licence.licence_id), p);
+    BigInt(licence.licenceId), p);
   const right = '0x' + bytesToHex(keccak(contentKey)) === delivery.keyHash.toLowerCase();
   return { contentKey, p, right };
 }
@@ -46,7 +46,7 @@ export function escrowedOpening(licence, seed) {
  * version of the licence's own dataset wins if its key opens that version's commitment. `confirm`: this is the
  * escrowed delivery of the version bought and the licence is Delivered. */
 export function chooseDelivery(licence, seed) {
-  const found = targets(licence.state, licence.dataset_id, licence.version, licence.versions, licence.deliveries);
+  const found = targets(licence.state, licence.datasetId, licence.version, licence.versions, licence.deliveries);
   const escrowed = found[found.length - 1];
   const opened = { ...escrowed, ...openDelivery(licence, escrowed.delivery, seed) };
   opened.confirm = mayConfirm(licence.state, escrowed, licence.version);

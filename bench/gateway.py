@@ -57,7 +57,7 @@ def main() -> None:
     from brownie import accounts, web3
 
     os.environ["DATALICENSE_LOCAL_RPC"] = web3.provider.endpoint_uri
-    from test_gateway import AgentThread  # the same agent thread the tests use
+    from agents import AgentThread  # the same agent thread the tests use (tests/agents.py)
 
     try:
         with tempfile.TemporaryDirectory(prefix="datalicense-bench-") as tmp, KuboDaemon() as kubo:

@@ -7,7 +7,7 @@ import os
 import pytest
 from brownie import DataLicense, DataLicenseLens, ReentrantToken, TestToken, accounts
 
-from helpers import BOND, FEE_BPS, LENSES, free_ports
+from helpers import BOND, FEE_BPS, LENSES, clients, free_ports
 
 # Constants, records and helpers the tests share are in helpers.py (`from helpers import ...`); this file holds
 # fixtures and hooks only.
@@ -124,17 +124,38 @@ def kubo():
 
 @pytest.fixture
 def make(kubo, market, tmp_path):
-    """make(n, home): a web3.py Client for the local chain's account dev:n, over this run's Kubo, with its own home."""
-    from datalicense import Client
-    from datalicense.infra.chain import connect, load_account
-    from datalicense.infra.ipfs import Storage
+    """make(n, home): a web3.py Client for the local chain's account dev:n (None: no account), over this run's Kubo,
+    with its own home."""
+    return clients(kubo.api_multiaddr, market.address, tmp_path)
 
-    w3 = connect("local")
 
-    def make(n, home="seller"):
-        return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / home)
+@pytest.fixture
+def gateway(make):
+    """The seller's HTTP 402 gateway on a loopback port (reads only), generous rate limits."""
+    from datalicense.services.gateway import Gateway, Limits, Running
 
-    return make
+    with Running(Gateway(make(None, "gateway"), Limits(per_ip_rate=200, per_ip_burst=400))) as running:
+        yield running
+
+
+@pytest.fixture
+def run_process(kubo, market, tmp_path):
+    """The `datalicense` command in a child process (`python -m datalicense.cli.main`), on the real chain and Kubo,
+    with its own home under tmp_path. Returns a CompletedProcess."""
+    import subprocess
+    import sys
+
+    def run(*args, account="dev:3", check=True, home="home"):
+        env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=kubo.api_multiaddr)
+        cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address]
+        if account:
+            cmd += ["--account", account]
+        p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env, timeout=300)
+        if check:
+            assert p.returncode == 0, p.stderr
+        return p
+
+    return run
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ __all__ = [
     "DeliveryKey", "Published", "account_private_key", "account_key", "lens_of", "terms", "publish", "offer",
     "purchase", "buy", "token_data", "current_purchase", "buy_token", "buy_677", "deliver", "escrowed",
     "dispute_key", "reverts", "sleep", "publish_file", "licence_of", "dataset_of", "terms_of", "settings_of",
-    "free_ports", "fetched",
+    "free_ports", "fetched", "one_line_error", "clients", "publish_numbered",
 ]
 
 DAY = 86400
@@ -310,6 +310,42 @@ def publish_version_reusing_key(client, dataset_id, plain: bytes, tmp_path, titl
     rcpt = client.conn.tx.send(client.conn.contract.functions.publishVersion(
         dataset_id, cid_to_bytes(client.conn.storage.add_bytes(m.to_json())), bytes.fromhex(sha), key_hash))
     return int(client.conn.contract.events.VersionPublished().process_receipt(rcpt.raw)[0]["args"]["version"])
+
+
+def clients(api_multiaddr: str, market_address: str, root):
+    """make(n, home="seller"): a web3.py Client for the local chain's account dev:n (None: no account, reads only),
+    over the Kubo whose API is `api_multiaddr`, with its home folder `root / home`."""
+    from datalicense import Client
+    from datalicense.infra.chain import connect, load_account
+    from datalicense.infra.ipfs import Storage
+
+    w3 = connect("local")
+
+    def make(n, home="seller"):
+        account = None if n is None else load_account(f"dev:{n}", w3)
+        return Client(w3, account, Storage(api_multiaddr), market_address, root / home)
+
+    return make
+
+
+def publish_numbered(seller, tmp_path, n, agent, price="0.001", **kw) -> int:
+    """Publish dataset number n ("n,v" then "n,n*n", titled "Gateway n") through the client; its id."""
+    src = tmp_path / f"d{n}.csv"
+    src.write_text(f"n,v\n{n},{n * n}\n")
+    return seller.seller.publish(src, title=f"Gateway {n}", price=price, agent=agent, **kw).dataset_id
+
+
+def one_line_error(p, *needles: str, prefix: str | None = "error:") -> str:
+    """A command refused as the house rule says: a non-zero exit, no traceback, one line on stderr (starting with
+    `prefix`, unless None) that holds every needle. Returns the line."""
+    assert p.returncode != 0, p.stdout
+    assert "Traceback" not in p.stderr, p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, p.stderr
+    assert prefix is None or lines[0].startswith(prefix), lines[0]
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
 
 
 def free_ports(n: int) -> list[int]:

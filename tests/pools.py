@@ -12,7 +12,8 @@ from eth_utils import keccak
 from datalicense.roles.pool import PoolTree
 from helpers import PRICE, ZERO, DeliveryKey, Published, buy, deliver, offer, purchase, terms
 
-__all__ = ["new_pool", "publish_in_pool", "sell", "claim", "pool_deployments", "token_sale_with_forfeited_bond"]
+__all__ = ["new_pool", "publish_in_pool", "sell", "claimer_pool", "claim", "pool_deployments",
+           "token_sale_with_forfeited_bond"]
 
 
 def new_pool(market, curator, contributors, asset=ZERO):
@@ -45,6 +46,21 @@ def sell(market, pub, buyer, agent, token=None, confirm=True):
     if confirm:
         market.confirm(lid, {"from": buyer})
     return lid
+
+
+def claimer_pool(market, accounts, agent):
+    """A pool of two equal contributors, a contract (PoolClaimer, deployed by accounts[6]) and accounts[7], whose
+    dataset sold once (accounts[4] buys, confirmed). Returns (pool, tree, claimer, its weight, its proof, the
+    dataset, the other contributor)."""
+    from brownie import PoolClaimer
+
+    curator, buyer, other = accounts[3], accounts[4], accounts[7]
+    claimer = PoolClaimer.deploy({"from": accounts[6]})
+    pool, tree = new_pool(market, curator, [(claimer.address, 1), (other.address, 1)])
+    pub = publish_in_pool(pool, curator, agent)
+    sell(market, pub, buyer, agent)
+    weight, proof = tree.proof(claimer.address)
+    return pool, tree, claimer, weight, proof, pub, other
 
 
 def claim(pool, account, tree, epoch=1, asset=ZERO, token=None):

@@ -25,6 +25,18 @@ def _dataset(seller, tmp_path, agent_address):
     return seller.seller.publish(src, title="Agent test", price="0.001", agent=agent_address).dataset_id
 
 
+@pytest.fixture
+def delivered(make, tmp_path):
+    """(seller, buyer, agent client, dataset id, licence id, agent journal): a licence of version 1 bought and
+    delivered by the agent (its key in the seller's home: content keys and the seller's secret)."""
+    seller, buyer, agent_client = make(3), make(4, "buyer"), make(5)
+    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
+    lid = buyer.buyer.buy(ds).licence_id
+    db = tmp_path / "agent.sqlite"
+    assert Agent(agent_client, db).run(once=True).delivered == 1
+    return seller, buyer, agent_client, ds, lid, db
+
+
 def test_agent_delivers_with_its_own_key_and_buyer_fetches(make, tmp_path):
     seller, buyer = make(3), make(4, "buyer")
     agent_client = make(5)  # same home as the seller: content keys and seller secret
@@ -43,13 +55,8 @@ def test_agent_delivers_with_its_own_key_and_buyer_fetches(make, tmp_path):
     assert Agent(agent_client, tmp_path / "agent.sqlite").run(once=True).delivered == 0
 
 
-def test_agent_delivers_new_versions_to_settled_licences(make, tmp_path, market):
-    seller, buyer = make(3), make(4, "buyer")
-    agent_client = make(5)
-    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
-    lid = buyer.buyer.buy(ds).licence_id
-    db = tmp_path / "agent.sqlite"
-    Agent(agent_client, db).run(once=True)
+def test_agent_delivers_new_versions_to_settled_licences(delivered, tmp_path):
+    seller, buyer, agent_client, ds, lid, db = delivered
     fetched(buyer, lid, tmp_path / "v1.out", "a,b\n1,2\n", version=1)  # verified, then confirmed: settled
     assert buyer.conn.market.licence(lid).state == State.SETTLED
     v2 = tmp_path / "v2.csv"
@@ -60,13 +67,8 @@ def test_agent_delivers_new_versions_to_settled_licences(make, tmp_path, market)
     fetched(buyer, lid, tmp_path / "v2.out", v2.read_bytes(), version=2, confirm=False)
 
 
-def test_a_licence_in_escrow_gets_the_new_version_when_it_settles(make, tmp_path):
-    seller, buyer = make(3), make(4, "buyer")
-    agent_client = make(5)
-    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
-    lid = buyer.buyer.buy(ds).licence_id
-    db = tmp_path / "agent.sqlite"
-    Agent(agent_client, db).run(once=True)
+def test_a_licence_in_escrow_gets_the_new_version_when_it_settles(delivered, tmp_path):
+    seller, buyer, agent_client, ds, lid, db = delivered
     v2 = tmp_path / "v2.csv"
     v2.write_text("a,b\n5,6\n")
     seller.seller.publish_version(ds, v2, title="Agent test v2")
@@ -77,13 +79,8 @@ def test_a_licence_in_escrow_gets_the_new_version_when_it_settles(make, tmp_path
     fetched(buyer, lid, tmp_path / "v2.out", v2.read_bytes(), version=2)
 
 
-def test_new_versions_go_to_the_rotated_key(make, tmp_path):
-    seller, buyer = make(3), make(4, "buyer")
-    agent_client = make(5)
-    ds = _dataset(seller, tmp_path, agent_client.conn.account.address)
-    lid = buyer.buyer.buy(ds).licence_id
-    db = tmp_path / "agent.sqlite"
-    Agent(agent_client, db).run(once=True)
+def test_new_versions_go_to_the_rotated_key(delivered, make, tmp_path):
+    seller, buyer, agent_client, ds, lid, db = delivered
     fetched(buyer, lid, tmp_path / "v1.out", "a,b\n1,2\n", version=1)
     buyer.buyer.rotate_key(lid)
     rotated = buyer.reader.delivery_keys(lid)[-1]

@@ -10,7 +10,7 @@ import pytest
 from datalicense.errors import AlreadyHeldError
 
 from helpers import publish_file
-from test_gateway import AgentThread, gateway, make  # noqa: F401 - fixtures
+from agents import AgentThread
 from datalicense.roles.paying import SpendingPolicy
 
 pytestmark = pytest.mark.e2e

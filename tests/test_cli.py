@@ -2,27 +2,17 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
+
+from helpers import one_line_error
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def run(kubo, market, tmp_path):
-    def run(*args, account="dev:3", check=True, home="home"):
-        env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=kubo.api_multiaddr)
-        cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address]
-        if account:
-            cmd += ["--account", account]
-        p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env, timeout=300)
-        if check:
-            assert p.returncode == 0, p.stderr
-        return p
-
-    return run
+def run(run_process):
+    return run_process
 
 
 def test_publish_list_show_buy_deliver_fetch(run, tmp_path):
@@ -63,13 +53,7 @@ def test_publish_list_show_buy_deliver_fetch(run, tmp_path):
     ],
 )
 def test_bad_input_gives_one_line_and_non_zero_exit(run, args, account, message):
-    p = run(*args, account=account, check=False)
-    assert p.returncode != 0
-    assert "Traceback" not in p.stderr
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, p.stderr
-    assert message in lines[0]
-    assert lines[0].startswith("error:")
+    one_line_error(run(*args, account=account, check=False), message)
 
 
 def _published_and_bought(run, tmp_path, **publish_args):
@@ -84,12 +68,6 @@ def _published_and_bought(run, tmp_path, **publish_args):
     return ds, lid
 
 
-def _one_line_error(p, message):
-    assert p.returncode != 0 and "Traceback" not in p.stderr
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], p.stderr
-
-
 def test_expired_licence(run, tmp_path):
     from brownie import chain
 
@@ -97,14 +75,14 @@ def test_expired_licence(run, tmp_path):
     chain.sleep(2 * 86400)
     chain.mine()
     p = run("fetch", str(lid), "-o", str(tmp_path / "x"), account="dev:4", home="buyer", check=False)
-    _one_line_error(p, f"licence {lid} expired at")
+    one_line_error(p, f"licence {lid} expired at")
     assert not (tmp_path / "x").exists()
 
 
 def test_wrong_account(run, tmp_path):
     _, lid = _published_and_bought(run, tmp_path)
     p = run("fetch", str(lid), "-o", str(tmp_path / "x"), account="dev:6", home="other", check=False)
-    _one_line_error(p, f"licence {lid} is held by")
+    one_line_error(p, f"licence {lid} is held by")
 
 
 def test_insufficient_funds(run, tmp_path):
@@ -120,7 +98,7 @@ def test_insufficient_funds(run, tmp_path):
         p = run("buy", str(ds), account=str(ks), check=False)
     finally:
         del os.environ["DATALICENSE_PASSWORD"]
-    _one_line_error(p, "fund it first")
+    one_line_error(p, "fund it first")
 
 
 def test_malformed_cid_in_a_manifest(run, kubo, market, tmp_path):
@@ -146,7 +124,7 @@ def test_malformed_cid_in_a_manifest(run, kubo, market, tmp_path):
     lid = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)["licence_id"]
     run("deliver", str(lid))
     p = run("fetch", str(lid), "-o", str(tmp_path / "x"), account="dev:4", home="buyer", check=False)
-    _one_line_error(p, "not a valid IPFS CID")
+    one_line_error(p, "not a valid IPFS CID")
 
 
 def test_gift_to_another_account_who_fetches_it(run, tmp_path):

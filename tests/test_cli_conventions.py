@@ -17,7 +17,7 @@ from eth_utils import keccak
 from datalicense.infra.ipfs import cid_to_bytes
 from pools import pool_deployments
 
-from helpers import ZERO, terms
+from helpers import ZERO, one_line_error, terms
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +34,7 @@ def run(run_inprocess, monkeypatch):
 
 
 def _one_line(p, *needles):
-    assert p.returncode != 0, p.stdout
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, p.stderr
-    for n in needles:
-        assert n in lines[0], lines[0]
-    return lines[0]
+    return one_line_error(p, *needles, prefix=None)
 
 
 def _camel_keys(doc, where="$"):

@@ -7,6 +7,8 @@ import json
 import pytest
 from brownie import chain
 
+from helpers import one_line_error
+
 pytestmark = pytest.mark.e2e
 
 AGENT = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # dev:5
@@ -17,12 +19,6 @@ DEV7 = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 def run(run_inprocess, monkeypatch):
     """The `datalicense` entry point, in this process (conftest.run_inprocess)."""
     return run_inprocess
-
-
-def _one_line_error(p, text):
-    assert p.returncode != 0
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], p.stderr
 
 
 def _publish(run, tmp_path, name="d.csv", title="Owner's data", price="0.002"):
@@ -39,7 +35,7 @@ def test_owner_lifecycle_from_the_terminal(run, tmp_path):
 
     assert f"agent {AGENT}" in run("set-agent", str(ds), AGENT).stdout
     assert AGENT in run("show", str(ds), account=None).stdout
-    _one_line_error(run("set-agent", str(ds), AGENT, account="dev:6", check=False), "not by")
+    one_line_error(run("set-agent", str(ds), AGENT, account="dev:6", check=False), "not by")
 
     out = run("set-terms", str(ds), "--price", "0.003", "--cap", "5").stdout
     assert "0.003 RBTC" in out and f"--terms 2 --version 1" in out
@@ -52,7 +48,7 @@ def test_owner_lifecycle_from_the_terminal(run, tmp_path):
     run("set-price", str(ds), "0.003")
 
     assert "paused" in run("pause", str(ds)).stdout
-    _one_line_error(run("buy", str(ds), account="dev:4", home="buyer", check=False), "SalesClosed")
+    one_line_error(run("buy", str(ds), account="dev:4", home="buyer", check=False), "SalesClosed")
     assert "paused" in run("list", account=None).stdout
     assert "on sale again" in run("resume", str(ds)).stdout
     bought = json.loads(run("--json", "buy", str(ds), account="dev:4", home="buyer").stdout)
@@ -73,11 +69,11 @@ def test_owner_lifecycle_from_the_terminal(run, tmp_path):
     assert "dataset" in run("sales").stdout
 
     assert "offered to" in run("transfer", str(ds), DEV7).stdout
-    _one_line_error(run("accept", str(ds), account="dev:6", check=False), "NotPendingOwner")
+    one_line_error(run("accept", str(ds), account="dev:6", check=False), "NotPendingOwner")
     assert "is yours" in run("accept", str(ds), account="dev:7").stdout
     shown = json.loads(run("--json", "show", str(ds), account=None).stdout)
     assert shown["owner"] == DEV7 and int(shown["agent"], 16) == 0  # the previous owner's agent is gone
-    _one_line_error(run("pause", str(ds), check=False), "is owned by")
+    one_line_error(run("pause", str(ds), check=False), "is owned by")
 
 
 def _disputed(run, tmp_path, name):
@@ -91,7 +87,7 @@ def _disputed(run, tmp_path, name):
 
 def test_data_disputes_end_by_ruling_and_by_default(run, tmp_path, market):
     ruled = _disputed(run, tmp_path, "a.csv")
-    _one_line_error(run("rule", str(ruled), "--buyer-bps", "0", account="dev:6", check=False), "NotArbiter")
+    one_line_error(run("rule", str(ruled), "--buyer-bps", "0", account="dev:6", check=False), "NotArbiter")
     assert "the sale stands" in run("rule", str(ruled), "--buyer-bps", "0", account="dev:2").stdout
     mine = run("licences", account="dev:4", home="buyer").stdout
     assert any(ln.split()[0] == str(ruled) and "Settled" in ln for ln in mine.splitlines()), mine
@@ -102,10 +98,10 @@ def test_data_disputes_end_by_ruling_and_by_default(run, tmp_path, market):
     late = _disputed(run, tmp_path, "c.csv")
     mine = json.loads(run("--json", "licences", account="dev:4", home="buyer").stdout)
     assert {i["licence_id"]: i["next"] for i in mine}[late] == "arbiter rules by"
-    _one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "has until")
+    one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "has until")
     chain.sleep(market.ARBITER_WINDOW() + 10)
     chain.mine()
     assert "the sale stands" in run("resolve-default", str(late), account="dev:6").stdout
-    _one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "not in a data dispute")
+    one_line_error(run("resolve-default", str(late), account="dev:6", check=False), "not in a data dispute")
     states = {ln.split()[0]: ln for ln in run("licences", account="dev:4", home="buyer").stdout.splitlines()}
     assert "Settled" in states[str(late)] and "Resolved" in states[str(split)]

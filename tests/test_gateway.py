@@ -11,58 +11,18 @@ import httpx
 import pytest
 from brownie import chain
 
-from datalicense import Client
-from datalicense.services.agent import Agent
-from datalicense.infra.chain import connect, load_account
+from agents import AgentThread
+from helpers import publish_numbered as _publish
+
 from datalicense.errors import ChainError
 from datalicense.services.gateway import Gateway, Limits, Running
 from datalicense.protocol.records import State
 from datalicense.roles.paying import (PAYMENT_SIGNATURE_HEADER, Ledger, PayingAuth, PolicyError, SpendingPolicy,
                                 encode_header, network_id, offer_from, payment_payload, sign_proof)
-from datalicense.infra.ipfs import Storage
 
 pytestmark = pytest.mark.e2e
 
 DAY = 86400
-
-
-@pytest.fixture
-def make(kubo, market, tmp_path):
-    w3 = connect("local")
-
-    def make(n, home="seller"):
-        acct = None if n is None else load_account(f"dev:{n}", w3)
-        return Client(w3, acct, Storage(kubo.api_multiaddr), market.address, tmp_path / home)
-
-    return make
-
-
-@pytest.fixture
-def gateway(make):
-    with Running(Gateway(make(None, "gateway"), Limits(per_ip_rate=200, per_ip_burst=400))) as running:
-        yield running
-
-
-class AgentThread:
-    """The seller's delivery agent following the chain in a thread."""
-
-    def __init__(self, client, db):
-        self.agent = Agent(client, db, poll_interval=0.2)
-        self.thread = threading.Thread(target=self.agent.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.agent.stop()
-        self.thread.join(10)
-
-
-def _publish(seller, tmp_path, n, agent, price="0.001", **kw):
-    src = tmp_path / f"d{n}.csv"
-    src.write_text(f"n,v\n{n},{n * n}\n")
-    return seller.seller.publish(src, title=f"Gateway {n}", price=price, agent=agent, **kw).dataset_id
 
 
 def test_agent_script_buys_three_within_caps_and_a_fourth_above_the_cap_is_refused_before_any_transaction(

@@ -22,7 +22,8 @@ from datalicense.roles.paying import PolicyError, SpendingPolicy
 from datalicense.services.serving import BackgroundServer
 
 from helpers import publish_version_reusing_key
-from test_gateway import AgentThread, _publish, gateway, make  # noqa: F401 - fixtures
+from agents import AgentThread
+from helpers import publish_numbered as _publish
 
 pytestmark = pytest.mark.e2e
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from imports import import_targets, package_modules
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,31 +54,12 @@ def _runtime_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
 
 def import_graph(package_dir: Path, package: str) -> dict[str, set[str]]:
     """{module: package modules it imports at run time}; the package itself is the module `package`."""
-    files: dict[str, Path] = {}
-    for p in sorted(package_dir.rglob("*.py")):  # subpackages too (datalicense.protocol, ...)
-        parts = [package, *p.relative_to(package_dir).with_suffix("").parts]
-        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
+    files = package_modules(package_dir, package)  # subpackages too (datalicense.protocol, ...)
     graph: dict[str, set[str]] = {}
     for module, path in files.items():
-        here = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]  # the module's own package
         edges: set[str] = set()
         for node in _runtime_imports(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            else:
-                if node.level:
-                    base = here.rsplit(".", node.level - 1)[0] if node.level > 1 else here
-                    target = f"{base}.{node.module}" if node.module else base
-                else:
-                    target = node.module or ""
-                # `from P import name`: the submodule P.name if there is one, else P itself (a name it defines)
-                targets = [f"{target}.{a.name}" if f"{target}.{a.name}" in files else target for a in node.names]
-            for t in targets:
-                # `import P.x.y` runs P.x.y (and P.x, P, which import what they import themselves)
-                while t and t not in files and "." in t:
-                    t = t.rsplit(".", 1)[0]
-                if t in files and t != module:
-                    edges.add(t)
+            edges.update(import_targets(node, module, path.name == "__init__.py", files))
         graph[module] = edges
     return graph
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from imports import import_targets, package_modules
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,49 +32,21 @@ LAYERS = ["errors", "protocol", "infra", "roles", "client", "services", "cli", "
 REASONS_PENDING = {f"{PACKAGE}.cli", f"{PACKAGE}.services.web"}
 
 
-def _modules(package_dir: Path, package: str) -> dict[str, Path]:
-    files: dict[str, Path] = {}
-    for p in sorted(package_dir.rglob("*.py")):
-        parts = [package, *p.relative_to(package_dir).with_suffix("").parts]
-        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = p
-    return files
-
-
 def layer_of(module: str, package: str) -> int:
     rest = module[len(package) + 1:].split(".")[0] if module != package else ""
     return LAYERS.index(rest) if rest in LAYERS else -1
 
 
-def _targets(node: ast.Import | ast.ImportFrom, module: str, is_pkg: bool, files: dict[str, Path]) -> list[str]:
-    if isinstance(node, ast.Import):
-        targets = [a.name for a in node.names]
-    else:
-        here = module if is_pkg else module.rsplit(".", 1)[0]
-        if node.level:
-            base = here.rsplit(".", node.level - 1)[0] if node.level > 1 else here
-            target = f"{base}.{node.module}" if node.module else base
-        else:
-            target = node.module or ""
-        targets = [f"{target}.{a.name}" if f"{target}.{a.name}" in files else target for a in node.names]
-    found = []
-    for t in targets:
-        while t and t not in files and "." in t:
-            t = t.rsplit(".", 1)[0]
-        if t in files and t != module:
-            found.append(t)
-    return found
-
-
 def upward_imports(package_dir: Path, package: str) -> list[str]:
     """'module (layer) imports target (higher layer), line N' for every import of the package, wherever it is."""
-    files = _modules(package_dir, package)
+    files = package_modules(package_dir, package)
     bad = []
     for module, path in files.items():
         mine = layer_of(module, package)
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, (ast.Import, ast.ImportFrom)):
                 continue
-            for target in dict.fromkeys(_targets(node, module, path.name == "__init__.py", files)):
+            for target in dict.fromkeys(import_targets(node, module, path.name == "__init__.py", files)):
                 theirs = layer_of(target, package)
                 if theirs > mine:
                     bad.append(f"{module} ({LAYERS[mine] or 'package'}) imports {target} "
@@ -92,7 +66,7 @@ def unexplained_function_imports(package_dir: Path, package: str, skip: set[str]
     """'module line N' for every import inside a function with no comment on its lines or right above it (a run of
     imports may share the comment above its first one)."""
     bad = []
-    for module, path in _modules(package_dir, package).items():
+    for module, path in package_modules(package_dir, package).items():
         if any(module == s or module.startswith(s + ".") for s in skip):
             continue
         text = path.read_text()
@@ -147,7 +121,7 @@ def test_the_checks_see_planted_upward_imports_and_unexplained_function_imports(
 
 
 def test_every_module_has_a_layer():
-    modules = _modules(ROOT / PACKAGE, PACKAGE)
+    modules = package_modules(ROOT / PACKAGE, PACKAGE)
     assert len(modules) > 40
     assert [m for m in modules if layer_of(m, PACKAGE) < 0] == []
 

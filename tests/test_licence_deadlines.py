@@ -10,6 +10,8 @@ import urllib.request
 import pytest
 from brownie import chain, web3
 
+from helpers import one_line_error
+
 from datalicense.infra.chain import local_time
 
 pytestmark = pytest.mark.e2e
@@ -20,12 +22,6 @@ DAY = 86400
 @pytest.fixture
 def run(run_inprocess):
     return run_inprocess
-
-
-def _one_line_error(p, text):
-    assert p.returncode != 0
-    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], p.stderr
 
 
 def _publish(run, tmp_path, name="d.csv"):
@@ -64,7 +60,7 @@ def test_arbiter_deadline_of_a_late_dispute_in_licences_and_resolve_default(run,
     # sending, with the dispute's date
     chain.sleep(delivered + window + 10 - int(web3.eth.get_block("latest")["timestamp"]))
     chain.mine()
-    _one_line_error(run("resolve-default", str(lid), account="dev:6", check=False),
+    one_line_error(run("resolve-default", str(lid), account="dev:6", check=False),
                     f"the arbiter has until {local_time(due)}")
     chain.sleep(due + 10 - int(web3.eth.get_block("latest")["timestamp"]))
     chain.mine()

@@ -20,7 +20,7 @@ from helpers import BOND, FEE_BPS, PRICE, ZERO, Published, dataset_of, reverts, 
 from datalicense.errors import IntegrityError
 from datalicense.protocol.records import version_account
 from datalicense.roles.pool import MAX_TOTAL_WEIGHT, ZERO32, PoolTree, fetch_proof, leaf_hash, node_hash
-from pools import claim, new_pool, pool_deployments, publish_in_pool, sell
+from pools import claim, claimer_pool, new_pool, pool_deployments, publish_in_pool, sell
 
 pytestmark = pytest.mark.e2e
 
@@ -591,14 +591,8 @@ def test_a_revocation_tried_while_the_pool_pays_a_claim_is_refused(market, accou
     payment is refused there (a revocation that saw the claim half-done could freeze an entitlement above what it
     had not yet been paid, at the other contributor's expense). The claim is paid; the revocation, made on its own
     afterwards, keeps exactly the revoker's share."""
-    from brownie import PoolClaimer
-
-    curator, buyer, other = accounts[3], accounts[4], accounts[7]
-    claimer = PoolClaimer.deploy({"from": accounts[6]})
-    pool, tree = new_pool(market, curator, [(claimer.address, 1), (other.address, 1)])
-    pub = publish_in_pool(pool, curator, agent)
-    sell(market, pub, buyer, agent)
-    w, proof = tree.proof(claimer.address)
+    pool, tree, claimer, w, proof, pub, other = claimer_pool(market, accounts, agent)
+    buyer = accounts[4]
     claimer.claimFrom(pool, 1, ZERO, w, proof, True, {"from": accounts[6]})  # the pool learns its weight
     accounts[6].transfer(pool, 1000)
     tx = claimer.claimAndRevokeWhilePaid(pool, 1, ZERO, w, proof, {"from": accounts[6]})

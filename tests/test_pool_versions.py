@@ -13,7 +13,7 @@ from eth_utils import keccak
 
 from datalicense.roles.pool import PoolTree
 from helpers import BOND, FEE_BPS, PRICE, ZERO, Published, buy, deliver, reverts, sleep
-from pools import claim, new_pool, publish_in_pool, sell
+from pools import claim, claimer_pool, new_pool, publish_in_pool, sell
 
 pytestmark = pytest.mark.chain
 
@@ -150,12 +150,7 @@ def test_a_hooked_token_payout_cannot_be_revoked_into_nor_freeze_the_pool(market
 def test_a_revocation_inside_an_rbtc_payout_is_refused_and_the_claim_completes(market, accounts, agent):
     """The same lock for RBTC: a contributor contract that revokes from inside its own claim's payment is refused
     there (before, it went through); its claim is paid in full and it can revoke on its own afterwards."""
-    curator, buyer, other = accounts[3], accounts[4], accounts[7]
-    claimer = PoolClaimer.deploy({"from": accounts[6]})
-    pool, tree = new_pool(market, curator, [(claimer.address, 1), (other.address, 1)])
-    pub = publish_in_pool(pool, curator, agent)
-    sell(market, pub, buyer, agent)
-    w, proof = tree.proof(claimer.address)
+    pool, tree, claimer, w, proof, _, other = claimer_pool(market, accounts, agent)
     tx = claimer.claimAndRevokeWhilePaid(pool, 1, ZERO, w, proof, {"from": accounts[6]})
     assert tx.return_value is False and "ConsentRevoked" not in tx.events
     assert claimer.balance() == SHARE // 2

@@ -15,14 +15,13 @@ import time
 import httpx
 import pytest
 
-from datalicense import Client
-from datalicense.infra.chain import connect, load_account
+from datalicense.infra.chain import connect
 from datalicense.services.gateway import Gateway, Limits, Running as RunningGateway
 from datalicense.roles.paying import PAYMENT_SIGNATURE_HEADER, encode_header, offer_from, payment_payload
 from datalicense.infra.ipfs import Storage, cid_from_bytes
 from datalicense.services.web import Running as RunningPage, Web
 
-from helpers import ZERO, buy, publish, publish_file
+from helpers import ZERO, buy, clients, publish, publish_file
 
 pytestmark = pytest.mark.e2e
 
@@ -44,13 +43,7 @@ def online_kubo():
 @pytest.fixture
 def online(online_kubo, market, tmp_path):
     """online(n, home): a Client for dev:n (None: no account) over the online Kubo."""
-    w3 = connect("local")
-
-    def make(n, home):
-        acct = None if n is None else load_account(f"dev:{n}", w3)
-        return Client(w3, acct, Storage(online_kubo.api_multiaddr), market.address, tmp_path / home)
-
-    return make
+    return clients(online_kubo.api_multiaddr, market.address, tmp_path)
 
 
 def _stranger_datasets(market, stranger, n, price=0):

@@ -12,7 +12,8 @@ import pytest
 from datalicense.errors import ChainError
 from datalicense.roles.paying import Caps, Ledger, PolicyError, SpendingPolicy
 
-from test_gateway import AgentThread, _publish, gateway, make  # noqa: F401 - fixtures
+from agents import AgentThread
+from helpers import publish_numbered as _publish
 
 pytestmark = pytest.mark.e2e
 

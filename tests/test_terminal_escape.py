@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -93,18 +90,8 @@ def test_error_line_is_escaped(monkeypatch, capsys):
 
 
 @pytest.fixture
-def run(kubo, market, tmp_path):
-    def run(*args, account="dev:3", check=True, home="home"):
-        env = dict(os.environ, DATALICENSE_HOME=str(tmp_path / home), DATALICENSE_IPFS_API=kubo.api_multiaddr)
-        cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address]
-        if account:
-            cmd += ["--account", account]
-        p = subprocess.run(cmd + list(args), capture_output=True, text=True, env=env, timeout=300)
-        if check:
-            assert p.returncode == 0, p.stderr
-        return p
-
-    return run
+def run(run_process):
+    return run_process
 
 
 def test_hostile_manifest_shown_by_the_cli_is_escaped(run, tmp_path):

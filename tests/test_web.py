@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
-from datalicense import Client
 from datalicense.services.agent import Agent
-from datalicense.infra.chain import connect, load_account
+from datalicense.infra.chain import connect
 from datalicense.protocol.records import State
 from datalicense.infra.ipfs import Storage
 from datalicense.services.web import Running, Web
 
-from helpers import DeliveryKey, Published, account_private_key, deliver
+from helpers import DeliveryKey, Published, account_private_key, clients, deliver
 from webwallet import FLAGS, WALLET_JS, InjectedWallet
 
 pytestmark = pytest.mark.e2e
@@ -62,11 +61,8 @@ def browser_context(tmp_path_factory, bundle):
 def stack(kubo, market, tmp_path):
     """Seller (dev:3) and its agent (dev:5, same home), the page's server, and a Client factory."""
     w3 = connect("local")
-
-    def client(n, home):
-        return Client(w3, load_account(f"dev:{n}", w3), Storage(kubo.api_multiaddr), market.address, tmp_path / home)
-
-    reader = Client(w3, None, Storage(kubo.api_multiaddr), market.address, tmp_path / "web")
+    client = clients(kubo.api_multiaddr, market.address, tmp_path)
+    reader = client(None, "web")
     with Running(Web(reader, kubo.gateway_url, w3.provider.endpoint_uri)) as running:
         yield {"w3": w3, "url": running.url, "seller": client(3, "seller"), "agent": client(5, "seller"),
                "client": client}

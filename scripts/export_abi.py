@@ -12,6 +12,10 @@ import sys
 from pathlib import Path
 
 EXPORTED = ["DataLicense", "DataLicenseLens", "TestToken", "RevenuePool"]
+#: ABIs the package reads other contracts with, made of OpenZeppelin's interfaces: any ERC-20 token (a production
+#: token as much as the test token), its functions and events (IERC20, IERC20Metadata) and the ERC-6093 errors
+#: (IERC20Errors) an OpenZeppelin token reverts with.
+INTERFACES = {"ERC20": ["IERC20Metadata", "IERC20Errors"]}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,7 +29,20 @@ def export() -> list[Path]:
         out = ROOT / "datalicense" / "abi" / f"{name}.json"
         out.write_text(json.dumps(_build(name)["abi"], indent=1, sort_keys=True) + "\n")
         written.append(out)
+    for name, parts in INTERFACES.items():
+        out = ROOT / "datalicense" / "abi" / f"{name}.json"
+        out.write_text(json.dumps(interface_abi(parts), indent=1, sort_keys=True) + "\n")
+        written.append(out)
     return written
+
+
+def interface_abi(parts: list[str]) -> list:
+    """The ABI entries of the named interfaces of the build, each once, sorted by kind and name."""
+    entries = {}
+    for part in parts:
+        for item in _build(part)["abi"]:
+            entries[(item["type"], item.get("name", ""))] = item
+    return [entries[k] for k in sorted(entries)]
 
 
 def artifact(build: dict) -> dict:

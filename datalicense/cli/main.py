@@ -26,7 +26,7 @@ from datalicense.errors import DataLicenseError
 from datalicense.protocol.textsafe import escape
 
 EXIT_ERROR = 1
-ZERO = "0x0000000000000000000000000000000000000000"
+from datalicense.protocol.addresses import ZERO  # noqa: E402 - the one ZERO
 
 
 class Ctx:
@@ -310,7 +310,7 @@ def show(c: Ctx, dataset_id: int) -> None:
         f"  agent        {c.addr(d.agent) if int(d.agent, 16) else 'none (the owner delivers keys)'}",
         f"  price        {d.price_text} ({d.status})",
         f"  fee and bond platform fee {(d.fee_bps or 0) / 100:g}% of the price, data-dispute bond "
-        f"{c.client.reader.amount_text(d.dispute_bond or 0, '0x' + '00' * 20)} (fixed when you buy)",
+        f"{c.client.reader.amount_text(d.dispute_bond or 0, ZERO)} (fixed when you buy)",
         f"  licence      {term}, {'transferable' if d.transferable else 'soulbound'}",
         f"  sold         {d.sold}{' of ' + str(d.supply_cap) if d.supply_cap else ''}",
         f"  windows      delivery {d.delivery_window / 3600:g} h, dispute {d.dispute_window / 3600:g} h",

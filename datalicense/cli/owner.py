@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from datalicense.cli.types import AddressType
+from datalicense.protocol.addresses import ZERO
 
-ZERO = "0x0000000000000000000000000000000000000000"
 BPS = 10_000
 
 

@@ -96,5 +96,5 @@ class Connection:
         return self.w3.eth.contract(address=normalize_address(address, self.chain_id), abi=abi("RevenuePool"))
 
     def token_contract(self, asset: str) -> Any:
-        return self.w3.eth.contract(address=asset, abi=abi("TestToken"))
+        return self.w3.eth.contract(address=asset, abi=abi("ERC20"))  # any ERC-20 (OpenZeppelin's interfaces)
 

@@ -20,7 +20,8 @@ import urllib.parse
 from typing import Any
 
 from datalicense.errors import StorageError
-from datalicense.infra.ipfs import Storage, _rpc_message, check_cid
+from datalicense.infra.ipfs import Storage, check_cid
+from datalicense.infra.ipfscat import rpc_message
 
 
 def open_add(storage: Storage, pin: bool = True, name: str = "data") -> "AddStream":
@@ -113,7 +114,7 @@ class AddStream:
             if self._conn.sock is not None:
                 self._conn.sock.settimeout(2)
             resp = self._conn.getresponse()
-            return _rpc_message(resp.read(4096), resp.status)
+            return rpc_message(resp.read(4096), resp.status)
         except (OSError, http.client.HTTPException, ValueError):
             return ""
 
@@ -188,7 +189,7 @@ class AddStream:
             self._closed = True
             self._conn.close()
         if resp.status != 200:
-            raise StorageError(f"IPFS at {self._storage.api} refused the upload: {_rpc_message(body, resp.status)}")
+            raise StorageError(f"IPFS at {self._storage.api} refused the upload: {rpc_message(body, resp.status)}")
         cid = ""
         for line in body.decode("utf-8", "replace").splitlines():
             try:
@@ -196,7 +197,7 @@ class AddStream:
             except ValueError:
                 continue
             if doc.get("Message") and not doc.get("Hash"):
-                raise StorageError(f"IPFS at {self._storage.api} refused the upload: {_rpc_message(line.encode(), 500)}")
+                raise StorageError(f"IPFS at {self._storage.api} refused the upload: {rpc_message(line.encode(), 500)}")
             cid = str(doc.get("Hash") or cid)
         self.cid = check_cid(cid) if cid else ""
         if not self.cid:

@@ -287,7 +287,7 @@ class Buyer(Role):
             lic = conn.market.licence(licence_id)
             bond = conn.market.settings(lic.settings_id).dispute_bond
             fn = conn.contract.functions.disputeData(licence_id)
-            conn.tx._build(fn, bond, "data dispute")  # simulated first: a dispute that would revert is not sent
+            conn.tx.simulate(fn, bond, "data dispute")  # first: a dispute that would revert is not sent
             if on_send is not None:
                 on_send(f"licence {licence_id}: posting the data-dispute bond of "
                         f"{self.reader.amount_text(bond, ZERO)}; the arbiter splits the price (after 14 days without "
@@ -299,13 +299,7 @@ class Buyer(Role):
                 f"the key delivered for licence {licence_id} is right: a key dispute would settle the sale to the "
                 "seller, so it was not sent (if the data is not as described, use `datalicense dispute --data`)"
             )
-        try:  # simulate first: a dispute that would revert or settle is never sent
-            call.call({"from": conn.tx.account.address})
-        except Exception as exc:  # noqa: BLE001 - decoded into the project's error below
-            from datalicense.infra.chain import decode_revert
-
-            data_ = getattr(exc, "data", None)
-            raise ChainError(f"key dispute would fail: {decode_revert(data_) if data_ else exc}") from exc
+        conn.tx.simulate(call, what="key dispute")  # first: a dispute that would revert or settle is never sent
         if on_send is not None:
             on_send(f"licence {licence_id}: the delivered key does not open its commitment; the proof refunds you in "
                     "this one transaction")

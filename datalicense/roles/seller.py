@@ -13,7 +13,7 @@ from web3.logs import DISCARD
 from datalicense.protocol import age as agecrypt, keywrap
 from datalicense.infra.chain import Receipt, normalize_address, parse_amount
 from datalicense.roles.role import Role
-from datalicense.errors import ChainError, ConfigError, IntegrityError, StorageError
+from datalicense.errors import ConfigError, IntegrityError, StorageError
 from datalicense.protocol.manifest import Manifest
 from datalicense.protocol.manifest import now as manifest_now
 from datalicense.protocol.addresses import ZERO
@@ -88,14 +88,7 @@ class Seller(Role):
             require_pool(target, conn.address)
         probe = getattr(target.functions, "publish" if pool is None else "publishDataset")(
             b"\x01", b"\x00" * 32, b"\x01" * 32, terms_ref, terms, normalize_address(agent, conn.chain_id))
-        try:
-            probe.call({"from": account.address})
-        except Exception as exc:  # noqa: BLE001 - decoded into the project's error
-            from datalicense.infra.chain import decode_error
-
-            data = getattr(exc, "data", None)
-            name, args, text = decode_error(data) if data else (None, (), str(exc))
-            raise ChainError(f"publish would fail: {text}", name, args) from exc
+        conn.tx.simulate(probe, what="publish")
         try:  # Ctrl-C before the transaction is sent: one line saying nothing was published (cli.main prints it)
             upload = self.upload(src, size, title, description, media_type, terms_ref, account.address)
             existing = self.reader.index.find_version(upload["manifestCid"])

@@ -26,3 +26,30 @@ def test_amount_vectors_in_the_browser(page_for):
     assert len(got) == len(VECTORS) > 20
     for case, result in zip(VECTORS, got):
         assert result == {k: case[k] for k in ("ok", "text") if k in case}, case
+
+
+def test_an_owner_paid_in_a_token_sees_and_withdraws_it_in_the_token(page_for, stack, market, token, buyer):
+    """A dataset priced in tRIF, sold and confirmed: the owner's page shows what the marketplace owes it in tRIF
+    (besides RBTC) and withdraws it with the wallet; the page once showed and withdrew RBTC only."""
+    from brownie import accounts
+
+    from helpers import FEE_BPS, PRICE, buy_token, deliver, publish
+
+    owner = accounts[3]
+    pub = publish(market, owner, accounts[5], asset=token.address)
+    lid, key, _ = buy_token(market, token, pub.dataset_id, buyer)
+    deliver(market, lid, pub, key, accounts[5])
+    market.confirm(lid, {"from": buyer})
+    owed = PRICE - PRICE * FEE_BPS // 10_000  # 0.00195 tRIF
+    assert market.balanceOwed(token, owner) == owed
+
+    page, _ = page_for(3)
+    page.goto(stack["url"] + "/#/account")
+    page.click("#app button")  # connect
+    page.wait_for_selector("#owed")
+    row = page.locator(".owed-asset", has_text="tRIF")
+    assert "0.00195 tRIF" in row.inner_text()
+    before = token.balanceOf(owner)
+    row.locator("button").click()
+    page.wait_for_function("() => document.querySelector('#status').textContent === 'withdrawn'")
+    assert token.balanceOf(owner) - before == owed and market.balanceOwed(token, owner) == 0

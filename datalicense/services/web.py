@@ -227,7 +227,8 @@ class Web:
                 for v in sorted(versions, key=lambda v: v.number)]
 
     def account(self, request: Request) -> Response:
-        """An account's licences, the datasets it owns with their sales and money flow, and what it is owed."""
+        """An account's licences, the datasets it owns with their sales and money flow, and what it is owed: in RBTC,
+        and in each token its datasets were sold in or its licences bought in (`tokensOwed`, those owing something)."""
         try:
             who = normalize_address(request.path_params["address"], self.client.conn.chain_id)
         except DataLicenseError as exc:
@@ -248,8 +249,14 @@ class Web:
                 summary["pendingDelivery"] = [s["licenceId"] for s in sales if s["state"] == "Pending"]
                 datasets.append(summary)
             owed = c.conn.market.balance_owed(ZERO, who)
+            # tokens: those its datasets were sold in (to the owner) and its licences were bought in (refunds)
+            tokens = {f["asset"] for d in datasets for f in d["flows"]} | {lic["asset"] for lic in licences}
+            tokens_owed = [{**a, "owed": str(units), "owedText": c.reader.amount_text(units, a["asset"])}
+                           for a in asset_list(tokens - {ZERO}, c.reader.asset_info)
+                           if (units := c.conn.market.balance_owed(a["asset"], who))]
         return ApiJSON({"address": who, "licences": licences, "datasets": datasets, "owed": str(owed),
-                             "owedText": c.reader.amount_text(owed, ZERO), "currency": c.conn.currency})
+                        "owedText": c.reader.amount_text(owed, ZERO), "tokensOwed": tokens_owed,
+                        "currency": c.conn.currency})
 
     def _flows(self, dataset_id: int, current_asset: str) -> list[dict[str, Any]]:
         """Where the money of a dataset's sales went, per asset it was sold in (the current one first): the CLI's

@@ -2,6 +2,7 @@
 // what the marketplace owes.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { amountOf } from './amounts.js';
 import { api, app, connectFirst, ctx } from './app.js';
 import { act, h, short, status, table, when } from './dom.js';
 import { calls, ZERO } from './wallet.js';
@@ -37,6 +38,19 @@ function flowBar(f) {
     h('div', { class: 'bar', 'aria-hidden': 'true' }, FLOW_PARTS.map(([k, label]) => part(k, label, k))));
 }
 
+/** What the marketplace owes the account in one token (amounts.js formats it by the token's decimals and symbol). */
+function tokenOwed(t) {
+  const { wallet } = ctx;
+  const text = amountOf(t.owed, t);
+  const btn = h('button', { type: 'button', class: 'withdraw-token' }, `Withdraw ${text}`);
+  btn.addEventListener('click', () => act(btn, async () => {
+    await wallet.send({ data: calls.withdraw(t.asset, wallet.account) }, status);
+    status('withdrawn');
+    ctx.route();
+  }));
+  return h('p', { class: 'owed-asset' }, `${text} `, btn);
+}
+
 export async function accountPage() {
   const { wallet } = ctx;
   if (!wallet.account) return connectFirst('My account', 'Connect your wallet to see your licences and datasets.');
@@ -50,7 +64,7 @@ export async function accountPage() {
   app.replaceChildren(
     h('h1', {}, 'My account'),
     h('section', { 'aria-labelledby': 'owed-h' }, h('h2', { id: 'owed-h' }, 'Owed to you'),
-      h('p', { id: 'owed' }, a.owedText, ' '), withdrawBtn),
+      h('p', { id: 'owed' }, a.owedText, ' '), withdrawBtn, (a.tokensOwed || []).map(tokenOwed)),
     table('Licences you hold', ['Licence', 'Dataset', 'Price', 'State', 'When'], a.licences.map((l) => [
       h('a', { href: `#/licence/${l.licenceId}` }, `#${l.licenceId}`), h('a', { href: `#/dataset/${l.datasetId}` }, `Dataset ${l.datasetId}`),
       l.priceText, l.state, when(l.time)])),

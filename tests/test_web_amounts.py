@@ -53,3 +53,23 @@ def test_an_owner_paid_in_a_token_sees_and_withdraws_it_in_the_token(page_for, s
     row.locator("button").click()
     page.wait_for_function("() => document.querySelector('#status').textContent === 'withdrawn'")
     assert token.balanceOf(owner) - before == owed and market.balanceOwed(token, owner) == 0
+
+
+def test_a_dataset_priced_in_a_token_is_bought_with_the_token(page_for, stack, market, token, buyer, tmp_path):
+    """The buy button of a dataset priced in tRIF says tRIF and pays tRIF (the wallet approves the price, then
+    buyWithToken), where the page sent the price as RBTC and the purchase could only revert."""
+    src = tmp_path / "tolls.csv"
+    src.write_bytes(b"gate,cars\n1,40\n")
+    ds = stack["seller"].seller.publish(src, title="Toll gates", price="0.002", asset=token.address,
+                                        agent=stack["agent"].conn.account.address).dataset_id
+    page, wallet = page_for(4)
+    page.goto(stack["url"] + f"/#/dataset/{ds}")
+    page.wait_for_selector("#buy")
+    assert page.inner_text("#buy") == "Buy a licence for 0.002 tRIF"
+    held, escrow = token.balanceOf(buyer), token.balanceOf(market)
+    page.click("#buy")
+    page.wait_for_selector("#licence-state")
+    lid = int(page.inner_text("h1").split()[-1])
+    assert market.ownerOf(lid) == buyer and "0.002 tRIF" in page.inner_text("#app")
+    assert held - token.balanceOf(buyer) == 2 * 10**15 == token.balanceOf(market) - escrow
+    assert [t["value"] for t in wallet.sent] == [0, 0]  # the approval and the purchase: no RBTC sent

@@ -56,10 +56,15 @@ async function buy(d, button, note) {
   }
   status('sign the delivery-key message in your wallet (once per session)');
   const seed = await wallet.deliverySeed(crypto.deliverySeed);
+  const inToken = d.asset.toLowerCase() !== ZERO;
+  if (inToken) { // a token price: the marketplace may take exactly the price, then buyWithToken takes it
+    await wallet.send({ to: d.asset, data: calls.approve(ctx.config.contract, BigInt(d.price)) }, status);
+  }
+  // the delivery key is derived from the purchase's own nonce (after the approval, for a token)
   const nonce = BigInt(await wallet.request('eth_getTransactionCount', [account, 'pending']));
   const key = crypto.deliveryKey(seed, nonce);
-  const data = calls.buy(d.id, d.termsId, d.version, d.settingsId, ZERO, key.x, key.y);
-  const receipt = await wallet.send({ data, value: BigInt(d.price), nonce }, status);
+  const data = (inToken ? calls.buyWithToken : calls.buy)(d.id, d.termsId, d.version, d.settingsId, ZERO, key.x, key.y);
+  const receipt = await wallet.send({ data, value: inToken ? 0n : BigInt(d.price), nonce }, status);
   const tx = await wallet.request('eth_getTransactionByHash', [receipt.transactionHash]);
   if (BigInt(tx.nonce) !== nonce) {
     throw new Error(`the wallet sent the purchase with nonce ${BigInt(tx.nonce)}, not ${nonce}: rotate the licence's delivery key with the CLI`);

@@ -60,6 +60,10 @@ export const calls = {
   buy: (datasetId, termsId, version, settingsId, licensee, x, y) =>
     calldata('buy((uint256,uint256,uint256,uint256,address,bytes32,bytes32))', datasetId, termsId, version,
       settingsId, licensee, x, y),
+  buyWithToken: (datasetId, termsId, version, settingsId, licensee, x, y) =>
+    calldata('buyWithToken((uint256,uint256,uint256,uint256,address,bytes32,bytes32))', datasetId, termsId, version,
+      settingsId, licensee, x, y),
+  approve: (spender, amount) => calldata('approve(address,uint256)', spender, amount),
   confirm: (licenceId) => calldata('confirm(uint256)', licenceId),
   disputeData: (licenceId) => calldata('disputeData(uint256)', licenceId),
   disputeKey: (licenceId, p, rX, rY, wrapped, keyHash) =>

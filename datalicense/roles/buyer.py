@@ -45,6 +45,9 @@ class Buyer(Role):
         wallet (index: the purchase transaction's nonce), or to `delivery_key` (the recipient's, for a gift). Refused
         (AlreadyHeldError, nothing sent) when the licence's holder-to-be already holds one for the dataset that gives
         access or will (`held`), unless `again`."""
+        if licensee and delivery_key is None:  # the key would be wrapped to this wallet's, not the recipient's
+            raise ConfigError("--for needs --delivery-key (licensee needs delivery_key): the recipient's public key, "
+                              "so that the recipient can decrypt")
         conn, reader = self.conn, self.reader
         account = conn.tx.account
         offer = conn.market.offer(dataset_id)
@@ -217,39 +220,50 @@ class Buyer(Role):
 
         Only versions of the licence's own dataset are considered; the manifest must name the recipient the
         content key opens; a licence is confirmed only after its escrowed version verified."""
-        conn = self.conn
+        output_path(out, "")  # a missing folder is refused before anything is fetched
+        info = self._usable_licence(licence_id, private_key)
+        content_key, target = self.opened(licence_id, private_key, info)
+        version = target.version
+        manifest = parse(self.conn.storage.cat_bytes(version.manifest_cid))
+        rule.check_manifest(version, manifest.plaintext_sha256, manifest.recipient, agecrypt.recipient_of(content_key))
+        dest = output_path(out, f"dataset-{info.dataset_id}-v{version.number}", manifest.media_type)
+        cleanup_partials(dest)  # leftovers of an interrupted fetch
+        if on_start is not None:
+            on_start()
+        size, digest = self._download_verified(manifest, version, content_key, dest)
+        shared = rule.reused_commitments(info.dataset_id, rule.versions_of(info.dataset_id, self.reader.versions(
+            info.dataset_id))).get(version.number, ())
+        confirmed = None
+        if confirm and info.holder == self.conn.tx.account.address and rule.may_confirm(info.state, target,
+                                                                                       info.version):
+            confirmed = self.confirm(licence_id).tx_hash
+        return FetchResult(licence_id, str(dest), size, digest, confirmed, list(shared), version.number)
+
+    def _usable_licence(self, licence_id: int, private_key: bytes | None) -> LicenceInfo:
+        """The licence, refused in one line unless this account holds it (or brings its delivery key) and it gives
+        access: pending (its key may be delivered), or delivered or settled and not expired."""
         info = self.reader.licence(licence_id)
-        account = conn.tx.account
-        if info.holder != account.address and private_key is None:
-            raise ConfigError(
-                f"licence {licence_id} is held by {info.holder}, not {account.address}: use that account (--account)"
-            )
+        me = self.conn.tx.account.address
+        if info.holder != me and private_key is None:
+            raise ConfigError(f"licence {licence_id} is held by {info.holder}, not {me}: use that account (--account)")
         if info.state not in ("Delivered", "Settled", "Pending"):
             raise ChainError(f"licence {licence_id} is {info.state}: it gives no access to the data")
         if info.state in ("Delivered", "Settled") and not info.valid:
             raise ChainError(f"licence {licence_id} expired at {local_time(info.expires_at)}: buy a new one")
-        content_key, target = self.opened(licence_id, private_key, info)
-        version = target.version
-        manifest = parse(conn.storage.cat_bytes(version.manifest_cid))
-        rule.check_manifest(version, manifest.plaintext_sha256, manifest.recipient, agecrypt.recipient_of(content_key))
-        dest = output_path(out, f"dataset-{info.dataset_id}-v{version.number}", manifest.media_type)
-        cleanup_partials(dest)  # leftovers of an interrupted fetch
-        # the ciphertext is read against the size the manifest promises, through the temporary file's own
-        # descriptor; the destination appears only when everything matched
-        if on_start is not None:
-            on_start()
+        return info
+
+    def _download_verified(self, manifest: Any, version: Any, content_key: bytes, dest: Path) -> tuple[int, str]:
+        """(plaintext size, sha256 hex) of the ciphertext streamed, decrypted and checked into `dest`. The ciphertext
+        is read against the size the manifest promises, through the temporary file's own descriptor; `dest` appears
+        only when everything matched."""
+        storage = self.conn.storage
         with atomic_output(dest) as fout:
-            with conn.storage.open_stream(manifest.ciphertext_cid, exact_size=manifest.ciphertext_size) as stream:
+            with storage.open_stream(manifest.ciphertext_cid, exact_size=manifest.ciphertext_size) as stream:
                 size, digest = decrypt_verify(
-                    _Counting(stream, conn.progress("download+decrypt", manifest.ciphertext_size)), fout, content_key
-                )
+                    _Counting(stream, self.conn.progress("download+decrypt", manifest.ciphertext_size)), fout,
+                    content_key)
             rule.check_plaintext(version, digest.hex(), size, manifest.plaintext_size)
-        shared = rule.reused_commitments(info.dataset_id, rule.versions_of(info.dataset_id, self.reader.versions(
-            info.dataset_id))).get(version.number, ())
-        confirmed = None
-        if confirm and info.holder == account.address and rule.may_confirm(info.state, target, info.version):
-            confirmed = conn.tx.send(conn.contract.functions.confirm(licence_id), what="confirm").tx_hash
-        return FetchResult(licence_id, str(dest), size, digest.hex(), confirmed, list(shared), version.number)
+        return size, digest.hex()
 
     def get(self, url: str, out: str | Path, policy: Any, confirm: bool = True) -> Any:
         """Fetch a dataset from a seller's HTTP 402 gateway, paying through escrow within `policy` (a

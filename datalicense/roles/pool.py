@@ -19,7 +19,6 @@ from datalicense.errors import ConfigError
 from datalicense.infra import deployments
 from datalicense.infra.chain import normalize_address
 from datalicense.infra.ipfs import cid_to_bytes
-from datalicense.protocol import age as agecrypt
 from datalicense.protocol.addresses import ZERO
 from datalicense.protocol.records import pool_epoch, pool_record
 from datalicense.protocol.sumtree import (FORMAT, MAX_SHARD_BYTES, MAX_TOTAL_WEIGHT, SHARD_TARGET, ZERO32, Node,
@@ -214,10 +213,10 @@ class PoolClient:
         ds = self.seller.reader.dataset(dataset_id, with_manifest=False)
         upload = self.seller.upload(src, src.stat().st_size, title, description, None,
                                     bytes.fromhex(ds.terms_ref[2:]), self.c.tx.account.address)
-        content_key = agecrypt.content_key_from_identity(upload["identity"])
+        content_key = upload.content_key
         self.seller.check_fresh_key(dataset_id, content_key)
         rcpt = self.c.tx.send(self.contract.functions.publishVersion(
-            cid_to_bytes(upload["manifestCid"]), bytes.fromhex(upload["sha256"]), keccak(content_key), info.top,
+            cid_to_bytes(upload.manifest_cid), bytes.fromhex(upload.sha256), keccak(content_key), info.top,
             info.cid.encode()), what="publish version")
         self.seller.keys.save_content_key(dataset_id, content_key)
         return int(self.contract.functions.epoch().call()), rcpt.tx_hash

@@ -3,26 +3,23 @@ buyers' delivery keys, withdraw what the marketplace owes."""
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak
 from web3.logs import DISCARD
 
-from datalicense.protocol import age as agecrypt, keywrap
+from datalicense.protocol import keywrap
 from datalicense.infra.chain import Receipt, normalize_address, parse_amount
 from datalicense.roles.role import Role
-from datalicense.errors import ConfigError, IntegrityError, StorageError
-from datalicense.protocol.manifest import Manifest
-from datalicense.protocol.manifest import now as manifest_now
+from datalicense.errors import ConfigError
 from datalicense.protocol.addresses import ZERO
 from datalicense.protocol.records import TermsFlag
 from datalicense.protocol import delivery as rule
 from datalicense.protocol.results import PublishResult
 from datalicense.infra.ipfs import cid_to_bytes
 from datalicense.roles import replicas
-from datalicense.infra.pipeline import encrypt_and_add
+from datalicense.roles.upload import Upload, upload
 from datalicense.roles.pool import require_pool
 
 DAY = 86400
@@ -56,56 +53,33 @@ class Seller(Role):
         Re-running after a failed transaction reuses the upload (same CIDs) and never publishes twice.
         With `pool` (a RevenuePool address whose curator is this account) the pool owns the dataset and
         shares its revenue among the pool's contributors.
-        """
+
+        Steps: the file is readable, the terms are built and dry-run on chain (before any encryption), the upload
+        is made or reused, a dataset already published from it is returned as it is, else the transaction is sent
+        and the content key kept, and the upload is pinned on the replicas."""
         conn = self.conn
         account = conn.tx.account
         src = Path(path)
-        if not src.is_file():
-            raise ConfigError(f"{src} is not a readable file")
-        try:
-            size = src.stat().st_size
-            with open(src, "rb"):
-                pass
-        except OSError as exc:
-            raise ConfigError(f"cannot read {src}: {exc.strerror}") from exc
-        asset = normalize_address(asset, conn.chain_id)
-        decimals, _ = self.reader.asset_info(asset)
-        price_units = price if isinstance(price, int) else parse_amount(price, decimals)
+        size = _readable_size(src)
         terms_ref = terms_ref or keccak(b"datalicense standard licence v1")
-        terms = (
-            price_units,
-            asset,
-            int(duration_days * DAY),
-            supply_cap,
-            int(delivery_window_hours * 3600),
-            int(dispute_window_hours * 3600),
-            royalty_bps,
-            transferable,
-        )
-        # validate the terms on-chain (a dry run) before spending time on encryption and upload
+        terms = self._terms(price, asset, duration_days, supply_cap, delivery_window_hours, dispute_window_hours,
+                            royalty_bps, transferable)
+        agent = normalize_address(agent, conn.chain_id)
         target = conn.contract if pool is None else conn.pool_contract(pool)
         if pool is not None:
             require_pool(target, conn.address)
-        probe = getattr(target.functions, "publish" if pool is None else "publishDataset")(
-            b"\x01", b"\x00" * 32, b"\x01" * 32, terms_ref, terms, normalize_address(agent, conn.chain_id))
-        conn.tx.simulate(probe, what="publish")
+        publish_fn = getattr(target.functions, "publish" if pool is None else "publishDataset")
+        # validate the terms on-chain (a dry run) before spending time on encryption and upload
+        conn.tx.simulate(publish_fn(b"\x01", b"\x00" * 32, b"\x01" * 32, terms_ref, terms, agent), what="publish")
         try:  # Ctrl-C before the transaction is sent: one line saying nothing was published (cli.main prints it)
             upload = self.upload(src, size, title, description, media_type, terms_ref, account.address)
-            existing = self.reader.index.find_version(upload["manifestCid"])
+            existing = self.reader.index.find_version(upload.manifest_cid)
             owner = account.address if pool is None else normalize_address(pool, conn.chain_id)
             ours = existing is not None and conn.market.dataset(existing["datasetId"]).owner == owner
             if ours:
-                self._same_terms_or_refuse(existing["datasetId"], terms, normalize_address(agent, conn.chain_id))
-            content_key = agecrypt.content_key_from_identity(upload["identity"])
-            target = conn.contract if pool is None else conn.pool_contract(pool)
-            fn = getattr(target.functions, "publish" if pool is None else "publishDataset")(
-                cid_to_bytes(upload["manifestCid"]),
-                bytes.fromhex(upload["sha256"]),
-                keccak(content_key),
-                terms_ref,
-                terms,
-                normalize_address(agent, conn.chain_id),
-            )
+                self._same_terms_or_refuse(existing["datasetId"], terms, agent)
+            fn = publish_fn(cid_to_bytes(upload.manifest_cid), bytes.fromhex(upload.sha256),
+                            keccak(upload.content_key), terms_ref, terms, agent)
             nonce = conn.w3.eth.get_transaction_count(account.address, "pending")
         except KeyboardInterrupt as exc:
             said = str(exc)
@@ -114,46 +88,64 @@ class Seller(Role):
                                     ) from None
         if ours:
             if existing["version"] == 1:  # a run interrupted after its transaction: keep the key where it belongs
-                self.keys.save_content_key(existing["datasetId"], content_key)
+                self.keys.save_content_key(existing["datasetId"], upload.content_key)
             return PublishResult(
-                existing["datasetId"], existing["version"], upload["manifestCid"], upload["ciphertextCid"],
-                upload["sha256"], upload["size"], upload["keyHash"], None, None, reused=True,
+                existing["datasetId"], existing["version"], upload.manifest_cid, upload.ciphertext_cid,
+                upload.sha256, upload.size, upload.key_hash, None, None, reused=True,
                 replicas=self._replicate_upload(upload),
             )
-        try:
-            rcpt = conn.tx.send(fn, what="publish", nonce=nonce)
-        except KeyboardInterrupt:
-            if conn.w3.eth.get_transaction_count(account.address, "pending") <= nonce:
-                raise KeyboardInterrupt("interrupted before the publish transaction was sent: nothing was published"
-                                        ) from None
-            raise KeyboardInterrupt("interrupted after the publish transaction was sent: it may be mined, and "
-                                    "`datalicense list` then shows the dataset; run the same command again to "
-                                    "finish (it never publishes twice)") from None
-        try:
-            ev = conn.contract.events.DatasetPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
-            dataset_id = int(ev["datasetId"])
-            self.keys.save_content_key(dataset_id, content_key)
-        except KeyboardInterrupt:
-            raise KeyboardInterrupt(f"interrupted after the publish transaction {rcpt.tx_hash} was mined: run the "
-                                    "same command again to finish (it never publishes twice)") from None
+        rcpt = self._send_publish(fn, nonce)
+        dataset_id = self._keep_published_key(rcpt, upload.content_key)
         try:
             replicated = self._replicate_upload(upload)
         except KeyboardInterrupt:
             raise KeyboardInterrupt(f"interrupted after dataset {dataset_id} was published: its replicas may be "
                                     "incomplete (`datalicense pins repair`)") from None
-        return PublishResult(
-            dataset_id, 1, upload["manifestCid"], upload["ciphertextCid"], upload["sha256"], upload["size"],
-            "0x" + keccak(content_key).hex(), rcpt.tx_hash, rcpt.gas_used, replicas=replicated,
-        )
+        return PublishResult(dataset_id, 1, upload.manifest_cid, upload.ciphertext_cid, upload.sha256, upload.size,
+                             upload.key_hash, rcpt.tx_hash, rcpt.gas_used, replicas=replicated)
 
-    def _replicate_upload(self, upload: dict[str, Any]) -> list[dict[str, Any]]:
+    def _terms(self, price: str | int, asset: str, duration_days: float, supply_cap: int,
+               delivery_window_hours: float, dispute_window_hours: float, royalty_bps: int,
+               transferable: bool) -> tuple[Any, ...]:
+        """The contract's terms tuple; a price typed as text is read in the asset's own decimals."""
+        asset = normalize_address(asset, self.conn.chain_id)
+        decimals, _ = self.reader.asset_info(asset)
+        price_units = price if isinstance(price, int) else parse_amount(price, decimals)
+        return (price_units, asset, int(duration_days * DAY), supply_cap, int(delivery_window_hours * 3600),
+                int(dispute_window_hours * 3600), royalty_bps, transferable)
+
+    def _send_publish(self, fn: Any, nonce: int) -> Receipt:
+        """Send the publish transaction; Ctrl-C says whether it was sent."""
+        conn = self.conn
+        try:
+            return conn.tx.send(fn, what="publish", nonce=nonce)
+        except KeyboardInterrupt:
+            if conn.w3.eth.get_transaction_count(conn.tx.account.address, "pending") <= nonce:
+                raise KeyboardInterrupt("interrupted before the publish transaction was sent: nothing was published"
+                                        ) from None
+            raise KeyboardInterrupt("interrupted after the publish transaction was sent: it may be mined, and "
+                                    "`datalicense list` then shows the dataset; run the same command again to "
+                                    "finish (it never publishes twice)") from None
+
+    def _keep_published_key(self, rcpt: Receipt, content_key: bytes) -> int:
+        """The new dataset's id from the receipt; its content key saved under it."""
+        try:
+            ev = self.conn.contract.events.DatasetPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
+            dataset_id = int(ev["datasetId"])
+            self.keys.save_content_key(dataset_id, content_key)
+            return dataset_id
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"interrupted after the publish transaction {rcpt.tx_hash} was mined: run the "
+                                    "same command again to finish (it never publishes twice)") from None
+
+    def _replicate_upload(self, upload: Upload) -> list[dict[str, Any]]:
         """Pin an upload's manifest and ciphertext on every configured replica (datalicense.roles.replicas): a report
         per replica, never an error (a replica that is down does not undo a publish)."""
         try:
             nodes = replicas.configured(self.conn.home, exclude=self.conn.storage.api)
         except ConfigError as exc:
             return [{"endpoint": "(replica list)", "status": replicas.FAILED, "reason": str(exc), "cids": []}]
-        cids = [upload["manifestCid"], upload["ciphertextCid"]]
+        cids = [upload.manifest_cid, upload.ciphertext_cid]
         return [r.as_dict() for r in replicas.replicate(self.conn.storage, cids, nodes)] if nodes else []
 
     def _same_terms_or_refuse(self, dataset_id: int, terms: tuple[Any, ...], agent: str) -> None:
@@ -178,77 +170,10 @@ class Seller(Role):
     def upload(
         self, src: Path, size: int, title: str, description: str, media_type: str | None, terms_ref: bytes,
         publisher: str,
-    ) -> dict[str, Any]:
-        """Encrypt and add to IPFS once per (file content, publisher, title, terms); remembered in the key store.
-        Returns the upload record: sha256, size, ciphertextCid, manifestCid, identity (the content key), keyHash."""
-        storage = self.conn.storage
-        # A re-run on the same file (same path, inode, size and times) finds its record without reading the
-        # file again; anything else is read once, encrypted into the add request and hashed beside it.
-        try:
-            before = src.stat()
-        except OSError as exc:
-            raise ConfigError(f"cannot read {src}: {exc.strerror}") from exc
-        common = f"{publisher}|{title}|{description}|{terms_ref.hex()}|{self.conn.chain_id}"
-        stamp = f"{src.resolve()}|{before.st_dev}|{before.st_ino}|{before.st_size}|{before.st_mtime_ns}|{before.st_ctime_ns}"
-        file_key = keccak(text=stamp + '|' + common).hex()
-
-        def usable(record_key: str) -> dict[str, Any] | None:
-            record = self.keys.upload_record(record_key)
-            try:
-                if record is not None and storage.stat(record["ciphertextCid"]) and storage.stat(record["manifestCid"]):
-                    return record
-            except (OSError, ValueError, KeyError, StorageError):
-                pass  # damaged, or the earlier upload is gone from IPFS: upload again
-            return None
-
-        pointer = self.keys.upload_pointer(file_key)
-        found = usable(pointer) if pointer is not None else None
-        if found is not None:
-            return found
-        content_key = agecrypt.new_content_key()
-        with open(src, "rb") as fin:
-            plain_size, digest, cipher_cid, cipher_size = encrypt_and_add(
-                fin, storage, content_key, name=src.name, progress=self.conn.progress("encrypt+upload", size))
-        after = src.stat()
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or plain_size != after.st_size:
-            raise IntegrityError(f"{src} changed while it was being published: try again")
-        sha = digest.hex()
-        record_key = keccak(text=f"{sha}|{common}").hex()
-        earlier = usable(record_key)
-        if earlier is not None:
-            # the same content was uploaded before (another path or a touched file): keep that upload, whose
-            # manifest may already be on chain, and drop the one just made
-            if earlier["ciphertextCid"] != cipher_cid:
-                try:
-                    storage.unpin_cid(cipher_cid)
-                except StorageError:
-                    pass
-            self.keys.save_upload(file_key, record_key)
-            return earlier
-        manifest = Manifest(
-            title=title,
-            description=description,
-            media_type=media_type or mimetypes.guess_type(src.name)[0] or "application/octet-stream",
-            plaintext_size=plain_size,
-            plaintext_sha256=sha,
-            ciphertext_cid=cipher_cid,
-            ciphertext_size=cipher_size,
-            recipient=agecrypt.recipient_of(content_key),
-            licence_terms="0x" + terms_ref.hex(),
-            publisher=publisher,
-            created_at=manifest_now(),
-        )
-        manifest_cid = storage.add_bytes(manifest.to_json())
-        record = {
-            "sha256": sha,
-            "size": plain_size,
-            "ciphertextCid": cipher_cid,
-            "manifestCid": manifest_cid,
-            "identity": agecrypt.identity_string(content_key),
-            "keyHash": "0x" + keccak(content_key).hex(),
-        }
-        self.keys.save_upload(file_key, record_key, record)
-        return record
+    ) -> Upload:
+        """Encrypt and add to IPFS once per (file content, publisher, title, terms); remembered in the key store
+        (datalicense.roles.upload)."""
+        return upload(self.conn, self.keys, src, size, title, description, media_type, terms_ref, publisher)
 
     def publish_version(self, dataset_id: int, path: str | Path, title: str, description: str = "",
                         media_type: str | None = None) -> PublishResult:
@@ -261,16 +186,16 @@ class Seller(Role):
         info = self.reader.dataset(dataset_id, with_manifest=False)
         upload = self.upload(src, src.stat().st_size, title, description, media_type,
                              bytes.fromhex(info.terms_ref[2:]), account.address)
-        content_key = agecrypt.content_key_from_identity(upload["identity"])
+        content_key = upload.content_key
         self.check_fresh_key(dataset_id, content_key)
         fn = conn.contract.functions.publishVersion(
-            dataset_id, cid_to_bytes(upload["manifestCid"]), bytes.fromhex(upload["sha256"]), keccak(content_key)
+            dataset_id, cid_to_bytes(upload.manifest_cid), bytes.fromhex(upload.sha256), keccak(content_key)
         )
         rcpt = conn.tx.send(fn, what="publish version")
         ev = conn.contract.events.VersionPublished().process_receipt(rcpt.raw, errors=DISCARD)[0]["args"]
         self.keys.save_content_key(dataset_id, content_key)
-        return PublishResult(dataset_id, int(ev["version"]), upload["manifestCid"], upload["ciphertextCid"],
-                             upload["sha256"], upload["size"], "0x" + keccak(content_key).hex(), rcpt.tx_hash,
+        return PublishResult(dataset_id, int(ev["version"]), upload.manifest_cid, upload.ciphertext_cid,
+                             upload.sha256, upload.size, "0x" + keccak(content_key).hex(), rcpt.tx_hash,
                              rcpt.gas_used, replicas=self._replicate_upload(upload))
 
     def check_fresh_key(self, dataset_id: int, content_key: bytes) -> None:
@@ -326,3 +251,16 @@ class Seller(Role):
         asset = normalize_address(asset, self.conn.chain_id)
         return self.conn.tx.send(self.conn.contract.functions.withdraw(asset, target),
                                  what="withdraw")
+
+
+def _readable_size(src: Path) -> int:
+    """The size of a file this process can read (one-line ConfigError otherwise)."""
+    if not src.is_file():
+        raise ConfigError(f"{src} is not a readable file")
+    try:
+        size = src.stat().st_size
+        with open(src, "rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot read {src}: {exc.strerror}") from exc
+    return size

@@ -1,4 +1,25 @@
-"""Errors the user sees: each says what was wrong and what to do next. All derive from DataLicenseError."""
+"""Errors the user sees: each says what was wrong and what to do next, in one line. All derive from
+DataLicenseError; the CLI prints any of them as that line (exit 1), never a traceback.
+
+    DataLicenseError
+    ├── ConfigError             bad or missing configuration or input (network, deployments, account, file)
+    │   ├── NotFoundError       no such dataset or licence on this network
+    │   ├── AddressError*       an address malformed, or its checksum does not match (mistyped?)
+    │   └── AlreadyHeldError*   the wallet already holds a pending or valid licence for the dataset
+    ├── ChainError              a transaction or call failed on chain (error_name, error_args: the custom error)
+    │   └── NotAllowedNowError* the licence's state or clock does not allow it yet, or any more
+    ├── StorageError            IPFS unreachable, too slow, or without the content
+    ├── IntegrityError          data does not match its on-chain commitment
+    │   └── DeliveryError       a delivery, manifest or file does not match what the licence bought (`code`)
+    ├── CryptoError             a key, identity or encrypted stream is malformed (also a ValueError)
+    ├── PolicyError*            an HTTP 402 offer outside the spending policy, or not the URL's dataset
+    └── RefusedError            (* above) the client refused before anything was signed or sent: no gas, no
+                                payment; catch it to tell a refusal from a failure
+
+Elsewhere, each beside the code that raises it: KeyWrapError(CryptoError) in protocol/keywrap.py,
+ManifestError(IntegrityError) in protocol/manifest.py, SafeFileError in infra/safefile.py, PaymentError in
+roles/paying.py.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +28,11 @@ from typing import Any
 
 class DataLicenseError(Exception):
     """Base of every error the datalicense package raises on purpose."""
+
+
+class RefusedError(DataLicenseError):
+    """Refused by the client before anything was signed or sent (no gas spent, nothing paid): the classes marked *
+    in the tree above also derive from this."""
 
 
 class ConfigError(DataLicenseError):
@@ -48,7 +74,7 @@ class DeliveryError(IntegrityError):
         self.code = code
 
 
-class AlreadyHeldError(ConfigError):
+class AlreadyHeldError(RefusedError, ConfigError):
     """A purchase refused before anything was sent: the wallet already holds a pending or valid licence for the
     dataset (`licence_id`). Buy again only on purpose (`again=True`, `buy --again`)."""
 
@@ -57,7 +83,7 @@ class AlreadyHeldError(ConfigError):
         self.licence_id = licence_id
 
 
-class AddressError(ConfigError):
+class AddressError(RefusedError, ConfigError):
     """An address given is malformed (`code` "syntax") or carries a checksum that does not match (`code`
     "checksum": mistyped?). datalicense.protocol.addresses; the page's JavaScript raises the same codes
     (tests/vectors/addresses.json)."""
@@ -67,6 +93,11 @@ class AddressError(ConfigError):
         self.code = code
 
 
-class PolicyError(DataLicenseError):
+class PolicyError(RefusedError):
     """An HTTP 402 offer outside the spending policy, or not for the dataset the URL names: refused before anything
     was signed (datalicense.roles.paying, datalicense.protocol.offer)."""
+
+
+class NotAllowedNowError(RefusedError, ChainError):
+    """A licence's state or clock (datalicense.protocol.lifecycle) does not allow the act now: refused before the
+    transaction that would revert is sent; says when or what instead."""

@@ -12,7 +12,8 @@ from web3.logs import DISCARD
 from datalicense.protocol import age as agecrypt, keywrap
 from datalicense.infra.chain import Receipt, local_time, normalize_address, parse_amount
 from datalicense.roles.role import Role
-from datalicense.errors import AlreadyHeldError, ChainError, ConfigError, DeliveryError, IntegrityError, NotFoundError
+from datalicense.errors import (AlreadyHeldError, ChainError, ConfigError, DeliveryError, IntegrityError,
+                                NotAllowedNowError, NotFoundError)
 from datalicense.protocol.manifest import parse
 from datalicense.protocol.addresses import ZERO
 from datalicense.protocol.records import State, purchase_args, purchase_data
@@ -247,9 +248,9 @@ class Buyer(Role):
         if info.holder != me and private_key is None:
             raise ConfigError(f"licence {licence_id} is held by {info.holder}, not {me}: use that account (--account)")
         if info.state not in ("Delivered", "Settled", "Pending"):
-            raise ChainError(f"licence {licence_id} is {info.state}: it gives no access to the data")
+            raise NotAllowedNowError(f"licence {licence_id} is {info.state}: it gives no access to the data")
         if info.state in ("Delivered", "Settled") and not info.valid:
-            raise ChainError(f"licence {licence_id} expired at {local_time(info.expires_at)}: buy a new one")
+            raise NotAllowedNowError(f"licence {licence_id} expired at {local_time(info.expires_at)}: buy a new one")
         return info
 
     def _download_verified(self, manifest: Any, version: Any, content_key: bytes, dest: Path) -> tuple[int, str]:

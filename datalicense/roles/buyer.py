@@ -180,7 +180,7 @@ class Buyer(Role):
                 f"licence {licence_id} has no key delivery yet (state {info.state}): wait for the seller's agent, "
                 "or claim a refund with `datalicense refund` after the delivery deadline"
             )
-        versions = rule.versions_of(info.dataset_id, reader.versions(info.dataset_id))
+        versions = reader.dataset_versions(info.dataset_id)
         found = rule.targets(info.state, info.dataset_id, info.version, versions,
                              [rule.Delivery(d["escrowed"], d["block"], d["logIndex"], d["keyHash"]) for d in raw])
         keys = reader.delivery_keys(licence_id)
@@ -232,8 +232,8 @@ class Buyer(Role):
         if on_start is not None:
             on_start()
         size, digest = self._download_verified(manifest, version, content_key, dest)
-        shared = rule.reused_commitments(info.dataset_id, rule.versions_of(info.dataset_id, self.reader.versions(
-            info.dataset_id))).get(version.number, ())
+        shared = rule.reused_commitments(info.dataset_id, self.reader.dataset_versions(info.dataset_id)).get(
+            version.number, ())
         confirmed = None
         if confirm and info.holder == self.conn.tx.account.address and rule.may_confirm(info.state, target,
                                                                                        info.version):

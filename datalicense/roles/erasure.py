@@ -92,8 +92,8 @@ def _collect_garbage(node: Storage, name: str, chosen: list[VersionCids], report
 
 def _delete_content_keys(client: Parts, dataset_id: int, versions: list[int] | None, report: ErasureReport) -> None:
     """This home's content keys of those versions (files named by the key's hash), and the folder once empty."""
-    key_hashes = {str(v["keyHash"])[2:] for n, v in client.reader.versions(dataset_id).items()
-                  if versions is None or int(n) in versions}
+    key_hashes = {v.key_hash[2:] for v in client.reader.dataset_versions(dataset_id)
+                  if versions is None or v.number in versions}
     key_dir = client.keys.keys_dir / str(dataset_id)
     if not key_dir.is_dir():
         return

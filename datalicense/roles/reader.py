@@ -11,6 +11,7 @@ from datalicense.infra.chain import format_amount, normalize_address, parse_amou
 from datalicense.errors import NotFoundError
 from datalicense.infra.index import EventIndex
 from datalicense.protocol.addresses import ZERO
+from datalicense.protocol.delivery import Version, versions_of
 from datalicense.protocol.records import State, TermsFlag
 from datalicense.protocol.flow import FlowEntry, Kind, MoneyFlow, split, tally
 from datalicense.protocol.results import DatasetInfo, LicenceInfo
@@ -158,6 +159,11 @@ class MarketReader:
         if rec is None:
             raise NotFoundError(f"dataset {dataset_id} does not exist on chain id {self.conn.chain_id}")
         return rec["versions"]
+
+    def dataset_versions(self, dataset_id: int) -> list[Version]:
+        """Every version of a dataset as typed records (datalicense.protocol.delivery.Version), oldest first."""
+        versions = versions_of(dataset_id, self.versions(dataset_id))
+        return sorted(versions, key=lambda v: v.number)
 
     # ----------------------------------------------------------------------------------------- licences
 

@@ -176,7 +176,7 @@ def replicate(source: Storage, cids: list[str], replicas: Iterable[Replica],
 # ------------------------------------------------------------------------------------ what is where
 
 
-@dataclass
+@dataclass(frozen=True)
 class VersionCids:
     dataset_id: int
     version: int
@@ -213,8 +213,8 @@ def version_cids(client: Parts, dataset_id: int, nodes: list[Storage] | None = N
     record, else from the manifest read from the first node that has it)."""
     records = upload_records(client)
     out = []
-    for n, v in sorted(client.reader.versions(dataset_id).items(), key=lambda kv: int(kv[0])):
-        mcid = v["manifestCid"]
+    for v in client.reader.dataset_versions(dataset_id):
+        mcid = v.manifest_cid
         ccid = records[mcid].ciphertext_cid if mcid in records else ""
         for node in ([] if ccid else (nodes or [client.conn.storage])):
             try:
@@ -222,7 +222,7 @@ def version_cids(client: Parts, dataset_id: int, nodes: list[Storage] | None = N
                 break
             except DataLicenseError:
                 continue
-        out.append(VersionCids(dataset_id, int(n), mcid, ccid))
+        out.append(VersionCids(dataset_id, v.number, mcid, ccid))
     return out
 
 

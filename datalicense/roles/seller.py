@@ -202,7 +202,7 @@ class Seller(Role):
         """Refuse (before anything is sent) a new version whose key commitment another version of the dataset uses:
         the same key would open both (datalicense.protocol.delivery). A re-run of a file and title already published
         as a version reuses its upload, and so its key."""
-        versions = rule.versions_of(dataset_id, self.reader.versions(dataset_id))
+        versions = self.reader.dataset_versions(dataset_id)
         rule.check_fresh_commitment(dataset_id, keccak(content_key), versions)
 
     # ------------------------------------------------------------------------------------------ deliver

@@ -1,120 +1,26 @@
 """The web page in a real browser: Debian's Chromium driven by Playwright, with a test wallet injected as an
-EIP-1193 provider (a local-chain account that signs legacy transactions through the local RPC).
-
-Screenshots of each page go to reports/web/ (kept out of git) for a reviewer to look at.
+EIP-1193 provider (a local-chain account that signs legacy transactions through the local RPC); the fixtures are
+tests/webpage.py's. Screenshots of each page go to reports/web/ for a reviewer to look at.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from eth_utils import keccak
 
 from datalicense.services.agent import Agent
-from datalicense.infra.chain import connect
 from datalicense.protocol.records import State
 from datalicense.infra.ipfs import Storage
-from datalicense.services.web import Running, Web
 
-from helpers import DeliveryKey, Published, account_private_key, clients, deliver
-from webwallet import FLAGS, WALLET_JS, InjectedWallet
+from helpers import DeliveryKey, Published, account_private_key, deliver
+from webpage import (ROOT, SHOTS, browser_context, bundle, buy_by_title, page_for, publish_titled,  # noqa: F401
+                     stack, wait_state)
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("DATALICENSE_CHROMIUM", "/usr/bin/chromium")
-SHOTS = ROOT / "reports" / "web"
-WAIT = 20_000  # ms
-
-# ------------------------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def bundle():
-    if not (ROOT / "datalicense" / "webpage" / "index.html").exists():
-        subprocess.run([str(ROOT / "tools" / "web-build.sh")], check=True, timeout=120)
-    return ROOT / "datalicense" / "webpage"
-
-
-@pytest.fixture(scope="module")
-def browser_context(tmp_path_factory, bundle):
-    from playwright.sync_api import sync_playwright
-
-    assert shutil.which(CHROMIUM) or os.access(CHROMIUM, os.X_OK), "Chromium missing: run `make setup`"
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
-                                                    args=FLAGS, accept_downloads=True,
-                                                    viewport={"width": 1100, "height": 900})
-        ctx.set_default_timeout(WAIT)
-        yield ctx
-        ctx.close()
-
-
-@pytest.fixture
-def stack(kubo, market, tmp_path):
-    """Seller (dev:3) and its agent (dev:5, same home), the page's server, and a Client factory."""
-    w3 = connect("local")
-    client = clients(kubo.api_multiaddr, market.address, tmp_path)
-    reader = client(None, "web")
-    with Running(Web(reader, kubo.gateway_url, w3.provider.endpoint_uri)) as running:
-        yield {"w3": w3, "url": running.url, "seller": client(3, "seller"), "agent": client(5, "seller"),
-               "client": client}
-
-
-@pytest.fixture
-def page_for(browser_context, stack):
-    pages = []
-
-    def open_page(dev_index: int):
-        from brownie import accounts
-
-        w3 = stack["w3"]
-        wallet = InjectedWallet(w3, account_private_key(accounts[dev_index]), w3.eth.chain_id)
-        page = browser_context.new_page()
-        page.on("console", lambda m: print("console:", m.type, m.text))
-        page.on("pageerror", lambda e: print("page error:", e))
-        page.expose_function("__testWallet", wallet.handle)
-        page.add_init_script(WALLET_JS)
-        page.goto(stack["url"] + "/#/")
-        page.wait_for_selector("body[data-ready='1']")
-        pages.append(page)
-        return page, wallet
-
-    yield open_page
-    for p in pages:
-        print("page error line:", p.inner_text("#error"), "| status:", p.inner_text("#status"))
-        p.close()
-
-
-def _publish(stack, tmp_path, title, body, agent=True):
-    src = tmp_path / f"{title.split()[0].lower()}.csv"
-    src.write_bytes(body)
-    agent_address = stack["agent"].conn.account.address if agent else "0x0000000000000000000000000000000000000000"
-    return stack["seller"].seller.publish(src, title=title, description=f"{title}, one row per record", price="0.002",
-                                   agent=agent_address).dataset_id
-
-
-def _state(page, state):
-    page.wait_for_function(
-        "s => (document.querySelector('#licence-state strong') || {}).textContent === s", arg=state)
-
-
-def _buy(page, title):
-    page.fill("#search", title.split()[0])
-    page.click("form[role=search] button")
-    page.click(f"a:text-is('{title}')")
-    page.wait_for_selector("#buy")
-    page.click("#buy")
-    page.wait_for_selector("#licence-state")
-    return int(page.inner_text("h1").split()[-1])
-
 
 # ----------------------------------------------------------------------------------------------------- tests
 
@@ -141,8 +47,8 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
     the very bytes published, refuses a key dispute that would settle, confirms; the owner sees the sale and the
     money flow and withdraws."""
     body = b"visit,clinic,days\n" + b"".join(b"%d,c%d,%d\n" % (i, i % 7, i % 30) for i in range(5000))
-    ds = _publish(stack, tmp_path, "Clinic visits 2025", body)
-    _publish(stack, tmp_path, "Weather stations", b"station,temp\n1,20\n")
+    ds = publish_titled(stack, tmp_path, "Clinic visits 2025", body)
+    publish_titled(stack, tmp_path, "Weather stations", b"station,temp\n1,20\n")
     page, wallet = page_for(4)
     page.screenshot(path=str(SHOTS / "listing.png"), full_page=True)
     assert page.locator("a:text-is('Weather stations')").count() == 1
@@ -154,7 +60,7 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
     assert "0.002 RBTC" in page.inner_text("#app") and stack["seller"].conn.market.key_hash(ds).hex() in page.inner_text("#app")
     page.screenshot(path=str(SHOTS / "dataset.png"), full_page=True)
     page.click("#buy")
-    _state(page, "Pending")
+    wait_state(page, "Pending")
     lid = int(page.inner_text("h1").split()[-1])
     # the wallet was asked to add, then switch to, the marketplace's network; every transaction was legacy
     assert "wallet_addEthereumChain" in wallet.calls and "wallet_switchEthereumChain" in wallet.calls
@@ -163,7 +69,7 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
     assert lic.state == State.PENDING and lic.holder == wallet.account.address
 
     assert Agent(stack["agent"], tmp_path / "agent.sqlite").run(once=True).delivered == 1
-    _state(page, "Delivered")
+    wait_state(page, "Delivered")
     page.click("#fetch")
     page.wait_for_selector("#verified")
     with page.expect_download() as dl:
@@ -178,7 +84,7 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
     assert len(wallet.sent) == sent
 
     page.click("#confirm")
-    _state(page, "Settled")
+    wait_state(page, "Settled")
     assert stack["seller"].conn.market.licence(lid).state == State.SETTLED
 
     # the owner's page
@@ -201,19 +107,19 @@ def test_buy_deliver_fetch_confirm_and_the_owners_page(page_for, stack, tmp_path
 
 
 def test_wrong_key_is_proved_in_the_page_and_refunded(page_for, stack, tmp_path, market):
-    ds = _publish(stack, tmp_path, "Sensor log", b"t,v\n1,2\n", agent=False)
+    ds = publish_titled(stack, tmp_path, "Sensor log", b"t,v\n1,2\n", agent=False)
     page, wallet = page_for(4)
-    lid = _buy(page, "Sensor log")
-    _state(page, "Pending")
+    lid = buy_by_title(page, "Sensor log")
+    wait_state(page, "Pending")
     key = stack["seller"].reader.delivery_keys(lid)[0]
     info = stack["seller"].reader.dataset(ds, with_manifest=False)
     pub = Published(ds, os.urandom(32), bytes.fromhex(info.key_hash[2:]))  # a wrong key, the right commitment
     deliver(market, lid, pub, DeliveryKey(b"", key["x"], key["y"]), stack["seller"].conn.account.address)
-    _state(page, "Delivered")
+    wait_state(page, "Delivered")
     page.click("#fetch")
     page.wait_for_selector("#wrong-key")
     page.click("#dispute")
-    _state(page, "Refunded")
+    wait_state(page, "Refunded")
     page.screenshot(path=str(SHOTS / "licence-refunded.png"), full_page=True)
     assert stack["seller"].conn.market.licence(lid).state == State.REFUNDED
     refunds = stack["seller"].conn.contract.events.LicenceRefunded().get_logs(from_block=0, argument_filters={"licenceId": lid})
@@ -307,7 +213,7 @@ def test_a_revert_is_shown_as_one_line_and_nothing_is_sent(page_for, stack, tmp_
     shows the CLI's one-line message, not revert data; the wallet sends nothing."""
     from helpers import terms
 
-    ds = _publish(stack, tmp_path, "Traffic counts", b"road,count\nA1,5\n")
+    ds = publish_titled(stack, tmp_path, "Traffic counts", b"road,count\nA1,5\n")
     page, wallet = page_for(4)
     page.click("a:text-is('Traffic counts')")
     page.wait_for_selector("#buy")
@@ -331,7 +237,7 @@ def _tab_to(page, condition: str, presses: int = 30) -> None:
 def test_keyboard_only_buy_and_a_data_dispute(page_for, stack, tmp_path):
     """Search, open and buy with the keyboard alone; after delivery the buyer opens a data dispute (with the
     licence's bond) for the arbiter."""
-    _publish(stack, tmp_path, "Parking sensors", b"bay,free\n1,0\n")
+    publish_titled(stack, tmp_path, "Parking sensors", b"bay,free\n1,0\n")
     page, wallet = page_for(4)
     _tab_to(page, "document.activeElement.id === 'search'")
     page.keyboard.type("Parking")
@@ -342,12 +248,12 @@ def test_keyboard_only_buy_and_a_data_dispute(page_for, stack, tmp_path):
     page.wait_for_selector("#buy")
     _tab_to(page, "document.activeElement.id === 'buy'")
     page.keyboard.press("Enter")
-    _state(page, "Pending")
+    wait_state(page, "Pending")
     lid = int(page.inner_text("h1").split()[-1])
     assert Agent(stack["agent"], tmp_path / "agent.sqlite").run(once=True).delivered == 1
-    _state(page, "Delivered")
+    wait_state(page, "Delivered")
     assert "bond 0.001 RBTC" in page.inner_text("#dispute-data")
     page.click("#dispute-data")
-    _state(page, "DataDisputed")
+    wait_state(page, "DataDisputed")
     assert stack["seller"].conn.market.licence(lid).state == State.DATA_DISPUTED
     assert wallet.sent[-1]["value"] == 10**15

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from test_web import browser_context, bundle, page_for, stack  # noqa: F401 - fixtures
+from webpage import browser_context, bundle, page_for, stack  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,7 @@ import urllib.request
 import pytest
 
 from datalicense.services.agent import Agent
-from test_web import _publish, stack  # noqa: F401 - fixture
-from test_web_pools import factory_pool, sold_and_settled
+from webpage import factory_pool, publish_titled, sold_and_settled, stack  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +39,7 @@ def test_every_api_answer_is_camel_case(stack, market, kubo, tmp_path, monkeypat
     from brownie import accounts
 
     seller, buyer = stack["seller"], stack["client"](4, "buyer")
-    ds = _publish(stack, tmp_path, "Camel counts", b"a,b\n1,2\n")
+    ds = publish_titled(stack, tmp_path, "Camel counts", b"a,b\n1,2\n")
     lid = buyer.buyer.buy(ds).licence_id
     assert Agent(stack["agent"], tmp_path / "agent.sqlite").run(once=True).delivered == 1
     contributor, curator = accounts[7], accounts[3]

@@ -16,7 +16,7 @@ from datalicense.services.agent import Agent
 from datalicense.protocol.records import State
 
 from helpers import publish_version_reusing_key
-from test_web import _publish, _state, browser_context, bundle, page_for, stack  # noqa: F401 - fixtures
+from webpage import browser_context, bundle, page_for, publish_titled, stack, wait_state  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
 
@@ -59,17 +59,17 @@ def test_page_fetches_the_version_bought_not_an_older_one_with_the_same_commitme
     """Issue 21 item 6: version 1 (junk) and version 2 share a key commitment; the buyer of version 2 is shown
     version 2, verified against version 2's hash, and only that is offered for Confirm."""
     junk, real = b"junk\n", b"the real version 2\n" * 50
-    ds = _publish(stack, tmp_path, "Reused commitments", junk)
+    ds = publish_titled(stack, tmp_path, "Reused commitments", junk)
     assert publish_version_reusing_key(stack["seller"], ds, real, tmp_path) == 2
     page, _ = page_for(4)
     page.goto(page.url.split("#")[0] + f"#/dataset/{ds}")
     page.wait_for_selector("#buy")
     page.click("#buy")
-    _state(page, "Pending")
+    wait_state(page, "Pending")
     lid = int(page.inner_text("h1").split()[-1])
     assert stack["seller"].reader.licence(lid).version == 2
     assert Agent(stack["agent"], tmp_path / "agent.sqlite").run(once=True).delivered == 1
-    _state(page, "Delivered")
+    wait_state(page, "Delivered")
     page.click("#fetch")
     page.wait_for_selector("#verified, #error:not([hidden])")
     with page.expect_download() as dl:
@@ -78,7 +78,7 @@ def test_page_fetches_the_version_bought_not_an_older_one_with_the_same_commitme
     assert dl.value.suggested_filename.startswith(f"dataset-{ds}-v2.")
     assert "version 2" in page.inner_text("#verified")
     page.click("#confirm")
-    _state(page, "Settled")
+    wait_state(page, "Settled")
     assert stack["seller"].conn.market.licence(lid).state == State.SETTLED
 
 
@@ -86,12 +86,12 @@ def test_page_says_you_already_hold_a_licence_and_buys_again_only_on_a_second_cl
     """Issue 21 item 10: before the fix the page bought a second licence for a dataset the wallet held, silently.
     The page asks the buyer role's rule (through its API): it names the licence held and buys only when the buyer
     clicks again."""
-    ds = _publish(stack, tmp_path, "Held twice", b"a,b\n1,2\n")
+    ds = publish_titled(stack, tmp_path, "Held twice", b"a,b\n1,2\n")
     page, wallet = page_for(4)
     page.goto(page.url.split("#")[0] + f"#/dataset/{ds}")
     page.wait_for_selector("#buy")
     page.click("#buy")
-    _state(page, "Pending")
+    wait_state(page, "Pending")
     first = int(page.inner_text("h1").split()[-1])
     sent = len(wallet.sent)
     page.goto(page.url.split("#")[0] + f"#/dataset/{ds}")
@@ -101,7 +101,7 @@ def test_page_says_you_already_hold_a_licence_and_buys_again_only_on_a_second_cl
     assert f"You already hold licence #{first}" in page.inner_text("#held")
     assert len(wallet.sent) == sent  # nothing was sent
     page.click("#buy")
-    _state(page, "Pending")
+    wait_state(page, "Pending")
     second = int(page.inner_text("h1").split()[-1])
     assert second != first and len(wallet.sent) == sent + 1
     assert stack["seller"].buyer.held(ds, wallet.account.address) == second
@@ -110,13 +110,13 @@ def test_page_says_you_already_hold_a_licence_and_buys_again_only_on_a_second_cl
 def test_page_flags_a_version_whose_key_commitment_another_version_uses(page_for, stack, tmp_path):
     """Issue 21 item 9: before the fix nothing on the page said that versions 1 and 2 share a key commitment (the
     same key opens both). The dataset page and the licence page now say so, by the shared rule."""
-    ds = _publish(stack, tmp_path, "Shared key", b"one\n")
+    ds = publish_titled(stack, tmp_path, "Shared key", b"one\n")
     publish_version_reusing_key(stack["seller"], ds, b"two\n", tmp_path)
     page, _ = page_for(4)
     page.goto(page.url.split("#")[0] + f"#/dataset/{ds}")
     page.wait_for_selector("#reused-versions")
     assert "versions 1 and 2 share one key commitment" in page.inner_text("#reused-versions")
     page.click("#buy")
-    _state(page, "Pending")
+    wait_state(page, "Pending")
     page.wait_for_selector("#reused-commitment")
     assert "version 2 shares its key commitment with version 1" in page.inner_text("#reused-commitment")

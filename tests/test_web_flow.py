@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import account_private_key
-from test_web import _publish, browser_context, bundle, page_for, stack  # noqa: F401 - fixtures
+from webpage import browser_context, bundle, page_for, publish_titled, stack  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +16,7 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 def test_owner_page_counts_a_split_ruling(page_for, stack, tmp_path, market, arbiter):
     seller = stack["seller"]
-    ds = _publish(stack, tmp_path, "Split sale", b"a,b\n1,2\n")
+    ds = publish_titled(stack, tmp_path, "Split sale", b"a,b\n1,2\n")
     buyer = stack["client"](4, "buyer")
     lid = buyer.buyer.buy(ds).licence_id
     seller.seller.deliver(lid)

@@ -4,59 +4,13 @@ sold, which is not the epoch numbered like the version (issue 22)."""
 
 from __future__ import annotations
 
-import json
-import os
-import urllib.request
-
 import pytest
-from eth_utils import keccak
 
-from datalicense.infra.ipfs import Storage
-from helpers import PRICE, FEE_BPS, ZERO, Published, buy, buy_token, deliver, terms
-from test_web import browser_context, bundle, page_for, stack  # noqa: F401 - fixtures
+from helpers import FEE_BPS, PRICE
+from webpage import (api, browser_context, bundle, factory_pool, page_for, sold_and_settled,  # noqa: F401 - fixtures
+                     stack, store_tree)
 
 pytestmark = pytest.mark.e2e
-
-
-def store_tree(kubo, tmp_path, rows, name="contributors.csv"):
-    """A contributor tree (rows: [(account, weight)]) on the test's Kubo: its TreeInfo (top, cid)."""
-    from datalicense.roles.pool import PoolClient
-
-    path = tmp_path / name
-    path.write_text("account,weight\n" + "".join(f"{a},{w}\n" for a, w in rows))
-    return PoolClient.build_and_store(Storage(kubo.api_multiaddr), path)
-
-
-def factory_pool(market, kubo, tmp_path, monkeypatch, curator, rows, asset=ZERO):
-    """A pool made by the pools' factory the page knows (RevenuePool in the deployments file), with tree `rows`,
-    paid in `asset`."""
-    from brownie import RevenuePool, accounts
-
-    from datalicense.infra import deployments
-
-    info = store_tree(kubo, tmp_path, rows)
-    impl = RevenuePool.deploy(market, {"from": accounts[0]})
-    monkeypatch.setenv("DATALICENSE_DEPLOYMENTS", str(tmp_path / "deployments"))
-    deployments.save(33, "RevenuePool", impl.address, 0, "0x")
-    created = impl.create(curator, asset, info.top, info.cid.encode(), {"from": curator})
-    return RevenuePool.at(created.events["PoolCreated"]["pool"])
-
-
-def sold_and_settled(market, pool, curator, agent, buyer, token=None):
-    """The pool's dataset published (version 1, in the pool's current epoch), one licence sold (in `token` if
-    given), delivered and confirmed: (dataset id, licence id)."""
-    content_key = os.urandom(32)
-    ds = pool.publishDataset(b"\x01\x55\x12\x20" + os.urandom(32), keccak(b"p"), keccak(content_key), keccak(b"t"),
-                             terms(asset=token.address if token else ZERO), agent, {"from": curator}).return_value
-    lid, key, _ = buy(market, ds, buyer) if token is None else buy_token(market, token, ds, buyer)
-    deliver(market, lid, Published(ds, content_key, keccak(content_key)), key, agent)
-    market.confirm(lid, {"from": buyer})
-    return ds, lid
-
-
-def api(stack, path):
-    with urllib.request.urlopen(f"{stack['url']}{path}", timeout=60) as resp:
-        return json.loads(resp.read())
 
 
 def test_a_sales_share_uses_the_weight_of_the_epoch_its_version_pays(stack, market, kubo, tmp_path, monkeypatch):

@@ -8,9 +8,10 @@
 Roles, all over one connection (datalicense.infra.connection: web3, the contract, the transaction sender, IPFS, the
 state folder): `reader` (datalicense.roles.reader: datasets, licences, deliveries, amounts), `seller`
 (datalicense.roles.seller: publish, versions, deliver, withdraw), `buyer` (datalicense.roles.buyer: buy, fetch, confirm,
-dispute, refund, get over HTTP 402), `keys` (datalicense.roles.keys: content keys, seller secret, delivery keys,
-upload records in the home folder) and `pool(address)` (datalicense.roles.pool: a RevenuePool's curator and
-contributors).
+dispute, refund, get over HTTP 402), `owner` (datalicense.roles.owner: agent, terms, pause, transfer, sales of
+datasets owned), `arbiter` (datalicense.roles.arbiter: rulings on data disputes), `keys` (datalicense.roles.keys:
+content keys, seller secret, delivery keys, upload records in the home folder) and `pool(address)`
+(datalicense.roles.pool: a RevenuePool's curator and contributors).
 
 Runs on web3.py only (no brownie), so it is usable from a notebook, a script or an AI pipeline.
 """
@@ -22,11 +23,13 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from datalicense.roles.arbiter import Arbiter
 from datalicense.roles.buyer import Buyer
 from datalicense.infra.chain import connect, load_account
 from datalicense.infra.connection import Connection, Progress, no_progress
 from datalicense.infra.stackdefaults import apply_defaults, defaults
 from datalicense.roles.keys import KeyStore
+from datalicense.roles.owner import DatasetOwner
 from datalicense.roles.pool import PoolClient
 from datalicense.roles.reader import MarketReader
 from datalicense.protocol.results import BuyResult, DatasetInfo, FetchResult, LicenceInfo, PublishResult
@@ -36,7 +39,7 @@ from datalicense.infra.ipfs import Storage, cid_from_bytes
 
 class Client:
     """Opens one connection (an account on a deployment, with an IPFS endpoint) and hands out its roles:
-    `reader`, `seller`, `buyer`, `keys` and `pool(address)`."""
+    `reader`, `seller`, `buyer`, `owner`, `arbiter`, `keys` and `pool(address)`."""
 
     def __init__(
         self,
@@ -53,6 +56,8 @@ class Client:
         self.reader = MarketReader(self.conn)
         self.seller = Seller(self.conn, self.keys, self.reader)
         self.buyer = Buyer(self.conn, self.keys, self.reader)
+        self.owner = DatasetOwner(self.conn, self.keys, self.reader)
+        self.arbiter = Arbiter(self.conn, self.keys, self.reader)
 
     @classmethod
     def connect(

@@ -1,25 +1,25 @@
-"""CLI commands for paying per request over HTTP 402: `get`, `serve`, `refunds`; `register(cli)` adds them to the
-group (the commands receive the group's context object, so `python -m datalicense.cli.main` works too)."""
+"""Paying per request over HTTP 402: `get` (a buyer within spending caps), `serve` (a seller's gateway), `refunds`.
+Each parses, calls datalicense.roles.paying or the gateway service, and prints."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from datalicense.infra.chain import normalize_address, parse_amount
+from datalicense.cli.context import ZERO, Ctx, pass_ctx, when
 from datalicense.cli.web import allow_host_option, allowed_hosts
-from datalicense.errors import ConfigError
-from datalicense.protocol.records import ZERO
 
-Ctx = Any  # datalicense.cli.main.Ctx (not imported: cli.py imports this module)
-pass_ctx = click.pass_obj
+if TYPE_CHECKING:
+    from datalicense.roles.spending import SpendingPolicy
 
 
 def _policy(c: Ctx, asset: str, max_request: str | None, max_day: str | None, max_total: str | None,
             sellers: tuple[str, ...], datasets: tuple[int, ...], min_duration_days: float,
-            transferable: bool | None, wait: float):
+            transferable: bool | None, wait: float) -> SpendingPolicy:
+    # reason: start-up (web3)
+    from datalicense.infra.chain import normalize_address, parse_amount
     from datalicense.roles.paying import Caps, SpendingPolicy
 
     asset = normalize_address(asset, c.client.conn.chain_id)
@@ -51,14 +51,12 @@ def get_cmd(c: Ctx, url: str, output: Path, asset: str, max_request: str | None,
             max_total: str | None, sellers: tuple[str, ...], datasets: tuple[int, ...], min_duration_days: float,
             transferable: bool | None, wait: float, no_confirm: bool) -> None:
     """Fetch URL from a seller's gateway, paying through escrow within the spending caps."""
-    from datalicense.roles.paying import get
+    from datalicense.roles.paying import get  # reason: start-up (web3, httpx)
 
     policy = _policy(c, asset, max_request, max_day, max_total, sellers, datasets, min_duration_days, transferable,
                      wait)
-    if not output.expanduser().is_dir() and not output.expanduser().parent.is_dir():  # refused before paying
-        raise ConfigError(f"cannot write {output}: the folder {output.parent} does not exist (create it first)")
     r = get(c.client.buyer, url, output, policy, confirm=not no_confirm)
-    paid = f"paid {c.client.reader.amount_text(r.paid, r.asset)} for" if r.bought else "reused"
+    paid = f"paid {c.amount(r.paid, r.asset)} for" if r.bought else "reused"
     human = (f"wrote {r.path} ({r.size} bytes, sha256 {r.sha256}, matches the on-chain commitment)\n"
              f"{paid} licence {r.licence_id} (dataset {r.dataset_id} version {r.version})")
     if r.confirmed_tx:
@@ -79,11 +77,10 @@ def get_cmd(c: Ctx, url: str, output: Path, asset: str, max_request: str | None,
 def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, paid_rate: float,
           allow_host: tuple[str, ...]) -> None:
     """Serve every dataset at /datasets/ID: 402 offers, ciphertext to licence holders (no account needed)."""
-    from datalicense.client import Client
-    from datalicense.services.gateway import Gateway, Limits
+    from datalicense.services.gateway import Gateway, Limits  # reason: start-up (web3, the server)
 
     hosts = allowed_hosts(allow_host)
-    client = Client.connect(c.network, None, c.ipfs, c.address, c.home, namespace=c.namespace, chain_id=c.chain_id)
+    client = c.connect_without_account()
     limits = Limits(per_ip_rate=rate, per_ip_burst=3 * rate, per_address_rate=paid_rate,
                     per_address_burst=4 * paid_rate, allowed_hosts=hosts)
     click.echo(f"serving datasets of {client.conn.address} (chain {client.conn.chain_id}) on "
@@ -99,11 +96,10 @@ def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, pai
 def refunds(c: Ctx, list_only: bool, all_licences: bool) -> None:
     """Show, and claim, refunds of your pending licences (bought with `buy` or `get`) whose key was not delivered
     before the deadline; `datalicense withdraw` pays the refunds out."""
-    from datalicense.infra.chain import local_time
-    from datalicense.roles.paying import refunds as run
+    from datalicense.roles.paying import refunds as run  # reason: start-up (web3)
 
     rows = run(c.client.buyer, claim=not list_only)
-    lines = [f"licence {r.licence_id} (dataset {r.dataset_id}): {r.state}, delivery deadline {local_time(r.deadline)}"
+    lines = [f"licence {r.licence_id} (dataset {r.dataset_id}): {r.state}, delivery deadline {when(r.deadline)}"
              + (f", refunded: tx {r.claimed_tx}" if r.claimed_tx else (", claimable" if r.claimable else ""))
              for r in rows]
     if any(r.claimed_tx for r in rows):
@@ -111,6 +107,4 @@ def refunds(c: Ctx, list_only: bool, all_licences: bool) -> None:
     c.out([r.as_dict() for r in rows], "\n".join(lines) or "no pending licences")
 
 
-def register(group: click.Group) -> None:
-    for command in (get_cmd, serve, refunds):
-        group.add_command(command)
+COMMANDS = (get_cmd, serve, refunds)

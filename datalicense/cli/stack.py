@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from datalicense.cli.context import Ctx, pass_ctx
+
 
 AGENT_EXAMPLE = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # dev:5
 
@@ -35,10 +37,10 @@ def _describe(s: dict[str, Any]) -> list[str]:
 
 
 @click.command()
-@click.pass_obj
-def up(c: Any) -> None:
+@pass_ctx
+def up(c: Ctx) -> None:
     """Start the local stack (chain, IPFS, marketplace) in the data folder; it stays up until `down`."""
-    from datalicense.services.stack import Stack
+    from datalicense.services.stack import Stack  # reason: start-up (web3)
 
     s = Stack(c.home).up()
     head = "local stack up" if s["started"] else "local stack already up"
@@ -50,10 +52,10 @@ def up(c: Any) -> None:
 
 
 @click.command()
-@click.pass_obj
-def down(c: Any) -> None:
+@pass_ctx
+def down(c: Ctx) -> None:
     """Stop the local stack; its chain, IPFS repository and deployments stay in the data folder for `up`."""
-    from datalicense.services.stack import Stack
+    from datalicense.services.stack import Stack  # reason: start-up (web3)
 
     stopped = Stack(c.home).down()
     names = {"ganache": "the chain", "front": "the chain's front", "kubo": "Kubo", "web": "the web page",
@@ -63,10 +65,10 @@ def down(c: Any) -> None:
 
 
 @click.command()
-@click.pass_obj
-def status(c: Any) -> None:
+@pass_ctx
+def status(c: Ctx) -> None:
     """Say what of the local stack runs, and where."""
-    from datalicense.services.stack import Stack
+    from datalicense.services.stack import Stack  # reason: start-up (web3)
 
     s = Stack(c.home).status()
     running = s["chain"]["running"] and s["ipfs"]["running"]
@@ -76,7 +78,4 @@ def status(c: Any) -> None:
     c.out(s, "\n".join([f"{head} (data folder {s['home']})", *_describe(s)]))
 
 
-def register(group: click.Group) -> None:
-    """Add the stack commands to the `datalicense` group (no import of datalicense.cli.main: it may run as __main__)."""
-    for command in (up, down, status):
-        group.add_command(command)
+COMMANDS = (up, down, status)

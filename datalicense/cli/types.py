@@ -1,5 +1,6 @@
 """Click parameter types of the `datalicense` commands: addresses (0x..., or dev:N on the local chain, RBTC for an
-asset, none for no agent) and one-time delivery keys. A module of its own so that every cli_*.py can use them."""
+asset, none for no agent) and one-time delivery keys. A module of its own so that every command group can use them.
+The parsing itself is the package's one parser (datalicense.protocol.addresses, through datalicense.infra.chain)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import click
 
+from datalicense.errors import ConfigError
 from datalicense.protocol.addresses import ZERO  # noqa: F401 - the one ZERO, for the CLI's modules
 
 
@@ -15,10 +17,9 @@ DEV_ACCOUNTS = 10  # the local chain's funded accounts, dev:0 .. dev:9
 
 def _dev_address(spec: str) -> str:
     """The address of the local chain's account `dev:N` (refused outside dev:0 .. dev:9)."""
+    # reason: start-up (eth_account, web3: only a command line that names dev:N needs them)
     from eth_account import Account
-
     from datalicense.infra.chain import DEV_MNEMONIC
-    from datalicense.errors import ConfigError
 
     try:
         index = int(spec.strip()[4:])
@@ -34,7 +35,7 @@ def _chain_id(ctx: click.Context | None) -> int | None:
     """The chain whose checksum a mixed-case address typed on this command line must carry: --chain-id, else the
     named network's, else the node's (a URL or a --fork). None before the command line's `Ctx` exists, as for the
     global --address, which the connection checks again against the node's chain."""
-    from datalicense.infra.chain import NETWORKS
+    from datalicense.infra.chain import NETWORKS  # reason: start-up (web3)
 
     obj = ctx.find_root().obj if ctx is not None else None
     if obj is None:
@@ -62,8 +63,7 @@ class AddressType(click.ParamType):
         return "ADDRESS|dev:N" + ("|RBTC" if self.rbtc else "") + ("|none" if self.none else "")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from datalicense.infra.chain import normalize_address
-        from datalicense.errors import ConfigError
+        from datalicense.infra.chain import normalize_address  # reason: start-up (web3)
 
         text = str(value).strip()
         if self.rbtc and text.upper() in ("RBTC", "TRBTC"):
@@ -85,7 +85,7 @@ class DeliveryKeyType(click.ParamType):
         return "HEX"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[bytes, bytes]:
-        from datalicense.protocol.keywrap import is_usable_key
+        from datalicense.protocol.keywrap import is_usable_key  # reason: start-up (coincurve)
 
         if isinstance(value, tuple):
             return value

@@ -1,12 +1,14 @@
-"""`datalicense web`: the page for buyers and owners (see datalicense/services/web.py); `register(cli)` adds it to the
-group (the command receives the group's context object, so `python -m datalicense.cli.main` works too)."""
+"""`datalicense web`: the page for buyers and owners (datalicense.services.web), and the --allow-host option both
+local servers take (`web`, `serve`)."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import click
+
+from datalicense.cli.context import Ctx, pass_ctx
+from datalicense.protocol.hosts import host_rule, parse_list
 
 #: `--allow-host NAME` (repeatable) for both local servers; $DATALICENSE_ALLOWED_HOSTS adds names (comma-separated).
 allow_host_option = click.option(
@@ -17,8 +19,6 @@ allow_host_option = click.option(
 
 def allowed_hosts(given: tuple[str, ...]) -> tuple[str, ...]:
     """The names of --allow-host and $DATALICENSE_ALLOWED_HOSTS, each checked (one line if one is not a name)."""
-    from datalicense.protocol.hosts import host_rule, parse_list
-
     names = tuple(given) + tuple(parse_list(os.environ.get("DATALICENSE_ALLOWED_HOSTS")))
     host_rule(0, configured=names)  # ConfigError naming the first that is not a host name
     return names
@@ -30,14 +30,13 @@ def allowed_hosts(given: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--gateway", default=None,
               help="IPFS HTTP gateway the page downloads from (default: the Kubo's own gateway).")
 @allow_host_option
-@click.pass_obj
-def web(c: Any, host: str, port: int, gateway: str | None, allow_host: tuple[str, ...]) -> None:
+@pass_ctx
+def web(c: Ctx, host: str, port: int, gateway: str | None, allow_host: tuple[str, ...]) -> None:
     """Serve the web page (browse, buy, fetch in the browser, owners' sales): no keys, the wallet signs."""
-    from datalicense.client import Client
-    from datalicense.services.web import DIST, Web, kubo_gateway
+    from datalicense.services.web import DIST, Web, kubo_gateway  # reason: start-up (web3, starlette)
 
     hosts = allowed_hosts(allow_host)
-    client = Client.connect(c.network, None, c.ipfs, c.address, c.home, namespace=c.namespace, chain_id=c.chain_id)
+    client = c.connect_without_account()
     gw = gateway or kubo_gateway(client.conn.storage.api)
     rpc = getattr(client.conn.w3.provider, "endpoint_uri", None)
     if not (DIST / "index.html").exists():
@@ -47,5 +46,4 @@ def web(c: Any, host: str, port: int, gateway: str | None, allow_host: tuple[str
     Web(client, gw, rpc, allowed_hosts=hosts).serve(host, port)
 
 
-def register(group: click.Group) -> None:
-    group.add_command(web)
+COMMANDS = (web,)

@@ -43,7 +43,7 @@ from datalicense.protocol.records import State, TermsFlag
 from datalicense.protocol import delivery as rule
 from datalicense.protocol.offer import bind_offer
 from datalicense.roles.spending import Caps, Ledger, RefundRow, SpendingPolicy, licence_for, refunds
-from datalicense.infra.safefile import atomic_output, cleanup_partials
+from datalicense.infra.safefile import atomic_output, cleanup_partials, output_path
 from datalicense.protocol.textsafe import escape
 
 if TYPE_CHECKING:
@@ -254,6 +254,7 @@ def _reason(resp: httpx.Response) -> str:
 def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confirm: bool = True,
         http: httpx.Client | None = None, timeout: float = 60.0) -> GetResult:
     """Fetch a dataset from a seller's gateway, paying through escrow when the policy accepts the offer."""
+    output_path(out, "")  # a missing folder is refused before anything is paid
     own = http is None
     http = http or httpx.Client(timeout=timeout, follow_redirects=False)
     try:

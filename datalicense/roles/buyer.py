@@ -11,6 +11,7 @@ from web3.logs import DISCARD
 
 from datalicense.protocol import age as agecrypt, keywrap
 from datalicense.infra.chain import Receipt, local_time, normalize_address, parse_amount
+from datalicense.roles.reader import KeyDelivery
 from datalicense.roles.role import Role
 from datalicense.errors import (AlreadyHeldError, ChainError, ConfigError, DeliveryError, IntegrityError,
                                 NotAllowedNowError, NotFoundError)
@@ -137,20 +138,20 @@ class Buyer(Role):
         named = [k for k in keys if (k["block"], k["logIndex"]) < (block, log_index)]
         return named[-1] if named else keys[0]
 
-    def _open_delivery(self, licence_id: int, d: dict[str, Any], keys: list[dict[str, Any]],
+    def _open_delivery(self, licence_id: int, d: KeyDelivery, keys: list[dict[str, Any]],
                        private_key: bytes | None) -> tuple[bytes, int]:
         """(K', p) for one delivery: unwrap with the key in force when it was posted."""
-        named = self._key_at(keys, d["block"], d["logIndex"])
+        named = self._key_at(keys, d.block, d.log_index)
         if private_key is not None:
             p = int.from_bytes(private_key, "big")
         else:
             p = self.keys.recover_delivery_key(named["x"], named["y"], named["tx"])
-        return keywrap.unwrap_key(d["wrap"], licence_id, p.to_bytes(32, "big")), p
+        return keywrap.unwrap_key(d.wrap, licence_id, p.to_bytes(32, "big")), p
 
     def escrowed_key(self, licence_id: int, private_key: bytes | None = None) -> tuple[bytes, bytes]:
         """(content key, key commitment) of the escrowed delivery, checked against the commitment it was
         bound to. A wrong key raises IntegrityError: prove it with `datalicense dispute`."""
-        escrowed = [d for d in self.reader.deliveries(licence_id) if d["escrowed"]]
+        escrowed = [d for d in self.reader.deliveries(licence_id) if d.escrowed]
         if not escrowed:
             info = self.reader.licence(licence_id)
             raise ChainError(
@@ -159,12 +160,12 @@ class Buyer(Role):
             )
         d = escrowed[0]
         content_key, _ = self._open_delivery(licence_id, d, self.reader.delivery_keys(licence_id), private_key)
-        if keccak(content_key) != d["keyHash"]:
+        if keccak(content_key) != d.key_hash:
             raise IntegrityError(
                 f"the key delivered for licence {licence_id} does not open its commitment: prove it with "
                 f"`datalicense dispute {licence_id}` (one transaction; you are refunded at once)"
             )
-        return content_key, d["keyHash"]
+        return content_key, d.key_hash
 
     def opened(self, licence_id: int, private_key: bytes | None = None,
                info: LicenceInfo | None = None) -> tuple[bytes, rule.Target]:
@@ -175,14 +176,14 @@ class Buyer(Role):
         reader = self.reader
         info = info or reader.licence(licence_id)
         raw = reader.deliveries(licence_id)
-        if not any(d["escrowed"] for d in raw):
+        if not any(d.escrowed for d in raw):
             raise ChainError(
                 f"licence {licence_id} has no key delivery yet (state {info.state}): wait for the seller's agent, "
                 "or claim a refund with `datalicense refund` after the delivery deadline"
             )
         versions = reader.dataset_versions(info.dataset_id)
         found = rule.targets(info.state, info.dataset_id, info.version, versions,
-                             [rule.Delivery(d["escrowed"], d["block"], d["logIndex"], d["keyHash"]) for d in raw])
+                             [rule.Delivery(d.escrowed, d.block, d.log_index, d.key_hash) for d in raw])
         keys = reader.delivery_keys(licence_id)
         escrowed = found[-1]
         content_key, _ = self._open_delivery(licence_id, raw[escrowed.index], keys, private_key)
@@ -284,14 +285,14 @@ class Buyer(Role):
     def key_dispute_call(self, licence_id: int, private_key: bytes | None = None) -> tuple[Any, bool]:
         """(the disputeKey call, whether the delivered key is right). The buyer's proof: the one-time key p of the
         escrowed delivery, and that delivery; the contract recomputes K' from them."""
-        escrowed = [d for d in self.reader.deliveries(licence_id) if d["escrowed"]]
+        escrowed = [d for d in self.reader.deliveries(licence_id) if d.escrowed]
         if not escrowed:
             raise ChainError(f"licence {licence_id} has no key delivery to dispute")
         d = escrowed[0]
         content_key, p = self._open_delivery(licence_id, d, self.reader.delivery_keys(licence_id), private_key)
-        w = d["wrap"]
-        call = self.conn.contract.functions.disputeKey(licence_id, p, (w.r_x, w.r_y, w.wrapped_key, d["keyHash"]))
-        return call, keccak(content_key) == d["keyHash"]
+        w = d.wrap
+        call = self.conn.contract.functions.disputeKey(licence_id, p, (w.r_x, w.r_y, w.wrapped_key, d.key_hash))
+        return call, keccak(content_key) == d.key_hash
 
     def dispute(self, licence_id: int, data: bool = False, private_key: bytes | None = None,
                 on_send: Callable[[str], None] | None = None) -> Receipt:

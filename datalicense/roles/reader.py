@@ -4,6 +4,8 @@ of this account."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import TYPE_CHECKING, Any
 
 from datalicense.protocol import keywrap
@@ -18,6 +20,18 @@ from datalicense.protocol.results import DatasetInfo, LicenceInfo
 
 if TYPE_CHECKING:
     from datalicense.infra.connection import Connection
+
+
+@dataclass(frozen=True)
+class KeyDelivery:
+    """One key delivery of a licence, from its event: where it is in the chain, whether it is the escrowed one
+    (KeyDelivered) or of a newer version (KeyRedelivered), the wrapped key and the key commitment it opens."""
+
+    block: int
+    log_index: int
+    escrowed: bool
+    wrap: keywrap.Wrap
+    key_hash: bytes
 
 
 class MarketReader:
@@ -209,19 +223,17 @@ class MarketReader:
         return [{"block": lg["blockNumber"], "logIndex": lg["logIndex"], "tx": lg["transactionHash"].to_0x_hex(),
                  "x": bytes(lg["args"]["keyX"]), "y": bytes(lg["args"]["keyY"])} for lg in logs]
 
-    def deliveries(self, licence_id: int) -> list[dict[str, Any]]:
+    def deliveries(self, licence_id: int) -> list[KeyDelivery]:
         """Key deliveries of a licence, oldest first: the escrowed one, then deliveries of newer versions."""
         out = []
         events = self.conn.contract.events
         for ev in (events.KeyDelivered(), events.KeyRedelivered()):
             for log in ev.get_logs(from_block=self.conn.deploy_block, argument_filters={"licenceId": licence_id}):
                 a = log["args"]
-                out.append({
-                    "block": log["blockNumber"], "logIndex": log["logIndex"], "escrowed": ev.event_name == "KeyDelivered",
-                    "wrap": keywrap.Wrap(bytes(a["rX"]), bytes(a["rY"]), bytes(a["wrappedKey"])),
-                    "keyHash": bytes(a["keyHash"]),
-                })
-        return sorted(out, key=lambda d: (d["block"], d["logIndex"]))
+                out.append(KeyDelivery(int(log["blockNumber"]), int(log["logIndex"]), ev.event_name == "KeyDelivered",
+                                       keywrap.Wrap(bytes(a["rX"]), bytes(a["rY"]), bytes(a["wrappedKey"])),
+                                       bytes(a["keyHash"])))
+        return sorted(out, key=lambda d: (d.block, d.log_index))
 
     # ------------------------------------------------------------------------------------------ money flow
 

@@ -117,8 +117,8 @@ class Scanner:
         return jobs
 
     def _catch_up_job(self, lid: int, dataset_id: int, now: float) -> list[tuple[Any, ...]]:
-        escrowed = [d for d in self.reader.deliveries(lid) if d["escrowed"]]
+        escrowed = [d for d in self.reader.deliveries(lid) if d.escrowed]
         current = self.c.market.key_hash(dataset_id)
-        if not escrowed or escrowed[0]["keyHash"] == current or not self.c.market.is_valid(lid):
+        if not escrowed or escrowed[0].key_hash == current or not self.c.market.is_valid(lid):
             return []
         return [("redeliver", lid, "0x" + current.hex(), "", dataset_id, None, None, "todo", now)]

@@ -186,9 +186,9 @@ class Web:
                 tx = w3.eth.get_transaction(k["tx"])
                 keys.append({"x": _hex(k["x"]), "y": _hex(k["y"]), "tx": k["tx"], "nonce": int(tx["nonce"]),
                              "from": tx["from"], "block": k["block"], "logIndex": k["logIndex"]})
-            deliveries = [{"escrowed": d["escrowed"], "block": d["block"], "logIndex": d["logIndex"],
-                           "rX": _hex(d["wrap"].r_x), "rY": _hex(d["wrap"].r_y),
-                           "wrappedKey": _hex(d["wrap"].wrapped_key), "keyHash": _hex(d["keyHash"])}
+            deliveries = [{"escrowed": d.escrowed, "block": d.block, "logIndex": d.log_index,
+                           "rX": _hex(d.wrap.r_x), "rY": _hex(d.wrap.r_y),
+                           "wrappedKey": _hex(d.wrap.wrapped_key), "keyHash": _hex(d.key_hash)}
                           for d in c.reader.deliveries(lid)]
             versions = self._bound_versions(info.dataset_id, info.version, deliveries)
             lic = c.conn.market.licence(lid)

@@ -14,7 +14,7 @@ from helpers import (
     BOND, DAY, FEE_BPS, PRICE, ZERO, buy, buy_token, dataset_of, deliver, dispute_key, licence_of, publish, reverts,
     settings_of, sleep, terms_of,
 )
-from datalicense.protocol import keywrap
+from datalicense.protocol import keywrap, slots
 from datalicense.protocol.records import Licence, Settings, State, Terms, TermsFlag
 
 pytestmark = pytest.mark.chain
@@ -54,16 +54,6 @@ def layout():
 
 def _variables(layout):
     return {v["label"]: (int(v["slot"]), v["offset"], v["type"]) for v in layout["storage"]}
-
-
-def _struct(layout, name):
-    """{member: bit offset} of a struct of IDataLicense (all our structs fit one slot)."""
-    for key, t in layout["types"].items():
-        if key.startswith(f"t_struct({name})"):
-            members = {m["label"]: (int(m["slot"]), m["offset"]) for m in t["members"]}
-            assert all(slot == 0 for slot, _ in members.values()), f"{name} no longer fits one slot"
-            return {label: off * 8 for label, (_, off) in members.items()}
-    raise LookupError(name)
 
 
 #: Lens slot constant -> DataLicense variable (the first variable of the slot, for packed ones).
@@ -106,13 +96,18 @@ MAPPING_TYPES = {
     "_agents": "t_mapping(t_uint256,t_address)",
     "_pendingOwners": "t_mapping(t_uint256,t_address)",
     "_royaltyBps": "t_mapping(t_uint256,t_uint256)",
-    "_delivery": "t_mapping(t_uint256,t_bytes32)",
-    "_disputes": "t_mapping(t_uint256,t_uint256)",
     "_assetAddress": "t_mapping(t_uint256,t_address)",
-    "_assetSlot": "t_mapping(t_address,t_uint256)",
     "_owed": "t_mapping(t_uint256,t_mapping(t_address,t_uint256))",
     "_fees": "t_mapping(t_uint256,t_uint256)",
     "_held": "t_mapping(t_uint256,t_uint256)",
+}
+
+
+#: The words kept in a codec's type (contracts/types/): the mapping's value is that type.
+CODEC_MAPPINGS = {
+    "_delivery": ("t_uint256", "DeliveryRecord"),
+    "_disputes": ("t_uint256", "DisputeRecord"),
+    "_assetSlot": ("t_address", "AssetSlot"),
 }
 
 
@@ -120,48 +115,60 @@ def test_lens_mapping_shapes_match_the_storage_layout(layout):
     variables = _variables(layout)
     for label, shape in MAPPING_TYPES.items():
         assert variables[label][2] == shape, f"{label} is {variables[label][2]}; the lens reads it as {shape}"
+    for label, (key, codec) in CODEC_MAPPINGS.items():
+        assert re.fullmatch(rf"t_mapping\({key},t_userDefinedValueType\({codec}\)\d+\)", variables[label][2]), label
     for label in ("_licences", "_datasets", "_terms", "_settings"):
         assert variables[label][2].startswith("t_mapping(t_uint256,t_struct("), label
 
 
-def test_lens_packed_fields_match_the_storage_layout(layout):
+#: Width in bits of the compiler's value types.
+WIDTHS = {"t_address": 160, "t_bool": 8, "t_enum(State)": 8}
+
+
+def _width(solc_type: str) -> int:
+    if solc_type.startswith("t_uint"):
+        return int(solc_type[len("t_uint"):])
+    return WIDTHS[re.sub(r"\d+$", "", solc_type)]
+
+
+def _codec_layout(codec) -> dict[str, tuple[int, int]]:
+    """{camelCase field: (first bit, width)} of a Python codec (the mirror of the Solidity codec, both held to the
+    shared vectors by tests/test_slots.py and tests/test_slot_codecs.py)."""
+    camel = lambda n: re.sub(r"_(\w)", lambda m: m.group(1).upper(), n)  # noqa: E731
+    return {camel(name): (shift, width) for name, shift, width in codec.LAYOUT}
+
+
+def test_codecs_of_packed_state_variables_match_the_storage_layout(layout):
     v = _variables(layout)
-    counters = v["_lastLicenceId"][0]
-    # counters(): uint64(w), uint32(w >> 64), uint32(w >> 96); platform(): w >> 128, w >> 144; a >> 160
-    expected = {
-        "_lastLicenceId": (counters, 0, "t_uint64"),
-        "_lastDatasetId": (counters, 64 // 8, "t_uint32"),
-        "_lastTermsId": (counters, 96 // 8, "t_uint32"),
-        "_settingsId": (counters, 128 // 8, "t_uint16"),
-        "_emergencyPaused": (counters, 144 // 8, "t_bool"),
-        "_arbiter": (v["_arbiter"][0], 0, "t_address"),
-        "_assetCount": (v["_arbiter"][0], 160 // 8, "t_uint16"),
+    words = {
+        slots.CountersWord: ["_lastLicenceId", "_lastDatasetId", "_lastTermsId", "_settingsId", "_emergencyPaused"],
+        slots.ArbiterWord: ["_arbiter", "_assetCount"],
     }
-    for label, want in expected.items():
-        assert v[label] == want, f"{label}: layout {v[label]}, lens reads {want}"
-    for shift in ("w >> 64", "w >> 96", "w >> 128", "w >> 144", "a >> 160"):
-        assert shift in LENS_SOURCE, f"the lens no longer reads `{shift}`: update this test with it"
+    for codec, labels in words.items():
+        assert len({v[label][0] for label in labels}) == 1, f"{labels} no longer share one slot"
+        got = {label.lstrip("_"): (v[label][1] * 8, _width(v[label][2])) for label in labels}
+        assert got == _codec_layout(codec), f"{codec.__name__}: the compiler lays out {got}"
 
 
-def _lens_shifts(function: str, var: str) -> dict[str, int]:
-    """{field: shift} of the assignments `var.field = uintN(w >> shift)` in a lens function."""
-    body = re.search(rf"function {function}\(.*?\n    }}", LENS_SOURCE, re.S).group(0)
-    shifts = {}
-    for m in re.finditer(rf"{var}\.(\w+) = [\w.]+\((?:uint\d+\()?w(?: >> (\d+))?\)", body):
-        shifts[m.group(1)] = int(m.group(2) or 0)
-    return shifts
+def _struct_layout(layout, name):
+    """{member: (first bit, width)} of a struct of IDataLicense (all our structs fit one slot)."""
+    for key, t in layout["types"].items():
+        if key.startswith(f"t_struct({name})"):
+            members = {m["label"]: (int(m["slot"]), m["offset"] * 8, _width(m["type"])) for m in t["members"]}
+            assert all(slot == 0 for slot, _, _ in members.values()), f"{name} no longer fits one slot"
+            return {label: (bit, width) for label, (_, bit, width) in members.items()}
+    raise LookupError(name)
 
 
-@pytest.mark.parametrize("function,var,struct", [
-    ("licence", "l", "Licence"),
-    ("dataset", "d", "Dataset"),
-    ("terms", "t", "Terms"),
-    ("settingsOf", "s", "Settings"),
+@pytest.mark.parametrize("codec,struct", [
+    (slots.LicenceWord, "Licence"),
+    (slots.DatasetWord, "Dataset"),
+    (slots.TermsWord, "Terms"),
+    (slots.SettingsWord, "Settings"),
 ])
-def test_lens_struct_decoding_matches_the_storage_layout(layout, function, var, struct):
-    members = _struct(layout, struct)
-    shifts = _lens_shifts(function, var)
-    assert shifts == members, f"{function}() decodes {shifts}, the layout of {struct} is {members}"
+def test_codecs_of_struct_words_match_the_storage_layout(layout, codec, struct):
+    members = _struct_layout(layout, struct)
+    assert _codec_layout(codec) == members, f"{codec.__name__} reads {_codec_layout(codec)}, {struct} is {members}"
 
 
 # ------------------------------------------------------------------------------------------------- views
@@ -241,7 +248,8 @@ def test_delivery_records(lens, scene):
     from eth_abi import encode
 
     pkey, dkey, w, ds = scene["pkey"], scene["dkey"], scene["dwrap"], scene["ds"]
-    assert lens.deliveryRecord(scene["pending"]) == "0x" + ((1 << 160) | int(pkey.address, 16)).to_bytes(32, "big").hex()
+    # the version bought in the top 32 bits, as in every state that keeps it (contracts/types/DeliveryRecord.sol)
+    assert lens.deliveryRecord(scene["pending"]) == "0x" + ((1 << 224) | int(pkey.address, 16)).to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(scene["pending"]) == pkey.address
     assert lens.purchasedVersion(scene["pending"]) == 1
     assert lens.purchasedVersion(scene["delivered"]) == 1 and lens.purchasedVersion(scene["settled"]) == 0

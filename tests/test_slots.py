@@ -68,3 +68,21 @@ def test_licence_record_decodes_through_the_codec():
     lic = Licence.decode(word)
     assert (int(lic.holder, 16), lic.terms_id, lic.stamp, lic.state, lic.settings_id) == (
         0xAB, 3, 1_700_000_000, State.SETTLED, 2)
+
+
+CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
+
+
+def _code(path: Path) -> str:
+    """Solidity source without its comments."""
+    return re.sub(r"//[^\n]*|/\*.*?\*/", "", path.read_text(), flags=re.S)
+
+
+@pytest.mark.parametrize("name", ["DataLicense.sol", "DataLicenseLens.sol", "RevenuePool.sol"])
+def test_packed_words_are_shifted_only_in_their_codecs(name):
+    """No field of a packed word is shifted in or out by hand in the core, the lens or the pool: contracts/types/
+    is the one place a layout is written. (`1 << n` builds the core's sets of licence states, not a word.)"""
+    code = _code(CONTRACTS / name)
+    by_hand = [m.group(0) for m in re.finditer(r"[^\n]*(>>|<<)[^\n]*", code)
+               if not re.search(r"\(?1 << (\d+|uint8\(state\))\)?", m.group(0))]
+    assert not by_hand, f"{name} shifts a packed word by hand: {by_hand}"

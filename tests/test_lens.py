@@ -249,7 +249,8 @@ def test_delivery_records(lens, scene):
 
     pkey, dkey, w, ds = scene["pkey"], scene["dkey"], scene["dwrap"], scene["ds"]
     # the version bought in the top 32 bits, as in every state that keeps it (contracts/types/DeliveryRecord.sol)
-    assert lens.deliveryRecord(scene["pending"]) == "0x" + ((1 << 224) | int(pkey.address, 16)).to_bytes(32, "big").hex()
+    pending_word = (1 << 224) | int(pkey.address, 16)
+    assert lens.deliveryRecord(scene["pending"]) == "0x" + pending_word.to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(scene["pending"]) == pkey.address
     assert lens.purchasedVersion(scene["pending"]) == 1
     assert lens.purchasedVersion(scene["delivered"]) == 1 and lens.purchasedVersion(scene["settled"]) == 0

@@ -33,7 +33,8 @@ def expected(codec: str, i: int) -> tuple[int, dict[str, int | bool]]:
 def test_every_solidity_codec_has_a_python_mirror_and_vectors():
     assert set(VECTORS) == set(slots.CODECS)
     for codec, cls in slots.CODECS.items():
-        assert [f.name for f in fields(cls)] == [snake(k) for k in VECTORS[codec][0]["fields"]], codec  # type: ignore[arg-type]
+        names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        assert names == [snake(k) for k in VECTORS[codec][0]["fields"]], codec
 
 
 @pytest.mark.parametrize("codec,i", CASES)

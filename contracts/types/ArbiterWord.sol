@@ -10,7 +10,6 @@ pragma solidity 0.8.24;
 /// | field | 0           | assetCount  | arbiter   |
 type ArbiterWord is uint256;
 
-
 library ArbiterWordLibrary {
     function arbiter(ArbiterWord w) internal pure returns (address) {
         return address(uint160(ArbiterWord.unwrap(w)));

@@ -10,7 +10,6 @@ pragma solidity 0.8.24;
 /// | field | asset id   | allowed |
 type AssetSlot is uint256;
 
-
 library AssetSlotLibrary {
     function pack(uint256 assetId_, bool allowed_) internal pure returns (AssetSlot) {
         return AssetSlot.wrap((assetId_ << 1) | (allowed_ ? 1 : 0));

@@ -13,7 +13,6 @@ pragma solidity 0.8.24;
 /// epoch. An epoch is credited at most 2^126 - 1 units of an asset, so a frozen entitlement fits its 126 bits.
 type ClaimRecord is uint256;
 
-
 library ClaimRecordLibrary {
     uint256 internal constant CLAIMED_MASK = type(uint128).max;
     uint256 internal constant SHARE_OFFSET = 128;

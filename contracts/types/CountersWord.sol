@@ -11,7 +11,6 @@ pragma solidity 0.8.24;
 /// | field | 0           | emergencyPaused | settingsId  | lastTermsId | lastDatasetId | lastLicenceId |
 type CountersWord is uint256;
 
-
 library CountersWordLibrary {
     function lastLicenceId(CountersWord w) internal pure returns (uint256) {
         return uint64(CountersWord.unwrap(w));

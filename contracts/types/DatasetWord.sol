@@ -12,7 +12,6 @@ import {IDataLicense} from "../../interfaces/IDataLicense.sol";
 /// | field | version     | sold        | termsId     | owner     |
 type DatasetWord is uint256;
 
-
 library DatasetWordLibrary {
     function toDataset(DatasetWord w) internal pure returns (IDataLicense.Dataset memory d) {
         uint256 v = DatasetWord.unwrap(w);

@@ -14,7 +14,6 @@ pragma solidity 0.8.24;
 /// of the escrowed delivery out of reach (2^224) and leave room for the version.
 type DeliveryRecord is bytes32;
 
-
 library DeliveryRecordLibrary {
     uint256 internal constant VERSION_OFFSET = 224;
     uint256 internal constant BODY_MASK = (1 << 224) - 1;

@@ -10,7 +10,6 @@ pragma solidity 0.8.24;
 /// | field | opened at (block timestamp)     | bond posted (RBTC, < 2^96)     |
 type DisputeRecord is uint256;
 
-
 library DisputeRecordLibrary {
     uint256 internal constant OPENED_OFFSET = 96;
 

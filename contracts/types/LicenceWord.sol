@@ -12,7 +12,6 @@ import {IDataLicense} from "../../interfaces/IDataLicense.sol";
 /// | field | settingsId  | state       | stamp       | termsId     | holder    |
 type LicenceWord is uint256;
 
-
 library LicenceWordLibrary {
     function toLicence(LicenceWord w) internal pure returns (IDataLicense.Licence memory l) {
         uint256 v = LicenceWord.unwrap(w);

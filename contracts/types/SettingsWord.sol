@@ -13,7 +13,6 @@ import {IDataLicense} from "../../interfaces/IDataLicense.sol";
 /// | field | 0           | disputeBond | feeBps   |
 type SettingsWord is uint256;
 
-
 library SettingsWordLibrary {
     function toSettings(SettingsWord w) internal pure returns (IDataLicense.Settings memory s) {
         uint256 v = SettingsWord.unwrap(w);

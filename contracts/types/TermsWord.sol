@@ -7,13 +7,16 @@ import {IDataLicense} from "../../interfaces/IDataLicense.sol";
 /// `IDataLicense.Terms`; DataLicenseLens reads them through this codec, and `tests/test_slot_codecs.py` checks the
 /// codec against the compiler's encoding of the struct (`datalicense.protocol.slots.TermsWord` mirrors it).
 ///
-/// | bits  | 255 ... 232 | 231 ... 224 | 223 ... 200   | 199 ... 176    | 175 ... 144 | 143 ... 128 | 127 ... 96 | 95 ... 0 |
-/// |-------|-------------|-------------|---------------|----------------|-------------|-------------|------------|----------|
-/// | field | supplyCap   | flags       | disputeWindow | deliveryWindow | duration    | assetId     | datasetId  | price    |
+/// | bits  | 255 ... 232 | 231 ... 224 | 223 ... 200   | 199 ... 176    | 175 ... 144 |
+/// |-------|-------------|-------------|---------------|----------------|-------------|
+/// | field | supplyCap   | flags       | disputeWindow | deliveryWindow | duration    |
+///
+/// | bits  | 143 ... 128 | 127 ... 96 | 95 ... 0 |
+/// |-------|-------------|------------|----------|
+/// | field | assetId     | datasetId  | price    |
 ///
 /// flags: 1 transferable, 2 sales paused, 4 retired, 8 paid by version.
 type TermsWord is uint256;
-
 
 library TermsWordLibrary {
     uint8 internal constant FLAG_PAUSED = 2;

@@ -12,6 +12,9 @@ import {IERC677Receiver} from "../interfaces/IERC677Receiver.sol";
 import {LicenceToken} from "./LicenceToken.sol";
 import {KeyProof} from "./KeyProof.sol";
 import {VersionAccount} from "./VersionAccount.sol";
+import {AssetSlot, AssetSlotLibrary} from "./types/AssetSlot.sol";
+import {DeliveryRecord, DeliveryRecordLibrary} from "./types/DeliveryRecord.sol";
+import {DisputeRecord, DisputeRecordLibrary} from "./types/DisputeRecord.sol";
 
 /// @title DataLicense (v2)
 /// @notice Datasets, licences and escrow for data licensing on Rootstock.
@@ -45,7 +48,7 @@ import {VersionAccount} from "./VersionAccount.sol";
 /// The per-licence slots by state (the licence's own slot: holder, termsId, stamp, state, settingsId):
 /// | state | stamp is | `_delivery[licenceId]` | `_disputes[licenceId]` |
 /// |---|---|---|---|
-/// | Pending | the purchase time | version bought (bits 160-191), address of the delivery key (0-159) | 0 |
+/// | Pending | the purchase time | version bought (bits 224-255), address of the delivery key (0-159) | 0 |
 /// | Delivered | the delivery time (the term runs from it) | version bought (224-255), escrowed delivery (0-223) | 0 |
 /// | DataDisputed | the delivery time | the same | opened at (bits 96-255), bond posted (0-95) |
 /// | Settled | the delivery time, later by the time spent in a dispute ruled for the seller | 0 | 0 |
@@ -55,6 +58,12 @@ import {VersionAccount} from "./VersionAccount.sol";
 /// second preimage out of reach (2^224) and leave room for the version, which pays a dataset paid by version.
 contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, Ownable2Step, ReentrancyGuard {
     using SafeERC20 for IERC20;
+
+    // The codecs of the packed words (contracts/types/), attached here rather than `global` so that brownie,
+    // which tracks the libraries a contract names, rebuilds this contract when a codec changes.
+    using AssetSlotLibrary for AssetSlot;
+    using DeliveryRecordLibrary for DeliveryRecord;
+    using DisputeRecordLibrary for DisputeRecord;
 
     // ------------------------------------------------------------ constants
 
@@ -105,12 +114,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     mapping(uint256 datasetId => address) private _pendingOwners;
     mapping(uint256 settingsId => Settings) private _settings;
 
-    /// @dev See the state table above.
-    mapping(uint256 licenceId => bytes32) private _delivery;
-    mapping(uint256 licenceId => uint256) private _disputes;
+    /// @dev See the state table above; the layouts are in contracts/types/ (DeliveryRecord, DisputeRecord).
+    mapping(uint256 licenceId => DeliveryRecord) private _delivery;
+    mapping(uint256 licenceId => DisputeRecord) private _disputes;
 
     mapping(uint256 assetId => address) private _assetAddress;
-    mapping(address asset => uint256) private _assetSlot; // (assetId << 1) | allowed
+    mapping(address asset => AssetSlot) private _assetSlot; // asset id and allowed (contracts/types/AssetSlot.sol)
 
     mapping(uint256 assetId => mapping(address account => uint256)) private _owed;
     mapping(uint256 assetId => uint256) private _fees;
@@ -252,12 +261,12 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
             if (_datasets[p.datasetId].owner == address(0)) revert UnknownDataset(p.datasetId);
             revert NotSoldInToken(p.datasetId);
         }
-        uint256 slot = _assetSlot[asset];
-        if (slot & 1 == 0) revert AssetNotAllowed(asset);
+        AssetSlot slot = _assetSlot[asset];
+        if (!slot.allowed()) revert AssetNotAllowed(asset);
         uint256 price;
-        (licenceId, price) = _purchase(p, msg.sender, slot >> 1);
+        (licenceId, price) = _purchase(p, msg.sender, slot.assetId());
         IERC20(asset).safeTransferFrom(msg.sender, address(this), price);
-        _accountReceived(asset, slot >> 1, price);
+        _accountReceived(asset, slot.assetId(), price);
     }
 
     /// @inheritdoc IERC677Receiver
@@ -267,15 +276,15 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         nonReentrant
         returns (bool)
     {
-        uint256 slot = _assetSlot[msg.sender];
-        if (slot & 1 == 0) revert AssetNotAllowed(msg.sender);
-        _accountReceived(msg.sender, slot >> 1, value);
+        AssetSlot slot = _assetSlot[msg.sender];
+        if (!slot.allowed()) revert AssetNotAllowed(msg.sender);
+        _accountReceived(msg.sender, slot.assetId(), value);
         if (data.length != 224) revert BadTokenData(data.length);
         Purchase calldata p;
         assembly ("memory-safe") {
             p := data.offset // a static struct of seven words, checked above
         }
-        (, uint256 price) = _purchase(p, from, slot >> 1);
+        (, uint256 price) = _purchase(p, from, slot.assetId());
         if (value != price) revert WrongPayment(price, value);
         return true;
     }
@@ -304,14 +313,15 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         Terms memory t = _terms[l.termsId];
         _clock(licenceId, l.stamp, t.deliveryWindow, true);
         _requireDeliverer(t.datasetId);
-        uint256 pending = uint256(_delivery[licenceId]);
+        DeliveryRecord pending = _delivery[licenceId];
+        uint256 version = pending.version();
         // the escrowed delivery carries the key of the version the buyer bought, whatever was published since
-        bytes32 bought = _keyHash[t.datasetId][pending >> 160];
+        bytes32 bought = _keyHash[t.datasetId][version];
         if (keyHash != bought) revert KeyCommitmentChanged(licenceId, bought, keyHash);
-        address keyAddress = address(uint160(pending));
+        address keyAddress = pending.key();
         if (deliveryKey != keyAddress) revert DeliveryKeyChanged(licenceId, keyAddress, deliveryKey);
         if (!KeyProof.isUsableKey(uint256(rX), uint256(rY))) revert InvalidPoint();
-        _delivery[licenceId] = _deliveryCommitment(rX, rY, wrappedKey, keyHash, keyAddress, pending >> 160);
+        _delivery[licenceId] = _deliveryCommitment(rX, rY, wrappedKey, keyHash, keyAddress, version);
         l.state = State.Delivered;
         l.stamp = uint40(block.timestamp);
         emit KeyDelivered(licenceId, rX, rY, wrappedKey, keyHash);
@@ -346,11 +356,11 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (deliveryPrivateKey == 0 || deliveryPrivateKey >= KeyProof.N) revert InvalidScalar();
         // The revealed p must be the key the escrowed delivery was made to, and the delivery the one made.
         address keyAddress = KeyProof.mulAddress(deliveryPrivateKey, KeyProof.GX, KeyProof.GY);
-        bytes32 stored = _delivery[licenceId];
+        DeliveryRecord stored = _delivery[licenceId];
         if (
-            _deliveryCommitment(
-                delivery.rX, delivery.rY, delivery.wrappedKey, delivery.keyHash, keyAddress, uint256(stored) >> 224
-            ) != stored
+            !_deliveryCommitment(
+                delivery.rX, delivery.rY, delivery.wrappedKey, delivery.keyHash, keyAddress, stored.version()
+            ).equals(stored)
         ) revert ProofMismatch(licenceId);
         // s = address(p*R) = address(r*P); R was checked to be a usable curve point when it was delivered.
         address s = KeyProof.mulAddress(deliveryPrivateKey, uint256(delivery.rX), uint256(delivery.rY));
@@ -371,7 +381,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (!isValid(licenceId)) revert Expired(licenceId);
         uint256 bond = _settings[l.settingsId].disputeBond;
         if (msg.value != bond) revert WrongBond(bond, msg.value);
-        _disputes[licenceId] = (block.timestamp << 96) | bond;
+        _disputes[licenceId] = DisputeRecordLibrary.open(block.timestamp, bond);
         l.state = State.DataDisputed; // the stamp keeps the delivery time: the term is extended, not restarted
         emit DataDisputed(licenceId, bond);
     }
@@ -381,20 +391,20 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (msg.sender != _arbiter) revert NotArbiter(msg.sender);
         if (buyerBps > BPS) revert InvalidSplit(buyerBps);
         Licence storage l = _licenceIn(licenceId, DATA_DISPUTED);
-        uint256 dispute = _disputes[licenceId];
-        delete _disputes[licenceId];
-        uint256 bond = uint96(dispute);
+        DisputeRecord dispute = _disputes[licenceId];
+        _disputes[licenceId] = DisputeRecord.wrap(0);
+        uint256 bond = dispute.bond();
         emit DataDisputeResolved(licenceId, buyerBps, false);
         if (buyerBps == 0) {
             // The ruling is for the seller: the sale stands, the licence stays valid for its term plus the time
             // spent in dispute, the bond is forfeit.
-            _settle(licenceId, l, block.timestamp - (dispute >> 96), bond);
+            _settle(licenceId, l, block.timestamp - dispute.openedAt(), bond);
             return;
         }
         Terms memory t = _terms[l.termsId];
         address holder = l.holder;
-        uint256 version = uint256(_delivery[licenceId]) >> 224;
-        delete _delivery[licenceId];
+        uint256 version = _delivery[licenceId].version();
+        _delivery[licenceId] = DeliveryRecord.wrap(0);
         l.state = State.Resolved;
         l.stamp = uint40(block.timestamp);
         uint256 buyerPart = uint256(t.price) * buyerBps / BPS;
@@ -410,12 +420,13 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     /// @inheritdoc IDataLicense
     function resolveDataByDefault(uint256 licenceId) external {
         Licence storage l = _licenceIn(licenceId, DATA_DISPUTED);
-        uint256 dispute = _disputes[licenceId];
-        _clock(licenceId, dispute >> 96, ARBITER_WINDOW, false);
-        delete _disputes[licenceId];
-        _credit(0, l.holder, uint96(dispute));
+        DisputeRecord dispute = _disputes[licenceId];
+        uint256 openedAt = dispute.openedAt();
+        _clock(licenceId, openedAt, ARBITER_WINDOW, false);
+        _disputes[licenceId] = DisputeRecord.wrap(0);
+        _credit(0, l.holder, dispute.bond());
         emit DataDisputeResolved(licenceId, 0, true);
-        _settle(licenceId, l, block.timestamp - (dispute >> 96), 0);
+        _settle(licenceId, l, block.timestamp - openedAt, 0);
     }
 
     /// @inheritdoc IDataLicense
@@ -475,13 +486,13 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
     /// @dev Only plain ERC-20 / ERC-677 tokens: fee-on-transfer or rebasing tokens break escrow accounting.
     function setAssetAllowed(address asset, bool allowed) external onlyOwner {
         if (asset == address(0)) revert ZeroAddress();
-        uint256 assetId = _assetSlot[asset] >> 1;
+        uint256 assetId = _assetSlot[asset].assetId();
         if (assetId == 0) {
             if (_assetCount == type(uint16).max) revert RegistryFull();
             assetId = ++_assetCount;
             _assetAddress[assetId] = asset;
         }
-        _assetSlot[asset] = (assetId << 1) | (allowed ? 1 : 0);
+        _assetSlot[asset] = AssetSlotLibrary.pack(assetId, allowed);
         emit AssetAllowed(asset, assetId, allowed);
     }
 
@@ -569,7 +580,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
             licenceId = ++_lastLicenceId;
         }
         _mint(licensee, licenceId, d.termsId, _settingsId);
-        _delivery[licenceId] = bytes32((uint256(d.version) << 160) | uint160(keyAddress));
+        _delivery[licenceId] = DeliveryRecordLibrary.pending(d.version, keyAddress);
         _emitPurchase(licenceId, p, licensee, payer, price);
     }
 
@@ -622,9 +633,9 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         if (i.royaltyBps != 0 && !i.transferable) revert RoyaltyOnSoulbound();
         uint256 assetId = 0;
         if (i.asset != address(0)) {
-            uint256 slot = _assetSlot[i.asset];
-            if (slot & 1 == 0) revert AssetNotAllowed(i.asset);
-            assetId = slot >> 1;
+            AssetSlot slot = _assetSlot[i.asset];
+            if (!slot.allowed()) revert AssetNotAllowed(i.asset);
+            assetId = slot.assetId();
         }
         unchecked {
             termsId = ++_lastTermsId;
@@ -668,8 +679,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         uint256 fee = uint256(t.price) * _settings[l.settingsId].feeBps / BPS;
         l.state = State.Settled;
         if (extension != 0) l.stamp += uint40(extension);
-        uint256 version = uint256(_delivery[licenceId]) >> 224;
-        delete _delivery[licenceId];
+        uint256 version = _delivery[licenceId].version();
+        _delivery[licenceId] = DeliveryRecord.wrap(0);
         address payee = _creditSeller(t, version, t.assetId, t.price - fee);
         if (bond != 0) _creditSeller(t, version, 0, bond);
         unchecked {
@@ -705,7 +716,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         address holder = l.holder;
         l.state = State.Refunded;
         l.stamp = uint40(block.timestamp);
-        delete _delivery[licenceId];
+        _delivery[licenceId] = DeliveryRecord.wrap(0);
         _credit(t.assetId, holder, t.price);
         _credit(0, holder, bond);
         emit LicenceRefunded(licenceId, holder, t.price, bond);
@@ -738,7 +749,7 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
 
     function _assetIdOf(address asset) private view returns (uint256) {
         if (asset == address(0)) return 0;
-        uint256 assetId = _assetSlot[asset] >> 1;
+        uint256 assetId = _assetSlot[asset].assetId();
         if (assetId == 0) revert AssetNotAllowed(asset);
         return assetId;
     }
@@ -800,8 +811,8 @@ contract DataLicense is IDataLicense, IERC677Receiver, IERC2981, LicenceToken, O
         bytes32 keyHash,
         address keyAddress,
         uint256 version
-    ) private pure returns (bytes32) {
-        return bytes32((version << 224) | uint224(uint256(keccak256(abi.encode(rX, rY, w, keyHash, keyAddress)))));
+    ) private pure returns (DeliveryRecord) {
+        return DeliveryRecordLibrary.escrowed(version, keccak256(abi.encode(rX, rY, w, keyHash, keyAddress)));
     }
 
     function _checkTransferable(uint256 licenceId, Licence storage l) internal view override {

@@ -2,14 +2,36 @@
 pragma solidity 0.8.24;
 
 import {IDataLicense} from "../interfaces/IDataLicense.sol";
+import {ArbiterWord, ArbiterWordLibrary} from "./types/ArbiterWord.sol";
+import {AssetSlot, AssetSlotLibrary} from "./types/AssetSlot.sol";
+import {CountersWord, CountersWordLibrary} from "./types/CountersWord.sol";
+import {DatasetWord, DatasetWordLibrary} from "./types/DatasetWord.sol";
+import {DeliveryRecord, DeliveryRecordLibrary} from "./types/DeliveryRecord.sol";
+import {DisputeRecord, DisputeRecordLibrary} from "./types/DisputeRecord.sol";
+import {LicenceWord, LicenceWordLibrary} from "./types/LicenceWord.sol";
+import {SettingsWord, SettingsWordLibrary} from "./types/SettingsWord.sol";
+import {TermsWord, TermsWordLibrary} from "./types/TermsWord.sol";
 
 /// @title DataLicenseLens
 /// @notice Read-only periphery of the marketplace: decodes its storage through `extsload` (the way Uniswap v4's
 /// StateView reads the PoolManager), so the core keeps its bytes for what moves money. Holds nothing, changes
 /// nothing; any number of lenses may read one marketplace.
 /// @dev The slot numbers below are DataLicense's storage layout (solc `storageLayout`); `tests/test_lens.py`
-/// checks them against the compiler's layout, so a layout change that forgets the lens fails the tests.
+/// checks them against the compiler's layout, so a layout change that forgets the lens fails the tests. Each word
+/// is decoded by its codec in contracts/types/, the one place its layout is written.
 contract DataLicenseLens {
+    // The codecs of the packed words (contracts/types/), attached here rather than `global` so that brownie,
+    // which tracks the libraries a contract names, rebuilds this contract when a codec changes.
+    using ArbiterWordLibrary for ArbiterWord;
+    using AssetSlotLibrary for AssetSlot;
+    using CountersWordLibrary for CountersWord;
+    using DatasetWordLibrary for DatasetWord;
+    using DeliveryRecordLibrary for DeliveryRecord;
+    using DisputeRecordLibrary for DisputeRecord;
+    using LicenceWordLibrary for LicenceWord;
+    using SettingsWordLibrary for SettingsWord;
+    using TermsWordLibrary for TermsWord;
+
     IDataLicense public immutable market;
 
     uint256 internal constant SLOT_LICENCES = 0;
@@ -49,34 +71,17 @@ contract DataLicenseLens {
 
     /// @notice The licence record (holder, terms id, time stamp, state, settings id).
     function licence(uint256 licenceId) public view returns (IDataLicense.Licence memory l) {
-        uint256 w = _load(_at(SLOT_LICENCES, licenceId));
-        l.holder = address(uint160(w));
-        l.termsId = uint32(w >> 160);
-        l.stamp = uint40(w >> 192);
-        l.state = IDataLicense.State(uint8(w >> 232));
-        l.settingsId = uint16(w >> 240);
+        return LicenceWord.wrap(_load(_at(SLOT_LICENCES, licenceId))).toLicence();
     }
 
     /// @notice The dataset record (owner, current terms id, licences sold, current version).
     function dataset(uint256 datasetId) public view returns (IDataLicense.Dataset memory d) {
-        uint256 w = _load(_at(SLOT_DATASETS, datasetId));
-        d.owner = address(uint160(w));
-        d.termsId = uint32(w >> 160);
-        d.sold = uint32(w >> 192);
-        d.version = uint32(w >> 224);
+        return DatasetWord.wrap(_load(_at(SLOT_DATASETS, datasetId))).toDataset();
     }
 
     /// @notice Stored terms.
     function terms(uint256 termsId) public view returns (IDataLicense.Terms memory t) {
-        uint256 w = _load(_at(SLOT_TERMS, termsId));
-        t.price = uint96(w);
-        t.datasetId = uint32(w >> 96);
-        t.assetId = uint16(w >> 128);
-        t.duration = uint32(w >> 144);
-        t.deliveryWindow = uint24(w >> 176);
-        t.disputeWindow = uint24(w >> 200);
-        t.flags = uint8(w >> 224);
-        t.supplyCap = uint24(w >> 232);
+        return TermsWord.wrap(_load(_at(SLOT_TERMS, termsId))).toTerms();
     }
 
     /// @notice ERC-2981 royalty of a terms id, in basis points.
@@ -104,44 +109,38 @@ contract DataLicenseLens {
         return address(uint160(_load(_at(SLOT_PENDING_OWNERS, datasetId))));
     }
 
-    /// @notice Delivery slot of a licence: (version bought << 160) | the delivery key's address while Pending;
-    /// (version bought << 224) | the low 224 bits of the escrowed delivery's commitment while Delivered or
+    /// @notice Delivery slot of a licence (`DeliveryRecord`): the version bought in the top 32 bits over the delivery
+    /// key's address while Pending, over the low 224 bits of the escrowed delivery's commitment while Delivered or
     /// DataDisputed; zero after.
     function deliveryRecord(uint256 licenceId) external view returns (bytes32) {
-        return bytes32(_load(_at(SLOT_DELIVERY, licenceId)));
+        return DeliveryRecord.unwrap(_delivery(licenceId));
     }
 
     /// @notice Address of the delivery key of a pending licence (address(0) in other states).
     function pendingDeliveryKey(uint256 licenceId) external view returns (address) {
         if (licence(licenceId).state != IDataLicense.State.Pending) return address(0);
-        return address(uint160(_load(_at(SLOT_DELIVERY, licenceId))));
+        return _delivery(licenceId).key();
     }
 
     /// @notice The version a licence in escrow was bought for (its escrowed delivery carries that version's key,
     /// and a dataset paid by version is paid for it; 0 once out of escrow).
     function purchasedVersion(uint256 licenceId) external view returns (uint256) {
-        IDataLicense.State state = licence(licenceId).state;
-        uint256 word = _load(_at(SLOT_DELIVERY, licenceId));
-        if (state == IDataLicense.State.Pending) return word >> 160;
-        if (state == IDataLicense.State.Delivered || state == IDataLicense.State.DataDisputed) return word >> 224;
-        return 0;
+        return _delivery(licenceId).version(); // the slot is zero out of escrow
     }
 
     /// @notice Data-dispute bond held for a licence.
     function bondOf(uint256 licenceId) external view returns (uint256) {
-        return uint96(_load(_at(SLOT_DISPUTES, licenceId)));
+        return DisputeRecord.wrap(_load(_at(SLOT_DISPUTES, licenceId))).bond();
     }
 
     /// @notice When the data dispute of a licence was opened (0: none open).
     function disputeOpenedAt(uint256 licenceId) external view returns (uint256) {
-        return _load(_at(SLOT_DISPUTES, licenceId)) >> 96;
+        return DisputeRecord.wrap(_load(_at(SLOT_DISPUTES, licenceId))).openedAt();
     }
 
     /// @notice Platform settings number `settingsId` (fee and dispute bond).
     function settingsOf(uint256 settingsId) public view returns (IDataLicense.Settings memory s) {
-        uint256 w = _load(_at(SLOT_SETTINGS, settingsId));
-        s.feeBps = uint16(w);
-        s.disputeBond = uint96(w >> 16);
+        return SettingsWord.wrap(_load(_at(SLOT_SETTINGS, settingsId))).toSettings();
     }
 
     /// @notice Fee and dispute bond a licence was bought under.
@@ -151,22 +150,22 @@ contract DataLicenseLens {
 
     /// @notice Platform settings now.
     function platform() external view returns (Platform memory p) {
-        uint256 w = _load(SLOT_COUNTERS);
-        p.settingsId = uint16(w >> 128);
-        p.emergencyPaused = uint8(w >> 144) != 0;
+        CountersWord w = CountersWord.wrap(_load(SLOT_COUNTERS));
+        p.settingsId = w.settingsId();
+        p.emergencyPaused = w.emergencyPaused();
         IDataLicense.Settings memory s = settingsOf(p.settingsId);
         p.feeBps = s.feeBps;
         p.disputeBond = s.disputeBond;
         p.feeRecipient = address(uint160(_load(SLOT_FEE_RECIPIENT)));
-        uint256 a = _load(SLOT_ARBITER);
-        p.arbiter = address(uint160(a));
-        p.assetCount = uint16(a >> 160);
+        ArbiterWord a = ArbiterWord.wrap(_load(SLOT_ARBITER));
+        p.arbiter = a.arbiter();
+        p.assetCount = a.assetCount();
     }
 
     /// @notice Counters: last licence id, last dataset id, last terms id.
     function counters() external view returns (uint256 lastLicenceId, uint256 lastDatasetId, uint256 lastTermsId) {
-        uint256 w = _load(SLOT_COUNTERS);
-        return (uint64(w), uint32(w >> 64), uint32(w >> 96));
+        CountersWord w = CountersWord.wrap(_load(SLOT_COUNTERS));
+        return (w.lastLicenceId(), w.lastDatasetId(), w.lastTermsId());
     }
 
     /// @notice Owner (admin) of the marketplace.
@@ -182,8 +181,8 @@ contract DataLicenseLens {
     /// @notice Asset id of a token (0 for RBTC and for unknown tokens) and whether it is allowed for new sales.
     function assetOf(address asset) public view returns (uint256 assetId, bool allowed) {
         if (asset == address(0)) return (0, true);
-        uint256 w = _load(_atAddress(SLOT_ASSET_SLOT, asset));
-        return (w >> 1, w & 1 == 1);
+        AssetSlot s = AssetSlot.wrap(_load(_atAddress(SLOT_ASSET_SLOT, asset)));
+        return (s.assetId(), s.allowed());
     }
 
     /// @notice Whether a token is allowed for new sales (RBTC always is).
@@ -238,11 +237,15 @@ contract DataLicenseLens {
         IDataLicense.Dataset memory d = dataset(datasetId);
         IDataLicense.Terms memory t = terms(d.termsId);
         asset = address(uint160(_load(_at(SLOT_ASSET_ADDRESS, t.assetId))));
-        uint256 counters = _load(SLOT_COUNTERS);
+        CountersWord platformWord = CountersWord.wrap(_load(SLOT_COUNTERS));
         (, bool allowed) = assetOf(asset);
-        onSale = d.owner != address(0) && t.flags & 2 == 0 && uint8(counters >> 144) == 0 && allowed
-            && (t.supplyCap == 0 || d.sold < t.supplyCap);
-        return (d.termsId, d.version, t.price, asset, onSale, uint16(counters >> 128));
+        onSale = d.owner != address(0) && t.flags & TermsWordLibrary.FLAG_PAUSED == 0 && !platformWord.emergencyPaused()
+            && allowed && (t.supplyCap == 0 || d.sold < t.supplyCap);
+        return (d.termsId, d.version, t.price, asset, onSale, platformWord.settingsId());
+    }
+
+    function _delivery(uint256 licenceId) private view returns (DeliveryRecord) {
+        return DeliveryRecord.wrap(bytes32(_load(_at(SLOT_DELIVERY, licenceId))));
     }
 
     function _load(uint256 slot) private view returns (uint256) {

@@ -10,6 +10,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IDataLicense} from "../interfaces/IDataLicense.sol";
 import {VersionAccount} from "./VersionAccount.sol";
+import {ClaimRecord, ClaimRecordLibrary} from "./types/ClaimRecord.sol";
 
 /// @title RevenuePool (v3)
 /// @notice Shares a dataset's revenue among many contributors committed as the root of a Merkle *sum* tree: every
@@ -50,6 +51,10 @@ contract RevenuePool {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
+    // The codecs of the packed words (contracts/types/), attached here rather than `global` so that brownie,
+    // which tracks the libraries a contract names, rebuilds this contract when a codec changes.
+    using ClaimRecordLibrary for ClaimRecord;
+
     // Revenue per unit of weight is kept scaled by `_scale(totalWeight)`: the largest multiple of the epoch's total
     // weight not above 1e36. While nobody has revoked, an inflow adds inflow * scale / totalWeight with no
     // remainder, so a contributor's entitlement floor(weight * acc / scale) is its exact share rounded down, never
@@ -57,16 +62,13 @@ contract RevenuePool {
     uint256 private constant ACC = 1e36;
     /// @notice Largest total weight of a tree.
     uint256 public constant MAX_TOTAL_WEIGHT = type(uint96).max;
-    uint256 private constant MASK128 = type(uint128).max;
-    uint256 private constant MASK126 = (1 << 126) - 1;
-    /// @notice The most of one asset an epoch is credited (what reaches the pool beyond waits for the next epoch).
-    uint256 public constant MAX_EPOCH_CREDIT = MASK126;
+    /// @notice The most of one asset an epoch is credited (what reaches the pool beyond waits for the next epoch): a
+    /// revoked record keeps its frozen share in 126 bits (`ClaimRecord`).
+    uint256 public constant MAX_EPOCH_CREDIT = ClaimRecordLibrary.SHARE_MASK;
     /// @notice Time after an epoch closes from which its rounding dust may be swept: longer than the marketplace
     /// lets a sale made before the close stay in escrow when everyone acts at the last moment (30 days to deliver,
     /// 30 to dispute, 14 for the arbiter).
     uint256 public constant DUST_AFTER = 90 days;
-    uint256 private constant REVOKED = 1 << 254;
-    uint256 private constant SETTLED = 1 << 255;
     uint8 private constant UNLOCKED = 1;
     uint8 private constant LOCKED = 2;
 
@@ -124,9 +126,8 @@ contract RevenuePool {
     // Written member by member through `_pots[e][a].field` and storage references, which Slither does not count.
     // slither-disable-next-line uninitialized-state
     mapping(uint256 epoch => mapping(address asset => Pot)) internal _pots;
-    /// @dev claimed (bits 0-127) | weight proven by a claim, or once REVOKED the frozen entitlement (128-253) |
-    /// REVOKED | SETTLED
-    mapping(uint256 epoch => mapping(address asset => mapping(address account => uint256))) internal _records;
+    /// @dev See `ClaimRecord` (contracts/types/ClaimRecord.sol) for the layout.
+    mapping(uint256 epoch => mapping(address asset => mapping(address account => ClaimRecord))) internal _records;
     /// @notice Amount of each pool asset the pool accounts for (credited less paid and swept, over all epochs).
     mapping(address asset => uint256) public held;
     mapping(address account => uint256) public revocationNonce;
@@ -453,10 +454,10 @@ contract RevenuePool {
         view
         returns (uint256)
     {
-        uint256 rec = _records[epoch_][asset_][account];
-        if (rec & REVOKED != 0) return ((rec >> 128) & MASK126) - (rec & MASK128);
+        ClaimRecord rec = _records[epoch_][asset_][account];
+        if (rec.revoked()) return rec.share() - rec.claimed();
         (EpochRecord memory ep, Pot memory p) = _books(epoch_, asset_);
-        return Math.mulDiv(weight, p.acc, _scale(ep.totalWeight)) - (rec & MASK128);
+        return Math.mulDiv(weight, p.acc, _scale(ep.totalWeight)) - rec.claimed();
     }
 
     /// @notice Amount of `asset_` owed to epoch `epoch_` and not credited to it yet: what the marketplace owes the
@@ -492,16 +493,16 @@ contract RevenuePool {
         view
         returns (uint256 claimed, uint256 frozen, bool revoked, bool settled)
     {
-        uint256 rec = _records[epoch_][asset_][account];
-        revoked = rec & REVOKED != 0;
-        return (rec & MASK128, revoked ? (rec >> 128) & MASK126 : 0, revoked, rec & SETTLED != 0);
+        ClaimRecord rec = _records[epoch_][asset_][account];
+        revoked = rec.revoked();
+        return (rec.claimed(), revoked ? rec.share() : 0, revoked, rec.settled());
     }
 
     /// @notice The weight the pool knows `account` has in `epoch_` (proven by a claim in the pool's asset), or 0;
     /// with it, `revokeConsent` takes an empty proof.
     function knownWeight(uint256 epoch_, address account) external view returns (uint256) {
-        uint256 rec = _records[epoch_][asset][account];
-        return rec & REVOKED != 0 ? 0 : (rec >> 128) & MASK126;
+        ClaimRecord rec = _records[epoch_][asset][account];
+        return rec.revoked() ? 0 : rec.share();
     }
 
     /// @notice Epoch record: root, total weight (from the root), active weight.
@@ -668,8 +669,8 @@ contract RevenuePool {
         if (asset_ != asset && asset_ != address(0)) revert NotPoolAsset(asset_);
     }
 
-    function _entitled(Pot storage p, uint256 rec, uint256 weight, uint256 scale) private view returns (uint256) {
-        if (rec & REVOKED != 0) return (rec >> 128) & MASK126;
+    function _entitled(Pot storage p, ClaimRecord rec, uint256 weight, uint256 scale) private view returns (uint256) {
+        if (rec.revoked()) return rec.share();
         return Math.mulDiv(weight, p.acc, scale);
     }
 
@@ -686,16 +687,16 @@ contract RevenuePool {
         returns (uint256 amount)
     {
         Pot storage p = _pots[epoch_][asset_];
-        uint256 rec = _records[epoch_][asset_][msg.sender];
+        ClaimRecord rec = _records[epoch_][asset_][msg.sender];
         uint256 entitled = _entitled(p, rec, weight, scale);
-        amount = entitled - (rec & MASK128);
-        bool settle = closed && rec & (REVOKED | SETTLED) == 0;
+        amount = entitled - rec.claimed();
+        bool settle = closed && rec.unsettled();
         if (amount < 1 && !settle) revert NothingToClaim(msg.sender);
         // Remember the proven weight (a later revocation in this epoch needs no proof); a revoked record keeps
         // its frozen entitlement there.
-        rec = rec & REVOKED != 0 ? (rec & ~MASK128) | entitled : (rec & SETTLED) | (weight << 128) | entitled;
+        rec = rec.afterClaim(weight, entitled);
         if (settle) {
-            rec |= SETTLED;
+            rec = rec.settle();
             p.settledWeight += uint128(weight);
             p.settledAmount += uint128(entitled);
         }
@@ -712,12 +713,12 @@ contract RevenuePool {
     function _revoke(address account, uint256 weight, bytes32[] calldata proof) private {
         uint256 e = epoch;
         address a = asset;
-        uint256 rec = _records[e][a][account];
-        if (rec & REVOKED != 0) revert AlreadyRevoked(account);
+        ClaimRecord rec = _records[e][a][account];
+        if (rec.revoked()) revert AlreadyRevoked(account);
         EpochRecord storage ep = _epochs[e];
         // Without a proof, the weight must be the one a claim proved in this epoch (the record keeps it).
         uint256 scale = _scale(
-            proof.length == 0 && weight != 0 && (rec >> 128) & MASK126 == weight
+            proof.length == 0 && weight != 0 && rec.share() == weight
                 ? ep.totalWeight
                 : _verify(e, account, weight, proof)
         );
@@ -741,10 +742,10 @@ contract RevenuePool {
     }
 
     /// @dev Freeze `account`'s entitlement in (e, a) (its record `rec`) at what it earned so far.
-    function _freeze(uint256 e, address a, address account, uint256 weight, uint256 scale, uint256 rec) private {
+    function _freeze(uint256 e, address a, address account, uint256 weight, uint256 scale, ClaimRecord rec) private {
         Pot storage p = _pots[e][a];
         uint256 entitled = Math.mulDiv(weight, p.acc, scale);
-        _records[e][a][account] = (rec & (MASK128 | SETTLED)) | REVOKED | (entitled << 128);
+        _records[e][a][account] = rec.revoke(entitled);
         p.frozen += uint128(entitled);
     }
 

@@ -2,6 +2,8 @@
 compiler's way (solc's storage layout and eth_getStorageAt), the contract's own getters and the package's records,
 for a licence in every state."""
 
+import re
+
 import pytest
 from brownie import DataLicenseLens, TestToken
 from eth_utils import keccak
@@ -11,7 +13,7 @@ from helpers import (
     settings_of, sleep, terms_of,
 )
 from layout import Storage, storage_layout
-from datalicense.protocol import keywrap, records
+from datalicense.protocol import keywrap, records, slots
 from datalicense.protocol.records import Licence, Market, Settings, State, Terms, TermsFlag
 
 pytestmark = pytest.mark.chain
@@ -70,13 +72,18 @@ MAPPING_TYPES = {
     "_agents": "t_mapping(t_uint256,t_address)",
     "_pendingOwners": "t_mapping(t_uint256,t_address)",
     "_royaltyBps": "t_mapping(t_uint256,t_uint256)",
-    "_delivery": "t_mapping(t_uint256,t_bytes32)",
-    "_disputes": "t_mapping(t_uint256,t_uint256)",
     "_assetAddress": "t_mapping(t_uint256,t_address)",
-    "_assetSlot": "t_mapping(t_address,t_uint256)",
     "_owed": "t_mapping(t_uint256,t_mapping(t_address,t_uint256))",
     "_fees": "t_mapping(t_uint256,t_uint256)",
     "_held": "t_mapping(t_uint256,t_uint256)",
+}
+
+
+#: The words kept in a codec's type (contracts/types/): the mapping's value is that type.
+CODEC_MAPPINGS = {
+    "_delivery": ("t_uint256", "DeliveryRecord"),
+    "_disputes": ("t_uint256", "DisputeRecord"),
+    "_assetSlot": ("t_address", "AssetSlot"),
 }
 
 
@@ -84,6 +91,8 @@ def test_lens_mapping_shapes_match_the_storage_layout(layout):
     variables = _variables(layout)
     for label, shape in MAPPING_TYPES.items():
         assert variables[label][2] == shape, f"{label} is {variables[label][2]}; the lens reads it as {shape}"
+    for label, (key, codec) in CODEC_MAPPINGS.items():
+        assert re.fullmatch(rf"t_mapping\({key},t_userDefinedValueType\({codec}\)\d+\)", variables[label][2]), label
     for label in ("_licences", "_datasets", "_terms", "_settings"):
         assert variables[label][2].startswith("t_mapping(t_uint256,t_struct("), label
 
@@ -111,6 +120,56 @@ def records_market(market):
     from datalicense.infra.chain import connect
 
     return Market(connect("local"), market.address)
+
+
+#: Width in bits of the compiler's value types.
+WIDTHS = {"t_address": 160, "t_bool": 8, "t_enum(State)": 8}
+
+
+def _width(solc_type: str) -> int:
+    if solc_type.startswith("t_uint"):
+        return int(solc_type[len("t_uint"):])
+    return WIDTHS[re.sub(r"\d+$", "", solc_type)]
+
+
+def _codec_layout(codec) -> dict[str, tuple[int, int]]:
+    """{camelCase field: (first bit, width)} of a Python codec (the mirror of the Solidity codec, both held to the
+    shared vectors by tests/test_slots.py and tests/test_slot_codecs.py)."""
+    camel = lambda n: re.sub(r"_(\w)", lambda m: m.group(1).upper(), n)  # noqa: E731
+    return {camel(name): (shift, width) for name, shift, width in codec.LAYOUT}
+
+
+def test_codecs_of_packed_state_variables_match_the_storage_layout(layout):
+    v = _variables(layout)
+    words = {
+        slots.CountersWord: ["_lastLicenceId", "_lastDatasetId", "_lastTermsId", "_settingsId", "_emergencyPaused"],
+        slots.ArbiterWord: ["_arbiter", "_assetCount"],
+    }
+    for codec, labels in words.items():
+        assert len({v[label][0] for label in labels}) == 1, f"{labels} no longer share one slot"
+        got = {label.lstrip("_"): (v[label][1] * 8, _width(v[label][2])) for label in labels}
+        assert got == _codec_layout(codec), f"{codec.__name__}: the compiler lays out {got}"
+
+
+def _struct_layout(layout, name):
+    """{member: (first bit, width)} of a struct of IDataLicense (all our structs fit one slot)."""
+    for key, t in layout["types"].items():
+        if key.startswith(f"t_struct({name})"):
+            members = {m["label"]: (int(m["slot"]), m["offset"] * 8, _width(m["type"])) for m in t["members"]}
+            assert all(slot == 0 for slot, _, _ in members.values()), f"{name} no longer fits one slot"
+            return {label: (bit, width) for label, (_, bit, width) in members.items()}
+    raise LookupError(name)
+
+
+@pytest.mark.parametrize("codec,struct", [
+    (slots.LicenceWord, "Licence"),
+    (slots.DatasetWord, "Dataset"),
+    (slots.TermsWord, "Terms"),
+    (slots.SettingsWord, "Settings"),
+])
+def test_codecs_of_struct_words_match_the_storage_layout(layout, codec, struct):
+    members = _struct_layout(layout, struct)
+    assert _codec_layout(codec) == members, f"{codec.__name__} reads {_codec_layout(codec)}, {struct} is {members}"
 
 
 # ------------------------------------------------------------------------------------------------- views
@@ -190,7 +249,9 @@ def test_delivery_records(lens, scene):
     from eth_abi import encode
 
     pkey, dkey, w, ds = scene["pkey"], scene["dkey"], scene["dwrap"], scene["ds"]
-    assert lens.deliveryRecord(scene["pending"]) == "0x" + ((1 << 160) | int(pkey.address, 16)).to_bytes(32, "big").hex()
+    # the version bought in the top 32 bits, as in every state that keeps it (contracts/types/DeliveryRecord.sol)
+    pending_word = (1 << 224) | int(pkey.address, 16)
+    assert lens.deliveryRecord(scene["pending"]) == "0x" + pending_word.to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(scene["pending"]) == pkey.address
     assert lens.purchasedVersion(scene["pending"]) == 1
     assert lens.purchasedVersion(scene["delivered"]) == 1 and lens.purchasedVersion(scene["settled"]) == 0

@@ -32,7 +32,8 @@ def test_buy_with_rbtc_escrows_and_mints(market, lens, seller, buyer):
     assert licence_of(lens, lid) == Licence(holder=buyer, terms_id=terms_id, stamp=tx.timestamp, state=State.PENDING,
                                             settings_id=1)
     # while pending: (version bought << 160) | delivery key address
-    assert lens.deliveryRecord(lid) == "0x" + ((1 << 160) | int(key.address, 16)).to_bytes(32, "big").hex()
+    # the version bought in the top 32 bits, as in every state that keeps it (contracts/types/DeliveryRecord.sol)
+    assert lens.deliveryRecord(lid) == "0x" + ((1 << 224) | int(key.address, 16)).to_bytes(32, "big").hex()
     assert lens.pendingDeliveryKey(lid) == key.address
     assert lens.purchasedVersion(lid) == version
     assert not market.isValid(lid)

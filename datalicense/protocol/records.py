@@ -1,9 +1,10 @@
 """The one boundary to the marketplace contract: its enums, its records, and how to read them.
 
 The contract keeps its bytes for what moves money and exposes its storage through `extsload` (as Uniswap v4's
-PoolManager does); this module decodes the words the way `contracts/DataLicenseLens.sol` does, with the same
-slot numbers (`tests/test_lens.py` checks both against the compiler's storage layout). Nothing else in the
-package indexes a contract result by position or compares a state with a bare number.
+PoolManager does); this module decodes the words with the codecs of `datalicense.protocol.slots` (the mirror of
+`contracts/types/`, which the lens uses), with the lens's slot numbers (`tests/test_lens.py` checks both against the
+compiler's storage layout). Nothing else in the package indexes a contract result by position or compares a state
+with a bare number.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from web3 import Web3
 from datalicense.protocol.abi import abi
 from datalicense.protocol.addresses import ZERO  # noqa: F401 - re-exported for older imports
 from datalicense.protocol.lifecycle import LicenceClock, State, Windows  # noqa: F401 - State is re-exported
+from datalicense.protocol.slots import (
+    CountersWord, DatasetWord, DeliveryRecordWord, DisputeRecordWord, LicenceWord, SettingsWord, TermsWord,
+)
 
 
 
@@ -26,6 +30,7 @@ class TermsFlag(IntFlag):
     TRANSFERABLE = 1
     PAUSED = 2
     RETIRED = 4
+    BY_VERSION = 8
 
 
 # DataLicense storage layout (append-only in the contract; checked by tests/test_lens.py).
@@ -50,12 +55,8 @@ SLOT_FEES = 23
 SLOT_HELD = 24
 
 
-def _bits(word: int, shift: int, width: int) -> int:
-    return (word >> shift) & ((1 << width) - 1)
-
-
 def _address(word: int) -> str:
-    return to_checksum_address(_bits(word, 0, 160).to_bytes(20, "big"))
+    return to_checksum_address((word & ((1 << 160) - 1)).to_bytes(20, "big"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class Licence:
 
     @classmethod
     def decode(cls, w: int) -> "Licence":
-        return cls(_address(w), _bits(w, 160, 32), _bits(w, 192, 40), State(_bits(w, 232, 8)), _bits(w, 240, 16))
+        x = LicenceWord.decode(w)
+        return cls(_address(x.holder), x.terms_id, x.stamp, State(x.state), x.settings_id)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class Dataset:
 
     @classmethod
     def decode(cls, w: int) -> "Dataset":
-        return cls(_address(w), _bits(w, 160, 32), _bits(w, 192, 32), _bits(w, 224, 32))
+        x = DatasetWord.decode(w)
+        return cls(_address(x.owner), x.terms_id, x.sold, x.version)
 
     @property
     def exists(self) -> bool:
@@ -100,8 +103,9 @@ class Terms:
 
     @classmethod
     def decode(cls, w: int) -> "Terms":
-        return cls(_bits(w, 0, 96), _bits(w, 96, 32), _bits(w, 128, 16), _bits(w, 144, 32), _bits(w, 176, 24),
-                   _bits(w, 200, 24), TermsFlag(_bits(w, 224, 8)), _bits(w, 232, 24))
+        x = TermsWord.decode(w)
+        return cls(x.price, x.dataset_id, x.asset_id, x.duration, x.delivery_window, x.dispute_window,
+                   TermsFlag(x.flags), x.supply_cap)
 
     @property
     def status(self) -> str:
@@ -159,11 +163,11 @@ class Market:
         return Terms.decode(self.word(self.at(SLOT_TERMS, terms_id)))
 
     def settings(self, settings_id: int) -> Settings:
-        w = self.word(self.at(SLOT_SETTINGS, settings_id))
-        return Settings(_bits(w, 0, 16), _bits(w, 16, 96))
+        x = SettingsWord.decode(self.word(self.at(SLOT_SETTINGS, settings_id)))
+        return Settings(x.fee_bps, x.dispute_bond)
 
     def current_settings_id(self) -> int:
-        return _bits(self.word(SLOT_COUNTERS), 128, 16)
+        return CountersWord.decode(self.word(SLOT_COUNTERS)).settings_id
 
     def current_settings(self) -> Settings:
         return self.settings(self.current_settings_id())
@@ -187,8 +191,8 @@ class Market:
         """(address of the key, version bought) a pending licence's delivery must be made to; None unless Pending."""
         if self.licence(licence_id).state != State.PENDING:
             return None
-        w = self.word(self.at(SLOT_DELIVERY, licence_id))
-        return _address(w), w >> 160
+        x = DeliveryRecordWord.decode(self.word(self.at(SLOT_DELIVERY, licence_id)))
+        return _address(x.key), x.version
 
     def pending_delivery_key(self, licence_id: int) -> str | None:
         """Address of the key a pending licence's delivery must be made to (None unless Pending)."""
@@ -197,8 +201,8 @@ class Market:
 
     def dispute(self, licence_id: int) -> tuple[int, int]:
         """(bond, opened at) of an open data dispute; (0, 0) if none."""
-        w = self.word(self.at(SLOT_DISPUTES, licence_id))
-        return _bits(w, 0, 96), w >> 96
+        x = DisputeRecordWord.decode(self.word(self.at(SLOT_DISPUTES, licence_id)))
+        return x.bond, x.opened_at
 
     def dataset_of(self, licence_id: int) -> int:
         return self.terms(self.licence(licence_id).terms_id).dataset_id
@@ -263,7 +267,7 @@ def escrowed_delivery_record(r_x: bytes, r_y: bytes, wrapped_key: bytes, key_has
     """The word DataLicense keeps for an escrowed delivery (Delivered, DataDisputed): the version bought in the top
     32 bits over the low 224 bits of keccak256(abi.encode(R, W, keyHash, delivery key address))."""
     digest = keccak(encode(["bytes32"] * 4 + ["address"], [r_x, r_y, wrapped_key, key_hash, key_address]))
-    return ((version << 224) | (int.from_bytes(digest, "big") & ((1 << 224) - 1))).to_bytes(32, "big")
+    return DeliveryRecordWord(body=int.from_bytes(digest, "big") & ((1 << 224) - 1), version=version).to_bytes()
 
 
 def version_account(owner: str, dataset_id: int, version: int) -> str:

@@ -27,3 +27,18 @@ def test_api_keys_are_camel_case_and_values_are_left_alone():
     assert camel_key("licence_id") == "licenceId" and camel_key("to_buyer") == "toBuyer" and camel_key("id") == "id"
     assert camel({"price_text": "0.002 RBTC", "deliveries": [{"key_hash": "0xab_cd"}], "licenceId": 1}) == \
         {"priceText": "0.002 RBTC", "deliveries": [{"keyHash": "0xab_cd"}], "licenceId": 1}
+
+
+def test_a_manifest_the_page_cannot_use_is_said_in_words_never_as_ipfs_error():
+    from datalicense.infra.ipfsreads import ManifestRead
+    from datalicense.services.weblisting import ERASED, NOT_READ_YET, UNREACHABLE, manifest_dict, manifest_words
+
+    kubo = "manifest unreachable: IPFS refused to read bafk: block was not found locally (offline): ipld: could not find"
+    gone = manifest_dict(ManifestRead("bafk", error=kubo, retry=True))
+    assert manifest_words(gone, "retired") == ERASED == "the seller erased this dataset's data"
+    assert manifest_words(gone, "on sale") == UNREACHABLE == "its manifest cannot be read from IPFS now"
+    assert manifest_words(gone, "paused") == UNREACHABLE
+    assert manifest_words(manifest_dict(None), "on sale") == NOT_READ_YET
+    wrong = manifest_dict(ManifestRead("bafk", error="manifest invalid: manifest has no title"))
+    assert manifest_words(wrong, "retired") == "manifest problem: manifest invalid: manifest has no title"
+    assert manifest_words({"title": "ok"}, "retired") is None

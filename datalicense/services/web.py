@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import replace
@@ -54,6 +55,9 @@ CHAINS = {
     33: {"chainName": "Rootstock local (regtest)", "rpcUrls": [], "blockExplorerUrls": []},
 }
 
+
+#: A search that is an address (0x and 40 hex digits) is parsed as one.
+ADDRESS_SHAPE = re.compile(r"0x[0-9a-fA-F]{40}")
 
 #: Seconds "My pools" waits for contributor trees not read yet.
 POOLS_WAIT = 6.0
@@ -150,7 +154,13 @@ class Web:
             })
 
     async def datasets(self, request: Request) -> Response:
-        q = request.query_params.get("q", "").strip().lower()
+        q = request.query_params.get("q", "").strip()
+        if ADDRESS_SHAPE.fullmatch(q):  # an address searched for: the one address rule, as `list --owner` takes it
+            try:
+                normalize_address(q, self.client.conn.chain_id)
+            except DataLicenseError as exc:
+                return ApiJSON({"error": str(exc)}, status_code=400)
+        q = q.lower()
         rows = await self.datasets_view.listing()
         if q:
             rows = [r for r in rows if q in f"{r['id']} {r['title']} {r['description']} {r['owner']}".lower()]
@@ -199,6 +209,11 @@ class Web:
             deadline = clock.deliver_by or clock.dispute_by or clock.arbiter_by or 0
             nxt = clock.next_deadline()
             out = info.as_dict()
+            asset = c.conn.market.asset_address(c.conn.market.terms(lic.terms_id).asset_id)
+            owed = c.conn.market.balance_owed(asset, lic.holder)  # a refund is withdrawn from here
+            c.reader.index.update()  # its dataset's newest version may be newer than any listing shown
+            out.update({"datasetTitle": self._summary(info.dataset_id)["title"], "asset": asset,
+                        "holderOwed": str(owed), "holderOwedText": c.reader.amount_text(owed, asset)})
             out.update({"price": str(info.price), "keys": keys, "deliveries": deliveries, "deadline": deadline,
                         "versions": versions,
                         "next": nxt.label, "nextAt": nxt.at,

@@ -32,10 +32,30 @@ LISTING_RETRY = 2.0
 def manifest_dict(read: ManifestRead | None) -> dict[str, Any]:
     """A manifest for the page in the schema's shape, or {"error": reason} (None: not read yet)."""
     if read is None:
-        return {"error": "manifest not read yet: IPFS is still looking for it (reload in a moment)"}
+        return {"error": "manifest not read yet: IPFS is still looking for it", "pending": True}
     if read.manifest is None:
-        return {"error": read.error}
+        return {"error": read.error, "retry": read.retry}
     return dict(json.loads(read.manifest.to_json()))
+
+
+#: What the page says of a manifest it cannot use, in words (never IPFS's raw error).
+ERASED = "the seller erased this dataset's data"
+UNREACHABLE = "its manifest cannot be read from IPFS now"
+NOT_READ_YET = "its manifest is still being read from IPFS: reload in a moment"
+
+
+def manifest_words(m: dict[str, Any], status: str) -> str | None:
+    """Why the page cannot use a dataset's manifest (`m`: manifest_dict), in words; None when it can. A retired
+    dataset whose manifest nobody serves was erased (`retire --erase`); a manifest that cannot be reached now may be
+    later; a wrong one (too large, not the schema) says what is wrong with it."""
+    error = m.get("error")
+    if not error:
+        return None
+    if m.get("pending"):
+        return NOT_READ_YET
+    if m.get("retry"):
+        return ERASED if status == "retired" else UNREACHABLE
+    return f"manifest problem: {error}"
 
 
 def row(info: "DatasetInfo", m: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +65,7 @@ def row(info: "DatasetInfo", m: dict[str, Any]) -> dict[str, Any]:
         "price": str(info.price), "priceText": info.price_text, "asset": info.asset, "status": info.status,
         "sold": info.sold, "supplyCap": info.supply_cap, "title": m.get("title", ""),
         "description": m.get("description", ""), "mediaType": m.get("mediaType", ""),
-        "size": (m.get("plaintext") or {}).get("size"), "manifestError": m.get("error"),
+        "size": (m.get("plaintext") or {}).get("size"), "manifestError": manifest_words(m, info.status),
     }
 
 

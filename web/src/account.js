@@ -3,7 +3,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { amountOf } from './amounts.js';
-import { api, app, connectFirst, ctx } from './app.js';
+import { api, connectFirst, ctx, show } from './app.js';
 import { act, h, short, status, table, when } from './dom.js';
 import { calls, ZERO } from './wallet.js';
 
@@ -12,17 +12,49 @@ import { calls, ZERO } from './wallet.js';
 const FLOW_PARTS = [['owner', 'to the owner', '#16a34a'], ['fee', 'platform fee', '#9333ea'],
   ['refunded', 'refunded', '#dc2626'], ['toBuyer', 'to the buyer by ruling', '#0891b2'], ['escrow', 'in escrow', '#f59e0b']];
 
+/** The running totals as steps: a total holds until the block that changes it (each point is repeated at the next
+ * point's time), and the last totals hold until now. xs in seconds; one column per key, in the asset's units. */
+export function steps(series, keys, decimals, now = Date.now() / 1000) {
+  const xs = [];
+  const cols = keys.map(() => []);
+  const push = (t, p) => { xs.push(t); keys.forEach((k, j) => cols[j].push(Number(BigInt(p[k])) / 10 ** decimals)); };
+  series.forEach((p, i) => {
+    if (i > 0) push(p.time, series[i - 1]);
+    push(p.time, p);
+  });
+  const last = series[series.length - 1];
+  push(Math.max(now, last.time + 60), last);
+  return [xs, ...cols];
+}
+
+/** The amount axis: ticks at 1, 2 or 5 times a power of ten no finer than the asset's smallest unit, each label
+ * written with as many decimals as its step needs (labels never repeat, as rounded ones did: 0.002, 0.002, ...). */
+export function amountAxis(decimals, onLabels = () => {}) {
+  const incrs = [];
+  for (let e = -decimals; e <= 30; e++) for (const m of [1, 2, 5]) incrs.push(m * 10 ** e);
+  return {
+    incrs,
+    values: (u, splits, axisIdx, space, incr) => {
+      const digits = Math.min(decimals, Math.max(0, Math.ceil(-Math.log10(incr) - 1e-9)));
+      const labels = splits.map((v) => v.toFixed(digits));
+      onLabels(labels);
+      return labels;
+    },
+  };
+}
+
 function flowChart(f) {
   const el = h('div', { class: 'chart', role: 'img', 'aria-label': `money flow over time in ${f.symbol}: paid by buyers, ${FLOW_PARTS.map((p) => p[1]).join(', ')}` });
-  const series = f.series;
-  if (!series.length) return el;
-  const xs = series.map((p) => p.time);
-  const ys = (k) => series.map((p) => Number(BigInt(p[k])) / 10 ** f.decimals); // a chart's scale, not a figure shown
+  if (!f.series.length) return el;
+  const keys = ['paid', ...FLOW_PARTS.map(([k]) => k)];
+  const data = steps(f.series, keys, f.decimals); // a chart's scale, not a figure shown (those are exact, in text)
   const opts = {
     width: 560, height: 220, scales: { x: { time: true } },
-    series: [{}, { label: 'paid by buyers', stroke: '#2563eb' }, ...FLOW_PARTS.map(([, label, stroke]) => ({ label, stroke }))],
+    legend: { live: false }, // the legend names the lines; the amounts are in the text above, exact
+    axes: [{}, { ...amountAxis(f.decimals, (labels) => { el.dataset.yTicks = JSON.stringify(labels); }), size: 70 }],
+    series: [{}, { label: `paid by buyers (${f.symbol})`, stroke: '#2563eb' }, ...FLOW_PARTS.map(([, label, stroke]) => ({ label, stroke }))],
   };
-  requestAnimationFrame(() => new uPlot(opts, [xs, ys('paid'), ...FLOW_PARTS.map(([k]) => ys(k))], el));
+  requestAnimationFrame(() => { el.chart = new uPlot(opts, data, el); });
   return el;
 }
 
@@ -61,7 +93,7 @@ export async function accountPage() {
     status('withdrawn');
     ctx.route();
   }));
-  app.replaceChildren(
+  show(
     h('h1', {}, 'My account'),
     h('section', { 'aria-labelledby': 'owed-h' }, h('h2', { id: 'owed-h' }, 'Owed to you'),
       h('p', { id: 'owed' }, a.owedText, ' '), withdrawBtn, (a.tokensOwed || []).map(tokenOwed)),

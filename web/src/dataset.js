@@ -1,6 +1,6 @@
 // A dataset (#/dataset/ID): its terms, commitments, versions and sales, and buying a licence with the wallet.
 import * as addresses from './addresses.js';
-import { api, app, ctx } from './app.js';
+import { api, ctx, show } from './app.js';
 import * as crypto from './crypto.js';
 import * as deliveryRule from './delivery.js';
 import { act, dl, duration, h, short, status, table, when } from './dom.js';
@@ -14,17 +14,19 @@ export async function datasetPage(id) {
     `Buy a licence for ${d.priceText}`);
   const heldNote = h('p', { id: 'held-note', 'aria-live': 'polite' });
   buyBtn.addEventListener('click', () => act(buyBtn, () => buy(d, buyBtn, heldNote)));
-  app.replaceChildren(
+  show(
     h('h1', {}, d.title || `Dataset ${d.id}`),
+    // the server's words for a manifest it cannot use (erased, unreachable now, or what is wrong with it)
     d.manifestError ? h('p', { class: 'bad', role: 'alert', id: 'manifest-error' },
-      `This dataset's manifest cannot be used: ${d.manifestError}`) : h('p', {}, d.description || ''),
+      `This dataset cannot be bought now: ${d.manifestError}.`) : h('p', {}, d.description || ''),
     h('section', { 'aria-labelledby': 'terms-h' }, h('h2', { id: 'terms-h' }, 'Terms'), dl([
       ['Price', d.priceText], ['Licence term', duration(d.duration)], ['Status', d.status],
       ['Sold', `${d.sold}${d.supplyCap ? ` of ${d.supplyCap}` : ''}`],
       ['Key delivery within', duration(d.deliveryWindow)], ['Dispute window', duration(d.disputeWindow)],
       ['Transferable', d.transferable ? 'yes' : 'no'], ['Licence text reference', h('code', {}, d.termsRef || 'none')],
       ['Owner', h('code', {}, addresses.display(d.owner, config.chainId))],
-      ['Delivery agent', h('code', {}, addresses.display(d.agent, config.chainId))],
+      ['Delivery agent', d.agent.toLowerCase() === ZERO ? 'none'
+        : h('code', {}, addresses.display(d.agent, config.chainId))],
     ])),
     h('p', {}, buyBtn), heldNote,
     h('section', { 'aria-labelledby': 'commit-h' }, h('h2', { id: 'commit-h' }, 'Commitments (current version)'), dl([

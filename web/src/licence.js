@@ -1,6 +1,6 @@
 // A licence (#/licence/ID): its state and what the licence clock allows now, fetching and verifying the data in the
 // page, confirming, and proving a wrong key or opening a data dispute.
-import { api, app, ctx } from './app.js';
+import { api, ctx, show } from './app.js';
 import * as crypto from './crypto.js';
 import * as deliveryRule from './delivery.js';
 import { act, dl, h, status, table, when } from './dom.js';
@@ -13,52 +13,80 @@ let poll = null;
 export function stopPolling() { clearTimeout(poll); }
 
 export async function licencePage(id) {
-  const { wallet } = ctx;
   const lic = await api(`/api/licences/${id}`);
-  const escrowed = lic.deliveries.find((x) => x.escrowed);
-  const stateLine = {
-    Pending: `waiting for the seller's agent to deliver the key (refund possible after ${when(lic.deadline)})`,
-    Delivered: `key delivered: in escrow until ${when(lic.deadline)}; fetch and verify, then confirm`,
-    Settled: 'settled: the seller has been paid; the licence gives access to the data',
-    Refunded: 'refunded', DataDisputed: `data dispute open: the arbiter decides by ${when(lic.deadline)}, after that the sale stands by default`,
-    Resolved: 'resolved by the arbiter',
-  }[lic.state] || lic.state;
-  const out = h('div', { id: 'fetch-result', 'aria-live': 'polite' });
-  const buttons = [];
-  const mine = wallet.account && lic.holder.toLowerCase() === wallet.account.toLowerCase();
-  if (escrowed && ['Delivered', 'Settled'].includes(lic.state)) {
-    const fetchBtn = h('button', { type: 'button', id: 'fetch' }, 'Fetch and verify the data');
-    fetchBtn.addEventListener('click', () => act(fetchBtn, () => fetchData(lic, out)));
-    buttons.push(fetchBtn);
-  }
   // what the licence clock allows now (datalicense/protocol/lifecycle.py, through the API): no button for a
   // transaction the contract would refuse at this time
   const can = (action) => (lic.actions || []).includes(action);
-  if (lic.state === 'Delivered' && mine && can('disputeKey')) {
-    const dataBtn = h('button', { type: 'button', id: 'dispute-data', disabled: !can('disputeData') },
-      `The data is not as described (data dispute, bond ${lic.disputeBondText})`);
-    dataBtn.addEventListener('click', () => act(dataBtn, async () => {
-      await wallet.send({ data: calls.disputeData(lic.licenceId), value: BigInt(lic.disputeBond) }, status);
-      status(`data dispute opened for licence ${lic.licenceId}: the arbiter decides`);
-      ctx.route();
-    }));
-    buttons.push(dataBtn);
-    const disputeBtn = h('button', { type: 'button', id: 'dispute' }, 'Prove the key is wrong (key dispute)');
-    disputeBtn.addEventListener('click', () => act(disputeBtn, () => disputeKey(lic)));
-    buttons.push(disputeBtn);
-  }
-  app.replaceChildren(
+  const out = h('div', { id: 'fetch-result', 'aria-live': 'polite' });
+  const actions = h('p', { class: 'actions' });
+  // the buttons depend on who the wallet is: drawn again once an action (Fetch and verify) connected it
+  const drawActions = () => actions.replaceChildren(...actionButtons(lic, can, out, drawActions));
+  drawActions();
+  show(
     h('h1', {}, `Licence ${lic.licenceId}`),
-    h('p', { id: 'licence-state', role: 'status' }, h('strong', {}, lic.state), ': ', stateLine),
-    dl([['Dataset', h('a', { href: `#/dataset/${lic.datasetId}` }, `Dataset ${lic.datasetId}`)],
+    h('p', { id: 'licence-state', role: 'status' }, h('strong', {}, lic.state), ': ', stateLine(lic, can)),
+    dl([['Dataset', h('a', { href: `#/dataset/${lic.datasetId}` }, lic.datasetTitle || `Dataset ${lic.datasetId}`)],
       ['Version bought', String(lic.version)], ['Holder', h('code', {}, lic.holder)], ['Price', lic.priceText],
       ['Valid', lic.valid ? 'yes' : 'no'], ['Expires', lic.expiresAt ? when(lic.expiresAt) : lic.state === 'Settled' ? 'never' : '—']]),
     sharedKeyNote(lic),
-    h('p', { class: 'actions' }, buttons), out,
+    actions, out,
     table('Key deliveries', ['Kind', 'Version', 'Key commitment', 'Block'], lic.deliveries.map((x) => [
       x.escrowed ? 'escrowed' : 'newer version', String(x.version ?? '?'), h('code', {}, x.keyHash), String(x.block)])),
   );
-  if (lic.state === 'Pending') poll = setTimeout(() => ctx.route(), 1500);
+  if (can('deliverKey')) poll = setTimeout(() => ctx.route(), 1500); // the agent may deliver any moment now
+}
+
+/** What the state means now, after the state's name (never the name again). */
+function stateLine(lic, can) {
+  switch (lic.state) {
+    case 'Pending': return can('refund')
+      ? `the key was not delivered by ${when(lic.deadline)}: the price can be refunded to the holder`
+      : `waiting for the seller's agent to deliver the key (a refund is possible from ${when(lic.nextAt)})`;
+    case 'Delivered': return `key delivered: in escrow until ${when(lic.deadline)}; fetch and verify, then confirm`;
+    case 'Settled': return 'the seller has been paid; the licence gives access to the data';
+    case 'Refunded': return BigInt(lic.holderOwed) > 0n
+      ? `the price (${lic.priceText}) went back to the holder: Withdraw pays it out (owed to the holder now: ${lic.holderOwedText})`
+      : `the price (${lic.priceText}) went back to the holder, and nothing is owed to the holder now (withdrawn)`;
+    case 'DataDisputed': return `the arbiter decides by ${when(lic.deadline)}, after that the sale stands by default`;
+    case 'Resolved': return 'the arbiter ruled on the data dispute';
+    default: return '';
+  }
+}
+
+function actionButtons(lic, can, out, drawActions) {
+  const { wallet } = ctx;
+  const buttons = [];
+  const mine = wallet.account && lic.holder.toLowerCase() === wallet.account.toLowerCase();
+  const button = (id, text, onClick, disabled = false) => {
+    const b = h('button', { type: 'button', id, disabled }, text);
+    b.addEventListener('click', () => act(b, () => onClick(b)));
+    buttons.push(b);
+  };
+  const sendAndShow = async (data, done) => {
+    await wallet.send({ data }, status);
+    status(done);
+    ctx.route();
+  };
+  if (lic.deliveries.some((x) => x.escrowed) && ['Delivered', 'Settled'].includes(lic.state)) {
+    button('fetch', 'Fetch and verify the data', () => fetchData(lic, out, drawActions));
+  }
+  if (lic.state === 'Delivered' && mine && can('disputeKey')) {
+    button('dispute-data', `The data is not as described (data dispute, bond ${lic.disputeBondText})`, async () => {
+      await wallet.send({ data: calls.disputeData(lic.licenceId), value: BigInt(lic.disputeBond) }, status);
+      status(`data dispute opened for licence ${lic.licenceId}: the arbiter decides`);
+      ctx.route();
+    }, !can('disputeData'));
+    button('dispute', 'Prove the key is wrong (key dispute)', () => disputeKey(lic));
+  }
+  if (can('refund')) { // anyone may send it; the price goes back to the holder
+    button('refund', `Refund ${lic.priceText} to the holder (the key was not delivered in time)`, () => sendAndShow(
+      calls.refund(lic.licenceId), `licence ${lic.licenceId} refunded: Withdraw pays it out`));
+  }
+  if (lic.state === 'Refunded' && mine && BigInt(lic.holderOwed) > 0n) {
+    button('withdraw', `Withdraw ${lic.holderOwedText}`, () => sendAndShow(
+      calls.withdraw(lic.asset, wallet.account), 'withdrawn'));
+  }
+  return buttons;
 }
 
 /** The licence's version shares its key commitment with other versions of its dataset. */
@@ -70,9 +98,10 @@ function sharedKeyNote(lic) {
     `what the page fetches is checked against version ${lic.version}'s own hash.`);
 }
 
-async function fetchData(lic, out) {
+async function fetchData(lic, out, drawActions) {
   const { wallet, config } = ctx;
   await wallet.ready();
+  drawActions(); // the wallet may have just connected: the holder's buttons (the disputes) now show
   status('sign the delivery-key message in your wallet (once per session)');
   const seed = await wallet.deliverySeed(crypto.deliverySeed);
   const opened = chooseDelivery(lic, seed);

@@ -7,7 +7,7 @@ import './style.css';
 import { accountPage } from './account.js';
 import * as addresses from './addresses.js';
 import * as amounts from './amounts.js';
-import { api, app, ctx, explain } from './app.js';
+import { api, ctx, explain, show } from './app.js';
 import * as crypto from './crypto.js';
 import { datasetPage } from './dataset.js';
 import * as deliveryRule from './delivery.js';
@@ -50,7 +50,7 @@ async function route() {
     else if (parts[0] === 'licence' && /^\d+$/.test(parts[1])) await licencePage(parts[1]);
     else if (parts[0] === 'account') await accountPage();
     else if (parts[0] === 'pools') await poolsPage();
-    else app.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'All datasets')));
+    else show(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'All datasets')));
     document.body.dataset.page = parts[0] || 'listing';
   } catch (err) {
     showError(err);
@@ -62,6 +62,7 @@ async function main() {
   ctx.wallet = new Wallet(ctx.config, explain);
   ctx.route = route;
   ctx.renderWalletBox = renderWalletBox;
+  ctx.wallet.onReady = renderWalletBox;
   const { wallet } = ctx;
   if (window.ethereum) {
     try {

@@ -3,7 +3,7 @@
 // Amounts are shown in the asset each is in (the answer's `assets` list, formatted by amounts.js).
 import * as addresses from './addresses.js';
 import { amountOf } from './amounts.js';
-import { api, app, connectFirst, ctx } from './app.js';
+import { api, connectFirst, ctx, show } from './app.js';
 import { act, h, short, status, table, when } from './dom.js';
 import { calls } from './wallet.js';
 
@@ -81,7 +81,7 @@ export async function poolsPage() {
   const c = await api(`/api/contributors/${wallet.account}`);
   const assets = Object.fromEntries((c.assets || []).map((a) => [a.asset, a]));
   const sections = c.pools.map((p) => poolSection(p, assets));
-  app.replaceChildren(h('h1', {}, 'My pools'),
+  show(h('h1', {}, 'My pools'),
     sections.length ? h('div', { id: 'pools' }, sections) : h('p', { id: 'pools' }, 'Your account is in no pool.'),
     (c.skipped || []).length ? h('p', { id: 'pools-skipped', class: 'note' },
       `${c.skipped.length} pool(s) could not be read and are not shown: `,

@@ -66,6 +66,7 @@ export const calls = {
   approve: (spender, amount) => calldata('approve(address,uint256)', spender, amount),
   confirm: (licenceId) => calldata('confirm(uint256)', licenceId),
   disputeData: (licenceId) => calldata('disputeData(uint256)', licenceId),
+  refund: (licenceId) => calldata('refund(uint256)', licenceId),
   disputeKey: (licenceId, p, rX, rY, wrapped, keyHash) =>
     calldata('disputeKey(uint256,uint256,(bytes32,bytes32,bytes32,bytes32))', licenceId, p, rX, rY, wrapped, keyHash),
   withdraw: (asset, to) => calldata('withdraw(address,address)', asset, to),
@@ -85,6 +86,8 @@ export class Wallet {
     this.explain = explain; // async (revertData) => one-line message
     this.account = null;
     this.seed = null;
+    this.onReady = null; // async () => ..., when ready() connected the account or switched the network (the header)
+    this.shown = null;
   }
 
   get provider() {
@@ -148,6 +151,11 @@ export class Wallet {
   async ready() {
     if (!this.account) await this.connect();
     await this.ensureChain();
+    const now = `${this.account}@${this.config.chainId}`;
+    if (this.onReady && this.shown !== now) { // any action that connected (Buy, Fetch, ...) updates the header
+      this.shown = now;
+      await this.onReady();
+    }
     return this.account;
   }
 

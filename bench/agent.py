@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from brownie import network, project  # noqa: E402
+import benchchain  # noqa: E402 - brownie's chain on a free port
 from eth_account import Account  # noqa: E402
 
 from datalicense import Client  # noqa: E402
@@ -47,7 +48,7 @@ def main() -> None:
     purchases = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     p = project.load(ROOT, name="DataLicenseProject")
     p.load_config()
-    network.connect("development")
+    benchchain.connect("development")
     from brownie import accounts, web3
 
     os.environ["DATALICENSE_LOCAL_RPC"] = web3.provider.endpoint_uri  # this run's chain, never a user's stack

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from brownie import network, project
+import benchchain  # brownie's chain on a free port
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -183,7 +184,7 @@ def main():
     root = Path(__file__).resolve().parent.parent
     p = project.load(root, name="DataLicenseProject")
     p.load_config()
-    network.connect(a.network)
+    benchchain.connect(a.network)
     try:
         gas = measure(p)
     finally:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 from brownie import network, project  # noqa: E402
+import benchchain  # noqa: E402 - brownie's chain on a free port
 
 from datalicense import Client  # noqa: E402
 from datalicense.infra.chain import connect, load_account  # noqa: E402
@@ -53,7 +54,7 @@ def main() -> None:
     net = sys.argv[3] if len(sys.argv) > 3 else os.environ.get("BENCH_NETWORK", "development")
     p = project.load(ROOT, name="DataLicenseProject")
     p.load_config()
-    network.connect(net)
+    benchchain.connect(net)
     from brownie import accounts, web3
 
     os.environ["DATALICENSE_LOCAL_RPC"] = web3.provider.endpoint_uri

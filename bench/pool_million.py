@@ -132,13 +132,15 @@ def _deep(account: str, weight: int, depth: int):
 
 def gas(network_name: str) -> dict[str, int]:
     from brownie import network, project
+
+    import benchchain  # brownie's chain on a free port
     from eth_utils import keccak
 
     from datalicense.protocol import keywrap
 
     p = project.load(ROOT, name="DataLicensePoolBench")
     p.load_config()
-    network.connect(network_name)
+    benchchain.connect(network_name)
     try:
         from brownie import accounts
 

@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from brownie import network, project  # noqa: E402
+import benchchain  # noqa: E402 - brownie's chain on a free port
 
 from datalicense import Client  # noqa: E402
 from datalicense.services.agent import Agent  # noqa: E402
@@ -38,7 +39,7 @@ def main() -> None:
     size_mib = int(sys.argv[1]) if len(sys.argv) > 1 else 256
     p = project.load(ROOT, name="DataLicenseProject")
     p.load_config()
-    network.connect(os.environ.get("BENCH_NETWORK", "development"))
+    benchchain.connect(os.environ.get("BENCH_NETWORK", "development"))
     from brownie import accounts, web3
     from playwright.sync_api import sync_playwright
 

@@ -6,6 +6,7 @@ written to fool it. Real chain, real Kubo, real HTTP servers on loopback ports.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -21,7 +22,7 @@ from datalicense.protocol.records import State
 from datalicense.roles.paying import PolicyError, SpendingPolicy
 from datalicense.services.serving import BackgroundServer
 
-from helpers import publish_version_reusing_key
+from helpers import one_line_error, publish_version_reusing_key
 from agents import AgentThread
 from helpers import publish_numbered as _publish
 
@@ -111,3 +112,43 @@ def test_get_refuses_an_offer_for_another_dataset_than_the_url_names(make, tmp_p
             buyer.buyer.get(f"{srv.url}/datasets/{junk}/latest", tmp_path / "got.csv", POLICY)
     assert buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address) == nonce  # nothing signed or sent
     assert not (tmp_path / "got.csv").exists()
+
+
+def test_every_get_after_one_that_reused_a_licence_still_works(make, gateway, tmp_path):
+    """Found by a README walk: `buy 12`, `get …/datasets/12` (reused licence 12), then `get …/datasets/4` failed with
+    `KeyError: 'asset'` (a traceback in Python), and so did every later `get` from that wallet: the reuse wrote a
+    ledger entry without amount, asset or time. The ledger's entries are one typed record now."""
+    seller, buyer, agent = make(3), make(4, "buyer"), make(5)
+    held, other = (_publish(seller, tmp_path, n, agent.conn.account.address) for n in (1, 2))
+    buyer.buyer.buy(held)
+    with AgentThread(agent, tmp_path / "agent.sqlite"):
+        first = buyer.buyer.get(f"{gateway.url}/datasets/{held}", tmp_path / "a.csv", POLICY)
+        second = buyer.buyer.get(f"{gateway.url}/datasets/{other}", tmp_path / "b.csv", POLICY)
+    assert (first.bought, first.paid, second.bought, second.paid) == (False, 0, True, 10**15)
+    assert (tmp_path / "b.csv").read_text() == "n,v\n2,4\n"
+    assert paying.Ledger(buyer.buyer).spent("0x" + "00" * 20) == 10**15  # the reused licence was not paid by `get`
+
+
+def test_get_into_a_folder_writes_the_file_fetch_would_and_a_bad_folder_is_refused_before_paying(
+        make, gateway, run_process, tmp_path):
+    """Found by a README walk: `get -o FOLDER` paid, then refused ("is a folder: give a file name with -o"), while
+    `fetch -o FOLDER` writes FOLDER/dataset-ID-vN.EXT. One rule resolves the output path for both, checked before
+    any payment: `get -o FOLDER` writes what `fetch` would; a missing folder, a file taken for a folder and a folder
+    nothing can be written in are refused in one line with nothing signed."""
+    seller, buyer, agent = make(3), make(4, "buyer"), make(5)
+    ds = _publish(seller, tmp_path, 1, agent.conn.account.address)
+    url = f"{gateway.url}/datasets/{ds}"
+    nonce = buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address)
+    (tmp_path / "plain").write_text("x")
+    for bad, why in ((tmp_path / "missing" / "d.csv", "does not exist"), (tmp_path / "plain" / "d.csv", "not a folder"),
+                     (Path("/proc/d.csv"), "cannot write")):
+        p = run_process("--network", "local", "get", url, "-o", str(bad), "--max-request", "0.001", account="dev:4",
+                        check=False)
+        one_line_error(p, why)
+    assert buyer.conn.w3.eth.get_transaction_count(buyer.conn.account.address) == nonce  # nothing signed or sent
+    folder = tmp_path / "got"
+    folder.mkdir()
+    with AgentThread(agent, tmp_path / "agent.sqlite"):
+        r = buyer.buyer.get(url, folder, POLICY)
+    assert r.path == str(folder / f"dataset-{ds}-v1.csv")
+    assert (folder / f"dataset-{ds}-v1.csv").read_text() == "n,v\n1,1\n"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -81,3 +83,56 @@ def test_a_reservation_left_by_a_run_that_died_is_settled_from_the_chain(make, g
     assert Ledger(buyer.buyer).spent(ZERO) == 2 * 10**15
     with pytest.raises(PolicyError, match="total cap"):
         buyer.buyer.get(f"{gateway.url}/datasets/{over}", tmp_path / "o.csv", policy)
+
+
+def _in_pool(w3, account: str) -> list[int]:
+    """The nonces of the account's transactions waiting in the node's pool (Ganache's `txpool_content`)."""
+    pool = w3.provider.make_request("txpool_content", [])["result"]["pending"].get(account.lower(), {})
+    return sorted(int(n) for n in pool)
+
+
+def test_a_dead_runs_reservation_is_kept_while_its_purchase_is_unmined(make, gateway, tmp_path):
+    """A run died after sending its purchase, before it was mined. Before the fix the next run found no purchase
+    log, dropped the reservation and could pay past the total cap once the first purchase was mined. Now the
+    reservation names the purchase's nonce and stays (counted against the caps) until that nonce is used; then it is
+    settled from the chain."""
+    seller, buyer, agent = make(3), make(4, "buyer"), make(5)
+    sent, wanted = (_publish(seller, tmp_path, n, agent.conn.account.address) for n in (1, 2))
+    w3, me = buyer.conn.w3, buyer.conn.account.address
+    block, nonce = w3.eth.block_number, w3.eth.get_transaction_count(me, "pending")
+    ledger = Ledger(buyer.buyer)
+    with ledger.locked() as data:  # what the dead run left on disk
+        data["reserved"] = {"1-1": {"dataset": sent, "amount": str(10**15), "asset": ZERO, "time": 0, "url": "u",
+                                    "block": block, "nonce": nonce}}
+    assert w3.provider.make_request("miner_stop", []).get("error") is None
+    try:
+        failed: list[BaseException] = []
+
+        def send() -> None:  # the dead run's purchase: sent, then waiting for its receipt
+            try:
+                buyer.buyer.buy(sent)
+            except BaseException as exc:  # noqa: BLE001 - shown by the assertion below
+                failed.append(exc)
+
+        sending = threading.Thread(target=send, daemon=True)
+        sending.start()
+        deadline = time.monotonic() + 30
+        while not _in_pool(w3, me) and not failed and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _in_pool(w3, me) == [nonce] and w3.eth.get_transaction_count(me) == nonce, failed  # sent, not mined
+        with ledger.locked() as data:  # what the next run does first
+            ledger.settle_stale(buyer.buyer, data)
+        assert list(Ledger(buyer.buyer).read()["reserved"]) == ["1-1"]
+        assert Ledger(buyer.buyer).spent(ZERO) == 10**15  # still counted against the caps
+        policy = SpendingPolicy.rbtc(per_request="0.001", total="0.001", delivery_timeout=30)
+        with pytest.raises(PolicyError, match="total cap"):
+            buyer.buyer.get(f"{gateway.url}/datasets/{wanted}", tmp_path / "w.csv", policy)
+    finally:
+        w3.provider.make_request("miner_start", [])
+    w3.provider.make_request("evm_mine", [])
+    sending.join(timeout=60)
+    with ledger.locked() as data:
+        ledger.settle_stale(buyer.buyer, data)
+    data = Ledger(buyer.buyer).read()
+    assert data["reserved"] == {} and [e["dataset"] for e in data["licences"].values()] == [sent]
+    assert Ledger(buyer.buyer).spent(ZERO) == 10**15

@@ -38,7 +38,8 @@ import mimetypes
 
 from datalicense.errors import DataLicenseError
 
-__all__ = ["SafeFileError", "atomic_output", "cleanup_partials", "is_partial_name", "output_path", "partial_prefix"]
+__all__ = ["SafeFileError", "atomic_output", "cleanup_partials", "dataset_output", "is_partial_name", "output_path",
+           "partial_prefix"]
 
 _SUFFIX_HEX = 16
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -51,17 +52,39 @@ class SafeFileError(DataLicenseError):
 
 def output_path(out: str | os.PathLike[str], stem: str, media_type: str = "") -> Path:
     """Where `-o OUT` writes, as curl and wget do: OUT itself when its folder exists, or the file `stem` (plus the
-    media type's extension) inside OUT when OUT is a folder; a missing folder is refused, never created."""
+    media type's extension) inside OUT when OUT is a folder. The one rule of `fetch` and `get`, called before
+    anything is fetched or paid: a missing folder is refused (never created), and so is a file taken for a folder
+    or a folder nothing can be created in (tried with a file created and removed at once)."""
     dest = Path(out).expanduser()
     if dest.is_dir():
+        _probe(dest)
         ext = mimetypes.guess_extension(media_type.split(";")[0].strip()) if media_type else None
         if ext is None and "/" in media_type:
             ext = "." + re.sub(r"[^a-z0-9]", "", media_type.split("/", 1)[1].split(";")[0].lower())[:10]
         return dest / (stem + (ext if ext and ext != "." else ""))
     parent = dest.parent
+    if parent.exists() and not parent.is_dir():
+        raise SafeFileError(f"cannot write {dest}: {parent} is not a folder (give -o a file in a folder, or a folder)")
     if not parent.is_dir():
         raise SafeFileError(f"cannot write {dest}: the folder {parent} does not exist (create it first)")
+    _probe(parent)
     return dest
+
+
+def dataset_output(out: str | os.PathLike[str], dataset_id: int, version: int, media_type: str = "") -> Path:
+    """Where a dataset's version is written for `-o OUT` (`output_path`): OUT, or OUT/dataset-ID-vN.EXT when OUT is a
+    folder."""
+    return output_path(out, f"dataset-{dataset_id}-v{version}", media_type)
+
+
+def _probe(folder: Path) -> None:
+    """SafeFileError unless a new file can be created in `folder` (permissions, a read-only or pseudo file system)."""
+    probe = folder / f".datalicense-probe-{_token()}"
+    try:
+        os.close(os.open(probe, _CREATE_FLAGS, 0o600))
+        os.unlink(probe)
+    except OSError as exc:
+        raise SafeFileError(f"cannot write in the folder {folder}: {exc.strerror or exc} (choose another -o)") from exc
 
 
 def partial_prefix(dest: str | os.PathLike[str]) -> str:

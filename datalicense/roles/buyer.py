@@ -21,7 +21,7 @@ from datalicense.protocol.records import State, purchase_args, purchase_data
 from datalicense.infra.pipeline import decrypt_verify
 from datalicense.protocol import delivery as rule
 from datalicense.protocol.results import BuyResult, FetchResult, LicenceInfo
-from datalicense.infra.safefile import atomic_output, cleanup_partials, output_path
+from datalicense.infra.safefile import atomic_output, cleanup_partials, dataset_output, output_path
 
 
 class Buyer(Role):
@@ -228,7 +228,7 @@ class Buyer(Role):
         version = target.version
         manifest = parse(self.conn.storage.cat_bytes(version.manifest_cid))
         rule.check_manifest(version, manifest.plaintext_sha256, manifest.recipient, agecrypt.recipient_of(content_key))
-        dest = output_path(out, f"dataset-{info.dataset_id}-v{version.number}", manifest.media_type)
+        dest = dataset_output(out, info.dataset_id, version.number, manifest.media_type)  # the rule `get` uses
         cleanup_partials(dest)  # leftovers of an interrupted fetch
         if on_start is not None:
             on_start()

@@ -37,13 +37,13 @@ from x402.schemas import AssetAmount, PaymentPayload, PaymentRequired, PaymentRe
 
 from datalicense.protocol import age as agecrypt
 from datalicense.infra.chain import normalize_address
-from datalicense.errors import ChainError, ConfigError, DataLicenseError, IntegrityError, PolicyError, StorageError
+from datalicense.errors import ChainError, DataLicenseError, IntegrityError, PolicyError, StorageError
 from datalicense.protocol.manifest import Manifest, parse
 from datalicense.protocol.records import State, TermsFlag
 from datalicense.protocol import delivery as rule
 from datalicense.protocol.offer import bind_offer
 from datalicense.roles.spending import Caps, Ledger, RefundRow, SpendingPolicy, licence_for, refunds
-from datalicense.infra.safefile import atomic_output, cleanup_partials, output_path
+from datalicense.infra.safefile import atomic_output, cleanup_partials, dataset_output, output_path
 from datalicense.protocol.textsafe import escape
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def _reason(resp: httpx.Response) -> str:
 def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confirm: bool = True,
         http: httpx.Client | None = None, timeout: float = 60.0) -> GetResult:
     """Fetch a dataset from a seller's gateway, paying through escrow when the policy accepts the offer."""
-    output_path(out, "")  # a missing folder is refused before anything is paid
+    output_path(out, "")  # the output rule, before anything is paid: a folder that is missing or not writable
     own = http is None
     http = http or httpx.Client(timeout=timeout, follow_redirects=False)
     try:
@@ -271,18 +271,17 @@ def get(buyer: "Buyer", url: str, out: str | Path, policy: SpendingPolicy, confi
         key, target, info = _await_key(buyer, lid, policy.delivery_timeout)
         version = target.version  # the version this delivery opens (datalicense.protocol.delivery), never a lookup
         payload = payment_payload(buyer, required, lid, "GET", path)
-        dest = Path(out)
         with http.stream("GET", url, params={"version": str(version.number)},
                          headers={PAYMENT_SIGNATURE_HEADER: encode_header(payload)}) as resp:
             if resp.status_code != 200:
                 raise PaymentError(f"the gateway refused licence {lid}: {resp.status_code} {escape(_reason(resp))}")
-            size, digest = _verify_into(version, lid, key, resp, dest)
-        ledger.record(lid, delivered=True)
+            dest, size, digest = _verify_into(version, lid, key, resp, out)
+        ledger.mark(lid, delivered=True)
         mine = info.holder == buyer.conn.tx.account.address
         confirmed = buyer.confirm(lid).tx_hash if confirm and mine and rule.may_confirm(info.state, target,
                                                                                         info.version) else None
-        entry = ledger.read()["licences"].get(str(lid), {})
-        return GetResult(str(dest), lid, dataset_id, version.number, int(entry.get("amount", 0)) if bought else 0,
+        entry = ledger.entry(lid)
+        return GetResult(str(dest), lid, dataset_id, version.number, entry.amount if bought and entry else 0,
                          normalize_address(req.asset), bought, size, digest, confirmed, refunded)
     except httpx.HTTPError as exc:
         raise PaymentError(f"cannot talk to {url}: {type(exc).__name__}") from exc
@@ -312,10 +311,12 @@ def _await_key(buyer: "Buyer", lid: int, timeout: float) -> tuple[bytes, rule.Ta
         pause = min(pause * 1.5, 2.0)  # prompt on a local chain, gentle on a 30 s block time
 
 
-def _verify_into(version: rule.Version, lid: int, key: bytes, resp: httpx.Response, dest: Path) -> tuple[int, str]:
+def _verify_into(version: rule.Version, lid: int, key: bytes, resp: httpx.Response,
+                 out: str | Path) -> tuple[Path, int, str]:
     """The checks of `Buyer.fetch` (datalicense.protocol.delivery) on what the server sent: the manifest is the one
     the chain records for the version and names the key's recipient, the ciphertext has the manifest's size, the
-    plaintext the on-chain hash; dest appears only then. The server's word on the version is never used."""
+    plaintext the on-chain hash; the file (`-o` by fetch's rule, `dataset_output`) appears only then. The server's
+    word on the version is never used. (path written, size, sha256 hex)"""
     try:
         raw = base64.b64decode(resp.headers.get(MANIFEST_HEADER, ""), validate=True)
         rule.check_manifest_bytes(version, raw)
@@ -323,15 +324,12 @@ def _verify_into(version: rule.Version, lid: int, key: bytes, resp: httpx.Respon
     except (binascii.Error, ValueError) as exc:
         raise IntegrityError(f"the server sent no readable manifest for dataset {version.dataset_id}") from exc
     rule.check_manifest(version, manifest.plaintext_sha256, manifest.recipient, agecrypt.recipient_of(key))
-    if dest.is_dir():
-        raise ConfigError(f"{dest} is a folder: give a file name with -o")
-    if not dest.parent.is_dir():
-        raise ConfigError(f"cannot write {dest}: the folder {dest.parent} does not exist (create it first)")
+    dest = dataset_output(out, version.dataset_id, version.number, manifest.media_type)
     cleanup_partials(dest)
     with atomic_output(dest) as fout:
         size, digest = agecrypt.decrypt_stream(_Exact(resp, manifest.ciphertext_size), fout, key)
         rule.check_plaintext(version, digest.hex(), size, manifest.plaintext_size)
-    return size, digest.hex()
+    return dest, size, digest.hex()
 
 
 class _Exact:

@@ -32,7 +32,7 @@ export async function datasetPage(id) {
     h('section', { 'aria-labelledby': 'commit-h' }, h('h2', { id: 'commit-h' }, 'Commitments (current version)'), dl([
       ['Version', String(d.version)], ['Plaintext SHA-256', h('code', {}, d.plaintextSha256)],
       ['Content key commitment', h('code', {}, d.keyHash)], ['Manifest', h('code', {}, d.manifestCid)],
-      ['Media type', m.mediaType || ''], ['Size', m.plaintext ? `${m.plaintext.size} bytes` : ''],
+      ['Media type', m.mediaType || '—'], ['Size', m.plaintext ? `${m.plaintext.size} bytes` : '—'],
     ])),
     reusedNote(d.id, d.versions.map((v) => ({ ...v, datasetId: d.id }))),
     table('Versions', ['Version', 'Manifest', 'Plaintext SHA-256', 'Block'],

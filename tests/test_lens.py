@@ -14,7 +14,8 @@ from helpers import (
 )
 from layout import Storage, storage_layout
 from datalicense.protocol import keywrap, records, slots
-from datalicense.protocol.records import Licence, Market, Settings, State, Terms, TermsFlag
+from datalicense.infra.market import Market
+from datalicense.protocol.records import Licence, Settings, State, Terms, TermsFlag
 
 pytestmark = pytest.mark.chain
 
@@ -116,7 +117,7 @@ def storage(layout, market):
 
 @pytest.fixture(scope="module")
 def records_market(market):
-    """The package's own typed reads of the marketplace (datalicense.protocol.records.Market)."""
+    """The package's own typed reads of the marketplace (datalicense.infra.market.Market)."""
     from datalicense.infra.chain import connect
 
     return Market(connect("local"), market.address)

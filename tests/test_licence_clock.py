@@ -11,7 +11,7 @@ import pytest
 from brownie import chain, web3
 
 from datalicense.protocol import keywrap
-from datalicense.protocol.records import Market
+from datalicense.infra.market import Market
 from datalicense.protocol.lifecycle import WHO, Action, LicenceClock, Role, State
 
 from helpers import BOND, DAY, DeliveryKey, buy, deliver, publish

@@ -14,7 +14,8 @@ from datalicense.protocol import keywrap
 from datalicense.services.agent import DEADLINE_MARGIN, Agent
 from datalicense.infra.chain import connect, load_account
 from datalicense.protocol.manifest import Manifest, now, parse
-from datalicense.protocol.records import Market, State
+from datalicense.infra.market import Market
+from datalicense.protocol.records import State
 from datalicense.infra.ipfs import Storage, cid_to_bytes
 
 from helpers import fetched, publish_file as _publish, publish_version_reusing_key

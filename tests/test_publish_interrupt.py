@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from brownie import web3
 
-from datalicense.protocol.records import Market
+from datalicense.errors import ConfigError
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,7 @@ def _offset(pid: int, path: Path) -> int | None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fdinfo").exists(), reason="needs /proc to see how far the file was read")
-def test_ctrl_c_during_publish_is_one_line_and_publishes_nothing(market, kubo, tmp_path):
+def test_ctrl_c_during_publish_is_one_line_and_publishes_nothing(market, kubo, make, tmp_path):
     big = tmp_path / "big.bin"
     with open(big, "wb") as f:
         for _ in range(SIZE >> 20):
@@ -51,7 +51,7 @@ def test_ctrl_c_during_publish_is_one_line_and_publishes_nothing(market, kubo, t
                PYTHONUNBUFFERED="1")
     cmd = [sys.executable, "-m", "datalicense.cli.main", "--address", market.address, "--account", "dev:3", "--no-progress",
            "publish", str(big), "--title", "interrupted", "--price", "0.001"]
-    reads = Market(web3, market.address)
+    reads = make(None, "reads").conn.market
     landed = []
     for point in POINTS * RUNS_PER_POINT:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -113,3 +113,27 @@ def test_an_upload_aborted_mid_send_raises_nothing_in_its_sender_thread(kubo):
     finally:
         threading.excepthook = hook
     assert seen == []
+
+
+def test_an_empty_file_is_refused_before_anything_is_sent(market, make, run_inprocess, tmp_path):
+    """Found by a README walk: a 0-byte file was encrypted, added, published and put on sale without a word. The one
+    check of a file to publish (the seller role's) refuses it in one line before anything is sent: `publish`,
+    `new-version` and the Python API alike; nothing is published, no transaction leaves."""
+    from helpers import one_line_error
+
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    me = web3.eth.accounts[3]
+    nonce = web3.eth.get_transaction_count(me)
+    one_line_error(run_inprocess("publish", str(empty), "--title", "nothing", "--price", "0.001", check=False),
+                   "is empty", str(empty))
+    seller = make(3, "py")
+    with pytest.raises(ConfigError, match="is empty"):
+        seller.seller.publish(empty, title="nothing", price="0.001")
+    assert web3.eth.get_transaction_count(me) == nonce and not seller.conn.market.dataset(1).exists
+    full = tmp_path / "full.csv"
+    full.write_text("a,b\n1,2\n")
+    ds = seller.seller.publish(full, title="something", price="0.001").dataset_id
+    nonce = web3.eth.get_transaction_count(me)
+    one_line_error(run_inprocess("new-version", str(ds), str(empty), "--title", "nothing", check=False), "is empty")
+    assert web3.eth.get_transaction_count(me) == nonce

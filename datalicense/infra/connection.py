@@ -15,7 +15,7 @@ from datalicense.infra.chain import CURRENCY, Transactor, normalize_address
 from datalicense.protocol.abi import abi
 from datalicense.errors import ConfigError
 from datalicense.infra.home import default_home, private_dir
-from datalicense.protocol.records import Market
+from datalicense.infra.market import Market
 from datalicense.protocol.rehearsal import real_chain_id
 from datalicense.infra.ipfs import Storage
 

@@ -20,9 +20,10 @@ from datalicense.infra import deployments
 from datalicense.infra.chain import normalize_address
 from datalicense.infra.ipfs import cid_to_bytes
 from datalicense.protocol.addresses import ZERO
-from datalicense.protocol.records import pool_epoch, pool_record
+from datalicense.infra.market import pool_epoch, pool_record
 from datalicense.protocol.sumtree import (FORMAT, MAX_SHARD_BYTES, MAX_TOTAL_WEIGHT, SHARD_TARGET, ZERO32, Node,
                                           climb, flat_proof, keccak, leaf_hash, node_hash, prefix_length)
+from datalicense.roles.upload import publishable_size
 from datalicense.roles.pooltree import PoolTree, Proof, TreeInfo, _parse_rows, add_dir, build_dir, fetch_proof
 
 if TYPE_CHECKING:  # annotations only
@@ -203,15 +204,14 @@ class PoolClient:
         """Publish a new version of the pool's dataset with a new tree (already on IPFS): a new epoch.
         Returns (epoch, tx hash)."""
         src = Path(path)
-        if not src.is_file():
-            raise ConfigError(f"{src} is not a readable file")
+        size = publishable_size(src)
         dataset_id = int(self.contract.functions.datasetId().call())
         if dataset_id == 0:
             raise ConfigError(f"pool {self.address} has no dataset yet: publish it with --pool first")
         if self.seller is None:
             raise ConfigError("a new epoch publishes a version: open the pool with Client.pool(address)")
         ds = self.seller.reader.dataset(dataset_id, with_manifest=False)
-        upload = self.seller.upload(src, src.stat().st_size, title, description, None,
+        upload = self.seller.upload(src, size, title, description, None,
                                     bytes.fromhex(ds.terms_ref[2:]), self.c.tx.account.address)
         content_key = upload.content_key
         self.seller.check_fresh_key(dataset_id, content_key)

@@ -22,7 +22,7 @@ from datalicense.errors import DataLicenseError, StorageError
 from datalicense.infra.ipfsreads import CachedReads
 from datalicense.protocol.poolshare import epoch_of_version, sale_share
 from datalicense.protocol.addresses import ZERO
-from datalicense.protocol.records import pool_epoch, pool_epoch_sales, pool_record
+from datalicense.infra.market import pool_epoch, pool_epoch_sales, pool_record
 from datalicense.roles.pool import Proof, fetch_proof
 from datalicense.infra.ipfs import Storage
 

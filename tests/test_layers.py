@@ -134,3 +134,26 @@ def test_no_module_imports_a_higher_layer():
 def test_every_function_level_import_says_why():
     bad = unexplained_function_imports(ROOT / PACKAGE, PACKAGE, REASONS_PENDING)
     assert bad == [], "function-level imports without a reason (cut start-up time? say so):\n" + "\n".join(bad)
+
+
+#: Libraries that reach the network, other processes or the chain: none of them belongs in the pure layer.
+IO_LIBRARIES = {"web3", "requests", "httpx", "aiohttp", "socket", "subprocess", "urllib", "http", "ipfshttpclient",
+                "starlette", "uvicorn", "brownie", "asyncio", "threading", "multiprocessing"}
+
+
+def _imported_roots(path: Path) -> set[str]:
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            roots |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_the_protocol_layer_does_no_io():
+    """datalicense/protocol/ is pure rules: records, codecs, the clock, verification. Reading the chain or IPFS is
+    infra's (the marketplace's typed reads are datalicense/infra/market.py)."""
+    protocol = Path(__file__).resolve().parent.parent / "datalicense" / "protocol"
+    found = {p.name: sorted(_imported_roots(p) & IO_LIBRARIES) for p in sorted(protocol.glob("*.py"))}
+    assert {name: libs for name, libs in found.items() if libs} == {}

@@ -19,7 +19,7 @@ from datalicense.protocol import delivery as rule
 from datalicense.protocol.results import PublishResult
 from datalicense.infra.ipfs import cid_to_bytes
 from datalicense.roles import replicas
-from datalicense.roles.upload import Upload, upload
+from datalicense.roles.upload import Upload, publishable_size, upload
 from datalicense.roles.pool import require_pool
 
 DAY = 86400
@@ -60,7 +60,7 @@ class Seller(Role):
         conn = self.conn
         account = conn.tx.account
         src = Path(path)
-        size = _readable_size(src)
+        size = publishable_size(src)
         terms_ref = terms_ref or keccak(b"datalicense standard licence v1")
         terms = self._terms(price, asset, duration_days, supply_cap, delivery_window_hours, dispute_window_hours,
                             royalty_bps, transferable)
@@ -181,10 +181,9 @@ class Seller(Role):
         conn = self.conn
         account = conn.tx.account
         src = Path(path)
-        if not src.is_file():
-            raise ConfigError(f"{src} is not a readable file")
+        size = publishable_size(src)
         info = self.reader.dataset(dataset_id, with_manifest=False)
-        upload = self.upload(src, src.stat().st_size, title, description, media_type,
+        upload = self.upload(src, size, title, description, media_type,
                              bytes.fromhex(info.terms_ref[2:]), account.address)
         content_key = upload.content_key
         self.check_fresh_key(dataset_id, content_key)
@@ -251,16 +250,3 @@ class Seller(Role):
         asset = normalize_address(asset, self.conn.chain_id)
         return self.conn.tx.send(self.conn.contract.functions.withdraw(asset, target),
                                  what="withdraw")
-
-
-def _readable_size(src: Path) -> int:
-    """The size of a file this process can read (one-line ConfigError otherwise)."""
-    if not src.is_file():
-        raise ConfigError(f"{src} is not a readable file")
-    try:
-        size = src.stat().st_size
-        with open(src, "rb"):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"cannot read {src}: {exc.strerror}") from exc
-    return size

@@ -24,7 +24,23 @@ from datalicense.protocol.manifest import Manifest
 from datalicense.protocol.manifest import now as manifest_now
 from datalicense.roles.keys import KeyStore
 
-__all__ = ["Upload", "upload"]
+__all__ = ["Upload", "publishable_size", "upload"]
+
+
+def publishable_size(src: Path) -> int:
+    """The size of a file to publish (a dataset, a new version, a pool's epoch): the one check, before anything is
+    encrypted or sent. A file this process cannot read, or an empty one, is refused in one line (ConfigError)."""
+    if not src.is_file():
+        raise ConfigError(f"{src} is not a readable file")
+    try:
+        size = src.stat().st_size
+        with open(src, "rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot read {src}: {exc.strerror}") from exc
+    if size == 0:
+        raise ConfigError(f"{src} is empty (0 bytes): there is nothing to sell; give the file with the data")
+    return size
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The servers' pure rules, without a server: which Host is answered (DNS rebinding), how connections are counted
-per client, how a pool clone is recognised, and how reads that may stall are shared and kept."""
+per client, how a pool clone is recognised, how reads that may stall are shared and kept, which scopes the edge
+passes on, how the gateway's downloads are bounded and which datasets it serves."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 from datalicense.errors import ConfigError
 from datalicense.infra.ipfsreads import CachedReads
 from datalicense.protocol.hosts import host_rule, parse_list, split_host
-from datalicense.services.serving import client_key
+from datalicense.protocol.served import ServedDatasets
+from datalicense.services.serving import Edge, EdgeLimits, client_key
+from datalicense.services.streams import Admission, FailedCids, StreamBounds, Ticket
 from datalicense.services.webpools import CLONE_HEAD, CLONE_TAIL, clone_of
 
 pytestmark = pytest.mark.unit
@@ -92,3 +95,71 @@ def test_a_read_runs_once_at_a_time_its_failure_is_kept_and_retried_later_in_the
     assert reads.get("bad", 5) == "down" and calls.count("bad") == 3
     boom = CachedReads(lambda k: 1 // 0, retry=lambda v: v == "failed", on_error=lambda k, e: "failed")
     assert boom.get("x", 5) == "failed"  # an exception is that read's failure, never the caller's
+
+
+def test_the_edge_closes_a_websocket_scope_without_calling_the_application():
+    """Neither server speaks WebSocket: a websocket scope (uvicorn with a WebSocket library) is closed at the edge,
+    the application never sees it; lifespan still reaches the application."""
+    seen: list[str] = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    edge = Edge(app, host_rule(8600), EdgeLimits())
+    asyncio.run(edge({"type": "websocket", "headers": [(b"host", b"127.0.0.1:8600")]}, None, send))
+    assert seen == [] and sent == [{"type": "websocket.close", "code": 1003}]
+    asyncio.run(edge({"type": "lifespan"}, None, send))
+    assert seen == ["lifespan"]
+
+
+def test_downloads_are_bounded_per_signer_dataset_and_client_and_give_their_places_back():
+    admission = Admission(StreamBounds(per_signer=2, per_dataset=3, per_client=4))
+    a1, a2 = admission.admit("0xA", 1, "10.0.0.1"), admission.admit("0xA", 1, "10.0.0.1")
+    assert isinstance(a1, Ticket) and isinstance(a2, Ticket)
+    refused = admission.admit("0xA", 2, "10.0.0.2")
+    assert isinstance(refused, str) and "0xA already has 2 downloads running" in refused and "\n" not in refused
+    b1 = admission.admit("0xB", 1, "10.0.0.1")
+    assert isinstance(b1, Ticket)
+    refused = admission.admit("0xC", 1, "10.0.0.3")  # the dataset's three places are taken
+    assert isinstance(refused, str) and "dataset 1 already has 3" in refused
+    c1 = admission.admit("0xC", 2, "10.0.0.1")
+    assert isinstance(c1, Ticket)
+    refused = admission.admit("0xD", 3, "10.0.0.1")  # the address's four places are taken
+    assert isinstance(refused, str) and "your address already has 4" in refused
+    a1.release()
+    a1.release()  # once only
+    assert admission.running("signer", "0xA") == 1 and admission.running("dataset", 1) == 2
+    assert admission.running("client", "10.0.0.1") == 3
+    for t in (a2, b1, c1):
+        t.release()
+    assert admission.running("client", "10.0.0.1") == 0 and not admission._running
+
+
+def test_a_failed_cid_is_answered_at_once_until_its_retry_time_which_doubles():
+    failed = FailedCids(first_retry=0.2, max_retry=0.3, max_entries=2)
+    assert failed.failing("bafyA") is None
+    failed.failed("bafyA", "IPFS sent nothing")
+    reason, retry_in = failed.failing("bafyA")
+    assert reason == "IPFS sent nothing" and 0 < retry_in <= 0.2
+    time.sleep(0.25)
+    assert failed.failing("bafyA") is None  # may be tried again
+    failed.failed("bafyA", "again")
+    assert 0.2 < failed.failing("bafyA")[1] <= 0.3  # doubled, up to max_retry
+    failed.read("bafyA")
+    assert failed.failing("bafyA") is None  # read at last: forgotten
+    for cid in ("b1", "b2", "b3"):
+        failed.failed(cid, "x")
+    assert failed.failing("b1") is None and failed.failing("b3") is not None  # bounded: the oldest go first
+
+
+def test_a_gateway_serves_its_owners_or_datasets_or_every_one():
+    assert ServedDatasets().every and ServedDatasets().serves(7, "0x" + "11" * 20)
+    mine = ServedDatasets(owners=frozenset({"0x" + "AB" * 20}), datasets=frozenset({9}))
+    assert mine.serves(1, "0x" + "ab" * 20)  # an owner's dataset, whatever the address's case
+    assert mine.serves(9, "0x" + "11" * 20) and not mine.serves(8, "0x" + "11" * 20)
+    assert mine.describe() == f"datasets of 0x{'AB' * 20} and dataset(s) 9"

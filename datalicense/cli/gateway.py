@@ -72,20 +72,34 @@ def get_cmd(c: Ctx, url: str, output: Path, asset: str, max_request: str | None,
 @click.option("--public-url", default=None, help="Base URL the offers name (behind a proxy).")
 @click.option("--rate", default=20.0, show_default=True, help="Requests per second per IP.")
 @click.option("--paid-rate", default=5.0, show_default=True, help="Paid requests per second per signing address.")
+@click.option("--owner", "owners", multiple=True,
+              help="Serve the datasets of this owner (repeatable; default: the --account's, when one is given).")
+@click.option("--dataset", "datasets", type=int, multiple=True, help="Serve this dataset id (repeatable).")
+@click.option("--all-datasets", is_flag=True, help="Serve every dataset of the marketplace, strangers' included.")
 @allow_host_option
 @pass_ctx
 def serve(c: Ctx, host: str, port: int, public_url: str | None, rate: float, paid_rate: float,
-          allow_host: tuple[str, ...]) -> None:
-    """Serve every dataset at /datasets/ID: 402 offers, ciphertext to licence holders (no account needed)."""
-    from datalicense.services.gateway import Gateway, Limits  # reason: start-up (web3, the server)
+          owners: tuple[str, ...], datasets: tuple[int, ...], all_datasets: bool, allow_host: tuple[str, ...]) -> None:
+    """Serve datasets at /datasets/ID: 402 offers, ciphertext to licence holders (no key is loaded). Which: those
+    of --owner and --dataset, else the --account's, else (or with --all-datasets) every one."""
+    # reason: start-up (web3, the server)
+    from datalicense.infra.chain import account_address, normalize_address
+    from datalicense.protocol.served import ServedDatasets
+    from datalicense.services.gateway import Gateway, Limits
 
+    if all_datasets and (owners or datasets):
+        raise click.UsageError("--all-datasets serves every dataset: leave out --owner and --dataset, or it")
     hosts = allowed_hosts(allow_host)
     client = c.connect_without_account()
+    if not (all_datasets or owners or datasets) and c.account:
+        owners = (account_address(c.account),)
+    served = ServedDatasets(frozenset(normalize_address(o, client.conn.chain_id) for o in owners),
+                            frozenset(datasets))
     limits = Limits(per_ip_rate=rate, per_ip_burst=3 * rate, per_address_rate=paid_rate,
                     per_address_burst=4 * paid_rate, allowed_hosts=hosts)
-    click.echo(f"serving datasets of {client.conn.address} (chain {client.conn.chain_id}) on "
+    click.echo(f"serving {served.describe()} of {client.conn.address} (chain {client.conn.chain_id}) on "
                f"http://{host}:{port}/datasets/ID", err=True)
-    Gateway(client, limits, public_url).serve(host, port)
+    Gateway(client, limits, public_url, served).serve(host, port)
 
 
 @click.command()

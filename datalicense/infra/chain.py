@@ -138,6 +138,23 @@ def load_account(spec: str, w3: Web3 | None = None, password: Callable[[str], st
     return Account.from_key(key)
 
 
+def account_address(spec: str) -> str:
+    """The address of the account `spec` names (as load_account), read without its key: a server that holds no key
+    (the gateway) learns whose datasets are its operator's."""
+    spec = spec.strip()
+    if spec.startswith("dev:"):
+        return str(load_account(spec).address)
+    path = Path(spec).expanduser()
+    if not path.exists() and not spec.lower().startswith("0x"):
+        path = Path.home() / ".brownie" / "accounts" / f"{spec}.json"
+    try:
+        address = str(json.loads(path.read_text())["address"])
+        return Web3.to_checksum_address(address if address.startswith("0x") else "0x" + address)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"cannot read the address of the account {spec!r} ({exc}): give dev:N (local chain), a "
+                          "keystore file or a brownie keystore id") from exc
+
+
 # ---------------------------------------------------------------------------------------- transactions
 
 

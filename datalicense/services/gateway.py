@@ -12,7 +12,9 @@ decrypts. Requests are bounded (GET/HEAD only, no body, short headers, every req
 of connections per address and in all, only its own Host names: datalicense.services.serving), rate limited per IP and per
 signing address, and every failure is a one-line JSON reason. What IPFS may make wait never holds a worker
 thread: a manifest is read once at a time per CID with a short deadline and its failure kept (datalicense.infra.ipfsreads),
-and data streams on threads of their own, a few at a time per signer.
+and data streams on threads of their own, a few at a time per signer, per dataset and per client address, its
+first byte within a short deadline and a CID that failed answered at once for a while (datalicense.services.streams).
+The operator may serve only some owners' datasets (datalicense.protocol.served; `serve` defaults to its account's).
 """
 
 from __future__ import annotations
@@ -34,10 +36,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from x402.schemas import PaymentRequired, ResourceInfo, SettleResponse
 
-from datalicense.services.serving import BackgroundServer, EdgeLimits, uvicorn_config
+from datalicense.errors import StorageError
+from datalicense.services.serving import BackgroundServer, EdgeLimits, client_key, uvicorn_config
+from datalicense.services.streams import (Admission, FailedCids, StreamBounds, Ticket, first_byte_storage,
+                                          open_ciphertext, read_block)
 from datalicense.roles import paying
 from datalicense.infra.ipfsreads import ManifestRead, manifest_reads, manifest_timeout
 from datalicense.protocol.records import State
+from datalicense.protocol.served import ServedDatasets
 
 if TYPE_CHECKING:
     from datalicense.client import Client
@@ -59,7 +65,10 @@ class Limits:
     keep_alive: float = 5.0  # seconds a connection may stay silent after a response
     allowed_hosts: tuple[str, ...] = ()  # Host names answered besides the local ones and the public URL's
     streams_per_signer: int = 4  # downloads one signing address may have running at once
+    streams_per_dataset: int = 8  # downloads of one dataset running at once
+    streams_per_client: int = 8  # downloads one client address (an IPv6 /64) may have running at once
     stream_threads: int = 32  # threads that read ciphertext from IPFS, for all downloads
+    first_byte_timeout: float = 10.0  # seconds IPFS may take to send a ciphertext's first byte (or stay silent after)
 
     def edge(self) -> EdgeLimits:
         return EdgeLimits(max_connections=self.max_connections, max_per_client=self.max_per_client,
@@ -115,9 +124,12 @@ def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> J
 
 
 class Gateway:
-    def __init__(self, client: "Client", limits: Limits | None = None, public_url: str | None = None):
+    def __init__(self, client: "Client", limits: Limits | None = None, public_url: str | None = None,
+                 served: ServedDatasets | None = None):
         self.client = client
         self.limits = limits or Limits()
+        self.served = served or ServedDatasets()
+        self.owners: dict[int, tuple[float, str]] = {}  # dataset id: (read at, owner), when not every one is served
         self.scheme = paying.EscrowSchemeServer(client.conn)
         self.public_url = public_url
         self.by_ip = Buckets(self.limits.per_ip_rate, self.limits.per_ip_burst)
@@ -128,7 +140,10 @@ class Gateway:
         self.offers: dict[int, tuple[float, Any]] = {}
         self.stream_pool = concurrent.futures.ThreadPoolExecutor(self.limits.stream_threads,
                                                                  thread_name_prefix="datalicense-stream")
-        self.streams: dict[str, int] = {}  # running downloads per signer (changed on the event loop only)
+        self.admission = Admission(StreamBounds(self.limits.streams_per_signer, self.limits.streams_per_dataset,
+                                                self.limits.streams_per_client))
+        self.failed = FailedCids()
+        self.stream_storage = first_byte_storage(client.conn.storage, self.limits.first_byte_timeout)
         self.app = Starlette(routes=[
             Route("/datasets/{dataset_id}", self.dataset, methods=["GET", "HEAD"]),
             Route("/health", self.health, methods=["GET"]),
@@ -139,6 +154,18 @@ class Gateway:
 
     def health(self, request: Request) -> Response:
         return JSONResponse({"ok": True, "chainId": self.client.conn.chain_id, "contract": self.client.conn.address})
+
+    def _serves(self, dataset_id: int) -> bool:
+        """Whether the operator serves this dataset (its owner read at most once in 5 s per dataset)."""
+        if self.served.every or dataset_id in self.served.datasets:
+            return True
+        now = time.monotonic()
+        hit = self.owners.get(dataset_id)
+        if hit is None or now - hit[0] > 5.0:
+            if len(self.owners) > 10_000:
+                self.owners.clear()
+            hit = self.owners[dataset_id] = (now, self.client.conn.market.dataset(dataset_id).owner)
+        return self.served.serves(dataset_id, hit[1])
 
     def _requirements(self, dataset_id: int) -> Any:
         now = time.monotonic()
@@ -176,6 +203,9 @@ class Gateway:
         if not raw_id.isdigit() or len(raw_id) > 18:
             return _error(404, "no such dataset: ids are decimal integers")
         dataset_id = int(raw_id)
+        if not self._serves(dataset_id):
+            return _error(404, f"dataset {dataset_id} is not served here: this gateway serves "
+                               f"{self.served.describe()}")
         header = request.headers.get(paying.PAYMENT_SIGNATURE_HEADER)
         if header is None:
             return self._offer(request, dataset_id, "payment required")
@@ -243,33 +273,34 @@ class Gateway:
         }
         if request.method == "HEAD":
             return Response(b"", headers=headers, media_type="application/octet-stream")
-        running = self.streams.get(access.signer, 0)
-        if running >= self.limits.streams_per_signer:
-            return _error(429, f"{access.signer} already has {running} downloads running: wait for one to end",
-                          {"Retry-After": "5"})
-        return StreamingResponse(self._stream(access.signer, read), media_type="application/octet-stream",
-                                 headers=headers)
+        cid = read.manifest.ciphertext_cid
+        failing = self.failed.failing(cid)
+        if failing is not None:
+            return _unreadable(access.version, failing[0], failing[1])
+        ticket = self.admission.admit(access.signer, access.dataset_id, client_key(request.client))
+        if isinstance(ticket, str):
+            return _error(429, ticket, {"Retry-After": "5"})
+        try:  # the first block before any answer: data nobody holds is a 502, not a 200 that breaks off
+            stream, first = await asyncio.get_running_loop().run_in_executor(
+                self.stream_pool, open_ciphertext, self.stream_storage, cid, read.manifest.ciphertext_size, CHUNK)
+        except StorageError as exc:
+            ticket.release()
+            self.failed.failed(cid, str(exc))
+            return _unreadable(access.version, str(exc), self.failed.first_retry)
+        except BaseException:
+            ticket.release()
+            raise
+        self.failed.read(cid)
+        return _Download(self._stream(stream, first), ticket, self.stream_pool, stream,
+                         media_type="application/octet-stream", headers=headers)
 
-    async def _stream(self, signer: str, read: ManifestRead) -> AsyncIterator[bytes]:
+    async def _stream(self, stream: Any, first: bytes) -> AsyncIterator[bytes]:
         """The ciphertext in blocks of CHUNK, read on the gateway's stream threads (a stalled IPFS read holds one of
         those, never a thread that answers requests); each block crosses to the event loop once."""
-        assert read.manifest is not None
-        manifest, storage, loop = read.manifest, self.client.conn.storage, asyncio.get_running_loop()
-        self.streams[signer] = self.streams.get(signer, 0) + 1
-        stream = None
-        try:
-            stream = await loop.run_in_executor(self.stream_pool, lambda: storage.open_stream(
-                manifest.ciphertext_cid, exact_size=manifest.ciphertext_size))
-            while block := await loop.run_in_executor(self.stream_pool, _block, stream):
-                yield block
-        finally:
-            left = self.streams.get(signer, 1) - 1
-            if left > 0:
-                self.streams[signer] = left
-            else:
-                self.streams.pop(signer, None)
-            if stream is not None:
-                self.stream_pool.submit(stream.close)
+        loop, block = asyncio.get_running_loop(), first
+        while block:
+            yield block
+            block = await loop.run_in_executor(self.stream_pool, read_block, stream, CHUNK)
 
     # ---------------------------------------------------------------------------------------------- run
 
@@ -296,12 +327,25 @@ class _Access:
     purchase_tx: str
 
 
-def _block(stream: Any) -> bytes:
-    """Up to CHUNK bytes of `stream` (fewer only at its end)."""
-    buf = bytearray()
-    while len(buf) < CHUNK and (chunk := stream.read(CHUNK - len(buf))):
-        buf += chunk
-    return bytes(buf)
+def _unreadable(version: int, reason: str, retry_in: float) -> JSONResponse:
+    return _error(502, f"the ciphertext of version {version} cannot be read from IPFS now: {reason}",
+                  {"Retry-After": str(max(1, int(retry_in)))})
+
+
+class _Download(StreamingResponse):
+    """A download that gives its places back and closes its IPFS stream however it ends (sent, cut, never begun)."""
+
+    def __init__(self, content: AsyncIterator[bytes], ticket: Ticket, pool: concurrent.futures.Executor,
+                 stream: Any, **kw: Any):
+        super().__init__(content, **kw)
+        self._ticket, self._pool, self._ipfs = ticket, pool, stream
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._ticket.release()
+            self._pool.submit(self._ipfs.close)
 
 
 class _Guard:
@@ -315,8 +359,7 @@ class _Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        ip = (scope.get("client") or ("?", 0))[0]
-        if not self.gw.by_ip.take(ip):
+        if not self.gw.by_ip.take(client_key(scope.get("client"))):  # an IPv6 /64 is one address
             resp: Response | None = _error(429, "rate limit for your address: slow down", {"Retry-After": "1"})
         elif scope["method"] not in ("GET", "HEAD"):
             resp = _error(405, "only GET and HEAD")

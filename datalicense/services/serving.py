@@ -12,7 +12,10 @@ What a stranger cannot do to either server:
   refused (413) when its declared length is over `max_body_bytes` before anything is read, counted as it streams
   in otherwise, and refused (408) when it does not arrive within `body_timeout`;
 - reach it under a name the user did not give it (DNS rebinding): datalicense.protocol.hosts decides which Host
-  headers are answered; any other gets 421.
+  headers are answered; any other gets 421;
+- keep a place by upgrading: neither server speaks WebSocket (uvicorn runs with ws="none", so a handshake any web
+  page may send is an ordinary request; a connection handed to another protocol gives its place back anyway, and
+  the Edge closes any scope but HTTP's).
 Every refusal is one line of JSON ({"error": ...}) and closes the connection.
 """
 
@@ -122,7 +125,8 @@ def protocol_class(limits: EdgeLimits) -> type:
                 self._arm()  # before uvicorn looks at a pipelined next request, which then cancels it
             super().on_response_complete()
 
-        def connection_lost(self, exc: Exception | None) -> None:
+        def _give_back(self) -> None:
+            """Stop timing this connection and give its place back to its address (once)."""
             if self._head_timer is not None:
                 self._head_timer.cancel()
                 self._head_timer = None
@@ -133,6 +137,16 @@ def protocol_class(limits: EdgeLimits) -> type:
                 else:
                     open_by_client.pop(self._counted, None)
                 self._counted = None
+
+        def handle_websocket_upgrade(self, event: Any) -> None:
+            self._give_back()  # the transport goes to another protocol: this one's connection_lost never runs
+            super().handle_websocket_upgrade(event)
+
+        def _unsupported_upgrade_warning(self) -> None:
+            pass  # an Upgrade header is answered as a plain request; a stranger's handshakes write no log lines
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._give_back()
             super().connection_lost(exc)
 
     return EdgeProtocol
@@ -158,8 +172,12 @@ class Edge:
         self.app, self.rule, self.limits = app, rule, limits
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1003})  # refused before it is accepted: 403
             return
         headers = scope.get("headers") or []
         host = next((v.decode("latin-1") for k, v in headers if k == b"host"), None)
@@ -226,7 +244,7 @@ def uvicorn_config(app: Any, host: str, port: int, limits: EdgeLimits, log_level
 
     rule = host_rule(port, host, limits.allowed_hosts + more_hosts)
     return uvicorn.Config(Edge(app, rule, limits), host=host, port=port, log_level=log_level, access_log=False,
-                          http=protocol_class(limits), limit_concurrency=limits.max_connections,
+                          http=protocol_class(limits), ws="none", limit_concurrency=limits.max_connections,
                           timeout_keep_alive=int(limits.keep_alive) or 1,
                           h11_max_incomplete_event_size=limits.max_header_bytes, server_header=False,
                           timeout_graceful_shutdown=2)

@@ -56,3 +56,22 @@ def test_the_public_api_still_loads_on_first_use():
             "assert {'Client', 'DatasetInfo'} <= set(dir(datalicense)) and set(datalicense.__all__) <= set(dir(datalicense))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
+
+
+INTERRUPT_DURING_IMPORT = """
+import importlib.abc, os, signal
+class _CtrlC(importlib.abc.MetaPathFinder):  # a real SIGINT while the command line's modules load
+    def find_spec(self, name, path=None, target=None):
+        if name == "datalicense.cli.options":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, _CtrlC())
+"""
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130():
+    p = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY, args=["list"], before=INTERRUPT_DURING_IMPORT)],
+                       capture_output=True, text=True, timeout=120)
+    said = [ln for ln in p.stderr.splitlines() if not ln.startswith("LOADED")]
+    assert p.returncode == 130 and len(said) == 1 and "Traceback" not in p.stderr, p.stderr
+    assert "interrupted" in said[0]

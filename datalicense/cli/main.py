@@ -12,24 +12,30 @@ Errors are one line on stderr and a non-zero exit code; under --json that line i
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sys
-import uuid
-from pathlib import Path
-from typing import Any
 
-import click
+try:  # Ctrl-C while the command line loads (before main() runs): one line and exit 130, as at any other time
+    import json
+    import os
+    import shutil
+    import uuid
+    from pathlib import Path
+    from typing import Any
 
-from datalicense.cli import account, arbiter, buyer, datasets, gateway, owner, pins, pools, seller, stack, web
-from datalicense.cli.context import Ctx, pass_ctx  # noqa: F401 - Ctx and pass_ctx are this module's API for tests
-from datalicense.cli.examples import EXAMPLES, document  # noqa: F401 - EXAMPLES: read by the conventions test
-from datalicense.cli.options import MainGroup, global_options
-from datalicense.errors import DataLicenseError
-from datalicense.infra.home import default_home
-from datalicense.infra.stackdefaults import apply_defaults
-from datalicense.protocol.textsafe import escape
+    import click
+
+    from datalicense.cli import account, arbiter, buyer, datasets, gateway, owner, pins, pools, seller, stack, web
+    from datalicense.cli.context import Ctx, pass_ctx  # noqa: F401 - Ctx and pass_ctx: this module's API for tests
+    from datalicense.cli.examples import EXAMPLES, document  # noqa: F401 - EXAMPLES: read by the conventions test
+    from datalicense.cli.options import MainGroup, global_options
+    from datalicense.errors import DataLicenseError
+    from datalicense.infra.home import default_home
+    from datalicense.infra.stackdefaults import apply_defaults
+    from datalicense.protocol.textsafe import escape
+except KeyboardInterrupt:
+    sys.stderr.write('{"error": "interrupted", "kind": "Interrupted", "exit_code": 130}\n' if "--json" in sys.argv
+                     else "interrupted\n")
+    raise SystemExit(130) from None
 
 EXIT_ERROR = 1
 

@@ -163,3 +163,23 @@ def test_a_gateway_serves_its_owners_or_datasets_or_every_one():
     assert mine.serves(1, "0x" + "ab" * 20)  # an owner's dataset, whatever the address's case
     assert mine.serves(9, "0x" + "11" * 20) and not mine.serves(8, "0x" + "11" * 20)
     assert mine.describe() == f"datasets of 0x{'AB' * 20} and dataset(s) 9"
+
+
+def test_a_holder_that_stops_reading_keeps_no_place_of_the_dataset_or_its_address():
+    """A licence holder whose downloads got their first block and then stopped reading held the dataset's eight
+    places for as long as it liked: every other buyer of the dataset, its seller included, got 429. Once a download
+    has its first block it keeps only its signer's place (and a client that takes no block for SEND_TIMEOUT is cut)."""
+    from datalicense.services.streams import SEND_TIMEOUT
+
+    admission = Admission(StreamBounds(per_signer=4, per_dataset=8, per_client=8))
+    held = [admission.admit(signer, 7, "10.0.0.9") for signer in ("0xA", "0xB") for _ in range(4)]
+    assert all(isinstance(t, Ticket) for t in held)
+    for t in held:
+        t.keep_only("signer")  # what the gateway does once the first block is read
+    honest = admission.admit("0xHonest", 7, "10.0.0.1")
+    assert isinstance(honest, Ticket), honest
+    assert admission.running("dataset", 7) == 1 and admission.running("client", "10.0.0.9") == 0
+    assert admission.running("signer", "0xA") == 4  # a holder's own bound stays
+    for t in (*held, honest):
+        t.release()
+    assert not admission._running and 0 < SEND_TIMEOUT <= 120

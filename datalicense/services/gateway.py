@@ -32,13 +32,13 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from x402.schemas import PaymentRequired, ResourceInfo, SettleResponse
 
 from datalicense.errors import StorageError
 from datalicense.services.serving import BackgroundServer, EdgeLimits, client_key, uvicorn_config
-from datalicense.services.streams import (Admission, FailedCids, StreamBounds, Ticket, first_byte_storage,
+from datalicense.services.streams import (Admission, Download, FailedCids, StreamBounds, first_byte_storage,
                                           open_ciphertext, read_block)
 from datalicense.roles import paying
 from datalicense.infra.ipfsreads import ManifestRead, manifest_reads, manifest_timeout
@@ -274,7 +274,10 @@ class Gateway:
         if request.method == "HEAD":
             return Response(b"", headers=headers, media_type="application/octet-stream")
         cid = read.manifest.ciphertext_cid
-        failing = self.failed.failing(cid)
+        # a failure is kept for the CID read at the size its manifest promises: a stranger's manifest naming an
+        # honest CID with a wrong size fails on its own key, never the honest one's
+        failed_key = f"{cid}:{read.manifest.ciphertext_size}"
+        failing = self.failed.failing(failed_key)
         if failing is not None:
             return _unreadable(access.version, failing[0], failing[1])
         ticket = self.admission.admit(access.signer, access.dataset_id, client_key(request.client))
@@ -285,13 +288,14 @@ class Gateway:
                 self.stream_pool, open_ciphertext, self.stream_storage, cid, read.manifest.ciphertext_size, CHUNK)
         except StorageError as exc:
             ticket.release()
-            self.failed.failed(cid, str(exc))
+            self.failed.failed(failed_key, str(exc))
             return _unreadable(access.version, str(exc), self.failed.first_retry)
         except BaseException:
             ticket.release()
             raise
-        self.failed.read(cid)
-        return _Download(self._stream(stream, first), ticket, self.stream_pool, stream,
+        self.failed.read(failed_key)
+        ticket.keep_only("signer")  # the dataset's and the address's places bound only waits for a first block
+        return Download(self._stream(stream, first), ticket, self.stream_pool, stream,
                          media_type="application/octet-stream", headers=headers)
 
     async def _stream(self, stream: Any, first: bytes) -> AsyncIterator[bytes]:
@@ -330,22 +334,6 @@ class _Access:
 def _unreadable(version: int, reason: str, retry_in: float) -> JSONResponse:
     return _error(502, f"the ciphertext of version {version} cannot be read from IPFS now: {reason}",
                   {"Retry-After": str(max(1, int(retry_in)))})
-
-
-class _Download(StreamingResponse):
-    """A download that gives its places back and closes its IPFS stream however it ends (sent, cut, never begun)."""
-
-    def __init__(self, content: AsyncIterator[bytes], ticket: Ticket, pool: concurrent.futures.Executor,
-                 stream: Any, **kw: Any):
-        super().__init__(content, **kw)
-        self._ticket, self._pool, self._ipfs = ticket, pool, stream
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._ticket.release()
-            self._pool.submit(self._ipfs.close)
 
 
 class _Guard:

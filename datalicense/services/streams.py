@@ -12,11 +12,15 @@ at data nobody holds, so a read the gateway starts may wait on IPFS. Three bound
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AsyncIterator
+
+from starlette.responses import StreamingResponse
 
 from datalicense.errors import StorageError
 
@@ -42,6 +46,16 @@ class Ticket:
         if not self._released:
             self._released = True
             self._admission._release(self._keys)
+
+    def keep_only(self, kind: str) -> None:
+        """Give back every place but the `kind` one: a download whose first block came holds its dataset's and its
+        address's places no longer (a holder that stops reading must not lock a dataset's other buyers out)."""
+        with self._admission._lock:
+            if self._released:
+                return
+        gone = tuple(key for key in self._keys if key[0] != kind)
+        self._keys = tuple(key for key in self._keys if key[0] == kind)
+        self._admission._release(gone)
 
 
 class Admission:
@@ -142,3 +156,28 @@ def read_block(stream: Any, chunk: int) -> bytes:
     while len(buf) < chunk and (part := stream.read(chunk - len(buf))):
         buf += part
     return bytes(buf)
+
+
+#: Seconds a download waits for its client to take the next block before cutting it off.
+SEND_TIMEOUT = 60.0
+
+
+class Download(StreamingResponse):
+    """A download that gives its places back and closes its IPFS stream however it ends (sent, cut, never begun)."""
+
+    def __init__(self, content: AsyncIterator[bytes], ticket: Ticket, pool: concurrent.futures.Executor,
+                 stream: Any, **kw: Any):
+        super().__init__(content, **kw)
+        self._ticket, self._pool, self._ipfs = ticket, pool, stream
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def timed_send(message: Any) -> None:  # a client that takes no block for a while is cut off
+            await asyncio.wait_for(send(message), SEND_TIMEOUT)
+
+        try:
+            await super().__call__(scope, receive, timed_send)
+        except asyncio.TimeoutError:
+            pass  # the client stopped reading: its download ends here and gives its places back
+        finally:
+            self._ticket.release()
+            self._pool.submit(self._ipfs.close)

@@ -20,6 +20,7 @@ from datalicense.protocol.results import PublishResult
 from datalicense.infra.ipfs import cid_to_bytes
 from datalicense.roles import replicas
 from datalicense.roles.upload import Upload, publishable_size, upload
+from datalicense.infra.interrupts import interrupts_kept
 from datalicense.roles.pool import require_pool
 
 DAY = 86400
@@ -72,7 +73,9 @@ class Seller(Role):
         # validate the terms on-chain (a dry run) before spending time on encryption and upload
         conn.tx.simulate(publish_fn(b"\x01", b"\x00" * 32, b"\x01" * 32, terms_ref, terms, agent), what="publish")
         try:  # Ctrl-C before the transaction is sent: one line saying nothing was published (cli.main prints it)
-            upload = self.upload(src, size, title, description, media_type, terms_ref, account.address)
+            with interrupts_kept() as interrupt:
+                upload = self.upload(src, size, title, description, media_type, terms_ref, account.address)
+            interrupt.raise_if_seen()  # one swallowed by a library on the way still stops the publish here
             existing = self.reader.index.find_version(upload.manifest_cid)
             owner = account.address if pool is None else normalize_address(pool, conn.chain_id)
             ours = existing is not None and conn.market.dataset(existing["datasetId"]).owner == owner
